@@ -1,0 +1,117 @@
+"""Shopper endpoints (`/mobile/v1`): thin handlers that validate, call the domain services and shape the
+answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from retail.db import SessionDep
+from retail.errors import InvalidInput
+from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from stores import service as stores_service
+
+from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
+
+router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
+
+StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code", examples=["NL-AMS-001"])]
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now"),
+]
+
+
+def _instant(at: datetime | None, field: str = "query.at") -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    if at.tzinfo is None:
+        raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field=field)
+    return at
+
+
+def _position(cursor: str | None) -> tuple[float, str] | None:
+    if cursor is None:
+        return None
+    position: Any = decode_cursor(cursor)
+    if (
+        not isinstance(position, list)
+        or len(position) != 2
+        or not isinstance(position[0], int | float)
+        or not isinstance(position[1], str)
+    ):
+        raise InvalidCursor()
+    return float(position[0]), position[1]
+
+
+@router.get("/stores/nearest", name="stores_nearest", response_model=NearestStores)
+def nearest_stores(
+    session: SessionDep,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])] = None,
+    q: Annotated[
+        str | None, Query(min_length=1, max_length=200, description="a place name or postcode", examples=["Utrecht"])
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    radius_km: Annotated[float | None, Query(gt=0, le=20_100, allow_inf_nan=False)] = None,
+    open_now: Annotated[bool | None, Query(description="only stores open (true) or closed (false) now")] = None,
+    click_and_collect: Annotated[bool | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    at: AtQuery = None,
+) -> NearestStores:
+    """The stores nearest to a point or a place, by geodesic distance, ties by code."""
+    if (lat is None) != (lon is None):
+        missing = "query.lon" if lon is None else "query.lat"
+        raise InvalidInput("lat and lon go together", field=missing)
+    if lat is not None and lon is not None:
+        origin = Origin(lat=lat, lon=lon)
+    elif q is not None and q.strip():
+        place = stores_service.locate(q)
+        origin = Origin(lat=place.lat, lon=place.lon, name=place.name)
+    else:
+        raise InvalidInput("give lat and lon, or q", field="query.lat")
+    page, more = stores_service.nearest_stores(
+        session,
+        lat=origin.lat,
+        lon=origin.lon,
+        limit=limit,
+        at=_instant(at),
+        radius_km=radius_km,
+        open_now=open_now,
+        click_and_collect=click_and_collect,
+        after=_position(cursor),
+    )
+    next_cursor = encode_cursor([page[-1].distance_km, page[-1].store.code]) if more and page else None
+    return NearestStores(origin=origin, items=[NearestStores.item(s) for s in page], next_cursor=next_cursor)
+
+
+@router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
+def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> StoreDetail:
+    """One store with its weekly hours and special days, and whether it is open now."""
+    store = stores_service.get_store(session, code=code)
+    hours = stores_service.schedule_of(store).hours
+    status = stores_service.status_at(store, _instant(at))
+    return StoreDetail(
+        **StoreOut.fields_of(store, status),  # type: ignore[arg-type]
+        hours=StoreHours(weekly=hours.weekly, special=hours.special),
+    )
+
+
+@router.get("/stores/{code}/hours", name="store_hours", response_model=ResolvedHours)
+def store_hours(
+    code: StoreCodePath,
+    session: SessionDep,
+    start: Annotated[date | None, Query(description="first day; default today in the store's zone")] = None,
+    days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
+) -> ResolvedHours:
+    """The store's resolved opening hours per day: weekly hours, special days and public holidays."""
+    store = stores_service.get_store(session, code=code)
+    now = datetime.now(UTC)
+    if start is not None:
+        earliest, latest = stores_service.hours_date_bounds(now.date())
+        if not earliest <= start <= latest:
+            raise InvalidInput(f"start must lie between {earliest} and {latest}", field="query.start")
+    resolved = stores_service.resolved_days(store, start=start, days=days, at=now)
+    return ResolvedHours(store_code=store.code, timezone=store.timezone, days=resolved)

@@ -1,0 +1,122 @@
+"""API keys: random secrets shown once, stored as SHA-256 hashes, with a role and (for staff) a store scope.
+
+A secret carries 256 bits of randomness, so a fast hash is the right tool: there is nothing for a slow
+password hash to protect against, and the lookup is a single indexed equality on the hash.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Column, DateTime, String
+from sqlmodel import Field, Session, SQLModel, select
+
+from retail.db import SessionDep
+from retail.errors import Forbidden, InvalidInput, Unauthorized
+
+SECRET_PREFIX = "wp_"
+MAX_SECRET_LENGTH = 200
+
+
+class Role(enum.StrEnum):
+    admin = "admin"
+    staff = "staff"
+    webshop = "webshop"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    secret_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    role: Role = Field(sa_column=Column(String(16), nullable=False))
+    # Staff keys are scoped by store code rather than a foreign key: retail/ sits below stores/ and must not
+    # know its tables; the code is what every staff URL carries anyway.
+    store_code: str | None = Field(default=None, max_length=32, index=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, role and store scope."""
+
+    key_id: int
+    role: Role
+    store_code: str | None
+
+    def may_act_for_store(self, store_code: str) -> bool:
+        return self.role is Role.admin or (self.role is Role.staff and self.store_code == store_code)
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_api_key(session: Session, *, role: Role, store_code: str | None = None, label: str = "") -> str:
+    """Create a key and return its secret, which is not stored and cannot be shown again."""
+    if role is Role.staff and not store_code:
+        raise InvalidInput("a staff key needs a store", field="store_code")
+    if role is not Role.staff and store_code:
+        raise InvalidInput("only staff keys are scoped to a store", field="store_code")
+    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiKey(secret_hash=hash_secret(secret), role=role, store_code=store_code, label=label))
+    session.flush()
+    return secret
+
+
+def authenticate(session: Session, secret: str) -> Principal | None:
+    if not secret.startswith(SECRET_PREFIX) or len(secret) > MAX_SECRET_LENGTH:
+        return None
+    digest = hash_secret(secret)
+    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest)).first()
+    # The equality already happened in the index; compare again in constant time so that no code path
+    # ever decides on a secret with a short-circuiting comparison.
+    if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, digest):
+        return None
+    assert key.id is not None
+    return Principal(key_id=key.id, role=Role(key.role), store_code=key.store_code)
+
+
+_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <secret>` from `retail keys create`")
+
+
+def _principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("an API key is required: Authorization: Bearer <secret>", code="unauthorized")
+    principal = authenticate(session, credentials.credentials)
+    if principal is None:
+        raise Unauthorized("unknown or revoked API key", code="unauthorized")
+    return principal
+
+
+def require_roles(*roles: Role) -> object:
+    allowed = frozenset(roles)
+
+    def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+        if principal.role not in allowed:
+            raise Forbidden(f"this endpoint needs a {' or '.join(sorted(allowed))} key", code="forbidden")
+        return principal
+
+    return Depends(dependency)
+
+
+AdminKey = Annotated[Principal, require_roles(Role.admin)]
+StaffKey = Annotated[Principal, require_roles(Role.staff, Role.admin)]
+WebshopKey = Annotated[Principal, require_roles(Role.webshop)]

@@ -1,0 +1,48 @@
+"""The Celery app: Redis broker when `RETAIL_REDIS_URL` is set, in-process execution otherwise.
+
+Domain packages own their tasks in `<domain>/tasks.py`; they are found by autodiscovery. Periodic work is
+declared in `BEAT_SCHEDULE` as deadlines swept from the database, never as tasks delayed for hours (with the
+Redis broker, a task delayed past the visibility timeout is delivered twice).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+from retail.settings import Settings, get_settings
+
+DOMAIN_PACKAGES = ["stores", "inventory", "orders"]
+
+# Entries are added by the issues that bring the periodic work (order expiry, reminders, the pending-order
+# sweep, stock reconciliation); the schedule lives here so that one beat process runs all of it.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+
+
+def configure(app: Celery, settings: Settings) -> None:
+    in_process = settings.redis_url is None
+    app.conf.update(
+        broker_url=settings.redis_url or "memory://",
+        task_always_eager=in_process,
+        task_eager_propagates=in_process,
+        task_ignore_result=True,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        enable_utc=True,
+        # A task is acknowledged only after it ran, and a worker killed mid-task hands it back to the queue;
+        # every task is idempotent and re-reads its state from the database, so a second delivery is harmless.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options={"visibility_timeout": 3600},
+        beat_schedule=BEAT_SCHEDULE,
+        worker_hijack_root_logger=False,
+    )
+
+
+celery_app = Celery("winkelpunt")
+configure(celery_app, get_settings())
+celery_app.autodiscover_tasks(DOMAIN_PACKAGES)

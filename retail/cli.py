@@ -1,0 +1,176 @@
+"""The `retail` command line (Typer)."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from retail.auth import Role, create_api_key
+from retail.db import session_scope
+from retail.migrations import upgrade_database
+from retail.settings import get_settings
+
+app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+stores_app = typer.Typer(help="The store network.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(keys_app, name="keys")
+app.add_typer(stores_app, name="stores")
+
+console = Console(stderr=True)
+IMPORT_CHUNK = 500
+
+
+@app.command()
+def serve(
+    demo: Annotated[bool, typer.Option("--demo", help="load the demo chain first")] = False,
+    host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
+    import uvicorn
+
+    settings = get_settings()
+    if not settings.is_postgres:
+        # The embedded default must work from a fresh checkout with no separate setup step.
+        upgrade_database()
+    if demo:
+        _load_demo()
+    from retail.main import create_app
+
+    console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="worker processes")] = 2,
+) -> None:
+    """Run a Celery worker (needs RETAIL_REDIS_URL)."""
+    _require_broker()
+    from retail.celery_app import celery_app
+
+    celery_app.worker_main(["worker", f"--concurrency={concurrency}", "--loglevel=INFO"])
+
+
+@app.command()
+def beat() -> None:
+    """Run Celery beat, the one scheduler of the periodic sweeps (needs RETAIL_REDIS_URL)."""
+    _require_broker()
+    from retail.celery_app import celery_app
+
+    celery_app.start(["beat", "--loglevel=INFO", "--schedule=var/celerybeat-schedule"])
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo chain (stores in Dutch and Belgian towns) and print demo API keys."""
+    upgrade_database()
+    _load_demo()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the database migrations."""
+    upgrade_database()
+    console.print("database is up to date")
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[Role, typer.Option(help="admin, staff or webshop")],
+    store: Annotated[str | None, typer.Option(help="the store a staff key is scoped to")] = None,
+    label: Annotated[str, typer.Option(help="who or what the key is for")] = "",
+) -> None:
+    """Create an API key. The secret is printed once, as the last line, and only its hash is kept."""
+    from retail.errors import RetailError
+
+    try:
+        with session_scope() as session:
+            if store is not None:
+                from stores import service as stores_service
+
+                stores_service.get_store(session, code=store)
+            secret = create_api_key(session, role=role, store_code=store, label=label)
+    except RetailError as exc:
+        console.print(f"[red]{exc.detail}[/red]")
+        raise typer.Exit(2) from exc
+    console.print(f"created a {role.value} key{f' for store {store}' if store else ''}; it is shown only once:")
+    print(secret)
+
+
+@stores_app.command("import")
+def stores_import(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a .csv or .json file")],
+) -> None:
+    """Upsert stores from a CSV (hours in OpenStreetMap syntax) or JSON file; bad rows are reported."""
+    from stores import service as stores_service
+    from stores.importing import count_rows, read_store_file
+
+    try:
+        total = count_rows(path)
+        rows = read_store_file(path)
+        applied = 0
+        failures: list[str] = []
+        with _progress() as progress:
+            task = progress.add_task(f"importing {path.name}", total=total)
+            offset = 0
+            while chunk := list(itertools.islice(rows, IMPORT_CHUNK)):
+                with session_scope() as session:
+                    result = stores_service.upsert_stores(session, rows=chunk)
+                applied += result.applied
+                failures.extend(f"row {offset + e.index + 1}: {e.code}: {e.detail}" for e in result.errors)
+                offset += len(chunk)
+                progress.update(task, advance=len(chunk))
+    except (ValueError, UnicodeDecodeError) as exc:
+        console.print(f"[red]cannot read {path}: {exc}[/red]")
+        raise typer.Exit(2) from exc
+    for failure in failures:
+        console.print(f"[yellow]{failure}[/yellow]")
+    console.print(f"{applied} stores applied, {len(failures)} rows rejected")
+    if failures:
+        raise typer.Exit(1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+    )
+
+
+def _require_broker() -> None:
+    if not get_settings().redis_url:
+        console.print("[red]set RETAIL_REDIS_URL: without a broker, tasks run inside `retail serve`[/red]")
+        raise typer.Exit(2)
+
+
+def _load_demo() -> None:
+    from stores import service as stores_service
+    from stores.demo import demo_store_rows
+
+    rows = demo_store_rows()
+    with session_scope() as session:
+        result = stores_service.upsert_stores(session, rows=rows)
+        if result.errors:
+            raise RuntimeError(f"the demo chain has invalid rows: {result.errors[:3]}")
+        staff_store = rows[0]["code"]
+        keys = {
+            "admin": create_api_key(session, role=Role.admin, label="demo"),
+            f"staff ({staff_store})": create_api_key(session, role=Role.staff, store_code=staff_store, label="demo"),
+            "webshop": create_api_key(session, role=Role.webshop, label="demo"),
+        }
+    console.print(f"demo chain loaded: {result.applied} stores")
+    for name, secret in keys.items():
+        console.print(f"  demo {name} key: {secret}")
+
+
+def main() -> None:
+    logging.basicConfig(level=get_settings().log_level)
+    app()

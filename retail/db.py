@@ -1,0 +1,120 @@
+"""Engine, sessions and the transaction boundary.
+
+One transaction per request or task, owned by the edge: services take a session, may flush, and never
+commit. Work that must only happen once the data is durable (sending a Celery task) is registered with
+`on_commit` and runs from SQLAlchemy's `after_commit` event, or is dropped on rollback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session as OrmSession
+from sqlmodel import Session, SQLModel, create_engine
+
+from retail.settings import Settings, get_settings
+
+# Constraint names must be stable for Alembic to alter them later, on SQLite (batch mode) as on PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+_AFTER_COMMIT_KEY = "retail_after_commit"
+
+_engines: dict[str, Engine] = {}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL, with the per-backend settings the service relies on."""
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() == "sqlite":
+        database = sa_url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # pysqlite's own transaction handling defers BEGIN until the first write, which lets two writers read
+    # the same rows and then both update them. We take over BEGIN (see _sqlite_on_begin) to make every
+    # transaction IMMEDIATE: writers serialise up front, as row locks would on PostgreSQL.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def get_engine(settings: Settings | None = None) -> Engine:
+    url = (settings or get_settings()).sqlalchemy_url
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = make_engine(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    for engine in _engines.values():
+        engine.dispose()
+    _engines.clear()
+
+
+def on_commit(session: OrmSession, callback: Callable[[], None]) -> None:
+    """Run `callback` after the session's transaction commits; forget it if the transaction rolls back."""
+    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _run_after_commit(session: OrmSession) -> None:
+    callbacks: list[Callable[[], None]] = session.info.pop(_AFTER_COMMIT_KEY, [])
+    for callback in callbacks:
+        callback()
+
+
+@event.listens_for(OrmSession, "after_rollback")
+def _drop_after_commit(session: OrmSession) -> None:
+    session.info.pop(_AFTER_COMMIT_KEY, None)
+
+
+@contextmanager
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction for a CLI command or a task: commit on success, roll back on any error."""
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_session() -> Iterator[Session]:
+    """FastAPI dependency: the request's transaction. Declare with `scope="function"` so a failed commit
+    turns into an error response instead of happening after a 200 was sent."""
+    with session_scope() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

@@ -1,0 +1,178 @@
+"""One error type, rendered as RFC 9457 problem+json with a stable machine `code`.
+
+Domain packages subclass `RetailError` in their own `exceptions.py`; routes raise those and never build
+`HTTPException` for business rules. Every other failure (validation, unknown route, wrong method, an
+unexpected crash) goes through the same renderer, so clients parse one shape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+class RetailError(Exception):
+    """A business error with its HTTP status and a stable machine code."""
+
+    status_code: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status_code is not None:
+            self.status_code = status_code
+        if code is not None:
+            self.code = code
+        self.extra = extra or {}
+        self.headers = headers
+
+
+class NotFound(RetailError):
+    status_code = 404
+    code = "not_found"
+
+
+class Unauthorized(RetailError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(RetailError):
+    status_code = 403
+    code = "forbidden"
+
+
+class InvalidInput(RetailError):
+    """422 for input that is well-formed JSON but breaks a rule, naming the field in `errors`."""
+
+    status_code = 422
+    code = "validation_error"
+
+    def __init__(self, detail: str, *, field: str, code: str | None = None) -> None:
+        super().__init__(detail, code=code, extra={"errors": [{"field": field, "message": detail}]})
+
+
+class ServiceUnavailable(RetailError):
+    status_code = 503
+    code = "service_unavailable"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="dotted path of the offending field, e.g. `query.lat` or `body.lines.0.sku`")
+    message: str
+    type: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, plus a stable `code`."""
+
+    type: str = Field(default="about:blank")
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldError] | None = None
+
+    model_config = {
+        "extra": "allow",
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "type": "about:blank",
+                    "title": "Unprocessable Content",
+                    "status": 422,
+                    "detail": "query.lat: Input should be less than or equal to 90",
+                    "code": "validation_error",
+                    "errors": [{"field": "query.lat", "message": "Input should be less than or equal to 90"}],
+                }
+            ]
+        },
+    }
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Pydantic error dicts as `{field, message, type}`; the offending input is left out because it may be
+    huge or hostile and the client already has it."""
+    return [
+        {"field": field_path(err.get("loc", ())), "message": str(err.get("msg", "invalid")), "type": err.get("type")}
+        for err in errors
+    ]
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RetailError)
+    async def _retail_error(_request: Request, exc: RetailError) -> JSONResponse:
+        return problem_response(exc.status_code, exc.code, exc.detail, extra=exc.extra, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = validation_errors(exc.errors())
+        first = errors[0] if errors else {"field": "body", "message": "invalid input"}
+        detail = f"{first['field']}: {first['message']}"
+        return problem_response(422, "validation_error", detail, extra={"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        return problem_response(500, "internal_error", "An unexpected error occurred; it has been logged.")

@@ -1,0 +1,159 @@
+"""The application factory: routers, error handling, health, limits and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+from redis import Redis
+from sqlalchemy import text
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from retail import registry
+from retail.db import get_engine
+from retail.errors import Problem, install_error_handlers, problem_response
+from retail.settings import get_settings
+
+API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`. Auth: `Authorization: Bearer <secret>`
+for `/admin`, `/staff` and `/sync`; shopper endpoints need no key.
+"""
+
+
+def _operation_id(route: APIRoute) -> str:
+    # Stable ids from the route's explicit name, so the mobile team's generated clients never churn when a
+    # handler function is renamed or moved.
+    return route.name
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a byte limit with 413, whether or not they declare their length."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        too_large = False
+
+        async def counting_receive() -> Message:
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413, "payload_too_large", f"the request body exceeds {self.max_bytes} bytes", extra={
+                "errors": [{"field": "body", "message": f"at most {self.max_bytes} bytes"}]
+            }
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class Health(BaseModel):
+    status: str
+    database: str | None = None
+    broker: str | None = None
+
+
+def create_app() -> FastAPI:
+    from mobile_api.router import router as mobile_router
+    from stores.router import router as stores_admin_router
+
+    settings = get_settings()
+    app = FastAPI(
+        title="Winkelpunt",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        generate_unique_id_function=_operation_id,
+        responses={422: {"model": Problem, "description": "validation error naming each bad field"}},
+    )
+    install_error_handlers(app)
+    app.include_router(mobile_router)
+    app.include_router(stores_admin_router)
+    _add_health(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _add_health(app: FastAPI) -> None:
+    @app.get("/healthz", name="healthz", tags=["health"], response_model=Health)
+    def healthz() -> Health:
+        """The process is alive."""
+        return Health(status="ok")
+
+    @app.get("/readyz", name="readyz", tags=["health"], response_model=Health, responses={503: {"model": Health}})
+    def readyz() -> Any:
+        """The database and the broker are reachable."""
+        health = Health(status="ok", database="ok", broker="in-process")
+        try:
+            with get_engine().connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database means "not ready"
+            health.database = f"unreachable: {type(exc).__name__}"
+            health.status = "unavailable"
+        redis_url = get_settings().redis_url
+        if redis_url:
+            try:
+                Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2).ping()
+                health.broker = "ok"
+            except Exception as exc:
+                health.broker = f"unreachable: {type(exc).__name__}"
+                health.status = "unavailable"
+        if health.status != "ok":
+            return JSONResponse(health.model_dump(), status_code=503)
+        return health
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    # Bulk bodies are read leniently (rows validated one by one) but documented with their row models.
+    for model in _documented_row_models():
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components[model.__name__] = model_schema
+    app.openapi_schema = schema
+    return schema
+
+
+def _documented_row_models() -> list[type[BaseModel]]:
+    from stores.schemas import StoreIn
+
+    return [StoreIn]
+
+
+__all__ = ["create_app", "registry"]

@@ -1,0 +1,12 @@
+"""Every domain's tables, imported in one place so that Alembic and the app see the whole schema."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+from retail import auth
+from stores import models as stores_models
+
+metadata = SQLModel.metadata
+
+__all__ = ["auth", "metadata", "stores_models"]

@@ -1,0 +1,88 @@
+"""Reading store files for the CLI import: CSV (one store a row, hours in OpenStreetMap syntax) or JSON
+(the admin API's store objects). Rows come out in the admin upsert's shape, so one validator serves both."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+CSV_COLUMNS = (
+    "code",
+    "name",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "subdivision",
+    "lat",
+    "lon",
+    "timezone",
+    "phone",
+    "click_and_collect",
+    "low_stock_threshold",
+    "hold_hours",
+    "pick_minutes",
+    "closed_on_public_holidays",
+    "opening_hours",
+)
+_ADDRESS = ("street", "postcode", "city", "country", "subdivision")
+_OPTIONAL_SCALARS = (
+    "phone",
+    "click_and_collect",
+    "low_stock_threshold",
+    "hold_hours",
+    "pick_minutes",
+    "closed_on_public_holidays",
+    "opening_hours",
+)
+
+
+def csv_row_to_store(row: dict[str, str | None]) -> dict[str, Any]:
+    """A CSV row as a store object; blanks mean "not given", and validation happens in the upsert."""
+
+    def cell(name: str) -> str | None:
+        value = row.get(name)
+        return value.strip() if value and value.strip() else None
+
+    store: dict[str, Any] = {
+        "code": cell("code"),
+        "name": cell("name"),
+        "address": {name: cell(name) for name in _ADDRESS if cell(name) is not None},
+        "location": {"lat": cell("lat"), "lon": cell("lon")},
+        "timezone": cell("timezone"),
+    }
+    store.update({name: cell(name) for name in _OPTIONAL_SCALARS if cell(name) is not None})
+    return store
+
+
+def count_rows(path: Path) -> int:
+    """How many stores a file holds, for the progress bar."""
+    if path.suffix.lower() == ".json":
+        return sum(1 for _ in read_store_file(path))
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
+
+
+def read_store_file(path: Path) -> Iterator[dict[str, Any]]:
+    if path.suffix.lower() == ".json":
+        with path.open(encoding="utf-8") as handle:
+            data = json.load(handle)
+        rows = data.get("stores") if isinstance(data, dict) else data
+        if not isinstance(rows, list):
+            raise ValueError("a JSON store file holds a list of stores or {\"stores\": [...]}")
+        yield from rows
+        return
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        yield from read_store_csv(handle)
+
+
+def read_store_csv(handle: TextIO) -> Iterator[dict[str, Any]]:
+    reader = csv.DictReader(handle)
+    missing = {"code", "name", "city", "country", "lat", "lon", "timezone"} - set(reader.fieldnames or ())
+    if missing:
+        raise ValueError(f"the CSV header lacks {', '.join(sorted(missing))}; columns: {', '.join(CSV_COLUMNS)}")
+    for row in reader:
+        yield csv_row_to_store(row)

@@ -1,0 +1,56 @@
+"""Tables of the store network."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index
+from sqlmodel import Field, SQLModel
+
+from retail.auth import utcnow
+
+
+class Store(SQLModel, table=True):
+    __tablename__ = "store"
+    # Latitude first: the bounding-box prefilter of ad-hoc SQL queries (and the in-memory index rebuild,
+    # which reads code/lat/lon only) are served by it without touching the wide rows.
+    __table_args__ = (Index("ix_store_lat_lon_code", "lat", "lon", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    street: str = Field(default="", max_length=200)
+    postcode: str = Field(default="", max_length=16)
+    city: str = Field(max_length=100)
+    country: str = Field(max_length=2)
+    subdivision: str | None = Field(default=None, max_length=8)
+    lat: float
+    lon: float
+    timezone: str = Field(max_length=64)
+    phone: str | None = Field(default=None, max_length=32)
+    click_and_collect: bool = Field(default=True)
+    low_stock_threshold: int = Field(default=2)
+    hold_hours: int = Field(default=72)
+    pick_minutes: int = Field(default=60)
+    closed_on_public_holidays: bool = Field(default=True)
+    # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
+    # and a few hundred bytes, so a child table would only add joins.
+    hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class StoreNetworkRevision(SQLModel, table=True):
+    """One row whose token changes with every change to the store network.
+
+    API processes keep the nearest-store index in memory and compare this token (one primary-key read) to
+    decide whether to rebuild it, so replicas see a new store without polling the whole table. A random
+    token rather than a counter: a rolled-back change must never produce a value that a later, different
+    change could produce again.
+    """
+
+    __tablename__ = "store_network_revision"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(default="", max_length=32)

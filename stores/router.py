@@ -1,0 +1,18 @@
+"""Admin HTTP surface of the store network (`/admin/v1`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from retail.auth import AdminKey
+from retail.db import SessionDep
+from stores import service
+from stores.schemas import StoreBatch, StoreUpsertResult
+
+router = APIRouter(prefix="/admin/v1", tags=["admin"])
+
+
+@router.put("/stores", name="admin_upsert_stores", response_model=StoreUpsertResult)
+def upsert_stores(batch: StoreBatch, session: SessionDep, _key: AdminKey) -> StoreUpsertResult:
+    """Insert or update stores by `code`. Rows with errors are reported by index; the others apply."""
+    return service.upsert_stores(session, rows=batch.stores)

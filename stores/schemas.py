@@ -1,0 +1,186 @@
+"""API models of the store network: what the admin upsert accepts and what every surface shows."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Annotated, Any
+from zoneinfo import available_timezones
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from retail.bulk import BulkResult, rows_of
+from stores.hours import OpeningHours
+from stores.osm_hours import parse_osm_opening_hours
+from stores.public_holidays import check_region
+
+StoreCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+class Address(BaseModel):
+    street: Text200 = ""
+    postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
+        description="ISO 3166-1 alpha-2", examples=["NL"]
+    )
+    subdivision: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None = Field(
+        default=None, description="ISO 3166-2; selects regional public holidays", examples=["NL-NH"]
+    )
+
+
+class Location(BaseModel):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[52.3702])
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.8952])
+
+
+class StoreIn(BaseModel):
+    """One store as the admin upsert takes it. Give `hours`, or `opening_hours` in OpenStreetMap syntax."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "NL-AMS-001",
+                    "name": "Winkelpunt Amsterdam Centrum",
+                    "address": {
+                        "street": "Kalverstraat 92",
+                        "postcode": "1012 PH",
+                        "city": "Amsterdam",
+                        "country": "NL",
+                        "subdivision": "NL-NH",
+                    },
+                    "location": {"lat": 52.3702, "lon": 4.8952},
+                    "timezone": "Europe/Amsterdam",
+                    "phone": "+31 20 555 0101",
+                    "click_and_collect": True,
+                    "opening_hours": "Mo-Sa 09:00-21:00; Su 12:00-18:00; PH off",
+                }
+            ]
+        },
+    )
+
+    code: StoreCode
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    address: Address
+    location: Location
+    timezone: Annotated[str, StringConstraints(max_length=64)] = Field(examples=["Europe/Amsterdam"])
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    click_and_collect: bool = True
+    low_stock_threshold: int = Field(default=2, ge=0, le=1000)
+    hold_hours: int = Field(default=72, ge=1, le=24 * 31)
+    pick_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    closed_on_public_holidays: bool | None = Field(
+        default=None, description="default true; `PH off` in `opening_hours` also sets it"
+    )
+    hours: OpeningHours | None = None
+    opening_hours: str | None = Field(
+        default=None,
+        validate_default=True,
+        max_length=1000,
+        description="OpenStreetMap opening_hours, stored in the structured form",
+        examples=["Mo-Sa 09:00-21:00; Su 12:00-18:00; PH off"],
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        if value not in _zones():
+            raise ValueError(f"unknown IANA time zone {value!r}")
+        return value
+
+    @field_validator("address")
+    @classmethod
+    def _known_region(cls, value: Address) -> Address:
+        problem = check_region(value.country, value.subdivision)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _one_form_of_hours(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "hours" not in info.data:  # `hours` itself was invalid and already reported
+            return value
+        if value is None and info.data["hours"] is None:
+            raise ValueError("hours or opening_hours is required")
+        if value is not None and info.data["hours"] is not None:
+            raise ValueError("give either hours or opening_hours, not both")
+        if value is not None:
+            parse_osm_opening_hours(value)
+        return value
+
+    @model_validator(mode="after")
+    def _structured_hours(self) -> StoreIn:
+        # Checked by the field validators above; here the OSM form becomes the structured one we store.
+        if self.opening_hours is not None:
+            self.hours, closed_on_holidays = parse_osm_opening_hours(self.opening_hours)
+            if self.closed_on_public_holidays is None:
+                self.closed_on_public_holidays = closed_on_holidays
+        if self.closed_on_public_holidays is None:
+            self.closed_on_public_holidays = True
+        return self
+
+    @property
+    def opening_hours_structured(self) -> OpeningHours:
+        assert self.hours is not None  # guaranteed by the validators
+        return self.hours
+
+
+class StoreBatch(BaseModel):
+    stores: Annotated[list[dict[str, Any]], rows_of(StoreIn)] = Field(max_length=10_000)
+
+
+class StoreUpsertResult(BulkResult):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applied": 1,
+                    "errors": [
+                        {
+                            "index": 1,
+                            "code": "unknown_timezone",
+                            "detail": "timezone: Value error, unknown IANA time zone 'Europe/Amsterdm'",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+
+_ERROR_CODES = (
+    ("timezone", "unknown_timezone"),
+    ("location", "invalid_location"),
+    ("hours", "invalid_hours"),
+    ("opening_hours", "invalid_hours"),
+    ("address", "invalid_address"),
+    ("code", "invalid_code"),
+)
+_DATE_FIELD = re.compile(r"(^|\.)date$")
+
+
+def row_error_code(path: str) -> str:
+    """A stable code for the first bad field of a store row."""
+    if _DATE_FIELD.search(path):
+        return "invalid_date"
+    for prefix, code in _ERROR_CODES:
+        if path == prefix or path.startswith(prefix + "."):
+            return code
+    return "invalid_row"

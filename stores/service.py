@@ -1,0 +1,241 @@
+"""The store network's logic: upserting stores, reading them, their hours, and finding the nearest ones.
+
+Services take the session first and keyword-only arguments, may flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from retail.auth import utcnow
+from retail.bulk import RowError, validate_rows
+from retail.settings import get_settings
+from stores import hours as hours_engine
+from stores import nearest as nearest_search
+from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
+from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
+from stores.hours import NextChange, OpeningHours, Period, ResolvedDay, StoreSchedule
+from stores.models import Store, StoreNetworkRevision
+from stores.schemas import StoreIn, StoreUpsertResult, row_error_code
+
+MAX_HOURS_DAYS = 31
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+
+def upsert_stores(session: Session, *, rows: Sequence[Any]) -> StoreUpsertResult:
+    """Insert or update stores by code; invalid rows are reported by index and the rest apply."""
+    valid, errors = validate_rows(rows, StoreIn, error_code=row_error_code)
+    first_index_of: dict[str, int] = {}
+    unique: list[StoreIn] = []
+    for index, store_in in valid:
+        earlier = first_index_of.setdefault(store_in.code, index)
+        if earlier != index:
+            errors.append(
+                RowError(
+                    index=index,
+                    code="duplicate_code",
+                    detail=f"code: {store_in.code!r} already appears at index {earlier} of this batch",
+                )
+            )
+            continue
+        unique.append(store_in)
+    errors.sort(key=lambda e: e.index)
+    if unique:
+        _write_stores(session, unique)
+        _touch_network(session)
+    return StoreUpsertResult(applied=len(unique), errors=errors)
+
+
+def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
+    return {
+        "code": store_in.code,
+        "name": store_in.name,
+        "street": store_in.address.street,
+        "postcode": store_in.address.postcode,
+        "city": store_in.address.city,
+        "country": store_in.address.country,
+        "subdivision": store_in.address.subdivision,
+        "lat": store_in.location.lat,
+        "lon": store_in.location.lon,
+        "timezone": store_in.timezone,
+        "phone": store_in.phone,
+        "click_and_collect": store_in.click_and_collect,
+        "low_stock_threshold": store_in.low_stock_threshold,
+        "hold_hours": store_in.hold_hours,
+        "pick_minutes": store_in.pick_minutes,
+        "closed_on_public_holidays": bool(store_in.closed_on_public_holidays),
+        "hours": store_in.opening_hours_structured.model_dump(mode="json"),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
+    # One set-based statement per chunk instead of a read-modify-write per store.
+    now = utcnow()
+    insert = _insert_for(session)
+    chunk_size = 500  # stays under SQLite's bound-parameter limit with ~19 columns a row
+    for start in range(0, len(stores_in), chunk_size):
+        values = [_row_values(s, now) for s in stores_in[start : start + chunk_size]]
+        statement = insert(Store).values(values)
+        updated = {
+            column: getattr(statement.excluded, column)
+            for column in values[0]
+            if column not in ("code", "created_at")
+        }
+        session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=updated))
+
+
+def _touch_network(session: Session) -> None:
+    insert = _insert_for(session)
+    statement = insert(StoreNetworkRevision).values(id=1, token=uuid.uuid4().hex)
+    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token}))
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def get_store(session: Session, *, code: str) -> Store:
+    store = session.exec(select(Store).where(Store.code == code)).first()
+    if store is None:
+        raise StoreNotFound(code)
+    return store
+
+
+def count_stores(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(Store)).one()
+
+
+def schedule_of(store: Store) -> StoreSchedule:
+    return StoreSchedule(
+        timezone=store.timezone,
+        hours=_parsed_hours(json.dumps(store.hours, sort_keys=True)),
+        country=store.country,
+        subdivision=store.subdivision,
+        closed_on_public_holidays=store.closed_on_public_holidays,
+    )
+
+
+@lru_cache(maxsize=8192)
+def _parsed_hours(hours_json: str) -> OpeningHours:
+    # Validating the stored JSON back into models is the costly part of an "open now?" check in a nearest
+    # list; keyed by the JSON itself, so a changed store can never be served stale hours.
+    return OpeningHours.model_validate_json(hours_json)
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """Where a store stands at one instant."""
+
+    open_now: bool
+    today: list[Period]
+    next_change: NextChange | None
+
+
+def status_at(store: Store, at: datetime) -> StoreStatus:
+    schedule = schedule_of(store)
+    today = hours_engine.resolve_day(schedule, hours_engine.local_today(schedule, at))
+    return StoreStatus(
+        open_now=hours_engine.is_open(schedule, at),
+        today=today.periods,
+        next_change=hours_engine.next_change(schedule, at),
+    )
+
+
+def resolved_days(store: Store, *, start: date | None, days: int, at: datetime) -> list[ResolvedDay]:
+    schedule = schedule_of(store)
+    first = start or hours_engine.local_today(schedule, at)
+    return hours_engine.resolve_days(schedule, first, days)
+
+
+def hours_date_bounds(today: date) -> tuple[date, date]:
+    """The range of start dates `/hours` accepts: holidays are defined well beyond it, but nobody plans a
+    pickup decades ahead and unbounded years are a cheap way to make the server compute a lot."""
+    return today - timedelta(days=366 * 2), today + timedelta(days=366 * 3)
+
+
+# ---------------------------------------------------------------------------------------------- nearest
+
+
+@lru_cache(maxsize=1)
+def _geocoder() -> Geocoder:
+    settings = get_settings()
+    return make_geocoder(
+        settings.geocoder,
+        countries=settings.gazetteer_country_list,
+        user_agent=settings.geocoder_user_agent,
+        timeout_s=settings.geocoder_timeout_s,
+    )
+
+
+def locate(query: str) -> Place:
+    """Coordinates for a place name or postcode."""
+    try:
+        place = _geocoder().geocode(query)
+    except GeocodingUnavailable as exc:
+        raise GeocoderUnavailable(f"the geocoder is unavailable: {exc}") from exc
+    if place is None:
+        raise PlaceNotFound(query)
+    return place
+
+
+@dataclass(frozen=True)
+class NearbyStore:
+    store: Store
+    distance_km: float
+    status: StoreStatus
+
+
+def nearest_stores(
+    session: Session,
+    *,
+    lat: float,
+    lon: float,
+    limit: int,
+    at: datetime,
+    radius_km: float | None = None,
+    open_now: bool | None = None,
+    click_and_collect: bool | None = None,
+    after: tuple[float, str] | None = None,
+) -> tuple[list[NearbyStore], bool]:
+    """Up to `limit` stores nearest to (lat, lon) that pass the filters, and whether more follow."""
+    statuses: dict[str, StoreStatus] = {}
+
+    def accept(store: Store) -> bool:
+        status = statuses[store.code] = status_at(store, at)
+        return open_now is None or status.open_now is open_now
+
+    found = list(
+        islice(
+            nearest_search.nearest_stores(
+                session,
+                lat=lat,
+                lon=lon,
+                radius_km=radius_km,
+                click_and_collect=click_and_collect,
+                after=after,
+                accept=accept,
+            ),
+            limit + 1,
+        )
+    )
+    page = [NearbyStore(store, distance, statuses[store.code]) for store, distance in found[:limit]]
+    return page, len(found) > limit

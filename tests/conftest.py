@@ -1,0 +1,147 @@
+"""Test fixtures: real PostgreSQL (and the embedded SQLite default), each test in a rolled-back transaction.
+
+PostgreSQL: `RETAIL_TEST_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/winkelpunt_test); the
+database is dropped and re-created once per run and brought up by the real migrations. Redis:
+`RETAIL_TEST_REDIS_URL` (default redis://127.0.0.1:6379/15).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PG_URL = os.environ.get("RETAIL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/winkelpunt_test")
+REDIS_URL = os.environ.get("RETAIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+# Settings are read once per process; point them at the test services before any app module loads.
+os.environ["RETAIL_DATABASE_URL"] = PG_URL
+os.environ["RETAIL_REDIS_URL"] = REDIS_URL
+os.environ["RETAIL_SECRET_KEY"] = "test-secret-key-not-for-production"
+
+import psycopg  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlmodel import Session  # noqa: E402
+
+from retail.auth import Role, create_api_key  # noqa: E402
+from retail.db import get_session, make_engine  # noqa: E402
+from retail.main import create_app  # noqa: E402
+from retail.migrations import upgrade_database  # noqa: E402
+from retail.settings import Settings  # noqa: E402
+
+
+def _recreate_postgres_database(url: str) -> None:
+    parsed = make_url(url)
+    admin = parsed.set(database="postgres")
+    conninfo = admin.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{parsed.database}"')
+
+
+@pytest.fixture(scope="session")
+def pg_settings() -> Settings:
+    settings = Settings(database_url=PG_URL, redis_url=REDIS_URL, secret_key=os.environ["RETAIL_SECRET_KEY"])
+    _recreate_postgres_database(settings.sqlalchemy_url)
+    upgrade_database(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def sqlite_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "winkelpunt.db"
+    settings = Settings(database_url=f"sqlite:///{path}", redis_url=None, secret_key="sqlite-test-secret-key")
+    upgrade_database(settings)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def pg_engine(pg_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(pg_settings.sqlalchemy_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_engine(sqlite_settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(sqlite_settings.sqlalchemy_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["postgresql"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    """The database under test: PostgreSQL, or SQLite where a test parametrizes it in."""
+    fixture = "pg_engine" if request.param == "postgresql" else "sqlite_engine"
+    return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test; commits become savepoints."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as db:
+            yield db
+        transaction.rollback()
+
+
+@pytest.fixture
+def app(session: Session) -> FastAPI:
+    application = create_app()
+
+    def test_session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    application.dependency_overrides[get_session] = test_session
+    return application
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def make_key(session: Session) -> Callable[..., dict[str, str]]:
+    """Create an API key and return the Authorization header for it."""
+
+    def make(role: str, store_code: str | None = None) -> dict[str, str]:
+        secret = create_api_key(session, role=Role(role), store_code=store_code)
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+def store_row(code: str = "NL-TST-001", **overrides: Any) -> dict[str, Any]:
+    """A valid admin-upsert store object; override any top-level field."""
+    row: dict[str, Any] = {
+        "code": code,
+        "name": f"Winkelpunt {code}",
+        "address": {"street": "Hoogstraat 1", "postcode": "3511 AA", "city": "Utrecht", "country": "NL"},
+        "location": {"lat": 52.0907, "lon": 5.1214},
+        "timezone": "Europe/Amsterdam",
+        "phone": "+31 30 555 0100",
+        "click_and_collect": True,
+        "hours": {
+            "weekly": {
+                day: [{"opens": "09:00", "closes": "18:00"}]
+                for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
+            },
+            "special": [],
+        },
+    }
+    row.update(overrides)
+    return row

@@ -1,0 +1,212 @@
+"""Shopper store endpoints: nearest, one store, resolved hours; success and every error path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from geopy.distance import geodesic
+from sqlmodel import Session
+
+from stores import service as stores_service
+from tests.conftest import store_row
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+UTRECHT = (52.0907, 5.1214)
+
+
+def _weekly(opens: str, closes: str, days: tuple[str, ...] = WEEKDAYS) -> dict[str, Any]:
+    return {"weekly": {day: [{"opens": opens, "closes": closes}] for day in days}, "special": []}
+
+
+def _chain(session: Session) -> None:
+    rows = [
+        store_row("UT-CENTRUM", location={"lat": 52.0907, "lon": 5.1214}),
+        store_row("UT-ZUID", location={"lat": 52.0700, "lon": 5.1100}, click_and_collect=False),
+        store_row("AMS-24", location={"lat": 52.3791, "lon": 4.9003}, hours=_weekly("00:00", "24:00"),
+                  closed_on_public_holidays=False),
+        store_row("RTD-NACHT", location={"lat": 51.9244, "lon": 4.4777}, hours=_weekly("18:00", "04:00")),
+        # Two stores on the same spot: equal distances must come out ordered by code.
+        store_row("DH-B", location={"lat": 52.0705, "lon": 4.3007}),
+        store_row("DH-A", location={"lat": 52.0705, "lon": 4.3007}),
+        store_row("BE-ANT", location={"lat": 51.2194, "lon": 4.4025},
+                  address={"city": "Antwerpen", "country": "BE"}, timezone="Europe/Brussels"),
+    ]
+    result = stores_service.upsert_stores(session, rows=rows)
+    assert result.errors == []
+    session.commit()
+
+
+@pytest.fixture
+def chain(session: Session) -> None:
+    _chain(session)
+
+
+def _nearest(client: TestClient, **params: Any) -> Any:
+    return client.get("/mobile/v1/stores/nearest", params=params)
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+def test_nearest_ranks_by_geodesic_distance_with_ties_by_code(client: TestClient, chain: None) -> None:
+    response = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], limit=50, at="2026-11-23T12:00:00+01:00")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["origin"] == {"lat": UTRECHT[0], "lon": UTRECHT[1], "name": None}
+    codes = [item["code"] for item in body["items"]]
+    assert codes == ["UT-CENTRUM", "UT-ZUID", "AMS-24", "RTD-NACHT", "DH-A", "DH-B", "BE-ANT"]
+    for item in body["items"]:
+        expected = geodesic(UTRECHT, (item["location"]["lat"], item["location"]["lon"])).km
+        assert abs(item["distance_km"] - expected) < 0.001
+    assert body["next_cursor"] is None
+    first = body["items"][0]
+    assert first["open_now"] is True
+    assert first["today"] == [{"opens": "09:00", "closes": "18:00"}]
+    assert first["next_change"] == {"at": "2026-11-23T18:00:00+01:00", "open": False}
+    assert first["address"]["city"] == "Utrecht"
+    twenty_four_seven = next(item for item in body["items"] if item["code"] == "AMS-24")
+    assert twenty_four_seven["open_now"] is True
+    assert twenty_four_seven["next_change"] is None
+
+
+def test_nearest_limit_and_cursor_walk_the_whole_ranking_once(client: TestClient, chain: None) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, Any] = {"lat": UTRECHT[0], "lon": UTRECHT[1], "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        body = _nearest(client, **params).json()
+        seen.extend(item["code"] for item in body["items"])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["UT-CENTRUM", "UT-ZUID", "AMS-24", "RTD-NACHT", "DH-A", "DH-B", "BE-ANT"]
+
+
+def test_nearest_filters(client: TestClient, chain: None) -> None:
+    at_3am = "2026-11-24T03:00:00+01:00"
+    open_at_night = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], open_now="true", at=at_3am).json()
+    assert [i["code"] for i in open_at_night["items"]] == ["AMS-24", "RTD-NACHT"]
+    night = next(i for i in open_at_night["items"] if i["code"] == "RTD-NACHT")
+    assert night["next_change"] == {"at": "2026-11-24T04:00:00+01:00", "open": False}
+
+    closed = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], open_now="false", at=at_3am, limit=2).json()
+    assert [i["code"] for i in closed["items"]] == ["UT-CENTRUM", "UT-ZUID"]
+
+    no_cnc = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], click_and_collect="false").json()
+    assert [i["code"] for i in no_cnc["items"]] == ["UT-ZUID"]
+
+    within_5km = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], radius_km=5).json()
+    assert [i["code"] for i in within_5km["items"]] == ["UT-CENTRUM", "UT-ZUID"]
+
+
+def test_nearest_by_place_name(client: TestClient, chain: None) -> None:
+    body = _nearest(client, q="Antwerpen", limit=1).json()
+    assert body["items"][0]["code"] == "BE-ANT"
+    assert body["origin"]["name"]
+    assert abs(body["origin"]["lat"] - 51.22) < 0.05
+
+    missing = _nearest(client, q="Atlantis-aan-Zee")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"] == "application/problem+json"
+    assert missing.json()["code"] == "place_not_found"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "query.lat"),
+        ({"lat": 52.1}, "query.lon"),
+        ({"lon": 5.1}, "query.lat"),
+        ({"lat": 91, "lon": 5.1}, "query.lat"),
+        ({"lat": 52.1, "lon": -180.5}, "query.lon"),
+        ({"lat": "nan", "lon": 5.1}, "query.lat"),
+        ({"lat": "abc", "lon": 5.1}, "query.lat"),
+        ({"lat": 52.1, "lon": 5.1, "limit": 0}, "query.limit"),
+        ({"lat": 52.1, "lon": 5.1, "limit": 51}, "query.limit"),
+        ({"lat": 52.1, "lon": 5.1, "radius_km": -1}, "query.radius_km"),
+        ({"lat": 52.1, "lon": 5.1, "cursor": "!!not-a-cursor!!"}, "query.cursor"),
+        ({"lat": 52.1, "lon": 5.1, "at": "2026-11-23T12:00:00"}, "query.at"),
+        ({"q": "x" * 201}, "query.q"),
+    ],
+)
+def test_nearest_rejects_bad_input_naming_the_field(client: TestClient, params: dict[str, Any], field: str) -> None:
+    response = _nearest(client, **params)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 422
+    assert field in [error["field"] for error in body["errors"]]
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+def test_store_detail(client: TestClient, chain: None) -> None:
+    response = client.get("/mobile/v1/stores/UT-CENTRUM", params={"at": "2026-11-22T12:00:00+01:00"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == "UT-CENTRUM"
+    assert body["timezone"] == "Europe/Amsterdam"
+    assert body["location"] == {"lat": 52.0907, "lon": 5.1214}
+    assert body["hours"]["weekly"]["sunday"] == []
+    assert body["hours"]["weekly"]["monday"] == [{"opens": "09:00", "closes": "18:00"}]
+    assert body["hours"]["special"] == []
+    assert body["open_now"] is False  # a Sunday
+    assert body["next_change"] == {"at": "2026-11-23T09:00:00+01:00", "open": True}
+
+
+def test_unknown_store_is_a_problem_404(client: TestClient) -> None:
+    for path in ("/mobile/v1/stores/NOPE", "/mobile/v1/stores/NOPE/hours"):
+        response = client.get(path)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "store_not_found"
+
+
+def test_resolved_hours_with_holiday_special_day_and_overnight(
+    client: TestClient, session: Session, make_key: Callable[..., dict[str, str]]
+) -> None:
+    hours = _weekly("20:00", "02:00")
+    hours["special"] = [
+        {"date": "2026-04-28", "closed": False, "periods": [{"opens": "10:00", "closes": "14:00"}], "reason": "Inventaris"}
+    ]
+    stores_service.upsert_stores(session, rows=[store_row("NL-NACHT", hours=hours)])
+    session.commit()
+    response = client.get("/mobile/v1/stores/NL-NACHT/hours", params={"start": "2026-04-26", "days": 3})
+    assert response.status_code == 200
+    assert response.json() == {
+        "store_code": "NL-NACHT",
+        "timezone": "Europe/Amsterdam",
+        "days": [
+            {"date": "2026-04-26", "closed": False, "periods": [{"opens": "20:00", "closes": "02:00"}], "reason": None},
+            {"date": "2026-04-27", "closed": True, "periods": [], "reason": "Koningsdag"},
+            {"date": "2026-04-28", "closed": False, "periods": [{"opens": "10:00", "closes": "14:00"}],
+             "reason": "Inventaris"},
+        ],
+    }
+
+
+def test_resolved_hours_defaults_to_a_week_from_today(client: TestClient, chain: None) -> None:
+    body = client.get("/mobile/v1/stores/UT-CENTRUM/hours").json()
+    assert len(body["days"]) == 7
+    dates = [day["date"] for day in body["days"]]
+    assert dates == sorted(dates)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"days": 0}, "query.days"),
+        ({"days": 32}, "query.days"),
+        ({"start": "2026-13-01"}, "query.start"),
+        ({"start": "9999-01-01"}, "query.start"),
+        ({"start": "0001-01-01"}, "query.start"),
+    ],
+)
+def test_resolved_hours_rejects_bad_input(
+    client: TestClient, chain: None, params: dict[str, Any], field: str
+) -> None:
+    response = client.get("/mobile/v1/stores/UT-CENTRUM/hours", params=params)
+    assert response.status_code == 422
+    assert field in [error["field"] for error in response.json()["errors"]]
