@@ -8,12 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.db import SessionDep
 from retail.errors import InvalidInput
 from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
 from stores import service as stores_service
-
-from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
 
@@ -52,11 +51,14 @@ def nearest_stores(
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,
     lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])] = None,
     q: Annotated[
-        str | None, Query(min_length=1, max_length=200, description="a place name or postcode", examples=["Utrecht"])
+        str | None,
+        Query(min_length=1, max_length=200, description="a place name or postcode", examples=["Utrecht"]),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     radius_km: Annotated[float | None, Query(gt=0, le=20_100, allow_inf_nan=False)] = None,
-    open_now: Annotated[bool | None, Query(description="only stores open (true) or closed (false) now")] = None,
+    open_now: Annotated[
+        bool | None, Query(description="only stores open (true) or closed (false) now")
+    ] = None,
     click_and_collect: Annotated[bool | None, Query()] = None,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     at: AtQuery = None,
@@ -94,7 +96,7 @@ def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> S
     hours = stores_service.schedule_of(store).hours
     status = stores_service.status_at(store, _instant(at))
     return StoreDetail(
-        **StoreOut.fields_of(store, status),  # type: ignore[arg-type]
+        **StoreOut.fields_of(store, status),
         hours=StoreHours(weekly=hours.weekly, special=hours.special),
     )
 

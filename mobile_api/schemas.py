@@ -4,6 +4,7 @@ only by addition, whatever the domains do with their storage."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -12,7 +13,7 @@ from stores.models import Store
 from stores.schemas import Address, Location
 from stores.service import NearbyStore, StoreStatus
 
-_STORE_EXAMPLE = {
+_STORE_EXAMPLE: dict[str, Any] = {
     "code": "NL-AMS-001",
     "name": "Winkelpunt Amsterdam Centrum",
     "address": {
@@ -45,10 +46,12 @@ class StoreOut(BaseModel):
     click_and_collect: bool
     open_now: bool
     today: list[Period] = Field(description="today's opening periods in the store's zone")
-    next_change: NextChangeOut | None = Field(description="the next opening or closing; null for a 24/7 store")
+    next_change: NextChangeOut | None = Field(
+        description="the next opening or closing; null for a 24/7 store"
+    )
 
     @classmethod
-    def fields_of(cls, store: Store, status: StoreStatus) -> dict[str, object]:
+    def fields_of(cls, store: Store, status: StoreStatus) -> dict[str, Any]:
         return {
             "code": store.code,
             "name": store.name,
@@ -66,7 +69,9 @@ class StoreOut(BaseModel):
             "open_now": status.open_now,
             "today": status.today,
             "next_change": (
-                NextChangeOut(at=status.next_change.at, open=status.next_change.open) if status.next_change else None
+                NextChangeOut(at=status.next_change.at, open=status.next_change.open)
+                if status.next_change
+                else None
             ),
         }
 
@@ -148,7 +153,7 @@ class NearestStores(BaseModel):
     @staticmethod
     def item(nearby: NearbyStore) -> NearestStore:
         return NearestStore(
-            **StoreOut.fields_of(nearby.store, nearby.status),  # type: ignore[arg-type]
+            **StoreOut.fields_of(nearby.store, nearby.status),
             distance_km=round(nearby.distance_km, 3),
         )
 
@@ -161,8 +166,12 @@ class ResolvedHours(BaseModel):
                     "store_code": "NL-AMS-001",
                     "timezone": "Europe/Amsterdam",
                     "days": [
-                        {"date": "2026-04-26", "closed": False, "periods": [{"opens": "12:00", "closes": "17:00"}],
-                         "reason": None},
+                        {
+                            "date": "2026-04-26",
+                            "closed": False,
+                            "periods": [{"opens": "12:00", "closes": "17:00"}],
+                            "reason": None,
+                        },
                         {"date": "2026-04-27", "closed": True, "periods": [], "reason": "Koningsdag"},
                     ],
                 }
@@ -173,4 +182,3 @@ class ResolvedHours(BaseModel):
     store_code: str
     timezone: str
     days: list[ResolvedDay]
-

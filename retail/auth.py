@@ -46,8 +46,12 @@ class ApiKey(SQLModel, table=True):
     # know its tables; the code is what every staff URL carries anyway.
     store_code: str | None = Field(default=None, max_length=32, index=True)
     label: str = Field(default="", max_length=200)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,9 @@ def authenticate(session: Session, secret: str) -> Principal | None:
     return Principal(key_id=key.id, role=Role(key.role), store_code=key.store_code)
 
 
-_bearer = HTTPBearer(auto_error=False, description="`Authorization: Bearer <secret>` from `retail keys create`")
+_bearer = HTTPBearer(
+    auto_error=False, description="`Authorization: Bearer <secret>` from `retail keys create`"
+)
 
 
 def _principal(

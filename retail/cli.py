@@ -102,13 +102,17 @@ def keys_create(
     except RetailError as exc:
         console.print(f"[red]{exc.detail}[/red]")
         raise typer.Exit(2) from exc
-    console.print(f"created a {role.value} key{f' for store {store}' if store else ''}; it is shown only once:")
+    console.print(
+        f"created a {role.value} key{f' for store {store}' if store else ''}; it is shown only once:"
+    )
     print(secret)
 
 
 @stores_app.command("import")
 def stores_import(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a .csv or .json file")],
+    path: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="a .csv or .json file")
+    ],
 ) -> None:
     """Upsert stores from a CSV (hours in OpenStreetMap syntax) or JSON file; bad rows are reported."""
     from stores import service as stores_service
@@ -141,7 +145,11 @@ def stores_import(
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
     )
 
 
@@ -163,7 +171,9 @@ def _load_demo() -> None:
         staff_store = rows[0]["code"]
         keys = {
             "admin": create_api_key(session, role=Role.admin, label="demo"),
-            f"staff ({staff_store})": create_api_key(session, role=Role.staff, store_code=staff_store, label="demo"),
+            f"staff ({staff_store})": create_api_key(
+                session, role=Role.staff, store_code=staff_store, label="demo"
+            ),
             "webshop": create_api_key(session, role=Role.webshop, label="demo"),
         }
     console.print(f"demo chain loaded: {result.applied} stores")

@@ -79,7 +79,9 @@ class ServiceUnavailable(RetailError):
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="dotted path of the offending field, e.g. `query.lat` or `body.lines.0.sku`")
+    field: str = Field(
+        description="dotted path of the offending field, e.g. `query.lat` or `body.lines.0.sku`"
+    )
     message: str
     type: str | None = None
 
@@ -123,7 +125,13 @@ def problem_response(
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     if extra:
         body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
@@ -137,7 +145,11 @@ def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Pydantic error dicts as `{field, message, type}`; the offending input is left out because it may be
     huge or hostile and the client already has it."""
     return [
-        {"field": field_path(err.get("loc", ())), "message": str(err.get("msg", "invalid")), "type": err.get("type")}
+        {
+            "field": field_path(err.get("loc", ())),
+            "message": str(err.get("msg", "invalid")),
+            "type": err.get("type"),
+        }
         for err in errors
     ]
 
@@ -170,7 +182,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
-        return problem_response(exc.status_code, code, str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers) if exc.headers else None
+        return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -66,9 +66,10 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
-            413, "payload_too_large", f"the request body exceeds {self.max_bytes} bytes", extra={
-                "errors": [{"field": "body", "message": f"at most {self.max_bytes} bytes"}]
-            }
+            413,
+            "payload_too_large",
+            f"the request body exceeds {self.max_bytes} bytes",
+            extra={"errors": [{"field": "body", "message": f"at most {self.max_bytes} bytes"}]},
         )
         await response(scope, receive, send)
 
@@ -110,7 +111,9 @@ def _add_health(app: FastAPI) -> None:
         """The process is alive."""
         return Health(status="ok")
 
-    @app.get("/readyz", name="readyz", tags=["health"], response_model=Health, responses={503: {"model": Health}})
+    @app.get(
+        "/readyz", name="readyz", tags=["health"], response_model=Health, responses={503: {"model": Health}}
+    )
     def readyz() -> Any:
         """The database and the broker are reachable."""
         health = Health(status="ok", database="ok", broker="in-process")
@@ -136,9 +139,7 @@ def _add_health(app: FastAPI) -> None:
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    schema = get_openapi(
-        title=app.title, version=app.version, description=app.description, routes=app.routes
-    )
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     # Bulk bodies are read leniently (rows validated one by one) but documented with their row models.
     for model in _documented_row_models():

@@ -37,7 +37,9 @@ class Settings(BaseSettings):
         # processes must agree on it, so a production deployment has to set one explicitly.
         if self.secret_key is None:
             if self.is_postgres:
-                raise ValueError("RETAIL_SECRET_KEY must be set when RETAIL_DATABASE_URL points at PostgreSQL")
+                raise ValueError(
+                    "RETAIL_SECRET_KEY must be set when RETAIL_DATABASE_URL points at PostgreSQL"
+                )
             self.secret_key = secrets.token_urlsafe(32)
         elif len(self.secret_key) < 16:
             raise ValueError("RETAIL_SECRET_KEY must be at least 16 characters")

@@ -72,7 +72,7 @@ def read_store_file(path: Path) -> Iterator[dict[str, Any]]:
             data = json.load(handle)
         rows = data.get("stores") if isinstance(data, dict) else data
         if not isinstance(rows, list):
-            raise ValueError("a JSON store file holds a list of stores or {\"stores\": [...]}")
+            raise ValueError('a JSON store file holds a list of stores or {"stores": [...]}')
         yield from rows
         return
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -83,6 +83,8 @@ def read_store_csv(handle: TextIO) -> Iterator[dict[str, Any]]:
     reader = csv.DictReader(handle)
     missing = {"code", "name", "city", "country", "lat", "lon", "timezone"} - set(reader.fieldnames or ())
     if missing:
-        raise ValueError(f"the CSV header lacks {', '.join(sorted(missing))}; columns: {', '.join(CSV_COLUMNS)}")
+        raise ValueError(
+            f"the CSV header lacks {', '.join(sorted(missing))}; columns: {', '.join(CSV_COLUMNS)}"
+        )
     for row in reader:
         yield csv_row_to_store(row)

@@ -37,8 +37,12 @@ class Store(SQLModel, table=True):
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.
     hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
 
 
 class StoreNetworkRevision(SQLModel, table=True):

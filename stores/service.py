@@ -107,7 +107,9 @@ def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
 def _touch_network(session: Session) -> None:
     insert = _insert_for(session)
     statement = insert(StoreNetworkRevision).values(id=1, token=uuid.uuid4().hex)
-    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token}))
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token})
+    )
 
 
 # ---------------------------------------------------------------------------------------------- reading

@@ -25,14 +25,22 @@ def _chain(session: Session) -> None:
     rows = [
         store_row("UT-CENTRUM", location={"lat": 52.0907, "lon": 5.1214}),
         store_row("UT-ZUID", location={"lat": 52.0700, "lon": 5.1100}, click_and_collect=False),
-        store_row("AMS-24", location={"lat": 52.3791, "lon": 4.9003}, hours=_weekly("00:00", "24:00"),
-                  closed_on_public_holidays=False),
+        store_row(
+            "AMS-24",
+            location={"lat": 52.3791, "lon": 4.9003},
+            hours=_weekly("00:00", "24:00"),
+            closed_on_public_holidays=False,
+        ),
         store_row("RTD-NACHT", location={"lat": 51.9244, "lon": 4.4777}, hours=_weekly("18:00", "04:00")),
         # Two stores on the same spot: equal distances must come out ordered by code.
         store_row("DH-B", location={"lat": 52.0705, "lon": 4.3007}),
         store_row("DH-A", location={"lat": 52.0705, "lon": 4.3007}),
-        store_row("BE-ANT", location={"lat": 51.2194, "lon": 4.4025},
-                  address={"city": "Antwerpen", "country": "BE"}, timezone="Europe/Brussels"),
+        store_row(
+            "BE-ANT",
+            location={"lat": 51.2194, "lon": 4.4025},
+            address={"city": "Antwerpen", "country": "BE"},
+            timezone="Europe/Brussels",
+        ),
     ]
     result = stores_service.upsert_stores(session, rows=rows)
     assert result.errors == []
@@ -132,7 +140,9 @@ def test_nearest_by_place_name(client: TestClient, chain: None) -> None:
         ({"q": "x" * 201}, "query.q"),
     ],
 )
-def test_nearest_rejects_bad_input_naming_the_field(client: TestClient, params: dict[str, Any], field: str) -> None:
+def test_nearest_rejects_bad_input_naming_the_field(
+    client: TestClient, params: dict[str, Any], field: str
+) -> None:
     response = _nearest(client, **params)
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -169,7 +179,12 @@ def test_resolved_hours_with_holiday_special_day_and_overnight(
 ) -> None:
     hours = _weekly("20:00", "02:00")
     hours["special"] = [
-        {"date": "2026-04-28", "closed": False, "periods": [{"opens": "10:00", "closes": "14:00"}], "reason": "Inventaris"}
+        {
+            "date": "2026-04-28",
+            "closed": False,
+            "periods": [{"opens": "10:00", "closes": "14:00"}],
+            "reason": "Inventaris",
+        }
     ]
     stores_service.upsert_stores(session, rows=[store_row("NL-NACHT", hours=hours)])
     session.commit()
@@ -179,10 +194,19 @@ def test_resolved_hours_with_holiday_special_day_and_overnight(
         "store_code": "NL-NACHT",
         "timezone": "Europe/Amsterdam",
         "days": [
-            {"date": "2026-04-26", "closed": False, "periods": [{"opens": "20:00", "closes": "02:00"}], "reason": None},
+            {
+                "date": "2026-04-26",
+                "closed": False,
+                "periods": [{"opens": "20:00", "closes": "02:00"}],
+                "reason": None,
+            },
             {"date": "2026-04-27", "closed": True, "periods": [], "reason": "Koningsdag"},
-            {"date": "2026-04-28", "closed": False, "periods": [{"opens": "10:00", "closes": "14:00"}],
-             "reason": "Inventaris"},
+            {
+                "date": "2026-04-28",
+                "closed": False,
+                "periods": [{"opens": "10:00", "closes": "14:00"}],
+                "reason": "Inventaris",
+            },
         ],
     }
 

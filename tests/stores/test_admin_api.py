@@ -21,7 +21,9 @@ def _put(client: TestClient, headers: dict[str, str], rows: list[dict[str, Any]]
     return client.put("/admin/v1/stores", json={"stores": rows}, headers=headers)
 
 
-def test_upsert_creates_then_updates_by_code(client: TestClient, session: Session, make_key: KeyFactory) -> None:
+def test_upsert_creates_then_updates_by_code(
+    client: TestClient, session: Session, make_key: KeyFactory
+) -> None:
     admin = make_key("admin")
     first = _put(client, admin, [store_row("NL-A-1"), store_row("NL-A-2")])
     assert first.status_code == 200
@@ -48,7 +50,9 @@ def test_bad_rows_are_reported_and_good_rows_apply(
         store_row(
             "NL-BAD-OVERLAP",
             hours={
-                "weekly": {"monday": [{"opens": "09:00", "closes": "13:00"}, {"opens": "12:00", "closes": "18:00"}]}
+                "weekly": {
+                    "monday": [{"opens": "09:00", "closes": "13:00"}, {"opens": "12:00", "closes": "18:00"}]
+                }
             },
         ),
         store_row(
@@ -122,11 +126,18 @@ def test_unknown_subdivision_and_country_are_row_errors(client: TestClient, make
     rows = [
         store_row("DE-1", address={"city": "München", "country": "DE", "subdivision": "DE-XX"}),
         store_row("XX-1", address={"city": "Nowhere", "country": "XX"}),
-        store_row("DE-2", address={"city": "München", "country": "DE", "subdivision": "DE-BY"}, timezone="Europe/Berlin"),
+        store_row(
+            "DE-2",
+            address={"city": "München", "country": "DE", "subdivision": "DE-BY"},
+            timezone="Europe/Berlin",
+        ),
     ]
     body = _put(client, make_key("admin"), rows).json()
     assert body["applied"] == 1
-    assert [(e["index"], e["code"]) for e in body["errors"]] == [(0, "invalid_address"), (1, "invalid_address")]
+    assert [(e["index"], e["code"]) for e in body["errors"]] == [
+        (0, "invalid_address"),
+        (1, "invalid_address"),
+    ]
 
 
 def test_malformed_envelope_is_a_422_naming_the_field(client: TestClient, make_key: KeyFactory) -> None:

@@ -1,0 +1,3 @@
+from retail.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""The `retail` command, run as a user runs it: a subprocess on a fresh embedded SQLite database."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.conftest import store_row
+
+RETAIL = [sys.executable, "-m", "retail"]
+
+
+def _env(db: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")}
+    env["RETAIL_DATABASE_URL"] = f"sqlite:///{db}"
+    env.update(extra)
+    return env
+
+
+def _run(args: list[str], env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([*RETAIL, *args], env=env, capture_output=True, text=True, timeout=120)
+    if check and result.returncode != 0:
+        raise AssertionError(f"retail {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_keys_create_prints_the_secret_last_and_it_works(tmp_path: Path) -> None:
+    env = _env(tmp_path / "w.db")
+    _run(["db", "upgrade"], env)
+    admin = _run(["keys", "create", "--role", "admin"], env).stdout.strip().splitlines()[-1]
+    assert admin.startswith("wp_")
+
+    refused = _run(["keys", "create", "--role", "staff", "--store", "NL-NOPE"], env, check=False)
+    assert refused.returncode == 2
+    assert "NL-NOPE" in refused.stderr
+
+    stores_file = tmp_path / "stores.json"
+    stores_file.write_text(json.dumps({"stores": [store_row("NL-CLI-1")]}))
+    _run(["stores", "import", str(stores_file)], env)
+    staff = (
+        _run(["keys", "create", "--role", "staff", "--store", "NL-CLI-1"], env)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    assert staff.startswith("wp_")
+    assert staff != admin
+
+
+def test_stores_import_csv_reports_bad_rows_and_applies_good_ones(tmp_path: Path) -> None:
+    env = _env(tmp_path / "w.db")
+    _run(["db", "upgrade"], env)
+    csv_file = tmp_path / "stores.csv"
+    lines = [
+        "code,name,street,postcode,city,country,subdivision,lat,lon,timezone,phone,click_and_collect,opening_hours",
+        "NL-CSV-1,Winkelpunt Gouda,Markt 1,2801 JE,Gouda,NL,NL-ZH,52.0115,4.7105,Europe/Amsterdam,,true,"
+        '"Mo-Sa 09:00-18:00; PH off"',
+        "NL-CSV-2,Winkelpunt Nergens,Markt 2,1234 AB,Nergens,NL,,95.0,4.7,Europe/Amsterdam,,true,"
+        "Mo-Su 09:00-18:00",
+        "NL-CSV-3,WP Delft,Markt 3,2611 GW,Delft,NL,NL-ZH,52.0116,4.3571,Europe/Amsterdam,,false,24/7",
+    ]
+    csv_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _run(["stores", "import", str(csv_file)], env, check=False)
+    assert result.returncode == 1
+    assert "2 stores applied, 1 rows rejected" in result.stderr
+    assert "row 2: invalid_location" in result.stderr
+
+
+def test_serve_demo_on_a_fresh_sqlite_file_answers_the_shopper(tmp_path: Path) -> None:
+    """The README's first command, end to end: a fresh database, migrated and loaded by `serve --demo`."""
+    db = tmp_path / "fresh" / "winkelpunt.db"
+    port = _free_port()
+    server = subprocess.Popen(
+        [*RETAIL, "serve", "--demo", "--port", str(port)],
+        env=_env(db),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        body: dict[str, Any] = {}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(f"{base}/mobile/v1/stores/nearest", params={"q": "Utrecht", "limit": 3})
+                body = response.json()
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                time.sleep(0.5)
+        assert len(body["items"]) == 3
+        assert body["items"][0]["address"]["city"] == "Utrecht"
+        assert httpx.get(f"{base}/readyz").json()["database"] == "ok"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
