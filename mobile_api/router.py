@@ -10,11 +10,11 @@ from fastapi import APIRouter, Path, Query
 
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.db import SessionDep
-from retail.errors import InvalidInput
+from retail.errors import InvalidInput, problem_responses
 from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
 from stores import service as stores_service
 
-router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
+router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
 
 StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code", examples=["NL-AMS-001"])]
 AtQuery = Annotated[
@@ -45,7 +45,9 @@ def _position(cursor: str | None) -> tuple[float, str] | None:
     return float(position[0]), position[1]
 
 
-@router.get("/stores/nearest", name="stores_nearest", response_model=NearestStores)
+@router.get(
+    "/stores/nearest", name="stores_nearest", response_model=NearestStores, responses=problem_responses(503)
+)
 def nearest_stores(
     session: SessionDep,
     lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail import registry
 from retail.db import get_engine
-from retail.errors import Problem, install_error_handlers, problem_response
+from retail.errors import Problem, install_error_handlers, problem_response, problem_responses
 from retail.settings import get_settings
 
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
@@ -94,7 +94,7 @@ def create_app() -> FastAPI:
         version="1.0.0",
         description=API_DESCRIPTION,
         generate_unique_id_function=_operation_id,
-        responses={422: {"model": Problem, "description": "validation error naming each bad field"}},
+        responses=problem_responses(413, 422, 500),
     )
     install_error_handlers(app)
     app.include_router(mobile_router)
@@ -154,7 +154,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 def _documented_row_models() -> list[type[BaseModel]]:
     from stores.schemas import StoreIn
 
-    return [StoreIn]
+    return [Problem, StoreIn]
 
 
 __all__ = ["create_app", "registry"]

@@ -6,10 +6,11 @@ from fastapi import APIRouter
 
 from retail.auth import AdminKey
 from retail.db import SessionDep
+from retail.errors import problem_responses
 from stores import service
 from stores.schemas import StoreBatch, StoreUpsertResult
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"])
+router = APIRouter(prefix="/admin/v1", tags=["admin"], responses=problem_responses(401, 403))
 
 
 @router.put("/stores", name="admin_upsert_stores", response_model=StoreUpsertResult)
