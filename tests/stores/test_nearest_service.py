@@ -21,14 +21,12 @@ AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: stores with weekd
 
 def _random_chain(seed: int, size: int) -> list[dict[str, object]]:
     rng = random.Random(seed)
-    rows = []
+    rows: list[dict[str, object]] = []
     for i in range(size):
         lat = round(rng.uniform(50.7, 53.5), 4)
         lon = round(rng.uniform(2.5, 7.2), 4)
-        if i % 25 == 0 and rows:  # some stores share a spot with another, to exercise the tie-break by code
-            location = rows[-1]["location"]
-        else:
-            location = {"lat": lat, "lon": lon}
+        # Every 25th store shares its neighbour's spot, to exercise the tie-break by code.
+        location = rows[-1]["location"] if i % 25 == 0 and rows else {"lat": lat, "lon": lon}
         weekend_only = {"weekly": {"saturday": [{"opens": "09:00", "closes": "17:00"}]}, "special": []}
         rows.append(
             store_row(
