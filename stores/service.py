@@ -18,8 +18,8 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from retail.auth import utcnow
 from retail.bulk import RowError, validate_rows
+from retail.clock import utcnow
 from retail.settings import get_settings
 from stores import hours as hours_engine
 from stores import nearest as nearest_search
@@ -127,20 +127,29 @@ def count_stores(session: Session) -> int:
 
 
 def schedule_of(store: Store) -> StoreSchedule:
-    return StoreSchedule(
-        timezone=store.timezone,
-        hours=_parsed_hours(json.dumps(store.hours, sort_keys=True)),
-        country=store.country,
-        subdivision=store.subdivision,
-        closed_on_public_holidays=store.closed_on_public_holidays,
+    return _schedule(
+        json.dumps(store.hours, sort_keys=True),
+        store.timezone,
+        store.country,
+        store.subdivision,
+        store.closed_on_public_holidays,
     )
 
 
-@lru_cache(maxsize=8192)
-def _parsed_hours(hours_json: str) -> OpeningHours:
-    # Validating the stored JSON back into models is the costly part of an "open now?" check in a nearest
-    # list; keyed by the JSON itself, so a changed store can never be served stale hours.
-    return OpeningHours.model_validate_json(hours_json)
+@lru_cache(maxsize=16_384)
+def _schedule(
+    hours_json: str, timezone: str, country: str, subdivision: str | None, closed_on_public_holidays: bool
+) -> StoreSchedule:
+    # Validating the stored JSON back into models costs more than the hours engine itself, and a schedule
+    # keeps a compiled form of the week after its first use; keyed by the store's hours and region
+    # themselves, so a changed store can never be served stale hours.
+    return StoreSchedule(
+        timezone=timezone,
+        hours=OpeningHours.model_validate_json(hours_json),
+        country=country,
+        subdivision=subdivision,
+        closed_on_public_holidays=closed_on_public_holidays,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,13 @@ def _geocoder() -> Geocoder:
         user_agent=settings.geocoder_user_agent,
         timeout_s=settings.geocoder_timeout_s,
     )
+
+
+def warm_up_geocoder() -> None:
+    """Load the offline gazetteer now instead of on the first `q` query."""
+    warm_up = getattr(_geocoder(), "warm_up", None)
+    if warm_up is not None:
+        warm_up()
 
 
 def locate(query: str) -> Place:
