@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,11 @@ def serve(
     if demo:
         _load_demo()
     from retail.main import create_app
+    from stores import service as stores_service
+
+    # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
+    # the first shopper's request.
+    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     geocoder: Literal["offline", "nominatim"] = "offline"
     geocoder_user_agent: str = "winkelpunt"
     geocoder_timeout_s: float = 3.0
-    gazetteer_countries: str = "NL,BE,LU,DE"
+    gazetteer_countries: str = "NL,BE,LU"
     max_body_bytes: int = 2 * 1024 * 1024
     log_level: str = "INFO"
 

@@ -1,0 +1,134 @@
+"""Benchmark: nearest-10 stores with `stores.geo.GeoIndex` against a linear geopy scan.
+
+    .venv/bin/python bench/nearest.py [--sizes 1000,10000,100000] [--queries 200] [--linear-budget 100000]
+
+Synthetic chains (fixed seed): 85 % of the stores spread over the Netherlands and Belgium, 15 % over Europe;
+query points drawn the same way. The index is timed per query (build time reported separately); the linear
+scan computes `geopy.distance.geodesic` to every store, so it runs on fewer query points (as many as fit in
+``--linear-budget`` distance computations, at least 3). Results of both must be identical for every query
+point the scan ran on; the script exits with status 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import statistics
+import sys
+import time
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+from geopy.distance import geodesic
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from stores.geo import GeoIndex
+
+K = 10
+SEED = 20_241_123
+
+
+def synthetic_points(rng: np.random.Generator, n: int) -> tuple[list[float], list[float]]:
+    region = rng.random(n)
+    lats = np.empty(n)
+    lons = np.empty(n)
+    nl = region < 0.55
+    be = (region >= 0.55) & (region < 0.85)
+    eu = region >= 0.85
+    lats[nl], lons[nl] = rng.uniform(51.3, 53.45, nl.sum()), rng.uniform(3.5, 7.1, nl.sum())
+    lats[be], lons[be] = rng.uniform(49.55, 51.45, be.sum()), rng.uniform(2.6, 6.35, be.sum())
+    lats[eu], lons[eu] = rng.uniform(36.0, 70.0, eu.sum()), rng.uniform(-10.0, 30.0, eu.sum())
+    return lats.round(6).tolist(), lons.round(6).tolist()
+
+
+def linear_nearest(
+    codes: list[str], lats: list[float], lons: list[float], lat: float, lon: float
+) -> list[tuple[str, float]]:
+    ranked = heapq.nsmallest(
+        K,
+        (
+            (geodesic((lat, lon), (s_lat, s_lon)).km, code)
+            for code, s_lat, s_lon in zip(codes, lats, lons, strict=True)
+        ),
+    )
+    return [(code, d) for d, code in ranked]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def run(size: int, queries: int, linear_budget: int) -> tuple[float, float, float, float, int, bool]:
+    rng = np.random.default_rng(SEED + size)
+    lats, lons = synthetic_points(rng, size)
+    codes = [f"ST{i:06d}" for i in range(size)]
+    q_lats, q_lons = synthetic_points(rng, queries)
+
+    started = time.perf_counter()
+    index = GeoIndex(codes, lats, lons)
+    build_ms = (time.perf_counter() - started) * 1e3
+
+    index_ms: list[float] = []
+    index_results: list[list[tuple[str, float]]] = []
+    for lat, lon in zip(q_lats, q_lons, strict=True):
+        started = time.perf_counter()
+        result = list(islice(index.nearest(lat, lon), K))
+        index_ms.append((time.perf_counter() - started) * 1e3)
+        index_results.append(result)
+
+    n_linear = min(queries, max(3, linear_budget // size))
+    linear_ms: list[float] = []
+    identical = True
+    for i in range(n_linear):
+        started = time.perf_counter()
+        expected = linear_nearest(codes, lats, lons, q_lats[i], q_lons[i])
+        linear_ms.append((time.perf_counter() - started) * 1e3)
+        identical = identical and expected == index_results[i]
+    return (
+        build_ms,
+        statistics.median(index_ms),
+        percentile(index_ms, 0.99),
+        statistics.median(linear_ms),
+        n_linear,
+        identical,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1000,10000,100000", help="comma-separated chain sizes")
+    parser.add_argument("--queries", type=int, default=200, help="query points timed on the index")
+    parser.add_argument(
+        "--linear-budget", type=int, default=100_000, help="geopy distance computations per size for the scan"
+    )
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if not sizes or min(sizes) < K or args.queries < 1:
+        parser.error(f"sizes must be >= {K} and --queries >= 1")
+
+    print(f"nearest-{K}, {args.queries} query points per size; times in ms")
+    header = (
+        f"{'stores':>8} {'build':>8} {'index med':>10} {'index p99':>10} "
+        f"{'linear med':>11} {'(n)':>5} {'ratio':>9}  identical"
+    )
+    print(header)
+    print("-" * len(header))
+    all_identical = True
+    for size in sizes:
+        build_ms, med, p99, linear_med, n_linear, identical = run(size, args.queries, args.linear_budget)
+        all_identical = all_identical and identical
+        print(
+            f"{size:>8,} {build_ms:>8.1f} {med:>10.3f} {p99:>10.3f} {linear_med:>11.1f} {n_linear:>5} "
+            f"{linear_med / med:>8,.0f}x  {'yes' if identical else 'NO'}",
+            flush=True,
+        )
+    return 0 if all_identical else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
