@@ -3,12 +3,13 @@ answer."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
+from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
@@ -25,7 +26,7 @@ AtQuery = Annotated[
 
 def _instant(at: datetime | None, field: str = "query.at") -> datetime:
     if at is None:
-        return datetime.now(UTC)
+        return utcnow()
     if at.tzinfo is None:
         raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field=field)
     return at
@@ -58,10 +59,10 @@ def nearest_stores(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
     radius_km: Annotated[float | None, Query(gt=0, le=20_100, allow_inf_nan=False)] = None,
-    open_now: Annotated[
-        bool | None, Query(description="only stores open (true) or closed (false) now")
-    ] = None,
-    click_and_collect: Annotated[bool | None, Query()] = None,
+    open_now: Annotated[bool, Query(description="true: only stores open now (false: no filter)")] = False,
+    click_and_collect: Annotated[
+        bool, Query(description="true: only stores offering click and collect (false: no filter)")
+    ] = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     at: AtQuery = None,
 ) -> NearestStores:
@@ -83,8 +84,8 @@ def nearest_stores(
         limit=limit,
         at=_instant(at),
         radius_km=radius_km,
-        open_now=open_now,
-        click_and_collect=click_and_collect,
+        open_now_only=open_now,
+        click_and_collect_only=click_and_collect,
         after=_position(cursor),
     )
     next_cursor = encode_cursor([page[-1].distance_km, page[-1].store.code]) if more and page else None
@@ -112,7 +113,7 @@ def store_hours(
 ) -> ResolvedHours:
     """The store's resolved opening hours per day: weekly hours, special days and public holidays."""
     store = stores_service.get_store(session, code=code)
-    now = datetime.now(UTC)
+    now = utcnow()
     if start is not None:
         earliest, latest = stores_service.hours_date_bounds(now.date())
         if not earliest <= start <= latest:

@@ -11,7 +11,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -19,6 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Column, DateTime, String
 from sqlmodel import Field, Session, SQLModel, select
 
+from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -30,10 +31,6 @@ class Role(enum.StrEnum):
     admin = "admin"
     staff = "staff"
     webshop = "webshop"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class ApiKey(SQLModel, table=True):
@@ -80,6 +77,16 @@ def create_api_key(session: Session, *, role: Role, store_code: str | None = Non
     session.add(ApiKey(secret_hash=hash_secret(secret), role=role, store_code=store_code, label=label))
     session.flush()
     return secret
+
+
+def revoke_api_keys(session: Session, *, label: str) -> int:
+    """Revoke every live key with this label; answers how many."""
+    keys = session.exec(select(ApiKey).where(ApiKey.label == label, ApiKey.revoked_at.is_(None))).all()  # type: ignore[union-attr]
+    for key in keys:
+        key.revoked_at = utcnow()
+        session.add(key)
+    session.flush()
+    return len(keys)
 
 
 def authenticate(session: Session, secret: str) -> Principal | None:

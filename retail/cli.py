@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from retail.auth import Role, create_api_key
+from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.migrations import upgrade_database
 from retail.settings import get_settings
@@ -27,6 +27,8 @@ app.add_typer(stores_app, name="stores")
 
 console = Console(stderr=True)
 IMPORT_CHUNK = 500
+DEMO_KEY_LABEL = "demo"
+DEMO_STAFF_STORE = "NL-AMS-001"
 
 
 @app.command()
@@ -174,13 +176,17 @@ def _load_demo() -> None:
         result = stores_service.upsert_stores(session, rows=rows)
         if result.errors:
             raise RuntimeError(f"the demo chain has invalid rows: {result.errors[:3]}")
-        staff_store = rows[0]["code"]
+        # Each start prints fresh demo keys; the ones printed before stop working, so keys do not pile up.
+        revoke_api_keys(session, label=DEMO_KEY_LABEL)
+        staff_store = (
+            DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else rows[0]["code"]
+        )
         keys = {
-            "admin": create_api_key(session, role=Role.admin, label="demo"),
+            "admin": create_api_key(session, role=Role.admin, label=DEMO_KEY_LABEL),
             f"staff ({staff_store})": create_api_key(
-                session, role=Role.staff, store_code=staff_store, label="demo"
+                session, role=Role.staff, store_code=staff_store, label=DEMO_KEY_LABEL
             ),
-            "webshop": create_api_key(session, role=Role.webshop, label="demo"),
+            "webshop": create_api_key(session, role=Role.webshop, label=DEMO_KEY_LABEL),
         }
     console.print(f"demo chain loaded: {result.applied} stores")
     for name, secret in keys.items():

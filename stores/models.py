@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, Index
 from sqlmodel import Field, SQLModel
 
-from retail.auth import utcnow
+from retail.clock import utcnow
 
 
 class Store(SQLModel, table=True):

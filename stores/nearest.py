@@ -67,7 +67,7 @@ def nearest_stores(
     lat: float,
     lon: float,
     radius_km: float | None = None,
-    click_and_collect: bool | None = None,
+    click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
     accept: Callable[[Store], bool] | None = None,
 ) -> Iterator[tuple[Store, float]]:
@@ -80,9 +80,8 @@ def nearest_stores(
     candidates: Iterator[tuple[str, float]] = network.index.nearest(lat, lon, radius_km=radius_km)
     if after is not None:
         candidates = (c for c in candidates if (c[1], c[0]) > after)
-    if click_and_collect is not None:
-        wanted = click_and_collect
-        candidates = (c for c in candidates if (c[0] in network.click_and_collect) is wanted)
+    if click_and_collect_only:
+        candidates = (c for c in candidates if c[0] in network.click_and_collect)
 
     batch_size = 16
     while True:

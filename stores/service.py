@@ -230,8 +230,8 @@ def nearest_stores(
     limit: int,
     at: datetime,
     radius_km: float | None = None,
-    open_now: bool | None = None,
-    click_and_collect: bool | None = None,
+    open_now_only: bool = False,
+    click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
 ) -> tuple[list[NearbyStore], bool]:
     """Up to `limit` stores nearest to (lat, lon) that pass the filters, and whether more follow."""
@@ -239,7 +239,7 @@ def nearest_stores(
 
     def accept(store: Store) -> bool:
         status = statuses[store.code] = status_at(store, at)
-        return open_now is None or status.open_now is open_now
+        return status.open_now or not open_now_only
 
     found = list(
         islice(
@@ -248,7 +248,7 @@ def nearest_stores(
                 lat=lat,
                 lon=lon,
                 radius_km=radius_km,
-                click_and_collect=click_and_collect,
+                click_and_collect_only=click_and_collect_only,
                 after=after,
                 accept=accept,
             ),

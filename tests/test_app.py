@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from retail.auth import ApiKey, Role, authenticate, create_api_key, hash_secret
+from retail.auth import ApiKey, Role, authenticate, create_api_key, hash_secret, revoke_api_keys
 from retail.errors import InvalidInput
 from retail.main import create_app
 from retail.settings import Settings
@@ -121,3 +121,30 @@ def _refs(node: object) -> list[str]:
     if isinstance(node, list):
         return [ref for value in node for ref in _refs(value)]
     return []
+
+
+def test_revoked_keys_stop_working(session: Session) -> None:
+    demo = create_api_key(session, role=Role.admin, label="demo")
+    other = create_api_key(session, role=Role.admin, label="ops")
+    assert revoke_api_keys(session, label="demo") == 1
+    assert authenticate(session, demo) is None
+    assert authenticate(session, other) is not None
+
+
+def test_celery_runs_in_process_without_redis_and_over_redis_with_it() -> None:
+    from celery import Celery
+
+    from retail.celery_app import configure
+
+    embedded = Celery("embedded")
+    configure(embedded, Settings(database_url="sqlite:///x.db", redis_url=None, secret_key="k" * 32))
+    assert embedded.conf.task_always_eager is True
+    scaled = Celery("scaled")
+    configure(
+        scaled,
+        Settings(database_url="sqlite:///x.db", redis_url="redis://127.0.0.1:6379/15", secret_key="k" * 32),
+    )
+    assert scaled.conf.task_always_eager is False
+    assert scaled.conf.broker_url == "redis://127.0.0.1:6379/15"
+    assert scaled.conf.task_acks_late is True
+    assert scaled.conf.task_reject_on_worker_lost is True

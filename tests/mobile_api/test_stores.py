@@ -100,11 +100,17 @@ def test_nearest_filters(client: TestClient, chain: None) -> None:
     night = next(i for i in open_at_night["items"] if i["code"] == "RTD-NACHT")
     assert night["next_change"] == {"at": "2026-11-24T04:00:00+01:00", "open": False}
 
-    closed = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], open_now="false", at=at_3am, limit=2).json()
-    assert [i["code"] for i in closed["items"]] == ["UT-CENTRUM", "UT-ZUID"]
+    # A client's unticked box sends false: that means "no filter", never "closed stores only".
+    unfiltered = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], open_now="false", at=at_3am, limit=2).json()
+    assert [i["code"] for i in unfiltered["items"]] == ["UT-CENTRUM", "UT-ZUID"]
+    assert [i["open_now"] for i in unfiltered["items"]] == [False, False]
 
-    no_cnc = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], click_and_collect="false").json()
-    assert [i["code"] for i in no_cnc["items"]] == ["UT-ZUID"]
+    cnc = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], click_and_collect="true", limit=3).json()
+    assert [i["code"] for i in cnc["items"]] == ["UT-CENTRUM", "AMS-24", "RTD-NACHT"]
+    no_cnc_filter = _nearest(
+        client, lat=UTRECHT[0], lon=UTRECHT[1], click_and_collect="false", limit=2
+    ).json()
+    assert [i["code"] for i in no_cnc_filter["items"]] == ["UT-CENTRUM", "UT-ZUID"]
 
     within_5km = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], radius_km=5).json()
     assert [i["code"] for i in within_5km["items"]] == ["UT-CENTRUM", "UT-ZUID"]
