@@ -97,6 +97,82 @@ def run(size: int, queries: int, linear_budget: int) -> tuple[float, float, floa
     )
 
 
+def run_api(size: int, queries: int, database_url: str) -> tuple[float, float, float, float, bool]:
+    """nearest-10 through the whole request path (HTTP handler, PostgreSQL, opening hours) on `size` stores.
+
+    Answers the load time in seconds, median and p99 ms of plain requests, median ms with `open_now=true`,
+    and whether the API's ranking matched the index's for every query.
+    """
+    import os
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    os.environ["RETAIL_DATABASE_URL"] = database_url
+    os.environ.setdefault("RETAIL_SECRET_KEY", "bench-secret-key-not-for-production")
+    os.environ.pop("RETAIL_REDIS_URL", None)
+    from fastapi.testclient import TestClient
+
+    from retail.db import session_scope
+    from retail.main import create_app
+    from retail.migrations import upgrade_database
+    from stores import service as stores_service
+
+    url = make_url(database_url)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{url.database}"')
+    upgrade_database()
+
+    rng = np.random.default_rng(SEED + size)
+    lats, lons = synthetic_points(rng, size)
+    codes = [f"ST{i:06d}" for i in range(size)]
+    q_lats, q_lons = synthetic_points(rng, queries)
+    hours = {"weekly": {"monday": [{"opens": "09:00", "closes": "18:00"}]}, "special": []}
+    started = time.perf_counter()
+    for chunk in range(0, size, 5000):
+        rows = [
+            {
+                "code": codes[i],
+                "name": f"Bench {i}",
+                "address": {"city": "Utrecht", "country": "NL"},
+                "location": {"lat": lats[i], "lon": lons[i]},
+                "timezone": "Europe/Amsterdam",
+                "hours": hours,
+            }
+            for i in range(chunk, min(chunk + 5000, size))
+        ]
+        with session_scope() as session:
+            assert stores_service.upsert_stores(session, rows=rows).errors == []
+    load_s = time.perf_counter() - started
+
+    index = GeoIndex(codes, lats, lons)
+    plain_ms: list[float] = []
+    open_ms: list[float] = []
+    identical = True
+    with TestClient(create_app()) as client:
+        client.get("/mobile/v1/stores/nearest", params={"lat": 52.0, "lon": 5.0})  # builds the index once
+        for lat, lon in zip(q_lats, q_lons, strict=True):
+            started = time.perf_counter()
+            body = client.get("/mobile/v1/stores/nearest", params={"lat": lat, "lon": lon, "limit": K}).json()
+            plain_ms.append((time.perf_counter() - started) * 1e3)
+            expected = [code for code, _ in islice(index.nearest(lat, lon), K)]
+            identical = identical and [item["code"] for item in body["items"]] == expected
+            started = time.perf_counter()
+            client.get(
+                "/mobile/v1/stores/nearest", params={"lat": lat, "lon": lon, "limit": K, "open_now": "true"}
+            )
+            open_ms.append((time.perf_counter() - started) * 1e3)
+    return (
+        load_s,
+        statistics.median(plain_ms),
+        percentile(plain_ms, 0.99),
+        statistics.median(open_ms),
+        identical,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -106,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--linear-budget", type=int, default=100_000, help="geopy distance computations per size for the scan"
     )
+    parser.add_argument(
+        "--api-database",
+        default="postgresql://postgres@127.0.0.1:5432/winkelpunt_bench",
+        help="PostgreSQL database (dropped and re-created) for the request-path figure; '' skips it",
+    )
+    parser.add_argument("--api-size", type=int, default=100_000, help="stores in the request-path figure")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if not sizes or min(sizes) < K or args.queries < 1:
@@ -126,6 +208,15 @@ def main(argv: list[str] | None = None) -> int:
             f"{size:>8,} {build_ms:>8.1f} {med:>10.3f} {p99:>10.3f} {linear_med:>11.1f} {n_linear:>5} "
             f"{linear_med / med:>8,.0f}x  {'yes' if identical else 'NO'}",
             flush=True,
+        )
+    if args.api_database:
+        load_s, med, p99, open_med, identical = run_api(args.api_size, args.queries, args.api_database)
+        all_identical = all_identical and identical
+        print(
+            f"\nGET /mobile/v1/stores/nearest on PostgreSQL with {args.api_size:,} stores "
+            f"(loaded in {load_s:.0f} s), in-process client: median {med:.2f} ms, p99 {p99:.2f} ms; "
+            f"with open_now=true median {open_med:.2f} ms; "
+            f"same ranking as the index: {'yes' if identical else 'NO'}"
         )
     return 0 if all_identical else 1
 

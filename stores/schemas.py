@@ -31,6 +31,9 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+_COMPUTED_FIELDS = frozenset({"open_now", "today", "next_change", "distance_km", "availability", "has_all"})
+
+
 class Address(BaseModel):
     street: Text200 = ""
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
@@ -96,6 +99,15 @@ class StoreIn(BaseModel):
         description="OpenStreetMap opening_hours, stored in the structured form",
         examples=["Mo-Sa 09:00-21:00; Su 12:00-18:00; PH off"],
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_computed_fields(cls, data: Any) -> Any:
+        # A store object read from the shopper API may be sent back as it is: the fields computed at read
+        # time are ignored, while any other unknown field is still an error (it is most likely a typo).
+        if isinstance(data, dict) and not _COMPUTED_FIELDS.isdisjoint(data):
+            return {key: value for key, value in data.items() if key not in _COMPUTED_FIELDS}
+        return data
 
     @field_validator("timezone")
     @classmethod

@@ -164,3 +164,23 @@ def test_upsert_requires_an_admin_key(client: TestClient, session: Session, make
     assert staff.status_code == 403
     assert staff.json()["code"] == "forbidden"
     assert session.exec(select(Store)).all() == []
+
+
+def test_a_store_object_read_from_the_api_can_be_sent_back(
+    client: TestClient, session: Session, make_key: KeyFactory
+) -> None:
+    admin = make_key("admin")
+    assert _put(client, admin, [store_row("NL-RT-1")]).json()["applied"] == 1
+    read = client.get("/mobile/v1/stores/NL-RT-1").json()
+    read["name"] = "Winkelpunt Utrecht Oudegracht"
+    assert _put(client, admin, [read]).json() == {"applied": 1, "errors": []}
+    assert (
+        session.exec(select(Store).where(Store.code == "NL-RT-1")).one().name
+        == "Winkelpunt Utrecht Oudegracht"
+    )
+
+    typo = store_row("NL-RT-2", click_and_colect=True)
+    body = _put(client, admin, [typo]).json()
+    assert body["applied"] == 0
+    assert body["errors"][0]["code"] == "invalid_row"
+    assert "click_and_colect" in body["errors"][0]["detail"]
