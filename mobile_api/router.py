@@ -66,7 +66,11 @@ def nearest_stores(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     at: AtQuery = None,
 ) -> NearestStores:
-    """The stores nearest to a point or a place, by geodesic distance, ties by code."""
+    """The stores nearest to a point or a place, by geodesic distance, ties by code.
+
+    With `open_now` or `click_and_collect`, a page may hold fewer than `limit` stores when many nearer
+    stores did not match (each request looks at most at 1,000 stores); `next_cursor` then continues.
+    """
     if (lat is None) != (lon is None):
         missing = "query.lon" if lon is None else "query.lat"
         raise InvalidInput("lat and lon go together", field=missing)
@@ -77,7 +81,7 @@ def nearest_stores(
         origin = Origin(lat=place.lat, lon=place.lon, name=place.name)
     else:
         raise InvalidInput("give lat and lon, or q", field="query.lat")
-    page, more = stores_service.nearest_stores(
+    page = stores_service.nearest_stores(
         session,
         lat=origin.lat,
         lon=origin.lon,
@@ -88,8 +92,10 @@ def nearest_stores(
         click_and_collect_only=click_and_collect,
         after=_position(cursor),
     )
-    next_cursor = encode_cursor([page[-1].distance_km, page[-1].store.code]) if more and page else None
-    return NearestStores(origin=origin, items=[NearestStores.item(s) for s in page], next_cursor=next_cursor)
+    next_cursor = encode_cursor(list(page.resume_after)) if page.resume_after else None
+    return NearestStores(
+        origin=origin, items=[NearestStores.item(s) for s in page.stores], next_cursor=next_cursor
+    )
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)

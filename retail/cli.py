@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.migrations import upgrade_database
-from retail.settings import get_settings
+from retail.settings import DEFAULT_DATA_DIR, get_settings
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -74,7 +74,9 @@ def beat() -> None:
     _require_broker()
     from retail.celery_app import celery_app
 
-    celery_app.start(["beat", "--loglevel=INFO", "--schedule=var/celerybeat-schedule"])
+    # Beat keeps only its last-run times here; the deadlines themselves live in the database.
+    DEFAULT_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    celery_app.start(["beat", "--loglevel=INFO", f"--schedule={DEFAULT_DATA_DIR / 'celerybeat-schedule'}"])
 
 
 @app.command()

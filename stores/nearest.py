@@ -1,17 +1,16 @@
 """Nearest-store search: an in-memory spatial index per process, refreshed when the network changes.
 
-The index holds only code, position and the click-and-collect flag (a few dozen bytes a store, so 100,000
-stores fit easily). Each request reads the network's revision token (one primary-key lookup) and rebuilds
-the index only when another process or request changed the stores. Candidates stream out of the index in
-exact (distance, code) order; full store rows are fetched in growing batches only for the candidates the
-caller actually looks at, so filters such as "open now" never cause a scan of the whole chain.
+The index holds only code and position (a few dozen bytes a store, so 100,000 stores fit easily). Each
+request reads the network's revision token (one primary-key lookup) and rebuilds the index only when another
+process or request changed the stores. Candidates stream out of the index in exact (distance, code) order;
+full store rows are fetched in growing batches only for the candidates the caller actually looks at.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import islice
 
@@ -28,7 +27,6 @@ _MAX_BATCH = 1024
 class NetworkIndex:
     token: str
     index: GeoIndex
-    click_and_collect: frozenset[str]
 
 
 _cache: OrderedDict[str, NetworkIndex] = OrderedDict()
@@ -49,11 +47,9 @@ def network_index(session: Session) -> NetworkIndex:
     with _cache_lock:
         cached = _cache.get(token)
         if cached is None:
-            rows = session.exec(select(Store.code, Store.lat, Store.lon, Store.click_and_collect)).all()
+            rows = session.exec(select(Store.code, Store.lat, Store.lon)).all()
             cached = NetworkIndex(
-                token=token,
-                index=GeoIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]),
-                click_and_collect=frozenset(r[0] for r in rows if r[3]),
+                token=token, index=GeoIndex([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
             )
             _cache[token] = cached
             while len(_cache) > _MAX_CACHED:
@@ -61,38 +57,30 @@ def network_index(session: Session) -> NetworkIndex:
         return cached
 
 
-def nearest_stores(
+def stores_by_distance(
     session: Session,
     *,
     lat: float,
     lon: float,
     radius_km: float | None = None,
-    click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
-    accept: Callable[[Store], bool] | None = None,
 ) -> Iterator[tuple[Store, float]]:
-    """Stores in ascending (distance, code) order that pass the filters, lazily.
+    """Every store in ascending (distance, code) order, lazily, with its full row.
 
-    `after` resumes behind a (distance, code) position a previous page ended on; `accept` is a filter on
-    the full row (opening hours, stock) applied in order, so the caller stops pulling once it has enough.
+    `after` resumes behind a (distance, code) position a previous page ended on. Rows are read in growing
+    batches, so a caller that stops after ten stores reads one small batch.
     """
-    network = network_index(session)
-    candidates: Iterator[tuple[str, float]] = network.index.nearest(lat, lon, radius_km=radius_km)
+    candidates: Iterator[tuple[str, float]] = network_index(session).index.nearest(
+        lat, lon, radius_km=radius_km
+    )
     if after is not None:
         candidates = (c for c in candidates if (c[1], c[0]) > after)
-    if click_and_collect_only:
-        candidates = (c for c in candidates if c[0] in network.click_and_collect)
-
     batch_size = 16
-    while True:
-        batch = list(islice(candidates, batch_size))
-        if not batch:
-            return
+    while batch := list(islice(candidates, batch_size)):
         rows = session.exec(select(Store).where(Store.code.in_([code for code, _ in batch]))).all()  # type: ignore[attr-defined]
         by_code = {row.code: row for row in rows}
         for code, distance in batch:
             store = by_code.get(code)
-            # A store deleted since the index was built is simply skipped.
-            if store is not None and (accept is None or accept(store)):
+            if store is not None:  # a store deleted since the index was built is simply skipped
                 yield store, distance
         batch_size = min(batch_size * 4, _MAX_BATCH)

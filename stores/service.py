@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import func
@@ -222,6 +221,18 @@ class NearbyStore:
     status: StoreStatus
 
 
+@dataclass(frozen=True)
+class NearbyPage:
+    stores: list[NearbyStore]
+    # Where the next page starts, as (distance, code); None when no store is left.
+    resume_after: tuple[float, str] | None
+
+
+# How many stores one request may look at before answering with what it found. Filters can reject most of
+# a chain (every store is closed at 3 a.m.); without a bound, one request would walk all 100,000 stores.
+MAX_EXAMINED = 1000
+
+
 def nearest_stores(
     session: Session,
     *,
@@ -233,27 +244,24 @@ def nearest_stores(
     open_now_only: bool = False,
     click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
-) -> tuple[list[NearbyStore], bool]:
-    """Up to `limit` stores nearest to (lat, lon) that pass the filters, and whether more follow."""
-    statuses: dict[str, StoreStatus] = {}
+) -> NearbyPage:
+    """Up to `limit` stores nearest to (lat, lon) that pass the filters, in (distance, code) order.
 
-    def accept(store: Store) -> bool:
-        status = statuses[store.code] = status_at(store, at)
-        return status.open_now or not open_now_only
-
-    found = list(
-        islice(
-            nearest_search.nearest_stores(
-                session,
-                lat=lat,
-                lon=lon,
-                radius_km=radius_km,
-                click_and_collect_only=click_and_collect_only,
-                after=after,
-                accept=accept,
-            ),
-            limit + 1,
-        )
+    A page holds fewer than `limit` stores, with `resume_after` set, when the filters rejected
+    `MAX_EXAMINED` stores first; the caller can carry on from there.
+    """
+    found: list[NearbyStore] = []
+    candidates = nearest_search.stores_by_distance(
+        session, lat=lat, lon=lon, radius_km=radius_km, after=after
     )
-    page = [NearbyStore(store, distance, statuses[store.code]) for store, distance in found[:limit]]
-    return page, len(found) > limit
+    for examined, (store, distance) in enumerate(candidates, start=1):
+        if not click_and_collect_only or store.click_and_collect:
+            status = status_at(store, at)
+            if status.open_now or not open_now_only:
+                found.append(NearbyStore(store, distance, status))
+                if len(found) > limit:
+                    last = found[limit - 1]
+                    return NearbyPage(found[:limit], (last.distance_km, last.store.code))
+        if examined >= MAX_EXAMINED:
+            return NearbyPage(found, (distance, store.code))
+    return NearbyPage(found, None)

@@ -240,3 +240,22 @@ def test_resolved_hours_rejects_bad_input(
     response = client.get("/mobile/v1/stores/UT-CENTRUM/hours", params=params)
     assert response.status_code == 422
     assert field in [error["field"] for error in response.json()["errors"]]
+
+
+def test_a_filter_that_rejects_many_stores_pages_instead_of_walking_the_chain(
+    client: TestClient, chain: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stores_service, "MAX_EXAMINED", 2)
+    params: dict[str, Any] = {"lat": UTRECHT[0], "lon": UTRECHT[1], "open_now": "true", "limit": 5}
+    params["at"] = "2026-11-24T03:00:00+01:00"
+    first = _nearest(client, **params).json()
+    # The two nearest stores are closed at 3 a.m.: the page is empty but says where to carry on.
+    assert first["items"] == []
+    assert first["next_cursor"] is not None
+    seen: list[str] = []
+    cursor = first["next_cursor"]
+    while cursor:
+        body = _nearest(client, **params, cursor=cursor).json()
+        seen.extend(item["code"] for item in body["items"])
+        cursor = body["next_cursor"]
+    assert seen == ["AMS-24", "RTD-NACHT"]

@@ -97,7 +97,7 @@ def test_nearest_equals_brute_force(
     open_now: bool,
 ) -> None:
     session, rows = chain
-    page, more = stores_service.nearest_stores(
+    page = stores_service.nearest_stores(
         session,
         lat=lat,
         lon=lon,
@@ -108,7 +108,7 @@ def test_nearest_equals_brute_force(
         click_and_collect_only=cnc,
     )
     expected = _brute_force(rows, lat, lon, radius_km=radius_km, cnc=cnc, open_now=open_now)
-    assert [s.store.code for s in page] == [code for _, code in expected[:limit]]
-    for found, (distance, _) in zip(page, expected, strict=False):
+    assert [s.store.code for s in page.stores] == [code for _, code in expected[:limit]]
+    for found, (distance, _) in zip(page.stores, expected, strict=False):
         assert abs(found.distance_km - distance) < 1e-6
-    assert more is (len(expected) > limit)
+    assert (page.resume_after is not None) is (len(expected) > limit)
