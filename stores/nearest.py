@@ -64,18 +64,20 @@ def stores_by_distance(
     lon: float,
     radius_km: float | None = None,
     after: tuple[float, str] | None = None,
+    first_batch: int = 16,
 ) -> Iterator[tuple[Store, float]]:
     """Every store in ascending (distance, code) order, lazily, with its full row.
 
     `after` resumes behind a (distance, code) position a previous page ended on. Rows are read in growing
-    batches, so a caller that stops after ten stores reads one small batch.
+    batches starting at `first_batch`, so a caller that wants ten stores reads one small batch, and the
+    index proves the order of no more candidates than that batch needs.
     """
     candidates: Iterator[tuple[str, float]] = network_index(session).index.nearest(
         lat, lon, radius_km=radius_km
     )
     if after is not None:
         candidates = (c for c in candidates if (c[1], c[0]) > after)
-    batch_size = 16
+    batch_size = max(first_batch, 1)
     while batch := list(islice(candidates, batch_size)):
         rows = session.exec(select(Store).where(Store.code.in_([code for code, _ in batch]))).all()  # type: ignore[attr-defined]
         by_code = {row.code: row for row in rows}

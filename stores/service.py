@@ -252,7 +252,7 @@ def nearest_stores(
     """
     found: list[NearbyStore] = []
     candidates = nearest_search.stores_by_distance(
-        session, lat=lat, lon=lon, radius_km=radius_km, after=after
+        session, lat=lat, lon=lon, radius_km=radius_km, after=after, first_batch=limit + 1
     )
     for examined, (store, distance) in enumerate(candidates, start=1):
         if not click_and_collect_only or store.click_and_collect:
