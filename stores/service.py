@@ -88,19 +88,17 @@ def _insert_for(session: Session) -> Callable[..., Any]:
 
 
 def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
-    # One set-based statement per chunk instead of a read-modify-write per store.
+    # One upsert statement, compiled once and sent with every row as its parameters (SQLAlchemy batches
+    # them into multi-row VALUES), instead of a read-modify-write per store.
     now = utcnow()
-    insert = _insert_for(session)
-    chunk_size = 500  # stays under SQLite's bound-parameter limit with ~19 columns a row
-    for start in range(0, len(stores_in), chunk_size):
-        values = [_row_values(s, now) for s in stores_in[start : start + chunk_size]]
-        statement = insert(Store).values(values)
-        updated = {
-            column: getattr(statement.excluded, column)
-            for column in values[0]
-            if column not in ("code", "created_at")
-        }
-        session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=updated))
+    values = [_row_values(s, now) for s in stores_in]
+    statement = _insert_for(session)(Store.__table__)  # type: ignore[attr-defined]
+    updated = {
+        column: statement.excluded[column] for column in values[0] if column not in ("code", "created_at")
+    }
+    session.connection().execute(
+        statement.on_conflict_do_update(index_elements=["code"], set_=updated), values
+    )
 
 
 def _touch_network(session: Session) -> None:
