@@ -31,18 +31,30 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+# Uploads that are processed as a stream, row by row, and so may be of any size.
+STREAMED_UPLOADS = frozenset({("PUT", "/sync/v1/stock", "text/csv")})
+
+
 class BodySizeLimit:
     """Refuse request bodies over a byte limit with 413, whether or not they declare their length."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, streamed: frozenset[tuple[str, str, str]] = frozenset()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
+        if (scope["method"], scope["path"], media_type) in self.streamed:
+            await self.app(scope, receive, send)
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
@@ -85,6 +97,7 @@ class Health(BaseModel):
 
 
 def create_app() -> FastAPI:
+    from inventory.router import router as sync_router
     from mobile_api.router import router as mobile_router
     from stores.router import router as stores_admin_router
 
@@ -99,8 +112,9 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(mobile_router)
     app.include_router(stores_admin_router)
+    app.include_router(sync_router)
     _add_health(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -152,9 +166,10 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def _documented_row_models() -> list[type[BaseModel]]:
+    from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, StorePriceIn
     from stores.schemas import StoreIn
 
-    return [Problem, StoreIn]
+    return [Problem, StoreIn, ProductIn, StorePriceIn, StockSnapshotIn, StockMovementIn]
 
 
 __all__ = ["create_app", "registry"]

@@ -33,6 +33,7 @@ from retail.auth import Role, create_api_key  # noqa: E402
 from retail.db import get_session, make_engine  # noqa: E402
 from retail.main import create_app  # noqa: E402
 from retail.migrations import upgrade_database  # noqa: E402
+from retail.registry import metadata  # noqa: E402
 from retail.settings import Settings  # noqa: E402
 
 
@@ -115,11 +116,49 @@ def client(app: FastAPI) -> Iterator[TestClient]:
 
 
 @pytest.fixture
+def committed_client(engine: Engine) -> Iterator[TestClient]:
+    """A client whose requests commit for real, for behaviour across transactions (feeds, concurrency).
+    Every table is emptied afterwards."""
+    application = create_app()
+
+    def real_session() -> Iterator[Session]:
+        with Session(engine, expire_on_commit=False) as db:
+            try:
+                yield db
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+
+    application.dependency_overrides[get_session] = real_session
+    try:
+        with TestClient(application, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        with engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                if table.name != "alembic_version":
+                    connection.execute(table.delete())
+
+
+@pytest.fixture
+def committed_key(engine: Engine) -> Callable[..., dict[str, str]]:
+    def make(role: str, store_code: str | None = None) -> dict[str, str]:
+        with Session(engine) as db:
+            secret = create_api_key(db, role=Role(role), store_code=store_code)
+            db.commit()
+        return {"Authorization": f"Bearer {secret}"}
+
+    return make
+
+
+@pytest.fixture
 def make_key(session: Session) -> Callable[..., dict[str, str]]:
     """Create an API key and return the Authorization header for it."""
 
     def make(role: str, store_code: str | None = None) -> dict[str, str]:
         secret = create_api_key(session, role=Role(role), store_code=store_code)
+        session.commit()  # a request that fails and rolls back must not take the key with it
         return {"Authorization": f"Bearer {secret}"}
 
     return make

@@ -1,0 +1,23 @@
+"""Errors of the catalogue and stock, each with its HTTP status and stable code."""
+
+from __future__ import annotations
+
+from retail.errors import NotFound, RetailError
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+    def __init__(self, sku: str) -> None:
+        super().__init__(f"no product with sku {sku!r}")
+
+
+class InvalidCsv(RetailError):
+    """A CSV body that cannot be read as a whole (header, quoting, encoding); nothing of it was applied."""
+
+    status_code = 422
+    code = "invalid_csv"
+
+    def __init__(self, detail: str, *, line: int | None = None) -> None:
+        field = "body" if line is None else f"body.line.{line}"
+        super().__init__(detail, extra={"errors": [{"field": field, "message": detail}]})

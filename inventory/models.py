@@ -1,0 +1,121 @@
+"""Tables of the catalogue, prices and stock.
+
+Stock rows are keyed by integer ids (store, product): at 5,000 stores x 100,000 SKUs the table holds tens of
+millions of rows, and two integers keep its primary key and the availability-feed index small.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlmodel import Field, SQLModel
+
+from retail.clock import utcnow
+
+MONEY = Numeric(12, 2)
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sku: str = Field(max_length=64, unique=True)
+    ean: str | None = Field(default=None, max_length=14, unique=True)
+    name: str = Field(max_length=200)
+    # Lower-cased, accent-folded name: what the shopper's text search matches against.
+    search_name: str = Field(max_length=200, index=True)
+    brand: str = Field(default="", max_length=100)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    image_url: str | None = Field(default=None, max_length=500)
+    category: str = Field(default="", max_length=200)
+    currency: str = Field(default="EUR", max_length=3)
+    online_price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    store_price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    online_stock: int = Field(default=0)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class StorePrice(SQLModel, table=True):
+    """A store's own price for a product, overriding the product's `store_price`."""
+
+    __tablename__ = "store_price"
+
+    store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    product_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), primary_key=True)
+    )
+    price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class Stock(SQLModel, table=True):
+    """Stock of one product in one store.
+
+    `on_hand` is what is on the shelf; `reserved` is held for click-and-collect orders; `as_of` is the time
+    of the last absolute count (snapshot) applied, which decides whether a later snapshot or movement
+    already contains a change. `feed_xid` places the row's last change in the availability feed: the id of
+    the transaction that made it (PostgreSQL's xid8; a per-transaction counter on SQLite).
+    """
+
+    __tablename__ = "stock"
+    # No index leads with product_id: lookups always name their stores too (the nearest ones), which the
+    # primary key serves, and every extra index would slow the bulk sync that writes millions of rows.
+    __table_args__ = (Index("ix_stock_feed", "feed_xid", "store_id", "product_id"),)
+
+    store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    product_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), primary_key=True)
+    )
+    on_hand: int = Field(default=0)
+    reserved: int = Field(default=0)
+    safety_stock: int = Field(default=0)
+    as_of: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    changed_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    feed_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+
+
+class StockMovement(SQLModel, table=True):
+    """A relative change of stock (a sale at the till, a delivery, a collection), kept so that a snapshot
+    arriving later knows which movements it already contains and a replayed movement counts once."""
+
+    __tablename__ = "stock_movement"
+    __table_args__ = (Index("ix_stock_movement_store_product_at", "store_id", "product_id", "at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    movement_id: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), nullable=False)
+    )
+    product_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), nullable=False)
+    )
+    delta: int
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    recorded_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    source: str = Field(default="sync", max_length=16)
+
+
+class FeedClock(SQLModel, table=True):
+    """SQLite only: the per-transaction counter that stands in for PostgreSQL's transaction ids in the
+    availability feed (SQLite runs one writer at a time, so counter order is commit order)."""
+
+    __tablename__ = "feed_clock"
+
+    id: int = Field(default=1, primary_key=True)
+    value: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -1,0 +1,227 @@
+"""API models of the catalogue, prices and stock: what the webshop sync accepts and answers."""
+
+from __future__ import annotations
+
+import enum
+import re
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from retail.bulk import BulkResult, rows_of
+
+CURRENCY = "EUR"
+_CENT = Decimal("0.01")
+
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
+StoreCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+
+
+class StockStatus(enum.StrEnum):
+    in_stock = "in_stock"
+    limited_availability = "limited_availability"
+    out_of_stock = "out_of_stock"
+
+
+def stock_status(available: int, low_stock_threshold: int) -> StockStatus:
+    """The contract's status for an available quantity (Google local inventory's reading of "limited")."""
+    if available <= 0:
+        return StockStatus.out_of_stock
+    if available <= low_stock_threshold:
+        return StockStatus.limited_availability
+    return StockStatus.in_stock
+
+
+def available_quantity(on_hand: int, reserved: int, safety_stock: int) -> int:
+    return max(0, on_hand - reserved - safety_stock)
+
+
+class Money(BaseModel):
+    """`{"amount": "12.99", "currency": "EUR"}`: a decimal string with two places, never a float."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"amount": "12.99", "currency": "EUR"}]}
+    )
+
+    amount: Decimal = Field(description="decimal string with two places", examples=["12.99"])
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = CURRENCY
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _decimal_string(cls, value: Any) -> Decimal:
+        # Floats lose cents (0.1 + 0.2); a number in JSON is refused, a string of at most two places taken.
+        if not isinstance(value, str) or not re.fullmatch(r"[0-9]{1,10}(\.[0-9]{1,2})?", value.strip()):
+            raise ValueError('a non-negative decimal string with at most two places, e.g. "12.99"')
+        try:
+            return Decimal(value.strip()).quantize(_CENT)
+        except InvalidOperation as exc:  # pragma: no cover - the pattern already excludes these
+            raise ValueError("not a decimal amount") from exc
+
+    @field_validator("currency")
+    @classmethod
+    def _supported_currency(cls, value: str) -> str:
+        if value != CURRENCY:
+            raise ValueError(f"only {CURRENCY} is supported")
+        return value
+
+    @classmethod
+    def of(cls, amount: Decimal, currency: str = CURRENCY) -> Money:
+        return cls.model_construct(amount=amount.quantize(_CENT, rounding=ROUND_HALF_EVEN), currency=currency)
+
+
+def _gtin_valid(digits: str) -> bool:
+    """GS1 check digit: weights 3 and 1 alternate from the right, excluding the check digit itself."""
+    body, check = digits[:-1], int(digits[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10 == check
+
+
+class ProductIn(BaseModel):
+    """One product as the webshop pushes it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "WP-100234",
+                    "ean": "8712345678906",
+                    "name": "Philips Airfryer XL 6,2 liter",
+                    "brand": "Philips",
+                    "description": "Heteluchtfriteuse voor het hele gezin.",
+                    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
+                    "category": "Keuken > Keukenapparatuur",
+                    "online_price": {"amount": "129.99", "currency": "EUR"},
+                    "store_price": {"amount": "134.99", "currency": "EUR"},
+                    "online_stock": 42,
+                }
+            ]
+        },
+    )
+
+    sku: Sku
+    ean: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$")] | None = Field(
+        default=None, description="GTIN-8, -13 or -14 with a valid check digit"
+    )
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    image_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    online_price: Money
+    store_price: Money | None = Field(
+        default=None, description="default store price; the online price if absent"
+    )
+    online_stock: int = Field(default=0, ge=0, le=10_000_000)
+
+    @field_validator("ean")
+    @classmethod
+    def _check_digit(cls, value: str | None) -> str | None:
+        if value is not None and not _gtin_valid(value):
+            raise ValueError("check digit does not match")
+        return value
+
+
+class StorePriceIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "store_code": "NL-AMS-001",
+                    "sku": "WP-100234",
+                    "price": {"amount": "127.99", "currency": "EUR"},
+                }
+            ]
+        },
+    )
+
+    store_code: StoreCode
+    sku: Sku
+    price: Money
+
+
+class StockSnapshotIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "store_code": "NL-AMS-001",
+                    "sku": "WP-100234",
+                    "on_hand": 7,
+                    "as_of": "2026-11-23T06:00:00+01:00",
+                }
+            ]
+        },
+    )
+
+    store_code: StoreCode
+    sku: Sku
+    on_hand: int = Field(ge=0, le=10_000_000)
+    as_of: datetime = Field(description="when the count was taken, RFC 3339 with an offset")
+
+
+class StockMovementIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "movement_id": "till-0042-20261123-000173",
+                    "store_code": "NL-AMS-001",
+                    "sku": "WP-100234",
+                    "delta": -1,
+                    "at": "2026-11-23T14:02:11+01:00",
+                }
+            ]
+        },
+    )
+
+    movement_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
+    store_code: StoreCode
+    sku: Sku
+    delta: int = Field(ge=-1_000_000, le=1_000_000)
+    at: datetime
+
+
+class ProductBatch(BaseModel):
+    products: Annotated[list[dict[str, Any]], rows_of(ProductIn)] = Field(max_length=10_000)
+
+
+class StorePriceBatch(BaseModel):
+    prices: Annotated[list[dict[str, Any]], rows_of(StorePriceIn)] = Field(max_length=10_000)
+
+
+class StockSnapshotBatch(BaseModel):
+    items: Annotated[list[dict[str, Any]], rows_of(StockSnapshotIn)] = Field(max_length=10_000)
+
+
+class StockMovementBatch(BaseModel):
+    movements: Annotated[list[dict[str, Any]], rows_of(StockMovementIn)] = Field(max_length=10_000)
+
+
+class SnapshotResult(BulkResult):
+    stale: int = Field(default=0, description="snapshots not newer than the stored count; nothing changed")
+    errors_omitted: int = Field(default=0, description="bad rows beyond the first 1,000 reported in `errors`")
+
+
+class MovementResult(BulkResult):
+    duplicates: int = Field(default=0, description="movements already recorded; counted once")
+
+
+class AvailabilityFeedItem(BaseModel):
+    store_code: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    status: StockStatus
+    changed_at: datetime
+
+
+class AvailabilityFeed(BaseModel):
+    items: list[AvailabilityFeedItem]
+    next_cursor: str = Field(description="never null: poll again with it to see what changed since")

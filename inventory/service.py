@@ -1,0 +1,485 @@
+"""Catalogue, prices and stock: the webshop sync and the lookups the shopper surface composes.
+
+Services take the session first and keyword-only arguments, may flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from inventory import stock
+from inventory.exceptions import ProductNotFound
+from inventory.models import Product, Stock, StorePrice
+from inventory.schemas import (
+    AvailabilityFeed,
+    AvailabilityFeedItem,
+    MovementResult,
+    ProductIn,
+    SnapshotResult,
+    StorePriceIn,
+    available_quantity,
+    stock_status,
+)
+from retail.bulk import BulkResult, RowError, validate_rows
+from retail.clock import utcnow
+from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from stores.models import Store
+
+ONLINE_LOW_STOCK_THRESHOLD = 2
+_CHUNK = 1000
+
+
+def search_key(text: str) -> str:
+    """Lower case without accents: "Crème Brûlée" and "creme brulee" find each other."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def _row_code(field: str) -> str:
+    head = field.split(".", 1)[0]
+    return {
+        "sku": "invalid_sku",
+        "ean": "invalid_ean",
+        "store_code": "invalid_store_code",
+        "on_hand": "invalid_on_hand",
+        "as_of": "invalid_date",
+        "at": "invalid_date",
+        "delta": "invalid_delta",
+        "movement_id": "invalid_movement_id",
+        "online_price": "invalid_price",
+        "store_price": "invalid_price",
+        "price": "invalid_price",
+    }.get(head, "invalid_row")
+
+
+def _insert_for(session: Session) -> Callable[..., Any]:
+    return postgresql.insert if stock.is_postgres(session) else sqlite.insert
+
+
+# ----------------------------------------------------------------------------------------- code lookups
+
+
+class CodeResolver:
+    """Store codes and skus to ids, looked up in chunks and remembered for the rest of a request."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.store_ids: dict[str, int | None] = {}
+        self.product_ids: dict[str, int | None] = {}
+
+    def resolve(self, store_codes: Iterable[str], skus: Iterable[str]) -> None:
+        self._fill(self.store_ids, Store.code, Store.id, store_codes)
+        self._fill(self.product_ids, Product.sku, Product.id, skus)
+
+    def _fill(self, known: dict[str, int | None], key: Any, ident: Any, wanted: Iterable[str]) -> None:
+        missing = sorted({code for code in wanted if code not in known})
+        for start in range(0, len(missing), _CHUNK):
+            chunk = missing[start : start + _CHUNK]
+            found = dict(self.session.execute(select(key, ident).where(key.in_(chunk))).all())
+            for code in chunk:
+                known[code] = found.get(code)
+
+    def ids(self, index: int, store_code: str, sku: str) -> tuple[int, int] | RowError:
+        store_id = self.store_ids.get(store_code)
+        if store_id is None:
+            return RowError(index=index, code="unknown_store", detail=f"store_code: no store {store_code!r}")
+        product_id = self.product_ids.get(sku)
+        if product_id is None:
+            return RowError(index=index, code="unknown_sku", detail=f"sku: no product {sku!r}")
+        return store_id, product_id
+
+
+# --------------------------------------------------------------------------------------------- catalogue
+
+
+def upsert_products(session: Session, *, rows: Sequence[Any]) -> BulkResult:
+    valid, errors = validate_rows(rows, ProductIn, error_code=_row_code)
+    unique: dict[str, tuple[int, ProductIn]] = {}
+    for index, product in valid:
+        if product.sku in unique:
+            errors.append(
+                RowError(
+                    index=index,
+                    code="duplicate_sku",
+                    detail=f"sku: {product.sku!r} repeats row {unique[product.sku][0]}",
+                )
+            )
+        else:
+            unique[product.sku] = (index, product)
+    accepted = _drop_ean_conflicts(session, list(unique.values()), errors)
+    if accepted:
+        now = utcnow()
+        values = [
+            {
+                "sku": p.sku,
+                "ean": p.ean,
+                "name": p.name,
+                "search_name": search_key(p.name),
+                "brand": p.brand,
+                "description": p.description,
+                "image_url": p.image_url,
+                "category": p.category,
+                "currency": p.online_price.currency,
+                "online_price": p.online_price.amount,
+                "store_price": (p.store_price or p.online_price).amount,
+                "online_stock": p.online_stock,
+                "updated_at": now,
+            }
+            for _, p in accepted
+        ]
+        statement = _insert_for(session)(Product.__table__)  # type: ignore[attr-defined]
+        updated = {c: statement.excluded[c] for c in values[0] if c != "sku"}
+        session.connection().execute(
+            statement.on_conflict_do_update(index_elements=["sku"], set_=updated), values
+        )
+    errors.sort(key=lambda e: e.index)
+    return BulkResult(applied=len(accepted), errors=errors)
+
+
+def _drop_ean_conflicts(
+    session: Session, candidates: list[tuple[int, ProductIn]], errors: list[RowError]
+) -> list[tuple[int, ProductIn]]:
+    """An EAN identifies one product: refuse a row whose EAN belongs to another sku, here or stored."""
+    owners: dict[str, str] = {}
+    eans = [p.ean for _, p in candidates if p.ean]
+    for start in range(0, len(eans), _CHUNK):
+        chunk = eans[start : start + _CHUNK]
+        owners.update(
+            session.execute(select(Product.ean, Product.sku).where(col(Product.ean).in_(chunk))).all()
+        )
+    claimed: dict[str, str] = {}
+    accepted = []
+    for index, product in candidates:
+        if product.ean:
+            owner = claimed.get(product.ean) or owners.get(product.ean)
+            if owner is not None and owner != product.sku:
+                errors.append(
+                    RowError(
+                        index=index,
+                        code="duplicate_ean",
+                        detail=f"ean: {product.ean} belongs to sku {owner!r}",
+                    )
+                )
+                continue
+            claimed[product.ean] = product.sku
+        accepted.append((index, product))
+    return accepted
+
+
+def upsert_store_prices(session: Session, *, rows: Sequence[Any]) -> BulkResult:
+    valid, errors = validate_rows(rows, StorePriceIn, error_code=_row_code)
+    resolver = CodeResolver(session)
+    resolver.resolve((p.store_code for _, p in valid), (p.sku for _, p in valid))
+    values: dict[tuple[int, int], dict[str, Any]] = {}
+    now = utcnow()
+    applied = 0
+    for index, price in valid:
+        ids = resolver.ids(index, price.store_code, price.sku)
+        if isinstance(ids, RowError):
+            errors.append(ids)
+            continue
+        applied += 1
+        # The last price given for a (store, sku) in a batch is the one that stands.
+        values[ids] = {
+            "store_id": ids[0],
+            "product_id": ids[1],
+            "price": price.price.amount,
+            "updated_at": now,
+        }
+    if values:
+        statement = _insert_for(session)(StorePrice.__table__)  # type: ignore[attr-defined]
+        session.connection().execute(
+            statement.on_conflict_do_update(
+                index_elements=["store_id", "product_id"],
+                set_={"price": statement.excluded.price, "updated_at": statement.excluded.updated_at},
+            ),
+            list(values.values()),
+        )
+    errors.sort(key=lambda e: e.index)
+    return BulkResult(applied=applied, errors=errors)
+
+
+def get_product(session: Session, *, sku: str) -> Product:
+    product = session.exec(select(Product).where(Product.sku == sku)).first()
+    if product is None:
+        raise ProductNotFound(sku)
+    return product
+
+
+def products_by_sku(session: Session, *, skus: Sequence[str]) -> dict[str, Product]:
+    found = session.exec(select(Product).where(col(Product.sku).in_(list(skus)))).all()
+    return {p.sku: p for p in found}
+
+
+def search_products(
+    session: Session, *, q: str | None, ean: str | None, limit: int, after: tuple[str, int] | None
+) -> tuple[list[Product], tuple[str, int] | None]:
+    """Products whose name contains `q` (as plain text: `%`, `_` and quotes mean themselves) and/or with
+    this EAN, ordered by name; answers the page and where the next one starts."""
+    query = select(Product)
+    if q:
+        escaped = search_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(col(Product.search_name).like(f"%{escaped}%", escape="\\"))
+    if ean:
+        query = query.where(Product.ean == ean)
+    if after is not None:
+        query = query.where(tuple_(Product.search_name, Product.id) > tuple_(*after))
+    rows = list(
+        session.exec(query.order_by(col(Product.search_name), col(Product.id)).limit(limit + 1)).all()
+    )
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        assert last.id is not None
+        return rows[:limit], (last.search_name, last.id)
+    return rows, None
+
+
+# ------------------------------------------------------------------------------------------------- stock
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+    @property
+    def available(self) -> int:
+        return available_quantity(self.on_hand, self.reserved, self.safety_stock)
+
+
+NO_STOCK = StockLevel(0, 0, 0)
+
+
+def stock_levels(
+    session: Session, *, store_ids: Sequence[int], product_ids: Sequence[int]
+) -> dict[tuple[int, int], StockLevel]:
+    """Stock of these products in these stores, by (store_id, product_id); absent pairs have none."""
+    if not store_ids or not product_ids:
+        return {}
+    rows = session.exec(
+        select(Stock).where(
+            col(Stock.store_id).in_(list(store_ids)), col(Stock.product_id).in_(list(product_ids))
+        )
+    ).all()
+    return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
+
+
+def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The price of `product` in each store: its own price where set, else the product's store price."""
+    own: dict[int, Decimal] = dict(
+        session.execute(
+            select(col(StorePrice.store_id), col(StorePrice.price)).where(
+                StorePrice.product_id == product.id, col(StorePrice.store_id).in_(list(store_ids))
+            )
+        ).all()
+    )
+    return {store_id: own.get(store_id, product.store_price) for store_id in store_ids}
+
+
+def online_availability(product: Product) -> tuple[int, str]:
+    available = max(0, product.online_stock)
+    return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD).value
+
+
+_SNAPSHOT_FIELDS = ("store_code", "sku", "on_hand", "as_of")
+_MOVEMENT_FIELDS = ("movement_id", "store_code", "sku", "delta", "at")
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+_SKU = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]{0,63}")
+_MOVEMENT_ID = re.compile(r"[\x21-\x7e]{1,100}")
+_MAX_COUNT = 10_000_000
+
+
+def _integer(value: object, field: str, low: int, high: int) -> int | str:
+    if isinstance(value, bool):
+        return f"{field}: a whole number, not a boolean"
+    if isinstance(value, str):
+        text_value = value.strip()
+        if not text_value.lstrip("+-").isascii() or not text_value.lstrip("+-").isdigit():
+            return f"{field}: {value[:40]!r} is not a whole number"
+        value = int(text_value)
+    if not isinstance(value, int):
+        return f"{field}: a whole number"
+    if not low <= value <= high:
+        return f"{field}: must lie between {low} and {high}"
+    return value
+
+
+def _instant(value: object, field: str) -> datetime | str:
+    if not isinstance(value, str) or len(value) > 40:
+        return f"{field}: an RFC 3339 timestamp with an offset"
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return f"{field}: {value!r} is not an RFC 3339 timestamp"
+    if parsed.tzinfo is None:
+        return f"{field}: give an offset, e.g. {value}+01:00"
+    if not 2000 <= parsed.year <= 2100:
+        return f"{field}: {value!r} is out of range"
+    return parsed
+
+
+def parse_snapshot(index: int, row: dict[str, object]) -> stock.StagedSnapshot | RowError:
+    """One snapshot row (JSON object or CSV record), checked field by field; fast enough for a million."""
+    unknown = row.keys() - set(_SNAPSHOT_FIELDS)
+    if unknown:
+        return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
+    store_code, sku = row.get("store_code"), row.get("sku")
+    if not (isinstance(store_code, str) and _CODE.fullmatch(store_code)):
+        return RowError(index=index, code="invalid_store_code", detail="store_code: a store code")
+    if not (isinstance(sku, str) and _SKU.fullmatch(sku)):
+        return RowError(index=index, code="invalid_sku", detail="sku: a sku")
+    on_hand = _integer(row.get("on_hand"), "on_hand", -_MAX_COUNT, _MAX_COUNT)
+    if isinstance(on_hand, str):
+        return RowError(index=index, code="invalid_on_hand", detail=on_hand)
+    if on_hand < 0:
+        return RowError(index=index, code="negative_on_hand", detail="on_hand: a count cannot be negative")
+    as_of = _instant(row.get("as_of"), "as_of")
+    if isinstance(as_of, str):
+        return RowError(index=index, code="invalid_date", detail=as_of)
+    return stock.StagedSnapshot(index, store_code, sku, on_hand, as_of)
+
+
+def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement | RowError:
+    unknown = row.keys() - set(_MOVEMENT_FIELDS)
+    if unknown:
+        return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
+    movement_id, store_code, sku = row.get("movement_id"), row.get("store_code"), row.get("sku")
+    if not (isinstance(movement_id, str) and _MOVEMENT_ID.fullmatch(movement_id)):
+        return RowError(
+            index=index, code="invalid_movement_id", detail="movement_id: 1-100 printable characters"
+        )
+    if not (isinstance(store_code, str) and _CODE.fullmatch(store_code)):
+        return RowError(index=index, code="invalid_store_code", detail="store_code: a store code")
+    if not (isinstance(sku, str) and _SKU.fullmatch(sku)):
+        return RowError(index=index, code="invalid_sku", detail="sku: a sku")
+    delta = _integer(row.get("delta"), "delta", -1_000_000, 1_000_000)
+    if isinstance(delta, str):
+        return RowError(index=index, code="invalid_delta", detail=delta)
+    at = _instant(row.get("at"), "at")
+    if isinstance(at, str):
+        return RowError(index=index, code="invalid_date", detail=at)
+    return stock.StagedMovement(index, movement_id, store_code, sku, delta, at)
+
+
+def apply_snapshots(
+    session: Session, *, rows: Iterable[tuple[int, dict[str, object] | RowError]]
+) -> SnapshotResult:
+    """Absolute counts (JSON rows or a CSV stream, as (index, row)); see `inventory.stock` for the rules.
+    A row the reader could not even split into fields arrives as its `RowError`."""
+    errors: list[RowError] = []
+    error_count = 0
+
+    def valid_rows() -> Iterator[stock.StagedSnapshot]:
+        nonlocal error_count
+        for index, row in rows:
+            parsed = row if isinstance(row, RowError) else parse_snapshot(index, row)
+            if isinstance(parsed, RowError):
+                error_count += 1
+                if len(errors) < stock.MAX_REPORTED_ERRORS:
+                    errors.append(parsed)
+            else:
+                yield parsed
+
+    stock.stage_snapshots(session, valid_rows())
+    unknown, unknown_count = stock.unknown_codes(session, stock.STAGE_SNAPSHOT)
+    outcome = stock.merge_snapshots(session)
+    return SnapshotResult(
+        applied=outcome.applied,
+        stale=outcome.stale,
+        errors=_merge_errors(errors, unknown),
+        errors_omitted=max(0, error_count + unknown_count - stock.MAX_REPORTED_ERRORS),
+    )
+
+
+def record_movements(session: Session, *, rows: Sequence[dict[str, object]]) -> MovementResult:
+    """Relative changes from the webshop, idempotent by `movement_id`."""
+    errors: list[RowError] = []
+    staged: list[stock.StagedMovement] = []
+    for index, row in enumerate(rows):
+        parsed = parse_movement(index, row)
+        if isinstance(parsed, RowError):
+            errors.append(parsed)
+        else:
+            staged.append(parsed)
+    stock.stage_movements(session, staged)
+    unknown, _ = stock.unknown_codes(session, stock.STAGE_MOVEMENT)
+    outcome = stock.merge_movements(session)
+    return MovementResult(
+        applied=outcome.applied, duplicates=outcome.duplicates, errors=_merge_errors(errors, unknown)
+    )
+
+
+def _merge_errors(errors: list[RowError], unknown: list[stock.UnknownCode]) -> list[RowError]:
+    for row in unknown:
+        if row.store_known:
+            errors.append(RowError(index=row.line, code="unknown_sku", detail=f"sku: no product {row.sku!r}"))
+        else:
+            errors.append(
+                RowError(
+                    index=row.line, code="unknown_store", detail=f"store_code: no store {row.store_code!r}"
+                )
+            )
+    errors.sort(key=lambda e: e.index)
+    return errors[: stock.MAX_REPORTED_ERRORS]
+
+
+# --------------------------------------------------------------------------------------------------- feed
+
+
+def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
+    """Stock rows changed since `cursor`, oldest change first; the cursor is never null."""
+    position = _feed_position(cursor)
+    horizon = stock.feed_horizon(session)
+    query = (
+        select(Stock, Store.code, Store.low_stock_threshold, Product.sku)
+        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
+        .where(Stock.feed_xid < horizon)
+        .order_by(col(Stock.feed_xid), col(Stock.store_id), col(Stock.product_id))
+        .limit(limit)
+    )
+    if position is not None:
+        query = query.where(tuple_(Stock.feed_xid, Stock.store_id, Stock.product_id) > tuple_(*position))
+    rows = session.exec(query).all()
+    items = []
+    for row, store_code, threshold, sku in rows:
+        available = available_quantity(row.on_hand, row.reserved, row.safety_stock)
+        items.append(
+            AvailabilityFeedItem(
+                store_code=store_code,
+                sku=sku,
+                on_hand=row.on_hand,
+                reserved=row.reserved,
+                available=available,
+                status=stock_status(available, threshold),
+                changed_at=stock.as_utc(row.changed_at),
+            )
+        )
+    if rows:
+        last = rows[-1][0]
+        position = (last.feed_xid, last.store_id, last.product_id)
+    return AvailabilityFeed(items=items, next_cursor=encode_cursor(list(position or (0, 0, 0))))
+
+
+def _feed_position(cursor: str | None) -> tuple[int, int, int] | None:
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor)
+    if not (
+        isinstance(value, list)
+        and len(value) == 3
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        raise InvalidCursor()
+    return value[0], value[1], value[2]
