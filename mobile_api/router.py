@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from mobile_api.basket import Basket
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.clock import utcnow
 from retail.db import SessionDep
@@ -47,7 +48,11 @@ def _position(cursor: str | None) -> tuple[float, str] | None:
 
 
 @router.get(
-    "/stores/nearest", name="stores_nearest", response_model=NearestStores, responses=problem_responses(503)
+    "/stores/nearest",
+    name="stores_nearest",
+    response_model=NearestStores,
+    response_model_exclude_unset=True,
+    responses=problem_responses(503),
 )
 def nearest_stores(
     session: SessionDep,
@@ -63,6 +68,13 @@ def nearest_stores(
     click_and_collect: Annotated[
         bool, Query(description="true: only stores offering click and collect (false: no filter)")
     ] = False,
+    sku: Annotated[
+        list[str] | None,
+        Query(max_length=20, description="repeatable: report these skus' stock in each store"),
+    ] = None,
+    in_stock: Annotated[
+        bool, Query(description="true: only stores where every requested sku is available (false: no filter)")
+    ] = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     at: AtQuery = None,
 ) -> NearestStores:
@@ -75,12 +87,15 @@ def nearest_stores(
         missing = "query.lon" if lon is None else "query.lat"
         raise InvalidInput("lat and lon go together", field=missing)
     if lat is not None and lon is not None:
-        origin = Origin(lat=lat, lon=lon)
+        origin = Origin(lat=lat, lon=lon, name=None)
     elif q is not None and q.strip():
         place = stores_service.locate(q)
         origin = Origin(lat=place.lat, lon=place.lon, name=place.name)
     else:
         raise InvalidInput("give lat and lon, or q", field="query.lat")
+    if in_stock and not sku:
+        raise InvalidInput("in_stock needs at least one sku", field="query.sku")
+    basket = Basket(session, sku) if sku else None
     page = stores_service.nearest_stores(
         session,
         lat=origin.lat,
@@ -91,11 +106,11 @@ def nearest_stores(
         open_now_only=open_now,
         click_and_collect_only=click_and_collect,
         after=_position(cursor),
+        batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after)) if page.resume_after else None
-    return NearestStores(
-        origin=origin, items=[NearestStores.item(s) for s in page.stores], next_cursor=next_cursor
-    )
+    items = [NearestStores.item(s, basket.availability(s.store) if basket else None) for s in page.stores]
+    return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inventory.schemas import StockStatus
 from stores.hours import Period, ResolvedDay, SpecialDay, WeeklyHours
 from stores.models import Store
 from stores.schemas import Address, Location
@@ -116,8 +117,18 @@ class StoreDetail(StoreOut):
     hours: StoreHours
 
 
+class SkuAvailability(BaseModel):
+    sku: str
+    available: int
+    status: StockStatus
+
+
 class NearestStore(StoreOut):
     distance_km: float = Field(description="geodesic distance on WGS-84 from `origin`")
+    availability: list[SkuAvailability] | None = Field(
+        default=None, description="when `sku` was given: the store's stock of each requested sku"
+    )
+    has_all: bool | None = Field(default=None, description="when `sku` was given: every sku is available")
 
 
 class Origin(BaseModel):
@@ -151,11 +162,16 @@ class NearestStores(BaseModel):
     next_cursor: str | None = Field(description="pass as `cursor` for the next stores; null on the last page")
 
     @staticmethod
-    def item(nearby: NearbyStore) -> NearestStore:
-        return NearestStore(
+    def item(nearby: NearbyStore, availability: list[SkuAvailability] | None = None) -> NearestStore:
+        store = NearestStore(
             **StoreOut.fields_of(nearby.store, nearby.status),
             distance_km=round(nearby.distance_km, 3),
         )
+        if availability is not None:
+            # Set only when skus were asked for, so that the answer leaves both fields out otherwise.
+            store.availability = availability
+            store.has_all = all(line.available > 0 for line in availability)
+        return store
 
 
 class ResolvedHours(BaseModel):

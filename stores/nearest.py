@@ -65,12 +65,13 @@ def stores_by_distance(
     radius_km: float | None = None,
     after: tuple[float, str] | None = None,
     first_batch: int = 16,
-) -> Iterator[tuple[Store, float]]:
-    """Every store in ascending (distance, code) order, lazily, with its full row.
+) -> Iterator[list[tuple[Store, float]]]:
+    """Every store in ascending (distance, code) order, lazily, with its full row, in growing batches.
 
-    `after` resumes behind a (distance, code) position a previous page ended on. Rows are read in growing
-    batches starting at `first_batch`, so a caller that wants ten stores reads one small batch, and the
-    index proves the order of no more candidates than that batch needs.
+    `after` resumes behind a (distance, code) position a previous page ended on. Batches start at
+    `first_batch`, so a caller that wants ten stores reads one small batch (and the index proves the order
+    of no more candidates than that), and each batch lets a caller run its own per-store lookups (stock,
+    say) as one query.
     """
     candidates: Iterator[tuple[str, float]] = network_index(session).index.nearest(
         lat, lon, radius_km=radius_km
@@ -81,8 +82,6 @@ def stores_by_distance(
     while batch := list(islice(candidates, batch_size)):
         rows = session.exec(select(Store).where(Store.code.in_([code for code, _ in batch]))).all()  # type: ignore[attr-defined]
         by_code = {row.code: row for row in rows}
-        for code, distance in batch:
-            store = by_code.get(code)
-            if store is not None:  # a store deleted since the index was built is simply skipped
-                yield store, distance
+        # A store deleted since the index was built is simply skipped.
+        yield [(by_code[code], distance) for code, distance in batch if code in by_code]
         batch_size = min(batch_size * 4, _MAX_BATCH)

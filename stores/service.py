@@ -242,24 +242,32 @@ def nearest_stores(
     open_now_only: bool = False,
     click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
+    batch_filter: Callable[[Sequence[Store]], set[int]] | None = None,
 ) -> NearbyPage:
     """Up to `limit` stores nearest to (lat, lon) that pass the filters, in (distance, code) order.
 
-    A page holds fewer than `limit` stores, with `resume_after` set, when the filters rejected
-    `MAX_EXAMINED` stores first; the caller can carry on from there.
+    `batch_filter` is a filter of another domain (stock, say), asked once per batch of candidate stores
+    and answering the ids of those that pass. A page holds fewer than `limit` stores, with
+    `resume_after` set, when the filters rejected `MAX_EXAMINED` stores first; the caller can carry on.
     """
     found: list[NearbyStore] = []
-    candidates = nearest_search.stores_by_distance(
+    examined = 0
+    batches = nearest_search.stores_by_distance(
         session, lat=lat, lon=lon, radius_km=radius_km, after=after, first_batch=limit + 1
     )
-    for examined, (store, distance) in enumerate(candidates, start=1):
-        if not click_and_collect_only or store.click_and_collect:
-            status = status_at(store, at)
-            if status.open_now or not open_now_only:
-                found.append(NearbyStore(store, distance, status))
-                if len(found) > limit:
-                    last = found[limit - 1]
-                    return NearbyPage(found[:limit], (last.distance_km, last.store.code))
-        if examined >= MAX_EXAMINED:
-            return NearbyPage(found, (distance, store.code))
+    for batch in batches:
+        passing = batch_filter([store for store, _ in batch]) if batch_filter is not None else None
+        for store, distance in batch:
+            examined += 1
+            if (not click_and_collect_only or store.click_and_collect) and (
+                passing is None or store.id in passing
+            ):
+                status = status_at(store, at)
+                if status.open_now or not open_now_only:
+                    found.append(NearbyStore(store, distance, status))
+                    if len(found) > limit:
+                        last = found[limit - 1]
+                        return NearbyPage(found[:limit], (last.distance_km, last.store.code))
+            if examined >= MAX_EXAMINED:
+                return NearbyPage(found, (distance, store.code))
     return NearbyPage(found, None)

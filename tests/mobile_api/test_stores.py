@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from geopy.distance import geodesic
 from sqlmodel import Session
 
+from inventory import service as inventory_service
 from stores import service as stores_service
 from tests.conftest import store_row
 
@@ -259,3 +260,57 @@ def test_a_filter_that_rejects_many_stores_pages_instead_of_walking_the_chain(
         seen.extend(item["code"] for item in body["items"])
         cursor = body["next_cursor"]
     assert seen == ["AMS-24", "RTD-NACHT"]
+
+
+def _stock_for_basket(session: Session) -> None:
+    products = [{"sku": s, "name": f"Artikel {s}", "online_price": {"amount": "1.00"}} for s in ("P1", "P2")]
+    assert inventory_service.upsert_products(session, rows=products).errors == []
+    counts = [("UT-CENTRUM", "P1", 5), ("UT-CENTRUM", "P2", 1), ("UT-ZUID", "P1", 0), ("UT-ZUID", "P2", 9)]
+    counts += [("AMS-24", "P1", 3), ("AMS-24", "P2", 3), ("RTD-NACHT", "P1", 4)]
+    rows = [
+        {"store_code": store, "sku": sku, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
+        for store, sku, n in counts
+    ]
+    assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).errors == []
+    session.commit()
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+def test_nearest_with_a_basket_reports_stock_and_filters_on_it(
+    client: TestClient, session: Session, chain: None
+) -> None:
+    _stock_for_basket(session)
+    params: dict[str, Any] = {"lat": UTRECHT[0], "lon": UTRECHT[1], "limit": 4, "sku": ["P1", "P2", "P1"]}
+    body = _nearest(client, **params).json()
+    by_code = {item["code"]: item for item in body["items"]}
+    assert list(by_code) == ["UT-CENTRUM", "UT-ZUID", "AMS-24", "RTD-NACHT"]
+    assert by_code["UT-CENTRUM"]["availability"] == [
+        {"sku": "P1", "available": 5, "status": "in_stock"},
+        {"sku": "P2", "available": 1, "status": "limited_availability"},
+    ]
+    assert by_code["UT-CENTRUM"]["has_all"] is True
+    assert by_code["UT-ZUID"]["availability"][0] == {"sku": "P1", "available": 0, "status": "out_of_stock"}
+    assert by_code["UT-ZUID"]["has_all"] is False
+    assert by_code["RTD-NACHT"]["availability"][1] == {"sku": "P2", "available": 0, "status": "out_of_stock"}
+
+    in_stock = _nearest(client, **params, in_stock="true").json()
+    assert [item["code"] for item in in_stock["items"]] == ["UT-CENTRUM", "AMS-24"]
+    assert all(item["has_all"] for item in in_stock["items"])
+
+    plain = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], limit=1).json()
+    assert "availability" not in plain["items"][0]
+    assert "has_all" not in plain["items"][0]
+
+
+def test_nearest_basket_errors(client: TestClient, session: Session, chain: None) -> None:
+    _stock_for_basket(session)
+    unknown = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], sku=["P1", "NOPE"])
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "unknown_sku"
+    assert unknown.json()["errors"][0]["field"] == "query.sku"
+    no_sku = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], in_stock="true")
+    assert no_sku.status_code == 422
+    assert no_sku.json()["errors"][0]["field"] == "query.sku"
+    too_many = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], sku=[f"S{i}" for i in range(21)])
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "query.sku"
