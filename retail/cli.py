@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +30,7 @@ console = Console(stderr=True)
 IMPORT_CHUNK = 500
 DEMO_KEY_LABEL = "demo"
 DEMO_STAFF_STORE = "NL-AMS-001"
+DEMO_STOCK_AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 @app.command()
@@ -170,14 +172,27 @@ def _require_broker() -> None:
 
 
 def _load_demo() -> None:
+    from inventory import demo as inventory_demo
+    from inventory import service as inventory_service
     from stores import service as stores_service
     from stores.demo import demo_store_rows
 
     rows = demo_store_rows()
+    store_codes = [row["code"] for row in rows]
     with session_scope() as session:
         result = stores_service.upsert_stores(session, rows=rows)
-        if result.errors:
-            raise RuntimeError(f"the demo chain has invalid rows: {result.errors[:3]}")
+        catalogue = inventory_service.upsert_products(session, rows=inventory_demo.demo_products())
+        prices = inventory_service.upsert_store_prices(
+            session, rows=inventory_demo.demo_store_prices(store_codes)
+        )
+        # A fixed count time: loading the demo again finds these counts stale and keeps what orders and
+        # movements have done since.
+        stock = inventory_service.apply_snapshots(
+            session, rows=enumerate(inventory_demo.demo_stock(store_codes, as_of=DEMO_STOCK_AS_OF))
+        )
+        problems = result.errors + catalogue.errors + prices.errors + stock.errors
+        if problems:
+            raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
         # Each start prints fresh demo keys; the ones printed before stop working, so keys do not pile up.
         revoke_api_keys(session, label=DEMO_KEY_LABEL)
         staff_store = (
@@ -190,7 +205,10 @@ def _load_demo() -> None:
             ),
             "webshop": create_api_key(session, role=Role.webshop, label=DEMO_KEY_LABEL),
         }
-    console.print(f"demo chain loaded: {result.applied} stores")
+    console.print(
+        f"demo chain loaded: {result.applied} stores, {catalogue.applied} products, "
+        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows"
+    )
     for name, secret in keys.items():
         console.print(f"  demo {name} key: {secret}")
 
