@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -22,9 +24,11 @@ app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 stores_app = typer.Typer(help="The store network.", no_args_is_help=True)
+stock_app = typer.Typer(help="Stock counts.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(stores_app, name="stores")
+app.add_typer(stock_app, name="stock")
 
 console = Console(stderr=True)
 IMPORT_CHUNK = 500
@@ -153,6 +157,51 @@ def stores_import(
     console.print(f"{applied} stores applied, {len(failures)} rows rejected")
     if failures:
         raise typer.Exit(1)
+
+
+@stock_app.command("import")
+def stock_import(
+    path: Annotated[
+        Path,
+        typer.Argument(exists=True, dir_okay=False, readable=True, help="CSV: store_code,sku,on_hand,as_of"),
+    ],
+) -> None:
+    """Apply stock counts from a CSV file of any size, as `PUT /sync/v1/stock` does, in one transaction."""
+    from inventory import service as inventory_service
+    from inventory.csv_import import snapshot_rows
+    from inventory.exceptions import InvalidCsv
+
+    with _progress() as progress, io.FileIO(path, "r") as raw:
+        task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
+        counting = _CountingReader(raw, lambda n: progress.update(task, advance=n))
+        try:
+            with session_scope() as session:
+                result = inventory_service.apply_snapshots(session, rows=snapshot_rows(counting))
+        except InvalidCsv as exc:
+            console.print(f"[red]{exc.detail}; nothing was applied[/red]")
+            raise typer.Exit(2) from exc
+    for error in result.errors:
+        console.print(f"[yellow]row {error.index + 1}: {error.code}: {error.detail}[/yellow]")
+    rejected = len(result.errors) + result.errors_omitted
+    console.print(f"{result.applied} counts applied, {result.stale} stale, {rejected} rows rejected")
+    if rejected:
+        raise typer.Exit(1)
+
+
+class _CountingReader(io.RawIOBase):
+    """A file that reports how many bytes were read, for the progress bar."""
+
+    def __init__(self, raw: io.FileIO, on_read: Callable[[int], None]) -> None:
+        self._raw = raw
+        self._on_read = on_read
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        count = self._raw.readinto(buffer) or 0
+        self._on_read(count)
+        return count
 
 
 def _progress() -> Progress:

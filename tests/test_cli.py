@@ -12,7 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlmodel import Session, select
 
+from inventory import service as inventory_service
+from inventory.models import Stock
+from retail.db import make_engine
 from tests.conftest import store_row
 
 RETAIL = [sys.executable, "-m", "retail"]
@@ -108,3 +112,38 @@ def test_serve_demo_on_a_fresh_sqlite_file_answers_the_shopper(tmp_path: Path) -
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_stock_import_applies_a_csv_with_the_sync_rules(tmp_path: Path) -> None:
+    db = tmp_path / "w.db"
+    env = _env(db)
+    _run(["db", "upgrade"], env)
+    stores_file = tmp_path / "stores.json"
+    stores_file.write_text(json.dumps([store_row("NL-CLI-1")]))
+    _run(["stores", "import", str(stores_file)], env)
+    engine = make_engine(f"sqlite:///{db}")
+    with Session(engine) as session:
+        products = [{"sku": "SKU-1", "name": "Koffie", "online_price": {"amount": "4.99"}}]
+        assert inventory_service.upsert_products(session, rows=products).errors == []
+        session.commit()
+
+    csv_file = tmp_path / "stock.csv"
+    csv_file.write_text(
+        "store_code,sku,on_hand,as_of\n"
+        "NL-CLI-1,SKU-1,12,2026-11-23T06:00:00+01:00\n"
+        "NL-CLI-1,SKU-1,3,2026-11-22T06:00:00+01:00\n"
+        "NL-CLI-1,NOPE,1,2026-11-23T06:00:00+01:00\n"
+    )
+    result = _run(["stock", "import", str(csv_file)], env, check=False)
+    assert result.returncode == 1
+    assert "1 counts applied, 1 stale, 1 rows rejected" in result.stderr
+    assert "row 3: unknown_sku" in result.stderr
+    with Session(engine) as session:
+        assert session.exec(select(Stock.on_hand)).all() == [12]
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text("store,sku\nx,y\n")
+    refused = _run(["stock", "import", str(broken)], env, check=False)
+    assert refused.returncode == 2
+    assert "nothing was applied" in refused.stderr
+    engine.dispose()
