@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO
 
 from inventory.exceptions import InvalidCsv
 from retail.bulk import RowError
@@ -52,3 +54,69 @@ def snapshot_rows(
         raise InvalidCsv(
             f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num
         ) from exc
+
+
+def tee(chunks: Iterable[bytes], spool: IO[bytes]) -> Iterator[bytes]:
+    """Pass the chunks on, writing each to `spool` too, so the body can be read again."""
+    for chunk in chunks:
+        spool.write(chunk)
+        yield chunk
+
+
+def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
+    """The CSV header's column names, and the chunks of the data that follows it."""
+    buffered = b""
+    for chunk in chunks:
+        buffered += chunk
+        end = buffered.find(b"\n")
+        if end >= 0:
+            break
+        if len(buffered) > 4096:
+            raise InvalidCsv("the first line (the header) is longer than 4096 bytes", line=1)
+    else:
+        end = len(buffered)
+    try:
+        header_line = buffered[:end].decode("utf-8-sig").strip()
+    except UnicodeDecodeError as exc:
+        raise InvalidCsv(f"the header is not UTF-8: {exc}", line=1) from exc
+    if not header_line:
+        raise InvalidCsv("the CSV is empty; its first line must be the header " + ",".join(SNAPSHOT_COLUMNS))
+    names = [name.strip().strip('"') for name in header_line.split(",")]
+    if sorted(names) != sorted(SNAPSHOT_COLUMNS):
+        raise InvalidCsv(
+            f"the CSV header must name the columns {','.join(SNAPSHOT_COLUMNS)} (any order), "
+            f"got {header_line[:200]!r}",
+            line=1,
+        )
+    rest = buffered[end + 1 :]
+
+    def data() -> Iterator[bytes]:
+        if rest:
+            yield rest
+        yield from chunks
+
+    return names, data()
+
+
+_BLANK_LINES = re.compile(rb"\n(?:[ \t]*\n)+")
+
+
+def without_blank_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Drop empty lines, which COPY would read as rows with missing fields (files often end with some).
+
+    Safe because no field of a stock count can hold a line break.
+    """
+    previous_ended_line = True  # the header's line break came before the first chunk
+    carry = b""
+    for raw in chunks:
+        # COPY wants one line-ending style: CRLF becomes LF (a CR at a chunk's end waits for the next).
+        chunk = (carry + raw).replace(b"\r\n", b"\n")
+        carry = b"\r" if chunk.endswith(b"\r") else b""
+        chunk = _BLANK_LINES.sub(b"\n", chunk[: len(chunk) - len(carry)])
+        if previous_ended_line:
+            chunk = chunk.lstrip(b"\r\n \t")
+        if chunk:
+            previous_ended_line = chunk.endswith(b"\n")
+            yield chunk
+    if carry:
+        yield carry

@@ -11,7 +11,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from inventory import service
-from inventory.csv_import import snapshot_rows
 from inventory.schemas import (
     AvailabilityFeed,
     MovementResult,
@@ -25,7 +24,7 @@ from retail.auth import WebshopKey
 from retail.bulk import BulkResult
 from retail.db import SessionDep
 from retail.errors import RetailError, problem_responses
-from retail.streaming import ChunkReader, body_chunks
+from retail.streaming import body_chunks
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -84,8 +83,8 @@ async def put_stock(request: Request, session: SessionDep, _key: WebshopKey) -> 
     `store_code,sku,on_hand,as_of`, streamed at any size. Not newer than the stored count: `stale`."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "text/csv":
-        reader = ChunkReader(body_chunks(request))
-        return await run_in_threadpool(lambda: service.apply_snapshots(session, rows=snapshot_rows(reader)))
+        chunks = body_chunks(request)
+        return await run_in_threadpool(lambda: service.apply_snapshot_csv(session, body=chunks))
     if media_type not in ("application/json", ""):
         raise RetailError(
             f"send application/json or text/csv, not {media_type}",

@@ -6,6 +6,7 @@ Services take the session first and keyword-only arguments, may flush, and never
 from __future__ import annotations
 
 import re
+import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,11 +14,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from sqlalchemy import tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from inventory import stock
+from inventory import csv_import, stock
 from inventory.exceptions import ProductNotFound
 from inventory.models import Product, Stock, StorePrice
 from inventory.schemas import (
@@ -33,6 +36,7 @@ from inventory.schemas import (
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import utcnow
 from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from retail.streaming import ChunkReader
 from stores.models import Store
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
@@ -375,8 +379,8 @@ def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement |
 def apply_snapshots(
     session: Session, *, rows: Iterable[tuple[int, dict[str, object] | RowError]]
 ) -> SnapshotResult:
-    """Absolute counts (JSON rows or a CSV stream, as (index, row)); see `inventory.stock` for the rules.
-    A row the reader could not even split into fields arrives as its `RowError`."""
+    """Absolute counts (JSON rows or a CSV stream, as (index, row)), each checked here field by field;
+    see `inventory.stock` for the rules. A row a reader could not split into fields arrives as its error."""
     errors: list[RowError] = []
     error_count = 0
 
@@ -392,13 +396,44 @@ def apply_snapshots(
                 yield parsed
 
     stock.stage_snapshots(session, valid_rows())
-    unknown, unknown_count = stock.unknown_codes(session, stock.STAGE_SNAPSHOT)
-    outcome = stock.merge_snapshots(session)
+    return _snapshot_result(stock.merge_snapshots(session, checked=True), errors, error_count)
+
+
+def apply_snapshot_csv(session: Session, *, body: Iterator[bytes]) -> SnapshotResult:
+    """A snapshot CSV of any size, streamed.
+
+    On PostgreSQL the bytes go straight into COPY and SQL checks and casts them: no Python work per row,
+    which is what makes a million rows take seconds. The body is spooled (to disk past a few MB) on the
+    way; if COPY or a cast meets a row it cannot read, the spool is replayed through the row-by-row path,
+    which names each bad row. SQLite always takes the row-by-row path.
+    """
+    if not stock.is_postgres(session):
+        return apply_snapshots(session, rows=csv_import.snapshot_rows(ChunkReader(body)))
+    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
+        spooled = csv_import.tee(body, spool)
+        columns, data = csv_import.split_header(spooled)
+        try:
+            with session.begin_nested():
+                stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
+                merged = stock.merge_snapshots(session, checked=False)
+        except (DBAPIError, psycopg.Error) as exc:
+            if not stock.is_bad_input(exc):
+                raise
+            for _ in spooled:  # the rest of the body, so the replay sees all of it
+                pass
+            spool.seek(0)
+            return apply_snapshots(session, rows=csv_import.snapshot_rows(spool))  # type: ignore[arg-type]
+    return _snapshot_result(merged, [], 0)
+
+
+def _snapshot_result(merged: stock.SnapshotMerge, errors: list[RowError], error_count: int) -> SnapshotResult:
+    errors.extend(RowError(index=p.line, code=p.code, detail=p.detail) for p in merged.problems)
+    errors.sort(key=lambda e: e.index)
     return SnapshotResult(
-        applied=outcome.applied,
-        stale=outcome.stale,
-        errors=_merge_errors(errors, unknown),
-        errors_omitted=max(0, error_count + unknown_count - stock.MAX_REPORTED_ERRORS),
+        applied=merged.applied,
+        stale=merged.stale,
+        errors=errors[: stock.MAX_REPORTED_ERRORS],
+        errors_omitted=max(0, error_count + merged.problem_count - stock.MAX_REPORTED_ERRORS),
     )
 
 
@@ -483,3 +518,57 @@ def _feed_position(cursor: str | None) -> tuple[int, int, int] | None:
     ):
         raise InvalidCursor()
     return value[0], value[1], value[2]
+
+
+# --- shopper lookups
+# Price and stock of one product across a set of stores (the nearest ones, or one the shopper named), for
+# the shopper's availability and price comparison. Two queries whatever the number of stores: one for the
+# stock rows, one for the stores' own prices.
+
+
+@dataclass(frozen=True)
+class StoreOffer:
+    """One product in one store: what it costs there and how many can be had."""
+
+    store: Store
+    price: Decimal
+    available: int
+    status: str
+
+
+def store_offers(session: Session, *, product: Product, stores: Sequence[Store]) -> list[StoreOffer]:
+    """`product`'s price and availability in each of `stores`, in the order given. A store without a stock
+    row has none; a store without a price of its own charges the product's `store_price`."""
+    store_ids = [store.id for store in stores if store.id is not None]
+    if product.id is None or not store_ids:
+        return []
+    levels = stock_levels(session, store_ids=store_ids, product_ids=[product.id])
+    prices = store_prices(session, product=product, store_ids=store_ids)
+    offers = []
+    for store in stores:
+        if store.id is None:
+            continue
+        available = levels.get((store.id, product.id), NO_STOCK).available
+        offers.append(
+            StoreOffer(
+                store=store,
+                price=prices[store.id],
+                available=available,
+                status=stock_status(available, store.low_stock_threshold).value,
+            )
+        )
+    return offers
+
+
+def cheapest_offer(online_price: Decimal, offers: Sequence[StoreOffer]) -> StoreOffer | None:
+    """The store offer cheaper than every other channel, or None when buying online is (jointly) cheapest.
+
+    Ties go online (no trip needed), then to the first offer, so callers pass offers nearest first. Only
+    prices count: the shopper compares prices here and sees each channel's availability beside them.
+    """
+    best: StoreOffer | None = None
+    best_price = online_price
+    for offer in offers:
+        if offer.price < best_price:
+            best, best_price = offer, offer.price
+    return best

@@ -240,6 +240,48 @@ def test_csv_snapshot_streams_with_the_same_rules(
     assert _on_hand(session, "S2", "P2") == 7
 
 
+def test_csv_fast_path_applies_the_same_rules_without_the_row_by_row_path(
+    client: TestClient, session: Session, webshop: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inventory import service as inventory_service
+
+    client.put("/sync/v1/products", json={"products": [product("P1"), product("P2")]}, headers=webshop)
+    _move(client, webshop, ("m-late", "S1", "P1", -2, "2026-11-23T09:00:00+01:00"))
+    _snapshot(client, webshop, ("S2", "P2", 50, "2026-11-23T12:00:00+01:00"))
+    if session.get_bind().dialect.name == "postgresql":
+        # Every row here is readable, so PostgreSQL must answer from COPY and SQL alone.
+        def no_replay(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the CSV was replayed row by row")
+
+        monkeypatch.setattr(inventory_service, "apply_snapshots", no_replay)
+    csv = (
+        "store_code,sku,on_hand,as_of\n"
+        "S1,P1,10,2026-11-23T08:00:00+01:00\n"  # the 09:00 sale still counts on top: 8
+        "S1,P2,4,2026-11-23T08:00:00Z\n"
+        "S1,P2,5,2026-11-23T08:00:00Z\n"  # the same count time twice: the later line wins
+        "S2,P2,9,2026-11-23T08:00:00+01:00\n"  # older than the stored 12:00 count: stale
+        "S9,P1,1,2026-11-23T08:00:00+01:00\n"
+        "S1,P9,1,2026-11-23T08:00:00+01:00\n"
+        "S2,P1,-3,2026-11-23T08:00:00+01:00\n"
+        "S2,P1,3,2026-11-23T08:00:00\n"
+    )
+    response = client.put(
+        "/sync/v1/stock", content=csv.encode(), headers={**webshop, "content-type": "text/csv"}
+    )
+    result = response.json()
+    assert (result["applied"], result["stale"]) == (2, 2)
+    assert [(e["index"], e["code"]) for e in result["errors"]] == [
+        (4, "unknown_store"),
+        (5, "unknown_sku"),
+        (6, "negative_on_hand"),
+        (7, "invalid_date"),
+    ]
+    assert _on_hand(session, "S1", "P1") == 8
+    assert _on_hand(session, "S1", "P2") == 5
+    assert _on_hand(session, "S2", "P2") == 50
+    assert _on_hand(session, "S2", "P1") is None
+
+
 @pytest.mark.parametrize(
     "body",
     [b"", b"store,sku,count\nS1,P1,1\n", b'store_code,sku,on_hand,as_of\n"S1,P1,1,x\n', b"\xff\xfe\x00bad"],
