@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -166,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             with path.open("rb") as handle:
                 response = httpx.put(
                     f"{base}/sync/v1/stock",
-                    content=iter(lambda h=handle: h.read(1 << 20), b""),
+                    content=iter(partial(handle.read, 1 << 20), b""),
                     headers=headers,
                     timeout=600,
                 )

@@ -1,0 +1,199 @@
+"""Shopper product endpoints (`/mobile/v1/products`): search, one product, stock at the nearest stores and
+a price comparison. Thin handlers: validate, call the domain services, shape the answer.
+
+Skus may contain `/` (see `inventory.schemas.Sku`), so the sku is a `path` parameter, and the routes with a
+suffix (`/availability`, `/prices`) are registered before the bare product route that would swallow them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from inventory import service as inventory_service
+from mobile_api.product_schemas import (
+    OnlineAvailability,
+    ProductAvailability,
+    ProductOut,
+    ProductPage,
+    ProductPrices,
+    StoreAvailability,
+)
+from retail.clock import utcnow
+from retail.db import SessionDep
+from retail.errors import InvalidInput, RetailError, problem_responses
+from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from stores import service as stores_service
+
+router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
+
+SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", examples=["WP-100234"])]
+Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])]
+Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])]
+StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the nearest stores")]
+RadiusKm = Annotated[
+    float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
+]
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="evaluate `open_now` at this instant (RFC 3339 with offset) instead of now"),
+]
+
+
+def _instant(at: datetime | None) -> datetime:
+    # The same rule as the store endpoints; kept here rather than imported from their private helper, so
+    # the two routers can change independently.
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None:
+        raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field="query.at")
+    return at
+
+
+def _search_position(cursor: str | None) -> tuple[str, int] | None:
+    if cursor is None:
+        return None
+    position: Any = decode_cursor(cursor)
+    if (
+        not isinstance(position, list)
+        or len(position) != 2
+        or not isinstance(position[0], str)
+        or not isinstance(position[1], int)
+        or isinstance(position[1], bool)
+    ):
+        raise InvalidCursor()
+    return position[0], position[1]
+
+
+@router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
+def search_products(
+    session: SessionDep,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="text in the product's name, case and accents ignored; `%` and `_` are plain text",
+            examples=["airfryer"],
+        ),
+    ] = None,
+    ean: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$", description="GTIN-8, -13 or -14, exactly"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="`next_cursor` of the previous page")
+    ] = None,
+) -> ProductPage:
+    """Products whose name contains `q` and/or with this EAN, ordered by name. At least one of the two."""
+    if ean is None and (q is None or not inventory_service.search_key(q)):
+        # A blank `q` would match the whole catalogue: browsing it is not what this endpoint is for.
+        raise InvalidInput("give q (some text of the name) or ean", field="query.q")
+    products, resume = inventory_service.search_products(
+        session, q=q, ean=ean, limit=limit, after=_search_position(cursor)
+    )
+    return ProductPage(
+        items=[ProductOut.of(p) for p in products],
+        next_cursor=encode_cursor(list(resume)) if resume is not None else None,
+    )
+
+
+@router.get(
+    "/products/{sku:path}/availability",
+    name="product_availability",
+    response_model=ProductAvailability,
+    responses=problem_responses(404, 422),
+)
+def product_availability(
+    sku: SkuPath,
+    session: SessionDep,
+    lat: Lat,
+    lon: Lon,
+    limit: StoreLimit = 10,
+    radius_km: RadiusKm = None,
+    at: AtQuery = None,
+) -> ProductAvailability:
+    """Stock of one product online and at the stores nearest to a point, nearest first (ties by code).
+
+    A store with no stock row for the product has 0 available (`out_of_stock`).
+    """
+    product = inventory_service.get_product(session, sku=sku)
+    page = stores_service.nearest_stores(
+        session, lat=lat, lon=lon, limit=limit, at=_instant(at), radius_km=radius_km
+    )
+    offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
+    return ProductAvailability(
+        sku=product.sku,
+        online=OnlineAvailability.of(product),
+        stores=[
+            StoreAvailability.of(nearby, offer, product.currency)
+            for nearby, offer in zip(page.stores, offers, strict=True)
+        ],
+    )
+
+
+@router.get(
+    "/products/{sku:path}/prices",
+    name="product_prices",
+    response_model=ProductPrices,
+    responses=problem_responses(404, 422),
+)
+def product_prices(
+    sku: SkuPath,
+    session: SessionDep,
+    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])] = None,
+    store: Annotated[
+        str | None, Query(min_length=1, max_length=32, description="one store's code instead of lat/lon")
+    ] = None,
+    limit: StoreLimit = 10,
+    radius_km: RadiusKm = None,
+) -> ProductPrices:
+    """The online price against the prices at the stores nearest to a point (`lat`, `lon`), or at one
+    `store`, with each store's signed difference and the cheapest channel."""
+    if (lat is None) != (lon is None):
+        raise InvalidInput("lat and lon go together", field="query.lon" if lon is None else "query.lat")
+    if store is not None and lat is not None:
+        raise InvalidInput("give either lat and lon, or store, not both", field="query.store")
+    if store is None and lat is None:
+        raise RetailError(
+            "give lat and lon, or store",
+            status_code=422,
+            code="validation_error",
+            extra={
+                "errors": [
+                    {"field": field, "message": "give lat and lon, or store"}
+                    for field in ("query.lat", "query.lon", "query.store")
+                ]
+            },
+        )
+    product = inventory_service.get_product(session, sku=sku)
+    if store is not None:
+        one = stores_service.get_store(session, code=store)
+        offers = inventory_service.store_offers(session, product=product, stores=[one])
+        return ProductPrices.of(product, offers, distances=None)
+    # The checks above leave only the lat/lon case.
+    assert lat is not None
+    assert lon is not None
+    # Opening hours play no part in a price comparison; any instant will do for the store search.
+    page = stores_service.nearest_stores(
+        session, lat=lat, lon=lon, limit=limit, at=utcnow(), radius_km=radius_km
+    )
+    offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
+    distances = {n.store.code: n.distance_km for n in page.stores}
+    return ProductPrices.of(product, offers, distances=distances)
+
+
+# Last: `{sku:path}` matches anything below /products/, including the suffixed routes above.
+@router.get(
+    "/products/{sku:path}",
+    name="product_get",
+    response_model=ProductOut,
+    responses=problem_responses(404, 422),
+)
+def get_product(sku: SkuPath, session: SessionDep) -> ProductOut:
+    """One product with its online price and online availability."""
+    return ProductOut.of(inventory_service.get_product(session, sku=sku))

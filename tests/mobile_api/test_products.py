@@ -1,0 +1,597 @@
+"""Shopper product endpoints: search, one product, availability at the nearest stores, price comparison;
+success and every error path. Data goes in through the real services, answers are checked value by value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from geopy.distance import geodesic
+from sqlmodel import Session, select
+
+from inventory import service as inventory_service
+from inventory.models import Product, Stock
+from retail.pagination import encode_cursor
+from stores import service as stores_service
+from stores.models import Store
+from tests.conftest import store_row
+
+UTRECHT = (52.0907, 5.1214)
+MONDAY_NOON = "2026-11-23T12:00:00+01:00"
+SUNDAY_NOON = "2026-11-22T12:00:00+01:00"
+AS_OF = "2026-11-23T06:00:00+01:00"
+BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+
+# Store code -> location, nearest to UTRECHT first.
+LOCATIONS = {
+    "UT-CENTRUM": (52.0907, 5.1214),
+    "UT-ZUID": (52.0700, 5.1100),
+    "AMS": (52.3791, 4.9003),
+    "RTD": (51.9244, 4.4777),
+}
+
+
+def eur(amount: str) -> dict[str, str]:
+    return {"amount": amount, "currency": "EUR"}
+
+
+def product(sku: str, name: str, **overrides: Any) -> dict[str, Any]:
+    row: dict[str, Any] = {"sku": sku, "name": name, "online_price": eur("9.99")}
+    row.update(overrides)
+    return row
+
+
+def _stores(session: Session) -> None:
+    rows = [
+        store_row(
+            code,
+            location={"lat": lat, "lon": lon},
+            # UT-ZUID counts up to 5 as "limited"; the others keep the default of 2.
+            **({"low_stock_threshold": 5} if code == "UT-ZUID" else {}),
+        )
+        for code, (lat, lon) in LOCATIONS.items()
+    ]
+    assert stores_service.upsert_stores(session, rows=rows).errors == []
+
+
+def _products(session: Session, rows: list[dict[str, Any]]) -> None:
+    assert inventory_service.upsert_products(session, rows=rows).errors == []
+
+
+def _prices(session: Session, *prices: tuple[str, str, str]) -> None:
+    rows = [{"store_code": store, "sku": sku, "price": eur(amount)} for store, sku, amount in prices]
+    assert inventory_service.upsert_store_prices(session, rows=rows).errors == []
+
+
+def _snapshot(session: Session, *counts: tuple[str, str, int]) -> None:
+    rows = [{"store_code": store, "sku": sku, "on_hand": n, "as_of": AS_OF} for store, sku, n in counts]
+    result = inventory_service.apply_snapshots(session, rows=list(enumerate(rows)))
+    assert (result.applied, result.errors) == (len(rows), [])
+
+
+def _set_stock(session: Session, store_code: str, sku: str, **fields: int) -> None:
+    row = session.exec(
+        select(Stock)
+        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
+        .where(Store.code == store_code, Product.sku == sku)
+    ).one()
+    for name, value in fields.items():
+        setattr(row, name, value)
+    session.add(row)
+    session.commit()
+
+
+def _km(code: str) -> float:
+    km: float = geodesic(UTRECHT, LOCATIONS[code]).km
+    return round(km, 3)
+
+
+def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["code"] == code
+    return body
+
+
+# ------------------------------------------------------------------------------------------------ search
+
+SPECIAL_NAMES = {
+    "PCT": "100% Katoen Shirt",
+    "NOPCT": "1000 Katoen Shirt",
+    "UND": "Snoer_2m",
+    "NOUND": "Snoer-2m",
+    "QUOTE": 'Jan\'s "Beste" Koffie',
+    "BACK": "Map C:\\temp",
+    "NOBACK": "Map C:temp",
+}
+
+
+@pytest.fixture
+def catalogue(session: Session) -> None:
+    _products(
+        session,
+        [
+            product(
+                "CB-1",
+                "Crème Brûlée Brander",
+                ean="8712345678906",
+                brand="Keukenhulp",
+                description="Brander voor het karamelliseren van suiker.",
+                image_url="https://images.example/cb-1.jpg",
+                category="Keuken > Gereedschap",
+                online_price=eur("24.95"),
+                store_price=eur("26.50"),
+                online_stock=2,
+            ),
+            product("GTIN8", "Tandenstokers", ean="96385074"),
+            *[product(f"LAMP-{c}", f"Bureaulamp {c}") for c in "EDCBA"],
+            *[product(sku, name) for sku, name in SPECIAL_NAMES.items()],
+        ],
+    )
+    session.commit()
+
+
+def _search(client: TestClient, **params: Any) -> Any:
+    return client.get("/mobile/v1/products", params=params)
+
+
+@BOTH_DATABASES
+def test_product_detail(client: TestClient, catalogue: None) -> None:
+    response = client.get("/mobile/v1/products/CB-1")
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": "CB-1",
+        "ean": "8712345678906",
+        "name": "Crème Brûlée Brander",
+        "brand": "Keukenhulp",
+        "description": "Brander voor het karamelliseren van suiker.",
+        "image_url": "https://images.example/cb-1.jpg",
+        "category": "Keuken > Gereedschap",
+        "online_price": eur("24.95"),
+        "store_price": eur("26.50"),
+        "online_availability": {"available": 2, "status": "limited_availability"},
+    }
+    bare = client.get("/mobile/v1/products/GTIN8").json()
+    assert bare["online_price"] == eur("9.99")
+    assert bare["store_price"] == eur("9.99")  # the online price when the webshop gave none
+    assert bare["online_availability"] == {"available": 0, "status": "out_of_stock"}
+    assert (bare["brand"], bare["description"], bare["image_url"], bare["category"]) == ("", "", None, "")
+
+
+@BOTH_DATABASES
+def test_search_by_name_ignores_case_and_accents(client: TestClient, catalogue: None) -> None:
+    for q in ("CREME brulee", "crème BRÛLÉE", "rûl"):
+        body = _search(client, q=q).json()
+        assert [item["sku"] for item in body["items"]] == ["CB-1"], q
+        assert body["next_cursor"] is None
+    item = _search(client, q="brander").json()["items"][0]
+    assert item == client.get("/mobile/v1/products/CB-1").json()
+    assert _search(client, q="nergens te vinden").json() == {"items": [], "next_cursor": None}
+
+
+@BOTH_DATABASES
+def test_search_by_ean(client: TestClient, catalogue: None) -> None:
+    assert [i["sku"] for i in _search(client, ean="8712345678906").json()["items"]] == ["CB-1"]
+    assert [i["sku"] for i in _search(client, ean="96385074").json()["items"]] == ["GTIN8"]
+    assert _search(client, ean="8712345678913").json() == {"items": [], "next_cursor": None}
+    # Both given: both must match.
+    assert [i["sku"] for i in _search(client, ean="8712345678906", q="brander").json()["items"]] == ["CB-1"]
+    assert _search(client, ean="8712345678906", q="lamp").json()["items"] == []
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize(
+    ("q", "skus"),
+    [
+        ("100%", ["PCT"]),
+        ("0% k", ["PCT"]),
+        ("r_2", ["UND"]),
+        ("_", ["UND"]),
+        ("%", ["PCT"]),
+        ("jan's", ["QUOTE"]),
+        ('"beste"', ["QUOTE"]),
+        ("c:\\t", ["BACK"]),
+        ("\\", ["BACK"]),
+    ],
+)
+def test_search_treats_wildcards_quotes_and_backslashes_as_text(
+    client: TestClient, catalogue: None, q: str, skus: list[str]
+) -> None:
+    response = _search(client, q=q)
+    assert response.status_code == 200
+    assert [item["sku"] for item in response.json()["items"]] == skus
+
+
+@BOTH_DATABASES
+def test_search_pages_walk_every_match_once_in_name_order(client: TestClient, catalogue: None) -> None:
+    pages: list[list[str]] = []
+    cursor = None
+    for _ in range(10):
+        params: dict[str, Any] = {"q": "bureaulamp", "limit": 2}
+        if cursor is not None:
+            params["cursor"] = cursor
+        body = _search(client, **params).json()
+        pages.append([item["sku"] for item in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [["LAMP-A", "LAMP-B"], ["LAMP-C", "LAMP-D"], ["LAMP-E"]]
+    # An exact fit ends with a null cursor, not with an empty page.
+    five = _search(client, q="bureaulamp", limit=5).json()
+    assert len(five["items"]) == 5
+    assert five["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({}, "query.q"),
+        ({"q": ""}, "query.q"),
+        ({"q": "   "}, "query.q"),
+        ({"q": "x" * 101}, "query.q"),
+        ({"ean": "123"}, "query.ean"),
+        ({"ean": "871234567890a"}, "query.ean"),
+        ({"ean": "871234567890612"}, "query.ean"),
+        ({"q": "lamp", "limit": 0}, "query.limit"),
+        ({"q": "lamp", "limit": 101}, "query.limit"),
+        ({"q": "lamp", "limit": "ten"}, "query.limit"),
+        ({"q": "lamp", "cursor": "x" * 513}, "query.cursor"),
+    ],
+)
+def test_search_rejects_bad_input_naming_the_field(
+    client: TestClient, catalogue: None, params: dict[str, Any], field: str
+) -> None:
+    body = _problem(_search(client, **params), 422, "validation_error")
+    assert field in [error["field"] for error in body["errors"]]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "!!not-a-cursor!!",
+        encode_cursor(["bureaulamp a"]),
+        encode_cursor(["a", True]),
+        encode_cursor({"a": 1}),
+    ],
+)
+def test_search_rejects_a_cursor_it_did_not_give_out(
+    client: TestClient, catalogue: None, cursor: str
+) -> None:
+    body = _problem(_search(client, q="lamp", cursor=cursor), 422, "invalid_cursor")
+    assert [error["field"] for error in body["errors"]] == ["query.cursor"]
+
+
+def test_unknown_product_is_a_problem_404(client: TestClient, catalogue: None) -> None:
+    for suffix, params in (
+        ("", {}),
+        ("/availability", {"lat": UTRECHT[0], "lon": UTRECHT[1]}),
+        ("/prices", {"lat": UTRECHT[0], "lon": UTRECHT[1]}),
+        ("/prices", {"store": "UT-CENTRUM"}),
+    ):
+        response = client.get(f"/mobile/v1/products/NOPE{suffix}", params=params)
+        body = _problem(response, 404, "product_not_found")
+        assert body["detail"] == "no product with sku 'NOPE'"
+
+
+def test_an_overlong_sku_is_a_validation_error(client: TestClient) -> None:
+    body = _problem(client.get("/mobile/v1/products/" + "X" * 65), 422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == ["path.sku"]
+
+
+# ------------------------------------------------------------------------------------------ availability
+
+
+@pytest.fixture
+def stocked(session: Session) -> None:
+    """KOF-1 in four stores: limited by reserved and safety stock, limited at a store's own threshold, in
+    stock just above the default threshold, and no stock row at all."""
+    _stores(session)
+    _products(
+        session,
+        [
+            product(
+                "KOF-1",
+                "Koffiebonen 1 kg",
+                online_price=eur("12.99"),
+                store_price=eur("13.49"),
+                online_stock=40,
+            ),
+            product("KB/2", "Koffiebonen met schuine streep", online_price=eur("5.00")),
+        ],
+    )
+    _snapshot(session, ("UT-CENTRUM", "KOF-1", 7), ("UT-ZUID", "KOF-1", 5), ("AMS", "KOF-1", 3))
+    _prices(session, ("UT-CENTRUM", "KOF-1", "11.49"), ("AMS", "KOF-1", "12.99"))
+    session.commit()
+    # 7 on hand, 2 held for orders and 3 kept back: 2 can be sold, "limited" at the default threshold of 2.
+    _set_stock(session, "UT-CENTRUM", "KOF-1", reserved=2, safety_stock=3)
+
+
+def _availability(client: TestClient, sku: str = "KOF-1", **params: Any) -> Any:
+    query = {"lat": UTRECHT[0], "lon": UTRECHT[1], "at": MONDAY_NOON, **params}
+    return client.get(f"/mobile/v1/products/{sku}/availability", params=query)
+
+
+@BOTH_DATABASES
+def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -> None:
+    response = _availability(client)
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": "KOF-1",
+        "online": {"available": 40, "status": "in_stock"},
+        "stores": [
+            {
+                "code": "UT-CENTRUM",
+                "name": "Winkelpunt UT-CENTRUM",
+                "distance_km": 0.0,
+                "available": 2,
+                "status": "limited_availability",
+                "price": eur("11.49"),
+                "open_now": True,
+            },
+            {
+                "code": "UT-ZUID",
+                "name": "Winkelpunt UT-ZUID",
+                "distance_km": _km("UT-ZUID"),
+                "available": 5,
+                "status": "limited_availability",  # 5 is within this store's own threshold of 5
+                "price": eur("13.49"),  # no price of its own: the product's store price
+                "open_now": True,
+            },
+            {
+                "code": "AMS",
+                "name": "Winkelpunt AMS",
+                "distance_km": _km("AMS"),
+                "available": 3,
+                "status": "in_stock",
+                "price": eur("12.99"),
+                "open_now": True,
+            },
+            {
+                "code": "RTD",
+                "name": "Winkelpunt RTD",
+                "distance_km": _km("RTD"),
+                "available": 0,  # no stock row at all
+                "status": "out_of_stock",
+                "price": eur("13.49"),
+                "open_now": True,
+            },
+        ],
+    }
+
+
+@BOTH_DATABASES
+def test_availability_follows_reserved_and_safety_stock(
+    client: TestClient, session: Session, stocked: None
+) -> None:
+    def centrum() -> tuple[int, str]:
+        store = _availability(client, limit=1).json()["stores"][0]
+        assert store["code"] == "UT-CENTRUM"
+        return store["available"], store["status"]
+
+    _set_stock(session, "UT-CENTRUM", "KOF-1", reserved=0, safety_stock=0)
+    assert centrum() == (7, "in_stock")
+    _set_stock(session, "UT-CENTRUM", "KOF-1", reserved=4)
+    assert centrum() == (3, "in_stock")
+    _set_stock(session, "UT-CENTRUM", "KOF-1", safety_stock=2)
+    assert centrum() == (1, "limited_availability")
+    _set_stock(session, "UT-CENTRUM", "KOF-1", reserved=5)
+    assert centrum() == (0, "out_of_stock")
+    # More held back than on the shelf: still 0, never negative.
+    _set_stock(session, "UT-CENTRUM", "KOF-1", reserved=6, safety_stock=6)
+    assert centrum() == (0, "out_of_stock")
+
+
+def test_availability_limit_radius_and_opening_hours(client: TestClient, stocked: None) -> None:
+    two = _availability(client, limit=2).json()
+    assert [s["code"] for s in two["stores"]] == ["UT-CENTRUM", "UT-ZUID"]
+    near = _availability(client, radius_km=10).json()
+    assert [s["code"] for s in near["stores"]] == ["UT-CENTRUM", "UT-ZUID"]
+    nothing_near = _availability(client, lat=53.2, lon=6.56, radius_km=5).json()
+    assert nothing_near == {"sku": "KOF-1", "online": {"available": 40, "status": "in_stock"}, "stores": []}
+    sunday = _availability(client, at=SUNDAY_NOON).json()
+    assert [s["open_now"] for s in sunday["stores"]] == [False, False, False, False]
+
+
+def test_a_sku_with_a_slash_is_reachable(client: TestClient, stocked: None) -> None:
+    assert client.get("/mobile/v1/products/KB/2").json()["name"] == "Koffiebonen met schuine streep"
+    availability = _availability(client, sku="KB/2", limit=1).json()
+    assert availability["sku"] == "KB/2"
+    assert availability["stores"][0]["status"] == "out_of_stock"
+    prices = client.get("/mobile/v1/products/KB/2/prices", params={"store": "AMS"}).json()
+    assert prices["cheapest"] == {"channel": "online", "store_code": None, "price": eur("5.00")}
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"lat": None, "lon": None}, "query.lat"),
+        ({"lat": None, "lon": None}, "query.lon"),
+        ({"lat": None}, "query.lat"),
+        ({"lon": None}, "query.lon"),
+        ({"lat": 91}, "query.lat"),
+        ({"lat": -90.5}, "query.lat"),
+        ({"lon": 180.5}, "query.lon"),
+        ({"lat": "nan"}, "query.lat"),
+        ({"lon": "inf"}, "query.lon"),
+        ({"lat": "abc"}, "query.lat"),
+        ({"limit": 0}, "query.limit"),
+        ({"limit": 51}, "query.limit"),
+        ({"radius_km": 0}, "query.radius_km"),
+        ({"radius_km": -1}, "query.radius_km"),
+        ({"radius_km": "inf"}, "query.radius_km"),
+        ({"at": "2026-11-23T12:00:00"}, "query.at"),
+    ],
+)
+def test_availability_rejects_bad_input_naming_the_field(
+    client: TestClient, stocked: None, params: dict[str, Any], field: str
+) -> None:
+    query = {"lat": UTRECHT[0], "lon": UTRECHT[1], **params}
+    response = client.get(
+        "/mobile/v1/products/KOF-1/availability", params={k: v for k, v in query.items() if v is not None}
+    )
+    body = _problem(response, 422, "validation_error")
+    assert field in [error["field"] for error in body["errors"]]
+
+
+# ------------------------------------------------------------------------------------------------ prices
+
+
+def _prices_of(client: TestClient, sku: str = "KOF-1", **params: Any) -> Any:
+    return client.get(f"/mobile/v1/products/{sku}/prices", params=params)
+
+
+@BOTH_DATABASES
+def test_prices_at_the_nearest_stores_against_online(client: TestClient, stocked: None) -> None:
+    response = _prices_of(client, lat=UTRECHT[0], lon=UTRECHT[1])
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": "KOF-1",
+        "online_price": eur("12.99"),
+        "stores": [
+            {
+                "code": "UT-CENTRUM",
+                "name": "Winkelpunt UT-CENTRUM",
+                "distance_km": 0.0,
+                "price": eur("11.49"),
+                "difference": eur("-1.50"),
+                "available": 2,
+                "status": "limited_availability",
+            },
+            {
+                "code": "UT-ZUID",
+                "name": "Winkelpunt UT-ZUID",
+                "distance_km": _km("UT-ZUID"),
+                "price": eur("13.49"),
+                "difference": eur("0.50"),
+                "available": 5,
+                "status": "limited_availability",
+            },
+            {
+                "code": "AMS",
+                "name": "Winkelpunt AMS",
+                "distance_km": _km("AMS"),
+                "price": eur("12.99"),
+                "difference": eur("0.00"),
+                "available": 3,
+                "status": "in_stock",
+            },
+            {
+                "code": "RTD",
+                "name": "Winkelpunt RTD",
+                "distance_km": _km("RTD"),
+                "price": eur("13.49"),
+                "difference": eur("0.50"),
+                "available": 0,
+                "status": "out_of_stock",
+            },
+        ],
+        "cheapest": {"channel": "store", "store_code": "UT-CENTRUM", "price": eur("11.49")},
+    }
+
+
+@BOTH_DATABASES
+def test_prices_at_one_named_store(client: TestClient, stocked: None) -> None:
+    response = _prices_of(client, store="UT-ZUID")
+    assert response.status_code == 200
+    assert response.json() == {
+        "sku": "KOF-1",
+        "online_price": eur("12.99"),
+        "stores": [
+            {
+                "code": "UT-ZUID",
+                "name": "Winkelpunt UT-ZUID",
+                "distance_km": None,
+                "price": eur("13.49"),
+                "difference": eur("0.50"),
+                "available": 5,
+                "status": "limited_availability",
+            }
+        ],
+        "cheapest": {"channel": "online", "store_code": None, "price": eur("12.99")},
+    }
+    centrum = _prices_of(client, store="UT-CENTRUM").json()
+    assert centrum["cheapest"] == {"channel": "store", "store_code": "UT-CENTRUM", "price": eur("11.49")}
+
+
+@BOTH_DATABASES
+def test_cheapest_ties_go_online_then_to_the_nearest_store(
+    client: TestClient, session: Session, stocked: None
+) -> None:
+    def cheapest(**params: Any) -> Any:
+        return _prices_of(client, lat=UTRECHT[0], lon=UTRECHT[1], **params).json()["cheapest"]
+
+    # A store as cheap as online (AMS at 12.99, the others dearer): online wins.
+    _prices(session, ("UT-CENTRUM", "KOF-1", "14.00"))
+    session.commit()
+    assert cheapest() == {"channel": "online", "store_code": None, "price": eur("12.99")}
+    # Stores equally cheaper than online: the nearest one.
+    _prices(session, ("AMS", "KOF-1", "10.00"), ("RTD", "KOF-1", "10.00"))
+    session.commit()
+    assert cheapest() == {"channel": "store", "store_code": "AMS", "price": eur("10.00")}
+    # Nearest, not first by code: UT-ZUID is nearer than AMS.
+    _prices(session, ("UT-ZUID", "KOF-1", "10.00"))
+    session.commit()
+    assert cheapest() == {"channel": "store", "store_code": "UT-ZUID", "price": eur("10.00")}
+    # Only the stores listed take part: beyond the limit a cheaper store does not count.
+    _prices(session, ("RTD", "KOF-1", "1.00"))
+    session.commit()
+    assert cheapest(limit=3) == {"channel": "store", "store_code": "UT-ZUID", "price": eur("10.00")}
+    assert cheapest(limit=4) == {"channel": "store", "store_code": "RTD", "price": eur("1.00")}
+    # No store in range: online, with an empty list.
+    far = _prices_of(client, lat=53.2, lon=6.56, radius_km=5).json()
+    assert far["stores"] == []
+    assert far["cheapest"] == {"channel": "online", "store_code": None, "price": eur("12.99")}
+
+
+def test_unknown_store_is_a_problem_404(client: TestClient, stocked: None) -> None:
+    body = _problem(_prices_of(client, store="NOPE"), 404, "store_not_found")
+    assert body["detail"] == "no store with code 'NOPE'"
+
+
+@pytest.mark.parametrize(
+    ("params", "fields"),
+    [
+        ({}, ["query.lat", "query.lon", "query.store"]),
+        ({"limit": 5}, ["query.lat", "query.lon", "query.store"]),
+        ({"lat": 52.1}, ["query.lon"]),
+        ({"lon": 5.1}, ["query.lat"]),
+        ({"lat": 52.1, "lon": 5.1, "store": "UT-ZUID"}, ["query.store"]),
+        ({"lat": 91, "lon": 5.1}, ["query.lat"]),
+        ({"lat": 52.1, "lon": "nan"}, ["query.lon"]),
+        ({"lat": 52.1, "lon": 5.1, "limit": 0}, ["query.limit"]),
+        ({"lat": 52.1, "lon": 5.1, "limit": 51}, ["query.limit"]),
+        ({"lat": 52.1, "lon": 5.1, "radius_km": 0}, ["query.radius_km"]),
+        ({"store": ""}, ["query.store"]),
+        ({"store": "X" * 33}, ["query.store"]),
+    ],
+)
+def test_prices_reject_bad_input_naming_the_field(
+    client: TestClient, stocked: None, params: dict[str, Any], fields: list[str]
+) -> None:
+    body = _problem(_prices_of(client, **params), 422, "validation_error")
+    assert [error["field"] for error in body["errors"]] == fields
+
+
+def test_products_are_documented_with_stable_operation_ids(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    operations = {
+        path: paths[path]["get"]["operationId"]
+        for path in (
+            "/mobile/v1/products",
+            "/mobile/v1/products/{sku}",
+            "/mobile/v1/products/{sku}/availability",
+            "/mobile/v1/products/{sku}/prices",
+        )
+    }
+    assert operations == {
+        "/mobile/v1/products": "products_search",
+        "/mobile/v1/products/{sku}": "product_get",
+        "/mobile/v1/products/{sku}/availability": "product_availability",
+        "/mobile/v1/products/{sku}/prices": "product_prices",
+    }
+    for path in ("/mobile/v1/products/{sku}", "/mobile/v1/products/{sku}/prices"):
+        assert "application/problem+json" in paths[path]["get"]["responses"]["404"]["content"]
