@@ -70,12 +70,11 @@ class Stock(SQLModel, table=True):
     # primary key serves, and every extra index would slow the bulk sync that writes millions of rows.
     __table_args__ = (Index("ix_stock_feed", "feed_xid", "store_id", "product_id"),)
 
-    store_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
-    )
-    product_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), primary_key=True)
-    )
+    # No foreign keys here: each would run a trigger per written row, which made a million-row sync merge
+    # take 10.6 s instead of 4.2 s. Every writer takes its ids from a join with `store` and `product` in
+    # the same statement, and stores and products are never deleted, only changed.
+    store_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    product_id: int = Field(sa_column=Column(Integer, primary_key=True))
     on_hand: int = Field(default=0)
     reserved: int = Field(default=0)
     safety_stock: int = Field(default=0)

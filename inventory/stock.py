@@ -265,8 +265,11 @@ def merge_snapshots(session: Session, *, checked: bool) -> SnapshotMerge:
         + (
             ""
             if checked
+            # An offset ends the text (Z, +HH:MM, +HHMM or +HH): string tests, far cheaper than a regex.
             else "WHEN CAST(s.on_hand AS INTEGER) < 0 THEN 'negative_on_hand' "
-            "WHEN s.as_of !~ '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN 'invalid_date' "
+            "WHEN length(s.as_of) < 16 OR NOT (right(s.as_of, 1) IN ('Z', 'z') "
+            "OR left(right(s.as_of, 6), 1) IN ('+', '-') OR left(right(s.as_of, 5), 1) IN ('+', '-') "
+            "OR left(right(s.as_of, 3), 1) IN ('+', '-')) THEN 'invalid_date' "
         )
         + "END"
     )

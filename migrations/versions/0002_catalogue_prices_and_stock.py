@@ -56,8 +56,6 @@ def upgrade() -> None:
     sa.Column('as_of', sa.DateTime(timezone=True), nullable=True),
     sa.Column('changed_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('feed_xid', sa.BigInteger(), server_default='0', nullable=False),
-    sa.ForeignKeyConstraint(['product_id'], ['product.id'], name=op.f('fk_stock_product_id_product'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['store_id'], ['store.id'], name=op.f('fk_stock_store_id_store'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('store_id', 'product_id', name=op.f('pk_stock'))
     )
     with op.batch_alter_table('stock', schema=None) as batch_op:
