@@ -24,3 +24,5 @@ lint: $(BIN)/retail
 
 bench: $(BIN)/retail
 	$(BIN)/python bench/nearest.py
+	$(BIN)/python bench/lookup.py
+	$(BIN)/python bench/sync.py
