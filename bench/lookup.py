@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import statistics
 import sys
 import time
@@ -44,6 +43,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.benchdb import fresh_database
 
 K = 10
 BASKET = 5
@@ -138,25 +139,6 @@ def boxed(
 
 
 # ------------------------------------------------------------------------------------------------ loading
-
-
-def recreate_database(database_url: str) -> str:
-    """Drop and re-create the database, point the app's settings at it; answers a psycopg conninfo."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    os.environ["RETAIL_DATABASE_URL"] = database_url
-    os.environ.setdefault("RETAIL_SECRET_KEY", "bench-secret-key-not-for-production")
-    os.environ.pop("RETAIL_REDIS_URL", None)
-    url = make_url(database_url)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{url.database}"')
-    from retail.migrations import upgrade_database
-
-    upgrade_database()
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def load_catalogue(n_stores: int, n_products: int, rng: np.random.Generator) -> None:
@@ -334,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     import psycopg
 
     rng = np.random.default_rng(SEED)
-    conninfo = recreate_database(args.database)
+    conninfo = fresh_database(args.database)
     started = time.perf_counter()
     load_catalogue(args.stores, args.products, rng)
     print(

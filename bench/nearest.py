@@ -24,6 +24,7 @@ from geopy.distance import geodesic
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.benchdb import fresh_database
 from stores.geo import GeoIndex
 
 K = 10
@@ -109,27 +110,12 @@ def run_api(
     the stores are open, and with `open_now=true` at night, when every store is closed and the request
     stops after examining its bound of stores; and whether the API's ranking matched the index's.
     """
-    import os
-
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    os.environ["RETAIL_DATABASE_URL"] = database_url
-    os.environ.setdefault("RETAIL_SECRET_KEY", "bench-secret-key-not-for-production")
-    os.environ.pop("RETAIL_REDIS_URL", None)
+    fresh_database(database_url)
     from fastapi.testclient import TestClient
 
     from retail.db import session_scope
     from retail.main import create_app
-    from retail.migrations import upgrade_database
     from stores import service as stores_service
-
-    url = make_url(database_url)
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{url.database}"')
-    upgrade_database()
 
     rng = np.random.default_rng(SEED + size)
     lats, lons = synthetic_points(rng, size)

@@ -29,19 +29,12 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.benchdb import fresh_database
+
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/winkelpunt_bench_sync"
-
-
-def recreate_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{parsed.database}"')
 
 
 def write_csv(path: Path, stores: int, products: int, as_of: str, seed: int) -> int:
@@ -98,17 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     products = max(1, args.rows // args.stores)
 
-    os.environ["RETAIL_DATABASE_URL"] = args.database
-    os.environ.setdefault("RETAIL_SECRET_KEY", "bench-secret-key-not-for-production")
-    os.environ.pop("RETAIL_REDIS_URL", None)
+    conninfo = fresh_database(args.database)
     from inventory import service as inventory_service
     from retail.auth import Role, create_api_key
     from retail.db import session_scope
-    from retail.migrations import upgrade_database
     from stores import service as stores_service
 
-    recreate_database(args.database)
-    upgrade_database()
     hours = {"weekly": {"monday": [{"opens": "09:00", "closes": "18:00"}]}, "special": []}
     with session_scope() as session:
         stores_service.upsert_stores(
@@ -140,7 +128,6 @@ def main(argv: list[str] | None = None) -> int:
     rows = write_csv(first, args.stores, products, "2026-11-23T06:00:00+01:00", seed=1)
     write_csv(second, args.stores, products, "2026-11-24T06:00:00+01:00", seed=2)
     size_mib = first.stat().st_size / 2**20
-    conninfo = make_url(args.database).set(drivername="postgresql").render_as_string(hide_password=False)
 
     raw_s = raw_copy(conninfo, first)
 

@@ -35,7 +35,7 @@ from inventory.schemas import (
 )
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import utcnow
-from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from retail.pagination import decode_position, encode_cursor
 from retail.streaming import ChunkReader
 from stores.models import Store
 
@@ -474,7 +474,7 @@ def _merge_errors(errors: list[RowError], unknown: list[stock.UnknownCode]) -> l
 
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
     """Stock rows changed since `cursor`, oldest change first; the cursor is never null."""
-    position = _feed_position(cursor)
+    position = decode_position(cursor, int, int, int)
     horizon = stock.feed_horizon(session)
     query = (
         select(Stock, Store.code, Store.low_stock_threshold, Product.sku)
@@ -505,19 +505,6 @@ def availability_feed(session: Session, *, cursor: str | None, limit: int) -> Av
         last = rows[-1][0]
         position = (last.feed_xid, last.store_id, last.product_id)
     return AvailabilityFeed(items=items, next_cursor=encode_cursor(list(position or (0, 0, 0))))
-
-
-def _feed_position(cursor: str | None) -> tuple[int, int, int] | None:
-    if cursor is None:
-        return None
-    value = decode_cursor(cursor)
-    if not (
-        isinstance(value, list)
-        and len(value) == 3
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        raise InvalidCursor()
-    return value[0], value[1], value[2]
 
 
 # --- shopper lookups

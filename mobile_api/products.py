@@ -7,12 +7,12 @@ suffix (`/availability`, `/prices`) are registered before the bare product route
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from inventory import service as inventory_service
+from mobile_api.params import AtQuery, RadiusKm, instant
 from mobile_api.product_schemas import (
     OnlineAvailability,
     ProductAvailability,
@@ -24,7 +24,7 @@ from mobile_api.product_schemas import (
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
-from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
 
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
@@ -33,38 +33,6 @@ SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", ex
 Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])]
 Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])]
 StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the nearest stores")]
-RadiusKm = Annotated[
-    float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
-]
-AtQuery = Annotated[
-    datetime | None,
-    Query(description="evaluate `open_now` at this instant (RFC 3339 with offset) instead of now"),
-]
-
-
-def _instant(at: datetime | None) -> datetime:
-    # The same rule as the store endpoints; kept here rather than imported from their private helper, so
-    # the two routers can change independently.
-    if at is None:
-        return utcnow()
-    if at.tzinfo is None:
-        raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field="query.at")
-    return at
-
-
-def _search_position(cursor: str | None) -> tuple[str, int] | None:
-    if cursor is None:
-        return None
-    position: Any = decode_cursor(cursor)
-    if (
-        not isinstance(position, list)
-        or len(position) != 2
-        or not isinstance(position[0], str)
-        or not isinstance(position[1], int)
-        or isinstance(position[1], bool)
-    ):
-        raise InvalidCursor()
-    return position[0], position[1]
 
 
 @router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
@@ -93,7 +61,11 @@ def search_products(
         # A blank `q` would match the whole catalogue: browsing it is not what this endpoint is for.
         raise InvalidInput("give q (some text of the name) or ean", field="query.q")
     products, resume = inventory_service.search_products(
-        session, q=q, ean=ean, limit=limit, after=_search_position(cursor)
+        session,
+        q=q,
+        ean=ean,
+        limit=limit,
+        after=decode_position(cursor, str, int),
     )
     return ProductPage(
         items=[ProductOut.of(p) for p in products],
@@ -122,7 +94,7 @@ def product_availability(
     """
     product = inventory_service.get_product(session, sku=sku)
     page = stores_service.nearest_stores(
-        session, lat=lat, lon=lon, limit=limit, at=_instant(at), radius_km=radius_km
+        session, lat=lat, lon=lon, limit=limit, at=instant(at), radius_km=radius_km
     )
     offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
     return ProductAvailability(

@@ -3,48 +3,23 @@ answer."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from mobile_api.basket import Basket
+from mobile_api.params import AtQuery, RadiusKm, instant
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, problem_responses
-from retail.pagination import InvalidCursor, decode_cursor, encode_cursor
+from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
 
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
 
 StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code", examples=["NL-AMS-001"])]
-AtQuery = Annotated[
-    datetime | None,
-    Query(description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now"),
-]
-
-
-def _instant(at: datetime | None, field: str = "query.at") -> datetime:
-    if at is None:
-        return utcnow()
-    if at.tzinfo is None:
-        raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field=field)
-    return at
-
-
-def _position(cursor: str | None) -> tuple[float, str] | None:
-    if cursor is None:
-        return None
-    position: Any = decode_cursor(cursor)
-    if (
-        not isinstance(position, list)
-        or len(position) != 2
-        or not isinstance(position[0], int | float)
-        or not isinstance(position[1], str)
-    ):
-        raise InvalidCursor()
-    return float(position[0]), position[1]
 
 
 @router.get(
@@ -63,7 +38,7 @@ def nearest_stores(
         Query(min_length=1, max_length=200, description="a place name or postcode", examples=["Utrecht"]),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
-    radius_km: Annotated[float | None, Query(gt=0, le=20_100, allow_inf_nan=False)] = None,
+    radius_km: RadiusKm = None,
     open_now: Annotated[bool, Query(description="true: only stores open now (false: no filter)")] = False,
     click_and_collect: Annotated[
         bool, Query(description="true: only stores offering click and collect (false: no filter)")
@@ -101,11 +76,11 @@ def nearest_stores(
         lat=origin.lat,
         lon=origin.lon,
         limit=limit,
-        at=_instant(at),
+        at=instant(at),
         radius_km=radius_km,
         open_now_only=open_now,
         click_and_collect_only=click_and_collect,
-        after=_position(cursor),
+        after=decode_position(cursor, float, str),
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after)) if page.resume_after else None
@@ -118,7 +93,7 @@ def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> S
     """One store with its weekly hours and special days, and whether it is open now."""
     store = stores_service.get_store(session, code=code)
     hours = stores_service.schedule_of(store).hours
-    status = stores_service.status_at(store, _instant(at))
+    status = stores_service.status_at(store, instant(at))
     return StoreDetail(
         **StoreOut.fields_of(store, status),
         hours=StoreHours(weekly=hours.weekly, special=hours.special),

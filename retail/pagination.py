@@ -40,3 +40,24 @@ def decode_cursor(cursor: str) -> Any:
         return json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
         raise InvalidCursor() from exc
+
+
+def decode_position(cursor: str | None, *kinds: type) -> tuple[Any, ...] | None:
+    """The position a cursor holds, checked to be one value of each of `kinds` (int, float or str)."""
+    if cursor is None:
+        return None
+    value = decode_cursor(cursor)
+    if not isinstance(value, list) or len(value) != len(kinds):
+        raise InvalidCursor()
+    position: list[Any] = []
+    for item, kind in zip(value, kinds, strict=True):
+        # JSON has one number type, and a bool is an int to Python: accept exactly what we wrote.
+        if isinstance(item, bool):
+            raise InvalidCursor()
+        if kind is float and isinstance(item, int | float):
+            position.append(float(item))
+        elif isinstance(item, kind):
+            position.append(item)
+        else:
+            raise InvalidCursor()
+    return tuple(position)

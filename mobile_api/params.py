@@ -1,0 +1,28 @@
+"""Query parameters and conversions shared by the shopper routers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Query
+
+from retail.clock import utcnow
+from retail.errors import InvalidInput
+
+AtQuery = Annotated[
+    datetime | None,
+    Query(description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now"),
+]
+RadiusKm = Annotated[
+    float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
+]
+
+
+def instant(at: datetime | None) -> datetime:
+    """The instant a request asks about: `at`, which must carry an offset, or now."""
+    if at is None:
+        return utcnow()
+    if at.tzinfo is None:
+        raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field="query.at")
+    return at
