@@ -98,6 +98,7 @@ class Health(BaseModel):
 
 def create_app() -> FastAPI:
     from inventory.router import router as sync_router
+    from mobile_api.orders import router as orders_router
     from mobile_api.products import router as products_router
     from mobile_api.router import router as mobile_router
     from stores.router import router as stores_admin_router
@@ -113,6 +114,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     app.include_router(mobile_router)
     app.include_router(products_router)
+    app.include_router(orders_router)
     app.include_router(stores_admin_router)
     app.include_router(sync_router)
     _add_health(app)

@@ -1,0 +1,112 @@
+"""Shopper order endpoints (`/mobile/v1/orders`): place an order, follow it, cancel it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from inventory.schemas import Money
+from orders import service as orders_service
+from orders import tasks as orders_tasks
+from orders.exceptions import IdempotencyKeyMissing
+from orders.models import HOLDING, Order
+from orders.schemas import HistoryEntry, OrderAccepted, OrderIn, OrderLineOut, OrderOut, Pickup, StoreRef
+from retail.db import SessionDep
+from retail.errors import problem_responses
+
+router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
+
+OrderIdPath = Annotated[str, Path(max_length=64, description="the order's id, from the order's creation")]
+_bearer = HTTPBearer(auto_error=False, description="the order's `order_token`")
+
+
+def _token(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    order_token: Annotated[str | None, Query(max_length=100, description="alternative to the header")] = None,
+) -> str | None:
+    return credentials.credentials if credentials is not None else order_token
+
+
+OrderToken = Annotated[str | None, Depends(_token)]
+
+
+@router.post(
+    "/orders",
+    name="order_create",
+    status_code=202,
+    response_model=OrderAccepted,
+    responses=problem_responses(400, 422),
+)
+def create_order(
+    order_in: OrderIn,
+    session: SessionDep,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> OrderAccepted:
+    """Accept a click-and-collect order; its stock is reserved shortly after, all lines or none."""
+    if idempotency_key is None:
+        raise IdempotencyKeyMissing()
+    order, token = orders_service.place_order(
+        session,
+        order_in=order_in,
+        idempotency_key=idempotency_key,
+        send_reservation=orders_tasks.send_reservation,
+    )
+    return OrderAccepted(
+        order_id=order.order_id,
+        order_token=token,
+        status=order.status,
+        status_url=f"/mobile/v1/orders/{order.order_id}",
+        created_at=order.created_at,
+    )
+
+
+@router.get("/orders/{order_id}", name="order_get", response_model=OrderOut)
+def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
+    """The order's status, lines, history and, while it waits for pickup, its pickup code."""
+    return order_out(session, orders_service.get_order(session, order_id=order_id, token=token))
+
+
+@router.post(
+    "/orders/{order_id}/cancel",
+    name="order_cancel",
+    response_model=OrderOut,
+    responses=problem_responses(409),
+)
+def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
+    """Cancel before collection; the stock goes back on the shelf."""
+    return order_out(session, orders_service.cancel_order(session, order_id=order_id, token=token))
+
+
+def order_out(session: Session, order: Order) -> OrderOut:
+    lines = orders_service.order_lines(session, order=order)
+    base = f"/mobile/v1/orders/{order.order_id}"
+    pickup = None
+    if order.status in HOLDING:
+        pickup = Pickup(
+            code="",
+            qr_png_url=f"{base}/pickup-code.png",
+            qr_svg_url=f"{base}/pickup-code.svg",
+            ready_by=order.ready_by,
+            expires_at=order.expires_at,
+        )
+    return OrderOut(
+        order_id=order.order_id,
+        status=order.status,
+        store=StoreRef(code=order.store_snapshot["code"], name=order.store_snapshot["name"]),
+        lines=[
+            OrderLineOut(
+                sku=line.sku, name=line.name, quantity=line.quantity, unit_price=Money.of(line.unit_price)
+            )
+            for line in lines
+        ],
+        total=Money.of(order.total),
+        created_at=order.created_at,
+        history=[
+            HistoryEntry(status=e.status, at=e.at) for e in orders_service.history(session, order=order)
+        ],
+        pickup=pickup,
+        problem=order.problem,
+    )

@@ -1,0 +1,120 @@
+"""Tables of click-and-collect orders."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String
+from sqlmodel import Field, SQLModel
+
+from retail.clock import utcnow
+
+
+class OrderStatus(enum.StrEnum):
+    pending = "pending"
+    reserved = "reserved"
+    ready_for_pickup = "ready_for_pickup"
+    collected = "collected"
+    rejected = "rejected"
+    cancelled = "cancelled"
+    expired = "expired"
+
+
+# Orders in these states hold stock.
+HOLDING = (OrderStatus.reserved, OrderStatus.ready_for_pickup)
+FINAL = (OrderStatus.collected, OrderStatus.rejected, OrderStatus.cancelled, OrderStatus.expired)
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "order"
+    __table_args__ = (Index("ix_order_store_status_created", "store_id", "status", "created_at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    # The public id: unguessable, so that an order's existence cannot be probed by counting.
+    order_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    # The shopper's order token is not stored: it is an HMAC of `order_id` under the service's secret key,
+    # so a replayed POST can answer the same token again and nothing in the database would let anyone
+    # act as the shopper.
+    store_id: int = Field(sa_column=Column(Integer, ForeignKey("store.id"), nullable=False))
+    # What the shopper was promised, as it was when the order was placed.
+    store_snapshot: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: OrderStatus = Field(sa_column=Column(String(20), nullable=False))
+    customer_name: str = Field(max_length=100)
+    customer_email: str = Field(max_length=254)
+    customer_phone: str | None = Field(default=None, max_length=32)
+    total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    currency: str = Field(default="EUR", max_length=3)
+    problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Keyed hash of the pickup short code, for staff lookups by store; unique among a store's open orders.
+    short_code_hash: str | None = Field(default=None, max_length=64)
+    ready_by: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+class OrderLine(SQLModel, table=True):
+    __tablename__ = "order_line"
+
+    order_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    product_id: int = Field(sa_column=Column(Integer, ForeignKey("product.id"), primary_key=True))
+    sku: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    quantity: int
+    unit_price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+
+
+class OrderEvent(SQLModel, table=True):
+    """Every transition of an order, written in the transaction that made it: the order's history."""
+
+    __tablename__ = "order_event"
+    __table_args__ = (Index("ix_order_event_order", "order_pk", "id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    order_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    status: OrderStatus = Field(sa_column=Column(String(20), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """The order a shopper's `Idempotency-Key` created, and a hash of the request that created it."""
+
+    __tablename__ = "idempotency_key"
+
+    key: str = Field(sa_column=Column(String(64), primary_key=True))  # SHA-256 of the client's key
+    request_hash: str = Field(max_length=64)
+    order_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -1,0 +1,342 @@
+"""Click-and-collect orders: placing, reserving (all lines or none), status and cancelling.
+
+Services take the session first and keyword-only arguments, may flush, and never commit. The reservation
+runs in a Celery task sent after the order's commit (`retail.db.on_commit`); the task re-reads the order
+and does nothing unless it is still pending, so a second delivery is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from inventory import service as inventory_service
+from inventory import stock as inventory_stock
+from inventory.models import Product
+from orders.exceptions import (
+    IdempotencyKeyReused,
+    InvalidTransition,
+    OrderNotFound,
+)
+from orders.models import HOLDING, IdempotencyKey, Order, OrderEvent, OrderLine, OrderStatus
+from orders.schemas import OrderIn
+from retail.clock import utcnow
+from retail.db import on_commit
+from retail.errors import InvalidInput
+from retail.settings import get_settings
+from stores import hours as hours_engine
+from stores import service as stores_service
+from stores.models import Store
+
+ALTERNATIVES = 3
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def _secret() -> bytes:
+    return get_settings().secret.encode()
+
+
+def order_token(order_id: str) -> str:
+    """The shopper's token for an order: an HMAC of its id, so it needs no storage and cannot be forged."""
+    mac = hmac.new(_secret(), f"order-token|{order_id}".encode(), hashlib.sha256).hexdigest()
+    return "otk_" + mac[:40]
+
+
+def _new_order_id() -> str:
+    return "ord_" + secrets.token_urlsafe(16)  # 128 random bits
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------------------------- placing
+
+
+def place_order(
+    session: Session, *, order_in: OrderIn, idempotency_key: str, send_reservation: Callable[[int], None]
+) -> tuple[Order, str]:
+    """Accept an order as pending (or find the one this idempotency key already made); answers it and its
+    token. `send_reservation` is called with the order's primary key after the commit."""
+    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
+        raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
+    key = _digest(idempotency_key)
+    request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
+    existing = _order_for_key(session, key=key, request_hash=request_hash)
+    if existing is not None:
+        return existing, order_token(existing.order_id)
+
+    store = _orderable_store(session, order_in.store_code)
+    products = _products(session, order_in)
+    now = utcnow()
+    order = Order(
+        order_id=_new_order_id(),
+        store_id=store.id or 0,
+        store_snapshot={
+            "code": store.code,
+            "name": store.name,
+            "address": {
+                "street": store.street,
+                "postcode": store.postcode,
+                "city": store.city,
+                "country": store.country,
+            },
+        },
+        status=OrderStatus.pending,
+        customer_name=order_in.customer.name,
+        customer_email=order_in.customer.email,
+        customer_phone=order_in.customer.phone,
+        total=Decimal("0.00"),
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        # A duplicate arriving while the first is being handled waits on the key's unique index and then
+        # fails here; it answers the order the first one made.
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+            assert order.id is not None
+            unit_prices = _unit_prices(
+                session, store=store, products=[products[line.sku] for line in order_in.lines]
+            )
+            total = Decimal("0.00")
+            for line in order_in.lines:
+                product = products[line.sku]
+                assert product.id is not None
+                price = unit_prices[product.id]
+                total += price * line.quantity
+                session.add(
+                    OrderLine(
+                        order_pk=order.id,
+                        product_id=product.id,
+                        sku=product.sku,
+                        name=product.name,
+                        quantity=line.quantity,
+                        unit_price=price,
+                    )
+                )
+            order.total = total
+            session.add(order)
+            session.add(OrderEvent(order_pk=order.id, status=OrderStatus.pending, at=now))
+            session.add(IdempotencyKey(key=key, request_hash=request_hash, order_pk=order.id, created_at=now))
+            session.flush()
+    except IntegrityError:
+        existing = _order_for_key(session, key=key, request_hash=request_hash)
+        if existing is None:
+            raise
+        return existing, order_token(existing.order_id)
+    order_pk = order.id
+    on_commit(session, lambda: send_reservation(order_pk))
+    return order, order_token(order.order_id)
+
+
+def _order_for_key(session: Session, *, key: str, request_hash: str) -> Order | None:
+    found = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
+    if found is None:
+        return None
+    if not hmac.compare_digest(found.request_hash, request_hash):
+        raise IdempotencyKeyReused()
+    return session.get(Order, found.order_pk)
+
+
+def _orderable_store(session: Session, code: str) -> Store:
+    store = session.exec(select(Store).where(Store.code == code)).first()
+    if store is None:
+        raise InvalidInput(f"no store {code!r}", field="body.store_code", code="unknown_store")
+    if not store.click_and_collect:
+        raise InvalidInput(
+            f"store {code!r} does not offer click and collect",
+            field="body.store_code",
+            code="no_click_and_collect",
+        )
+    return store
+
+
+def _products(session: Session, order_in: OrderIn) -> dict[str, Product]:
+    products = inventory_service.products_by_sku(session, skus=[line.sku for line in order_in.lines])
+    for index, line in enumerate(order_in.lines):
+        if line.sku not in products:
+            raise InvalidInput(
+                f"no product {line.sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku"
+            )
+    return products
+
+
+def _unit_prices(session: Session, *, store: Store, products: Sequence[Product]) -> dict[int, Decimal]:
+    assert store.id is not None
+    return {
+        product.id: inventory_service.store_prices(session, product=product, store_ids=[store.id])[store.id]
+        for product in products
+        if product.id is not None
+    }
+
+
+# -------------------------------------------------------------------------------------------- reserving
+
+
+def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
+    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives.
+
+    Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
+    """
+    order = _locked(session, order_pk)
+    if order is None or order.status != OrderStatus.pending:
+        return None if order is None else order.status
+    lines = _lines(session, order)
+    store = session.get(Store, order.store_id)
+    assert store is not None
+    quantities = [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines]
+    now = utcnow()
+    if inventory_stock.reserve(session, store_id=order.store_id, lines=quantities):
+        ready_by = hours_engine.add_open_time(
+            stores_service.schedule_of(store), now, timedelta(minutes=store.pick_minutes)
+        )
+        _transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
+        return order.status
+    levels = inventory_service.stock_levels(
+        session, store_ids=[order.store_id], product_ids=[line.product_id for line in lines]
+    )
+    short = [
+        {"sku": line.sku, "requested": line.quantity, "available": available}
+        for line in lines
+        if (available := levels.get((order.store_id, line.product_id), inventory_service.NO_STOCK).available)
+        < line.quantity
+    ]
+    problem = {
+        "code": "out_of_stock",
+        "lines": short,
+        "alternatives": _alternatives(session, store, lines, now),
+    }
+    _transition(session, order, OrderStatus.rejected, now, problem=problem)
+    return order.status
+
+
+def _alternatives(
+    session: Session, store: Store, lines: Sequence[OrderLine], now: datetime
+) -> list[dict[str, Any]]:
+    """The nearest other stores that can supply the whole basket, with distance and their own promise."""
+    product_ids = [line.product_id for line in lines]
+
+    def can_supply(stores: Sequence[Store]) -> set[int]:
+        ids = [s.id for s in stores if s.id is not None and s.id != store.id and s.click_and_collect]
+        levels = inventory_service.stock_levels(session, store_ids=ids, product_ids=product_ids)
+        return {
+            sid
+            for sid in ids
+            if all(
+                levels.get((sid, line.product_id), inventory_service.NO_STOCK).available >= line.quantity
+                for line in lines
+            )
+        }
+
+    page = stores_service.nearest_stores(
+        session, lat=store.lat, lon=store.lon, limit=ALTERNATIVES, at=now, batch_filter=can_supply
+    )
+    return [
+        {
+            "code": nearby.store.code,
+            "name": nearby.store.name,
+            "distance_km": round(nearby.distance_km, 3),
+            "ready_by": _iso(
+                hours_engine.add_open_time(
+                    stores_service.schedule_of(nearby.store),
+                    now,
+                    timedelta(minutes=nearby.store.pick_minutes),
+                )
+            ),
+        }
+        for nearby in page.stores
+    ]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+# ------------------------------------------------------------------------------------ reading, cancelling
+
+
+def get_order(session: Session, *, order_id: str, token: str | None) -> Order:
+    """The order, for the holder of its token; anyone else gets the same 404 as for no order at all."""
+    if not token or len(order_id) > 64 or not hmac.compare_digest(token, order_token(order_id)):
+        raise OrderNotFound()
+    order = session.exec(select(Order).where(Order.order_id == order_id)).first()
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def order_lines(session: Session, *, order: Order) -> list[OrderLine]:
+    return _lines(session, order)
+
+
+def history(session: Session, *, order: Order) -> list[OrderEvent]:
+    return list(
+        session.exec(
+            select(OrderEvent).where(OrderEvent.order_pk == order.id).order_by(col(OrderEvent.id))
+        ).all()
+    )
+
+
+def cancel_order(session: Session, *, order_id: str, token: str | None) -> Order:
+    """Cancel before collection; stock held for the order goes back on the shelf."""
+    order = get_order(session, order_id=order_id, token=token)
+    assert order.id is not None
+    order = _locked(session, order.id) or order
+    if order.status not in (OrderStatus.pending, *HOLDING):
+        raise InvalidTransition(OrderStatus(order.status).value, "cancelled")
+    if order.status in HOLDING:
+        inventory_stock.release(
+            session,
+            store_id=order.store_id,
+            lines=[
+                inventory_stock.Quantity(line.product_id, line.quantity) for line in _lines(session, order)
+            ],
+        )
+    _transition(session, order, OrderStatus.cancelled, utcnow())
+    return order
+
+
+def _locked(session: Session, order_pk: int) -> Order | None:
+    # The row lock serialises everything that changes one order (task, cancel, staff), so each sees the
+    # state the previous one left.
+    return session.exec(select(Order).where(Order.id == order_pk).with_for_update()).first()
+
+
+def _lines(session: Session, order: Order) -> list[OrderLine]:
+    return list(
+        session.exec(
+            select(OrderLine).where(OrderLine.order_pk == order.id).order_by(col(OrderLine.product_id))
+        ).all()
+    )
+
+
+def _transition(
+    session: Session,
+    order: Order,
+    status: OrderStatus,
+    at: datetime,
+    *,
+    ready_by: datetime | None = None,
+    problem: dict[str, Any] | None = None,
+) -> None:
+    order.status = status
+    order.updated_at = at
+    if ready_by is not None:
+        order.ready_by = ready_by
+    if problem is not None:
+        order.problem = problem
+    session.add(order)
+    assert order.id is not None
+    session.add(OrderEvent(order_pk=order.id, status=status, at=at))
+    session.flush()

@@ -1,0 +1,32 @@
+"""Celery tasks of the order flow: thin wrappers that open a transaction and call the service."""
+
+from __future__ import annotations
+
+import logging
+
+from orders import service
+from orders.models import OrderStatus
+from retail.celery_app import celery_app
+from retail.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+@celery_app.task(name="orders.reserve", acks_late=True, max_retries=None)
+def reserve_order(order_pk: int) -> str | None:
+    """Reserve a pending order's stock. Safe to run twice: a second run finds the order no longer pending."""
+    with session_scope() as session:
+        status = service.reserve_order(session, order_pk=order_pk)
+    logger.info("order %s reservation: %s", order_pk, status)
+    return OrderStatus(status).value if status is not None else None
+
+
+def send_reservation(order_pk: int) -> None:
+    """Queue the reservation of a just-committed order. If the broker is down the order stays pending and
+    the pending sweep sends it again, so a failure here must not fail the request that accepted it."""
+    try:
+        reserve_order.delay(order_pk)
+    except Exception:  # any broker failure; the order row is the source of truth
+        logger.warning(
+            "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
+        )
