@@ -189,10 +189,10 @@ def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
 
     Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
     """
-    order = _locked(session, order_pk)
+    order = lock_order(session, order_pk)
     if order is None or order.status != OrderStatus.pending:
         return None if order is None else order.status
-    lines = _lines(session, order)
+    lines = lines_of(session, order)
     store = session.get(Store, order.store_id)
     assert store is not None
     quantities = [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines]
@@ -201,7 +201,7 @@ def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
         ready_by = hours_engine.add_open_time(
             stores_service.schedule_of(store), now, timedelta(minutes=store.pick_minutes)
         )
-        _transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
+        transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
         return order.status
     levels = inventory_service.stock_levels(
         session, store_ids=[order.store_id], product_ids=[line.product_id for line in lines]
@@ -217,7 +217,7 @@ def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
         "lines": short,
         "alternatives": _alternatives(session, store, lines, now),
     }
-    _transition(session, order, OrderStatus.rejected, now, problem=problem)
+    transition(session, order, OrderStatus.rejected, now, problem=problem)
     return order.status
 
 
@@ -277,7 +277,7 @@ def get_order(session: Session, *, order_id: str, token: str | None) -> Order:
 
 
 def order_lines(session: Session, *, order: Order) -> list[OrderLine]:
-    return _lines(session, order)
+    return lines_of(session, order)
 
 
 def history(session: Session, *, order: Order) -> list[OrderEvent]:
@@ -292,7 +292,7 @@ def cancel_order(session: Session, *, order_id: str, token: str | None) -> Order
     """Cancel before collection; stock held for the order goes back on the shelf."""
     order = get_order(session, order_id=order_id, token=token)
     assert order.id is not None
-    order = _locked(session, order.id) or order
+    order = lock_order(session, order.id) or order
     if order.status not in (OrderStatus.pending, *HOLDING):
         raise InvalidTransition(OrderStatus(order.status).value, "cancelled")
     if order.status in HOLDING:
@@ -300,20 +300,20 @@ def cancel_order(session: Session, *, order_id: str, token: str | None) -> Order
             session,
             store_id=order.store_id,
             lines=[
-                inventory_stock.Quantity(line.product_id, line.quantity) for line in _lines(session, order)
+                inventory_stock.Quantity(line.product_id, line.quantity) for line in lines_of(session, order)
             ],
         )
-    _transition(session, order, OrderStatus.cancelled, utcnow())
+    transition(session, order, OrderStatus.cancelled, utcnow())
     return order
 
 
-def _locked(session: Session, order_pk: int) -> Order | None:
+def lock_order(session: Session, order_pk: int) -> Order | None:
     # The row lock serialises everything that changes one order (task, cancel, staff), so each sees the
     # state the previous one left.
     return session.exec(select(Order).where(Order.id == order_pk).with_for_update()).first()
 
 
-def _lines(session: Session, order: Order) -> list[OrderLine]:
+def lines_of(session: Session, order: Order) -> list[OrderLine]:
     return list(
         session.exec(
             select(OrderLine).where(OrderLine.order_pk == order.id).order_by(col(OrderLine.product_id))
@@ -321,7 +321,7 @@ def _lines(session: Session, order: Order) -> list[OrderLine]:
     )
 
 
-def _transition(
+def transition(
     session: Session,
     order: Order,
     status: OrderStatus,
