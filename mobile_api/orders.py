@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
-from inventory.schemas import Money
+from orders import pickup
 from orders import service as orders_service
 from orders import tasks as orders_tasks
-from orders.exceptions import IdempotencyKeyMissing
-from orders.models import HOLDING, Order
-from orders.schemas import HistoryEntry, OrderAccepted, OrderIn, OrderLineOut, OrderOut, Pickup, StoreRef
+from orders.exceptions import IdempotencyKeyMissing, NoPickupCode
+from orders.models import HOLDING
+from orders.schemas import OrderAccepted, OrderIn, OrderOut
+from orders.views import order_out
 from retail.db import SessionDep
 from retail.errors import problem_responses
 
@@ -80,33 +81,31 @@ def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) 
     return order_out(session, orders_service.cancel_order(session, order_id=order_id, token=token))
 
 
-def order_out(session: Session, order: Order) -> OrderOut:
-    lines = orders_service.order_lines(session, order=order)
-    base = f"/mobile/v1/orders/{order.order_id}"
-    pickup = None
-    if order.status in HOLDING:
-        pickup = Pickup(
-            code="",
-            qr_png_url=f"{base}/pickup-code.png",
-            qr_svg_url=f"{base}/pickup-code.svg",
-            ready_by=order.ready_by,
-            expires_at=order.expires_at,
-        )
-    return OrderOut(
-        order_id=order.order_id,
-        status=order.status,
-        store=StoreRef(code=order.store_snapshot["code"], name=order.store_snapshot["name"]),
-        lines=[
-            OrderLineOut(
-                sku=line.sku, name=line.name, quantity=line.quantity, unit_price=Money.of(line.unit_price)
-            )
-            for line in lines
-        ],
-        total=Money.of(order.total),
-        created_at=order.created_at,
-        history=[
-            HistoryEntry(status=e.status, at=e.at) for e in orders_service.history(session, order=order)
-        ],
-        pickup=pickup,
-        problem=order.problem,
-    )
+@router.get(
+    "/orders/{order_id}/pickup-code.png",
+    name="order_pickup_code_png",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}}, "description": "the QR code staff scan"}},
+)
+def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
+    """The QR code to show at the counter, while the order waits for pickup."""
+    return Response(pickup.qr_png(_pickup_token(session, order_id, token)), media_type="image/png")
+
+
+@router.get(
+    "/orders/{order_id}/pickup-code.svg",
+    name="order_pickup_code_svg",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code staff scan"}},
+)
+def pickup_code_svg(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
+    """The same QR code as SVG."""
+    return Response(pickup.qr_svg(_pickup_token(session, order_id, token)), media_type="image/svg+xml")
+
+
+def _pickup_token(session: Session, order_id: str, token: str | None) -> str:
+    order = orders_service.get_order(session, order_id=order_id, token=token)
+    issued = orders_service.pickup_of(order)
+    if order.status not in HOLDING or issued is None:
+        raise NoPickupCode()
+    return issued.token

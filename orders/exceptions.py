@@ -40,3 +40,68 @@ class InvalidTransition(RetailError):
 
     def __init__(self, status: str, action: str) -> None:
         super().__init__(f"an order that is {status} cannot be {action}", extra={"status": status})
+
+
+class InvalidCode(RetailError):
+    status_code = 422
+    code = "invalid_code"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this is not a pickup code of an open order",
+            extra={"errors": [{"field": "body.code", "message": "unknown, malformed or forged"}]},
+        )
+
+
+class WrongStore(RetailError):
+    status_code = 403
+    code = "wrong_store"
+
+    def __init__(self, store_code: str) -> None:
+        super().__init__(
+            f"this order is to be collected at store {store_code}", extra={"store_code": store_code}
+        )
+
+
+class NotReady(RetailError):
+    status_code = 409
+    code = "not_ready"
+
+    def __init__(self) -> None:
+        super().__init__("this order has not been picked yet; mark it ready first")
+
+
+class AlreadyCollected(RetailError):
+    status_code = 409
+    code = "already_collected"
+
+    def __init__(self, collected_at: str | None) -> None:
+        super().__init__(
+            f"this order was already collected at {collected_at}", extra={"collected_at": collected_at}
+        )
+
+
+class OrderCancelled(RetailError):
+    status_code = 409
+    code = "cancelled"
+
+    def __init__(self) -> None:
+        super().__init__("this order was cancelled")
+
+
+class OrderExpired(RetailError):
+    status_code = 410
+    code = "expired"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this order was not collected in time and has expired; its stock is back on the shelf"
+        )
+
+
+class NoPickupCode(RetailError):
+    status_code = 409
+    code = "no_pickup_code"
+
+    def __init__(self) -> None:
+        super().__init__("this order has no pickup code: its stock is not (or no longer) reserved")

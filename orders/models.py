@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -30,7 +30,20 @@ FINAL = (OrderStatus.collected, OrderStatus.rejected, OrderStatus.cancelled, Ord
 
 class Order(SQLModel, table=True):
     __tablename__ = "order"
-    __table_args__ = (Index("ix_order_store_status_created", "store_id", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_order_store_status_created", "store_id", "status", "created_at"),
+        # Staff type short codes per store: unique among the store's open orders; a closed order keeps
+        # its code, so a late scan can still be told "already collected".
+        Index(
+            "uq_order_store_short_code",
+            "store_id",
+            "short_code_hash",
+            unique=True,
+            postgresql_where=text("status IN ('reserved', 'ready_for_pickup')"),
+            sqlite_where=text("status IN ('reserved', 'ready_for_pickup')"),
+        ),
+        Index("ix_order_store_short_code", "store_id", "short_code_hash"),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -50,7 +63,10 @@ class Order(SQLModel, table=True):
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(default="EUR", max_length=3)
     problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # Keyed hash of the pickup short code, for staff lookups by store; unique among a store's open orders.
+    # The pickup token and short code are derived from the secret key, the order, the store and this
+    # random nonce (orders/pickup.py), so they can be shown again without being stored.
+    pickup_nonce: str | None = Field(default=None, max_length=16)
+    # Keyed hash of the pickup short code, for staff lookups by store.
     short_code_hash: str | None = Field(default=None, max_length=64)
     ready_by: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
     expires_at: datetime | None = Field(
@@ -99,6 +115,8 @@ class OrderEvent(SQLModel, table=True):
     )
     status: OrderStatus = Field(sa_column=Column(String(20), nullable=False))
     at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The API key of the staff member who made the change; None for the shopper and the system.
+    actor_key_id: int | None = Field(default=None)
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
 from inventory.models import Product
+from orders import pickup
 from orders.exceptions import (
     IdempotencyKeyReused,
     InvalidTransition,
@@ -201,6 +202,15 @@ def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
         ready_by = hours_engine.add_open_time(
             stores_service.schedule_of(store), now, timedelta(minutes=store.pick_minutes)
         )
+        issued = pickup.issue_unique_pickup(
+            order_id=order.order_id,
+            store_code=store.code,
+            secret_key=get_settings().secret,
+            is_taken=lambda code_hash: _short_code_taken(
+                session, store_id=order.store_id, code_hash=code_hash
+            ),
+        )
+        order.pickup_nonce, order.short_code_hash = issued.nonce, issued.short_code_hash
         transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
         return order.status
     levels = inventory_service.stock_levels(
@@ -257,6 +267,31 @@ def _alternatives(
         }
         for nearby in page.stores
     ]
+
+
+def _short_code_taken(session: Session, *, store_id: int, code_hash: str) -> bool:
+    return (
+        session.exec(
+            select(Order.id).where(
+                Order.store_id == store_id,
+                Order.short_code_hash == code_hash,
+                col(Order.status).in_([s.value for s in HOLDING]),
+            )
+        ).first()
+        is not None
+    )
+
+
+def pickup_of(order: Order) -> pickup.Pickup | None:
+    """The order's pickup token and short code, derived again from its nonce; None before reservation."""
+    if order.pickup_nonce is None:
+        return None
+    return pickup.derive_pickup(
+        order_id=order.order_id,
+        store_code=order.store_snapshot["code"],
+        nonce=order.pickup_nonce,
+        secret_key=get_settings().secret,
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -329,6 +364,7 @@ def transition(
     *,
     ready_by: datetime | None = None,
     problem: dict[str, Any] | None = None,
+    actor_key_id: int | None = None,
 ) -> None:
     order.status = status
     order.updated_at = at
@@ -338,5 +374,5 @@ def transition(
         order.problem = problem
     session.add(order)
     assert order.id is not None
-    session.add(OrderEvent(order_pk=order.id, status=status, at=at))
+    session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
     session.flush()

@@ -101,6 +101,7 @@ def create_app() -> FastAPI:
     from mobile_api.orders import router as orders_router
     from mobile_api.products import router as products_router
     from mobile_api.router import router as mobile_router
+    from orders.router import router as staff_router
     from stores.router import router as stores_admin_router
 
     settings = get_settings()
@@ -115,6 +116,7 @@ def create_app() -> FastAPI:
     app.include_router(mobile_router)
     app.include_router(products_router)
     app.include_router(orders_router)
+    app.include_router(staff_router)
     app.include_router(stores_admin_router)
     app.include_router(sync_router)
     _add_health(app)

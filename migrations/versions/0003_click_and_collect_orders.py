@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 19:11:58.351290
+Create Date: 2026-11-23 19:16:09.607274
 """
 
 from collections.abc import Sequence
@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('total', sa.Numeric(precision=12, scale=2), nullable=False),
     sa.Column('currency', sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
     sa.Column('problem', sa.JSON(), nullable=True),
+    sa.Column('pickup_nonce', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('short_code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('ready_by', sa.DateTime(timezone=True), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
@@ -42,7 +43,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_id', name=op.f('uq_order_order_id'))
     )
     with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.create_index('ix_order_store_short_code', ['store_id', 'short_code_hash'], unique=False)
         batch_op.create_index('ix_order_store_status_created', ['store_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('uq_order_store_short_code', ['store_id', 'short_code_hash'], unique=True, postgresql_where=sa.text("status IN ('reserved', 'ready_for_pickup')"), sqlite_where=sa.text("status IN ('reserved', 'ready_for_pickup')"))
 
     op.create_table('idempotency_key',
     sa.Column('key', sa.String(length=64), nullable=False),
@@ -57,6 +60,7 @@ def upgrade() -> None:
     sa.Column('order_pk', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor_key_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['order_pk'], ['order.id'], name=op.f('fk_order_event_order_pk_order'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_event'))
     )
@@ -86,7 +90,9 @@ def downgrade() -> None:
     op.drop_table('order_event')
     op.drop_table('idempotency_key')
     with op.batch_alter_table('order', schema=None) as batch_op:
+        batch_op.drop_index('uq_order_store_short_code', postgresql_where=sa.text("status IN ('reserved', 'ready_for_pickup')"), sqlite_where=sa.text("status IN ('reserved', 'ready_for_pickup')"))
         batch_op.drop_index('ix_order_store_status_created')
+        batch_op.drop_index('ix_order_store_short_code')
 
     op.drop_table('order')
     # ### end Alembic commands ###

@@ -1,0 +1,139 @@
+"""The store staff surface (`/staff/v1`): thin handlers over orders.staff."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session
+
+from orders import service as orders_service
+from orders import staff
+from orders.models import Order, OrderStatus
+from orders.schemas import OrderOut
+from orders.views import order_out
+from retail.auth import StaffKey
+from retail.db import SessionDep
+from retail.errors import problem_responses
+from retail.pagination import decode_position, encode_cursor
+
+router = APIRouter(prefix="/staff/v1", tags=["staff"], responses=problem_responses(401, 403, 404))
+
+OrderIdPath = Annotated[str, Path(max_length=64)]
+StoreCodePath = Annotated[str, Path(max_length=32)]
+
+
+class StaffOrder(OrderOut):
+    customer_name: str
+
+
+class StaffOrderPage(BaseModel):
+    items: list[StaffOrder]
+    next_cursor: str | None
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "K7QM-4T9X"}, {"code": "WPK1.ord_....NL-AMS-001...."}]},
+    )
+
+    code: str = Field(min_length=1, max_length=256, description="the QR code's content, or the short code")
+    store_code: str | None = Field(
+        default=None, max_length=32, description="with an admin key and a short code: the store's counter"
+    )
+
+
+class HandOverLine(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+
+
+class HandOver(BaseModel):
+    order_id: str
+    status: OrderStatus
+    store_code: str
+    customer_name: str
+    lines: list[HandOverLine]
+
+
+@router.get("/stores/{code}/orders", name="staff_store_orders", response_model=StaffOrderPage)
+def store_orders(
+    code: StoreCodePath,
+    session: SessionDep,
+    principal: StaffKey,
+    status: Annotated[
+        list[OrderStatus] | None, Query(description="default: reserved and ready_for_pickup")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> StaffOrderPage:
+    """The pick list: the store's orders in the given states, oldest first."""
+    orders, more = staff.pick_list(
+        session,
+        principal=principal,
+        store_code=code,
+        statuses=status or [OrderStatus.reserved, OrderStatus.ready_for_pickup],
+        limit=limit,
+        after=decode_position(cursor, str, int),
+    )
+    return StaffOrderPage(
+        items=[staff_order(session, order) for order in orders],
+        next_cursor=encode_cursor(list(more)) if more else None,
+    )
+
+
+@router.post(
+    "/orders/{order_id}/ready",
+    name="staff_order_ready",
+    response_model=StaffOrder,
+    responses=problem_responses(409),
+)
+def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey) -> StaffOrder:
+    """The order is picked: `reserved` -> `ready_for_pickup`."""
+    return staff_order(session, staff.mark_ready(session, principal=principal, order_id=order_id))
+
+
+@router.post(
+    "/pickups/verify",
+    name="staff_pickup_verify",
+    response_model=HandOver,
+    responses=problem_responses(409, 410, 422),
+)
+def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
+    """The order a code belongs to, for the clerk to check; changes nothing."""
+    return hand_over(
+        session, staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)
+    )
+
+
+@router.post(
+    "/pickups/confirm",
+    name="staff_pickup_confirm",
+    response_model=HandOver,
+    responses=problem_responses(409, 410, 422),
+)
+def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
+    """Hand the order over: it becomes `collected` and its units leave the store's stock."""
+    return hand_over(
+        session, staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
+    )
+
+
+def staff_order(session: Session, order: Order) -> StaffOrder:
+    return StaffOrder(**order_out(session, order).model_dump(mode="json"), customer_name=order.customer_name)
+
+
+def hand_over(session: Session, order: Order) -> HandOver:
+    return HandOver(
+        order_id=order.order_id,
+        status=order.status,
+        store_code=order.store_snapshot["code"],
+        customer_name=order.customer_name,
+        lines=[
+            HandOverLine(sku=line.sku, name=line.name, quantity=line.quantity)
+            for line in orders_service.lines_of(session, order)
+        ],
+    )

@@ -1,0 +1,204 @@
+"""Store staff: pick list, ready, verify and confirm by QR token or short code, and every refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from inventory import service as inventory_service
+from inventory.models import Product, Stock, StockMovement
+from orders import service as orders_service
+from orders.models import Order, OrderEvent, OrderStatus
+from stores.models import Store
+from tests.orders.conftest import decode_qr, order_body, place
+
+pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+
+KeyFactory = Callable[..., dict[str, str]]
+
+
+def _stock(session: Session, store: str, sku: str) -> tuple[int, int]:
+    session.expire_all()
+    row = session.exec(
+        select(Stock)
+        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
+        .where(Store.code == store, Product.sku == sku)
+    ).one()
+    return row.on_hand, row.reserved
+
+
+def _reserved_order(client: TestClient, key: str = "key-1", **overrides: Any) -> dict[str, Any]:
+    accepted = place(client, order_body(**overrides), key=key).json()
+    headers = {"Authorization": f"Bearer {accepted['order_token']}"}
+    order = client.get(accepted["status_url"], headers=headers).json()
+    assert order["status"] == "reserved"
+    return {**order, "headers": headers}
+
+
+def _token(client: TestClient, session: Session, order_id: str) -> str:
+    order = session.exec(select(Order).where(Order.order_id == order_id)).one()
+    issued = orders_service.pickup_of(order)
+    assert issued is not None
+    return issued.token
+
+
+def test_the_whole_hand_over(client: TestClient, session: Session, shop: None, make_key: KeyFactory) -> None:
+    staff = make_key("staff", store_code="S1")
+    order = _reserved_order(client)
+    short_code = order["pickup"]["code"]
+    assert len(short_code.replace("-", "")) >= 6
+
+    png = client.get(order["pickup"]["qr_png_url"], headers=order["headers"])
+    assert png.status_code == 200
+    assert png.headers["content-type"] == "image/png"
+    [token] = decode_qr(png.content)
+    assert token == _token(client, session, order["order_id"])
+    svg = client.get(order["pickup"]["qr_svg_url"], headers=order["headers"])
+    assert svg.headers["content-type"] == "image/svg+xml"
+    assert b"<svg" in svg.content
+
+    pick_list = client.get("/staff/v1/stores/S1/orders", headers=staff).json()
+    assert [(o["order_id"], o["customer_name"], o["status"]) for o in pick_list["items"]] == [
+        (order["order_id"], "Sanne de Vries", "reserved")
+    ]
+    not_ready = client.post("/staff/v1/pickups/verify", json={"code": short_code}, headers=staff)
+    assert not_ready.status_code == 409
+    assert not_ready.json()["code"] == "not_ready"
+
+    ready = client.post(f"/staff/v1/orders/{order['order_id']}/ready", headers=staff)
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready_for_pickup"
+    assert ready.json()["pickup"]["expires_at"] is not None
+
+    for code in (short_code, short_code.lower().replace("-", " "), token):
+        verified = client.post("/staff/v1/pickups/verify", json={"code": code}, headers=staff)
+        assert verified.status_code == 200, verified.text
+        assert verified.json() == {
+            "order_id": order["order_id"],
+            "status": "ready_for_pickup",
+            "store_code": "S1",
+            "customer_name": "Sanne de Vries",
+            "lines": [
+                {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "quantity": 2},
+                {"sku": "THEE", "name": "Groene thee", "quantity": 1},
+            ],
+        }
+    assert _stock(session, "S1", "KOFFIE") == (3, 2)  # verify changes nothing
+
+    confirmed = client.post("/staff/v1/pickups/confirm", json={"code": token}, headers=staff)
+    assert confirmed.status_code == 200
+    assert confirmed.json()["status"] == "collected"
+    assert _stock(session, "S1", "KOFFIE") == (1, 0)
+    assert _stock(session, "S1", "THEE") == (9, 0)
+
+    twice = client.post("/staff/v1/pickups/confirm", json={"code": short_code}, headers=staff)
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "already_collected"
+    assert twice.json()["collected_at"]
+    assert _stock(session, "S1", "KOFFIE") == (1, 0)
+
+    db_order = session.exec(select(Order).where(Order.order_id == order["order_id"])).one()
+    events = session.exec(select(OrderEvent).where(OrderEvent.order_pk == db_order.id)).all()
+    actors = {OrderStatus(e.status): e.actor_key_id for e in events}
+    assert actors[OrderStatus.pending] is None
+    assert actors[OrderStatus.ready_for_pickup] is not None
+    assert actors[OrderStatus.collected] == actors[OrderStatus.ready_for_pickup]
+    assert client.get(order["pickup"]["qr_png_url"], headers=order["headers"]).status_code == 409
+
+
+def test_a_count_taken_before_the_hand_over_does_not_bring_the_units_back(
+    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    order = _reserved_order(client)
+    client.post(f"/staff/v1/orders/{order['order_id']}/ready", headers=staff)
+    client.post("/staff/v1/pickups/confirm", json={"code": order["pickup"]["code"]}, headers=staff)
+    # The store counted 3 this morning, before the collection; the count reaches us only now.
+    result = inventory_service.apply_snapshots(
+        session,
+        rows=[(0, {"store_code": "S1", "sku": "KOFFIE", "on_hand": 3, "as_of": "2026-11-23T07:00:00+01:00"})],
+    )
+    assert result.applied == 1
+    assert _stock(session, "S1", "KOFFIE") == (1, 0)
+    movement = session.exec(select(StockMovement).where(StockMovement.source == "collection")).first()
+    assert movement is not None
+    assert movement.delta == -2
+
+
+def test_refusals(client: TestClient, session: Session, shop: None, make_key: KeyFactory) -> None:
+    staff = make_key("staff", store_code="S1")
+    other_store = make_key("staff", store_code="S2")
+    order = _reserved_order(client)
+    token = _token(client, session, order["order_id"])
+    client.post(f"/staff/v1/orders/{order['order_id']}/ready", headers=staff)
+
+    def verify(code: str, headers: dict[str, str]) -> Any:
+        return client.post("/staff/v1/pickups/verify", json={"code": code}, headers=headers)
+
+    forged = token[:-1] + ("A" if token[-1] != "A" else "B")
+    for bad in (forged, "not a code", "ZZZZ-ZZZZ", "x" * 200):
+        response = verify(bad, staff)
+        assert response.status_code == 422, bad
+        assert response.json()["code"] == "invalid_code"
+    wrong = verify(token, other_store)
+    assert wrong.status_code == 403
+    assert wrong.json()["code"] == "wrong_store"
+    # A short code typed at another store's counter is simply unknown there.
+    assert verify(order["pickup"]["code"], other_store).json()["code"] == "invalid_code"
+    assert (
+        client.post("/staff/v1/pickups/confirm", json={"code": token}, headers=other_store).status_code == 403
+    )
+
+    cancelled = _reserved_order(client, key="key-2", lines=[{"sku": "THEE", "quantity": 2}])
+    cancelled_code = cancelled["pickup"]["code"]
+    client.post(f"/mobile/v1/orders/{cancelled['order_id']}/cancel", headers=cancelled["headers"])
+    response = verify(cancelled_code, staff)
+    assert response.status_code == 409
+    assert response.json()["code"] == "cancelled"
+
+    expiring = _reserved_order(client, key="key-3", lines=[{"sku": "THEE", "quantity": 1}])
+    row = session.exec(select(Order).where(Order.order_id == expiring["order_id"])).one()
+    row.status = OrderStatus.expired
+    session.add(row)
+    session.commit()
+    response = verify(expiring["pickup"]["code"], staff)
+    assert response.status_code == 410
+    assert response.json()["code"] == "expired"
+    assert _stock(session, "S1", "KOFFIE") == (3, 2)  # nothing was handed over
+
+
+def test_ready_and_pick_list_rules(
+    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    order = _reserved_order(client)
+    ready_url = f"/staff/v1/orders/{order['order_id']}/ready"
+    assert client.post(ready_url).status_code == 401
+    assert client.post(ready_url, headers=make_key("webshop")).status_code == 403
+    wrong = client.post(ready_url, headers=make_key("staff", store_code="S2"))
+    assert wrong.status_code == 403
+    assert client.post("/staff/v1/orders/ord_nope/ready", headers=staff).status_code == 404
+    assert client.post(ready_url, headers=make_key("admin")).status_code == 200
+    again = client.post(ready_url, headers=staff)
+    assert again.status_code == 409
+    assert again.json()["code"] == "invalid_transition"
+
+    assert client.get("/staff/v1/stores/S2/orders", headers=staff).status_code == 403
+    ready = client.get(
+        "/staff/v1/stores/S1/orders", params={"status": "ready_for_pickup"}, headers=staff
+    ).json()
+    assert [o["order_id"] for o in ready["items"]] == [order["order_id"]]
+    assert client.get("/staff/v1/stores/S1/orders", params={"status": "reserved"}, headers=staff).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    admin_short = client.post(
+        "/staff/v1/pickups/verify", json={"code": order["pickup"]["code"]}, headers=make_key("admin")
+    )
+    assert admin_short.status_code == 422
+    assert admin_short.json()["errors"][0]["field"] == "body.store_code"
