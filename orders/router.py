@@ -13,10 +13,12 @@ from orders import staff
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderOut
 from orders.views import order_out
-from retail.auth import StaffKey
+from retail import ratelimit
+from retail.auth import Principal, StaffKey
 from retail.db import SessionDep
 from retail.errors import problem_responses
 from retail.pagination import decode_position, encode_cursor
+from retail.settings import get_settings
 
 router = APIRouter(prefix="/staff/v1", tags=["staff"], responses=problem_responses(401, 403, 404))
 
@@ -100,10 +102,11 @@ def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey)
     "/pickups/verify",
     name="staff_pickup_verify",
     response_model=HandOver,
-    responses=problem_responses(409, 410, 422),
+    responses=problem_responses(409, 410, 422, 429),
 )
 def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """The order a code belongs to, for the clerk to check; changes nothing."""
+    _throttle(principal)
     return hand_over(
         session, staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)
     )
@@ -113,13 +116,20 @@ def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     "/pickups/confirm",
     name="staff_pickup_confirm",
     response_model=HandOver,
-    responses=problem_responses(409, 410, 422),
+    responses=problem_responses(409, 410, 422, 429),
 )
 def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """Hand the order over: it becomes `collected` and its units leave the store's stock."""
+    _throttle(principal)
     return hand_over(
         session, staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
     )
+
+
+def _throttle(principal: Principal) -> None:
+    # A short code has ~40 bits: safe only while guessing is slow. A clerk scanning a queue stays far
+    # below the limit; a script trying codes does not.
+    ratelimit.hit(f"pickup:{principal.key_ref}", limit=get_settings().pickup_attempts_per_minute, window_s=60)
 
 
 def staff_order(session: Session, order: Order) -> StaffOrder:

@@ -58,6 +58,8 @@ class Principal:
     key_id: int
     role: Role
     store_code: str | None
+    # A stable, unique handle of the key for per-key counters (the start of its hash, not the secret).
+    key_ref: str
 
     def may_act_for_store(self, store_code: str) -> bool:
         return self.role is Role.admin or (self.role is Role.staff and self.store_code == store_code)
@@ -99,7 +101,9 @@ def authenticate(session: Session, secret: str) -> Principal | None:
     if key is None or key.revoked_at is not None or not hmac.compare_digest(key.secret_hash, digest):
         return None
     assert key.id is not None
-    return Principal(key_id=key.id, role=Role(key.role), store_code=key.store_code)
+    return Principal(
+        key_id=key.id, role=Role(key.role), store_code=key.store_code, key_ref=key.secret_hash[:16]
+    )
 
 
 _bearer = HTTPBearer(

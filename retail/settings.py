@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     geocoder_timeout_s: float = 3.0
     gazetteer_countries: str = "NL,BE,LU"
     max_body_bytes: int = 2 * 1024 * 1024
+    pickup_attempts_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="verify/confirm attempts a staff key may make per minute (code guessing)",
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

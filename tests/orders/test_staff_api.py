@@ -202,3 +202,26 @@ def test_ready_and_pick_list_rules(
     )
     assert admin_short.status_code == 422
     assert admin_short.json()["errors"][0]["field"] == "body.store_code"
+
+
+def test_guessing_codes_is_throttled(
+    client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retail import settings as retail_settings
+
+    monkeypatch.setattr(retail_settings.get_settings(), "pickup_attempts_per_minute", 3)
+    staff = make_key("staff", store_code="S1")
+    answers = [
+        client.post("/staff/v1/pickups/verify", json={"code": f"AAAA-AAA{i}"}, headers=staff)
+        for i in range(5)
+    ]
+    assert [a.status_code for a in answers][:3] == [422, 422, 422]
+    limited = answers[3]
+    assert limited.status_code == 429
+    assert limited.json()["code"] == "rate_limited"
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    # Another clerk's key has its own budget.
+    other = client.post(
+        "/staff/v1/pickups/verify", json={"code": "AAAA-AAAA"}, headers=make_key("staff", store_code="S1")
+    )
+    assert other.status_code == 422

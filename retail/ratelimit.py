@@ -1,0 +1,66 @@
+"""Fixed-window rate limits, shared through Redis when the service has one, per process otherwise."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from retail.errors import RetailError
+from retail.settings import get_settings
+
+
+class RateLimited(RetailError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many attempts; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+            extra={"retry_after": retry_after},
+        )
+
+
+_local: OrderedDict[str, tuple[int, int]] = OrderedDict()
+_local_lock = threading.Lock()
+_LOCAL_MAX_KEYS = 100_000
+
+
+def hit(name: str, *, limit: int, window_s: int) -> None:
+    """Count one attempt of `name` in the current window; raise `RateLimited` past `limit`."""
+    window = int(time.time()) // window_s
+    retry_after = window_s - int(time.time()) % window_s
+    count = _count_in_redis(f"ratelimit:{name}:{window}", window_s) or _count_locally(name, window)
+    if count > limit:
+        raise RateLimited(retry_after)
+
+
+def _count_in_redis(key: str, window_s: int) -> int | None:
+    url = get_settings().redis_url
+    if not url:
+        return None
+    try:
+        client = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        pipe = client.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, window_s + 1)
+        count, _ = pipe.execute()
+        return int(count)
+    except RedisError:
+        # Redis down must not stop the counter from working at all: fall back to this process's count.
+        return None
+
+
+def _count_locally(name: str, window: int) -> int:
+    with _local_lock:
+        seen_window, count = _local.get(name, (window, 0))
+        count = count + 1 if seen_window == window else 1
+        _local[name] = (window, count)
+        _local.move_to_end(name)
+        while len(_local) > _LOCAL_MAX_KEYS:
+            _local.popitem(last=False)
+        return count
