@@ -344,8 +344,11 @@ def cancel_order(session: Session, *, order_id: str, token: str | None) -> Order
 
 def lock_order(session: Session, order_pk: int) -> Order | None:
     # The row lock serialises everything that changes one order (task, cancel, staff), so each sees the
-    # state the previous one left.
-    return session.exec(select(Order).where(Order.id == order_pk).with_for_update()).first()
+    # state the previous one left: `populate_existing` makes the locked read replace what this session
+    # loaded before it waited, or a second confirmation would still see "ready" and collect again.
+    return session.exec(
+        select(Order).where(Order.id == order_pk).with_for_update().execution_options(populate_existing=True)
+    ).first()
 
 
 def lines_of(session: Session, order: Order) -> list[OrderLine]:

@@ -1,0 +1,98 @@
+"""Two clerks confirming the same pickup at the same moment collect it once (committed PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from inventory import service as inventory_service
+from orders import service as orders_service
+from orders import staff
+from orders.exceptions import AlreadyCollected
+from orders.models import Order
+from orders.schemas import OrderIn
+from retail.auth import Role, authenticate, create_api_key
+from retail.registry import metadata
+from stores import service as stores_service
+from tests.conftest import store_row
+from tests.orders.conftest import WEEK
+
+
+@pytest.fixture
+def ready_order(pg_engine: Engine) -> Iterator[tuple[Engine, str, str]]:
+    with Session(pg_engine) as session:
+        stores_service.upsert_stores(
+            session, rows=[store_row("C1", hours=WEEK, closed_on_public_holidays=False)]
+        )
+        inventory_service.upsert_products(
+            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
+        )
+        inventory_service.apply_snapshots(
+            session,
+            rows=[(0, {"store_code": "C1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
+        )
+        secret = create_api_key(session, role=Role.staff, store_code="C1")
+        order, _ = orders_service.place_order(
+            session,
+            order_in=OrderIn.model_validate(
+                {
+                    "store_code": "C1",
+                    "lines": [{"sku": "A", "quantity": 2}],
+                    "customer": {"name": "K", "email": "k@example.nl"},
+                }
+            ),
+            idempotency_key="concurrent-confirm",
+            send_reservation=lambda _pk: None,
+        )
+        session.commit()
+        assert order.id is not None
+        orders_service.reserve_order(session, order_pk=order.id)
+        principal = authenticate(session, secret)
+        assert principal is not None
+        staff.mark_ready(session, principal=principal, order_id=order.order_id)
+        session.commit()
+        issued = orders_service.pickup_of(order)
+        assert issued is not None
+        token = issued.token
+    yield pg_engine, secret, token
+    with pg_engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+
+
+def test_two_confirmations_at_once_collect_once(ready_order: tuple[Engine, str, str]) -> None:
+    engine, secret, token = ready_order
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def clerk() -> None:
+        with Session(engine) as session:
+            principal = authenticate(session, secret)
+            assert principal is not None
+            barrier.wait()
+            try:
+                staff.confirm(session, principal=principal, code=token, store_code=None)
+                session.commit()
+                outcomes.append("collected")
+            except AlreadyCollected:
+                session.rollback()
+                outcomes.append("already_collected")
+
+    threads = [threading.Thread(target=clerk) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["already_collected", "collected"]
+    with engine.connect() as connection:
+        on_hand, reserved = connection.execute(text("SELECT on_hand, reserved FROM stock")).one()
+        movements = connection.execute(text("SELECT count(*) FROM stock_movement")).scalar_one()
+    assert (on_hand, reserved, movements) == (3, 0, 1)
+    with Session(engine) as session:
+        assert session.exec(select(Order.status)).one() == "collected"
