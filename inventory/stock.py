@@ -576,3 +576,76 @@ def _change_reserved(session: Session, *, store_id: int, lines: Sequence[Quantit
                 "product": line.product_id,
             },
         )
+
+
+# --- reconciliation
+# `reserved` is a counter kept in step with the orders that hold stock; a bug or a hand edit can make it
+# drift, and a drifted counter either sells units that are promised or hides units that are free. The
+# caller says what the live reservations are (`live`: SQL answering store_id, product_id, quantity), so this
+# module stays unaware of the order tables, and the repair is set-based like every other stock write.
+
+STAGE_DRIFT = "stage_reserved_drift"
+
+
+@dataclass(frozen=True)
+class ReservedDrift:
+    store_id: int
+    product_id: int
+    was: int
+    now: int
+
+
+def _drift_query(live: str, *, keys: str | None = None) -> str:
+    # Rows with a live reservation and rows still holding units that no live reservation explains. `keys`
+    # narrows the check to staged rows.
+    narrowed = f"JOIN {keys} k ON k.store_id = s.store_id AND k.product_id = s.product_id" if keys else ""
+    return f"""SELECT s.store_id, s.product_id, s.reserved AS was, COALESCE(l.quantity, 0) AS now
+               FROM stock s {narrowed}
+               LEFT JOIN ({live}) l ON l.store_id = s.store_id AND l.product_id = s.product_id
+               WHERE s.reserved <> COALESCE(l.quantity, 0)"""
+
+
+def reserved_drift(session: Session, *, live: str) -> list[ReservedDrift]:
+    """Rows whose `reserved` differs from the live reservations, read in one statement (one snapshot, so
+    a reservation is never seen in the order tables but not yet in `stock`, or the other way round)."""
+    rows = session.execute(text(_drift_query(live) + " ORDER BY s.store_id, s.product_id")).all()
+    return [ReservedDrift(int(r.store_id), int(r.product_id), int(r.was), int(r.now)) for r in rows]
+
+
+def repair_reserved(session: Session, *, live: str) -> list[ReservedDrift]:
+    """Set `reserved` to the live reservations wherever it drifted; answers what it changed.
+
+    The drift is found without locks, then the drifted rows are locked (in key order, as every stock
+    writer does) and checked again before the write. Without that, a reservation committing while the
+    check ran would have its units wiped: PostgreSQL re-reads a row updated meanwhile but not the
+    aggregate, and would set the new count back to the old one.
+    """
+    suspects = reserved_drift(session, live=live)
+    if not suspects:
+        return []
+    _create(session, STAGE_DRIFT, "store_id INTEGER, product_id INTEGER")
+    _copy(session, STAGE_DRIFT, ("store_id", "product_id"), ((d.store_id, d.product_id) for d in suspects))
+    if is_postgres(session):
+        session.execute(
+            text(
+                f"""SELECT 1 FROM stock s JOIN {STAGE_DRIFT} k
+                       ON k.store_id = s.store_id AND k.product_id = s.product_id
+                    ORDER BY s.store_id, s.product_id FOR UPDATE OF s"""
+            )
+        )
+    # A new statement sees every transaction that finished with these rows before the locks were granted;
+    # none can change them until this one commits.
+    drifted = _drift_query(live, keys=STAGE_DRIFT)
+    confirmed = session.execute(text(drifted + " ORDER BY s.store_id, s.product_id")).all()
+    if not confirmed:
+        return []
+    now, xid = db_time(session, utcnow()), feed_xid(session)
+    session.execute(
+        text(
+            f"""UPDATE stock SET reserved = d.now, changed_at = :now, feed_xid = :xid
+                FROM ({drifted}) AS d
+                WHERE stock.store_id = d.store_id AND stock.product_id = d.product_id"""
+        ),
+        {"now": now, "xid": xid},
+    )
+    return [ReservedDrift(int(r.store_id), int(r.product_id), int(r.was), int(r.now)) for r in confirmed]

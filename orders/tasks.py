@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from orders import service
+from orders import service, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app
 from retail.db import session_scope
@@ -30,3 +30,33 @@ def send_reservation(order_pk: int) -> None:
         logger.warning(
             "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
         )
+
+
+# ---------------------------------------------------------------------------------- periodic sweeps (beat)
+# Each sweep is one transaction over what is due at the moment it runs; a second run at the same time
+# finds nothing left to do (see orders/sweeps.py), so beat ticks delivered twice are harmless.
+
+
+@celery_app.task(name="orders.sweep_pending", acks_late=True)
+def sweep_pending() -> int:
+    """Send the reservation of orders still pending past the grace period again."""
+    with session_scope() as session:
+        sent = sweeps.sweep_pending(session, send=send_reservation)
+    return len(sent)
+
+
+@celery_app.task(name="orders.expire_ready", acks_late=True)
+def expire_ready() -> int:
+    """Expire ready orders past their pickup deadline, releasing their stock; log the day-ahead reminders."""
+    with session_scope() as session:
+        expired = sweeps.expire_ready(session)
+        sweeps.log_reminders(session)
+    return len(expired)
+
+
+@celery_app.task(name="orders.reconcile_reserved", acks_late=True)
+def reconcile_reserved() -> int:
+    """Repair stock rows whose `reserved` drifted from the orders that hold stock."""
+    with session_scope() as session:
+        repaired = sweeps.reconcile_reserved(session)
+    return len(repaired)

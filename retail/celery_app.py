@@ -17,7 +17,17 @@ DOMAIN_PACKAGES = ["stores", "inventory", "orders"]
 
 # Entries are added by the issues that bring the periodic work (order expiry, reminders, the pending-order
 # sweep, stock reconciliation); the schedule lives here so that one beat process runs all of it.
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    # Intervals in seconds. `expires` drops a tick still queued when the next one is due: after a worker
+    # outage the sweep runs once, not once per missed tick.
+    "orders.sweep_pending": {"task": "orders.sweep_pending", "schedule": 15.0, "options": {"expires": 15}},
+    "orders.expire_ready": {"task": "orders.expire_ready", "schedule": 60.0, "options": {"expires": 60}},
+    "orders.reconcile_reserved": {
+        "task": "orders.reconcile_reserved",
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
+}
 
 
 def configure(app: Celery, settings: Settings) -> None:

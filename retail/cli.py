@@ -188,6 +188,43 @@ def stock_import(
         raise typer.Exit(1)
 
 
+@stock_app.command("check")
+def stock_check(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="report the drift without repairing it")] = False,
+) -> None:
+    """Recompute `reserved` from the orders holding stock and repair the rows that drifted, as the
+    periodic reconciliation does; prints one line per drifted row (stdout) and a summary (stderr)."""
+    from sqlmodel import col, select
+
+    from inventory.models import Product
+    from orders import sweeps
+    from stores.models import Store
+
+    with session_scope() as session:
+        drifted = sweeps.reconcile_reserved(session, dry_run=dry_run)
+        # Codes, not ids, for the person reading it; only the drifted rows' ones are looked up.
+        stores = dict(
+            session.exec(
+                select(Store.id, Store.code).where(col(Store.id).in_({d.store_id for d in drifted}))
+            ).all()
+        )
+        skus = dict(
+            session.exec(
+                select(Product.id, Product.sku).where(col(Product.id).in_({d.product_id for d in drifted}))
+            ).all()
+        )
+    for drift in drifted:
+        store = stores.get(drift.store_id, f"#{drift.store_id}")
+        sku = skus.get(drift.product_id, f"#{drift.product_id}")
+        print(f"{store} {sku}: reserved {drift.was} -> {drift.now}")
+    if not drifted:
+        console.print("no drift")
+    elif dry_run:
+        console.print(f"{len(drifted)} stock rows drifted (dry run: nothing written)")
+    else:
+        console.print(f"{len(drifted)} stock rows repaired")
+
+
 class _CountingReader(io.RawIOBase):
     """A file that reports how many bytes were read, for the progress bar."""
 

@@ -1,0 +1,201 @@
+"""The periodic sweeps of the order flow, run by beat through the thin tasks in `orders/tasks.py`.
+
+Deadlines are timestamps in the database, never tasks delayed for hours: each sweep finds what is due now,
+so a beat that was down catches up on its next run, and each is safe to run twice at once (row locks and a
+status check after locking).
+
+- `sweep_pending`: orders whose reservation task never arrived (broker down, worker killed) are sent again.
+- `expire_ready`: orders not collected by `expires_at` expire and give their stock back.
+- `log_reminders`: orders whose pickup deadline is a day away (logged only, until the notification outbox).
+- `reconcile_reserved`: `stock.reserved` recomputed from the orders that hold stock, repairing any drift.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from inventory import stock as inventory_stock
+from orders.models import HOLDING, Order, OrderLine, OrderStatus
+from orders.service import transition
+from retail.clock import utcnow
+
+logger = logging.getLogger(__name__)
+
+# A reservation task normally runs within a second of the commit; an order pending longer lost its task.
+PENDING_GRACE = timedelta(seconds=30)
+PENDING_BATCH = 500
+EXPIRY_BATCH = 500
+REMINDER_LEAD = timedelta(hours=24)
+# The beat interval of the expiry sweep, which also logs the reminders (see `log_reminders`).
+REMINDER_PERIOD = timedelta(minutes=1)
+REMINDER_BATCH = 5000
+
+# What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal.
+LIVE_RESERVATIONS = f"""
+    SELECT o.store_id, l.product_id, sum(l.quantity) AS quantity
+    FROM "order" o JOIN order_line l ON l.order_pk = o.id
+    WHERE o.status IN ({", ".join(f"'{status.value}'" for status in HOLDING)})
+    GROUP BY o.store_id, l.product_id"""
+
+
+def _due(
+    session: Session,
+    *,
+    status: OrderStatus,
+    column: str,
+    before: datetime,
+    since: datetime | None = None,
+    limit: int,
+) -> list[int]:
+    """Ids of orders in `status` whose `column` lies in [since, before), earliest first, at most `limit`.
+
+    No index leads with the status (the one there is store, status, created_at), so on PostgreSQL the
+    search runs per store through that index instead of scanning every order ever placed.
+    """
+    lower = f" AND o.{column} >= :since" if since is not None else ""
+    params = {
+        "status": status.value,
+        "before": inventory_stock.db_time(session, before),
+        "since": inventory_stock.db_time(session, since) if since is not None else None,
+        "limit": limit,
+    }
+    if inventory_stock.is_postgres(session):
+        query = f"""SELECT d.id FROM store st CROSS JOIN LATERAL (
+                        SELECT o.id, o.{column} AS due FROM "order" o
+                        WHERE o.store_id = st.id AND o.status = :status AND o.{column} < :before{lower}
+                        ORDER BY o.{column}, o.id LIMIT :limit) AS d
+                    ORDER BY d.due, d.id LIMIT :limit"""
+    else:
+        query = f"""SELECT o.id FROM "order" o
+                    WHERE o.status = :status AND o.{column} < :before{lower}
+                    ORDER BY o.{column}, o.id LIMIT :limit"""
+    return [int(pk) for pk in session.execute(text(query), params).scalars()]
+
+
+# ------------------------------------------------------------------------------------------------ pending
+
+
+def sweep_pending(
+    session: Session,
+    *,
+    send: Callable[[int], None],
+    now: datetime | None = None,
+    limit: int = PENDING_BATCH,
+) -> list[int]:
+    """Send the reservation of every order pending past `PENDING_GRACE` again (the oldest `limit`);
+    answers their ids. The task re-reads the order, so one that was only slow is not reserved twice."""
+    now = now or utcnow()
+    stale = _due(
+        session, status=OrderStatus.pending, column="created_at", before=now - PENDING_GRACE, limit=limit
+    )
+    # Sent at once, not after a commit: this transaction writes nothing, the orders are committed already.
+    for order_pk in stale:
+        send(order_pk)
+    if stale:
+        logger.info("sent the reservation of %d pending orders again", len(stale))
+    return stale
+
+
+# ------------------------------------------------------------------------------------------------- expiry
+
+
+def expire_ready(session: Session, *, now: datetime | None = None, limit: int = EXPIRY_BATCH) -> list[int]:
+    """Expire ready orders whose `expires_at` has passed (the earliest `limit`) and release their stock;
+    answers the ids expired. Orders without `expires_at` are never expired."""
+    now = now or utcnow()
+    candidates = _due(
+        session, status=OrderStatus.ready_for_pickup, column="expires_at", before=now, limit=limit
+    )
+    if not candidates:
+        return []
+    # The candidates were read without locks. Lock them now and check again: a hand-over or cancel that
+    # committed meanwhile is seen (PostgreSQL re-evaluates the condition on the row it locks), and one
+    # holding an order right now is skipped rather than waited for: the next sweep looks at it again,
+    # and a second sweep running at the same moment skips the ones this one holds.
+    orders = session.exec(
+        select(Order)
+        .where(
+            col(Order.id).in_(candidates),
+            Order.status == OrderStatus.ready_for_pickup,
+            col(Order.expires_at) < now,
+        )
+        .order_by(col(Order.id))
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).all()
+    orders = [o for o in orders if o.status == OrderStatus.ready_for_pickup and o.id is not None]
+    if not orders:
+        return []
+    lines = session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_pk).in_([o.id for o in orders]))
+        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
+    ).all()
+    # One release per store, stores in id order: stock rows are then locked in (store, product) order,
+    # the order every other stock writer keeps, so releasing many orders at once cannot deadlock with a
+    # reservation that holds some of the same rows.
+    store_of = {o.id: o.store_id for o in orders}
+    held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for line in lines:
+        held[store_of[line.order_pk]][line.product_id] += line.quantity
+    for store_id in sorted(held):
+        inventory_stock.release(
+            session,
+            store_id=store_id,
+            lines=[inventory_stock.Quantity(pid, qty) for pid, qty in sorted(held[store_id].items())],
+        )
+    for order in orders:
+        transition(session, order, OrderStatus.expired, now)
+        logger.info("order %s expired (was due at %s)", order.id, order.expires_at)
+    return [o.id for o in orders if o.id is not None]
+
+
+def log_reminders(session: Session, *, now: datetime | None = None) -> list[int]:
+    """Log, at INFO, the ready orders whose pickup deadline came within `REMINDER_LEAD` in the last
+    `REMINDER_PERIOD` (whole minutes, so consecutive sweeps cover consecutive, disjoint windows and each
+    order is logged once); answers their ids.
+
+    Nothing is stored: the notification outbox (a later step) will carry reminders with a deduplication key,
+    and then also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log
+    it twice, and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already
+    names the deadline).
+    """
+    now = now or utcnow()
+    end = now.replace(second=0, microsecond=0) + REMINDER_LEAD
+    due = _due(
+        session,
+        status=OrderStatus.ready_for_pickup,
+        column="expires_at",
+        since=end - REMINDER_PERIOD,
+        before=end,
+        limit=REMINDER_BATCH,
+    )
+    for order_pk in due:
+        logger.info("reminder: order %s expires within %s", order_pk, REMINDER_LEAD)
+    return due
+
+
+# ---------------------------------------------------------------------------------------- reconciliation
+
+
+def reconcile_reserved(session: Session, *, dry_run: bool = False) -> list[inventory_stock.ReservedDrift]:
+    """Recompute every stock row's `reserved` from the orders holding stock, and repair the rows that
+    drifted (unless `dry_run`); answers the drifted rows with the old and the recomputed value."""
+    if dry_run:
+        return inventory_stock.reserved_drift(session, live=LIVE_RESERVATIONS)
+    repaired = inventory_stock.repair_reserved(session, live=LIVE_RESERVATIONS)
+    for drift in repaired:
+        logger.warning(
+            "stock of store %s product %s: reserved was %s, the live reservations hold %s; repaired",
+            drift.store_id,
+            drift.product_id,
+            drift.was,
+            drift.now,
+        )
+    return repaired
