@@ -7,6 +7,9 @@ Redis broker, a task delayed past the visibility timeout is delivered twice).
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 from celery import Celery
@@ -56,3 +59,22 @@ def configure(app: Celery, settings: Settings) -> None:
 celery_app = Celery("winkelpunt")
 configure(celery_app, get_settings())
 celery_app.autodiscover_tasks(DOMAIN_PACKAGES)
+
+
+logger = logging.getLogger(__name__)
+
+
+def run_schedule_in_process(stop: threading.Event, *, tick_s: float = 1.0) -> None:
+    """The embedded default has no beat process: the API process runs the same schedule itself, each task
+    in-process, until `stop` is set. One failing run is logged and the schedule goes on."""
+    due = dict.fromkeys(BEAT_SCHEDULE, 0.0)
+    while not stop.wait(tick_s):
+        now = time.monotonic()
+        for name, entry in BEAT_SCHEDULE.items():
+            if now < due[name]:
+                continue
+            due[name] = now + float(entry["schedule"])
+            try:
+                celery_app.tasks[entry["task"]].apply(throw=True)
+            except Exception:  # the sweeps are idempotent; the next tick tries again
+                logger.exception("periodic task %s failed", entry["task"])

@@ -58,6 +58,13 @@ def serve(
     # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
     # the first shopper's request.
     threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
+    if not settings.redis_url:
+        from retail.celery_app import run_schedule_in_process
+
+        # No broker, so no beat: this process sweeps pending and expired orders itself.
+        threading.Thread(
+            target=run_schedule_in_process, args=(threading.Event(),), name="schedule", daemon=True
+        ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())

@@ -8,6 +8,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from retail.celery_app import celery_app
 
 
@@ -68,3 +70,38 @@ def test_worker_refuses_to_start_without_a_broker(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "RETAIL_REDIS_URL" in result.stderr
+
+
+def test_the_embedded_default_runs_the_beat_schedule_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from retail import celery_app as celery_module
+
+    calls: list[float] = []
+
+    @celery_module.celery_app.task(name="tests.tick")
+    def tick() -> None:
+        calls.append(time.monotonic())
+
+    @celery_module.celery_app.task(name="tests.broken")
+    def broken() -> None:
+        raise RuntimeError("a failing run must not stop the schedule")
+
+    monkeypatch.setattr(
+        celery_module,
+        "BEAT_SCHEDULE",
+        {
+            "tick": {"task": "tests.tick", "schedule": 0.2},
+            "broken": {"task": "tests.broken", "schedule": 0.2},
+        },
+    )
+    stop = threading.Event()
+    runner = threading.Thread(
+        target=celery_module.run_schedule_in_process, args=(stop,), kwargs={"tick_s": 0.05}
+    )
+    runner.start()
+    time.sleep(1.1)
+    stop.set()
+    runner.join(timeout=5)
+    assert not runner.is_alive()
+    assert 4 <= len(calls) <= 7
