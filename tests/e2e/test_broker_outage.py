@@ -1,0 +1,158 @@
+"""With Redis stopped an order is still accepted (202), and it is reserved once Redis is back.
+
+Everything runs as it does in production, each in its own process: `retail serve`, `retail worker` and
+`retail beat`, against the test PostgreSQL database and a Redis server of this test's own (so stopping it
+disturbs nothing else).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from inventory import service as inventory_service
+from retail.registry import metadata
+from retail.settings import Settings
+from stores import service as stores_service
+from tests.conftest import store_row
+from tests.orders.conftest import WEEK
+
+# .ci/run installs Redis where it is missing, so the server binary is always there.
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.1)
+    raise AssertionError("redis did not start")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    with Session(pg_engine) as session:
+        stores_service.upsert_stores(
+            session, rows=[store_row("R1", hours=WEEK, closed_on_public_holidays=False)]
+        )
+        inventory_service.upsert_products(
+            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
+        )
+        inventory_service.apply_snapshots(
+            session,
+            rows=[(0, {"store_code": "R1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
+        )
+        session.commit()
+    yield pg_settings
+    with pg_engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+
+
+def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
+    shop: Settings, tmp_path: Path
+) -> None:
+    redis_port, api_port = _free_port(), _free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
+        "RETAIL_DATABASE_URL": shop.database_url,
+        "RETAIL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "RETAIL_SECRET_KEY": shop.secret,
+        "RETAIL_LOG_LEVEL": "WARNING",
+    }
+    redis = _start_redis(redis_port, tmp_path)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "retail", *args],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for args in (["serve", "--port", str(api_port)], ["worker", "--concurrency", "1"], ["beat"])
+    ]
+    try:
+        base = f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/readyz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+
+        _stop(redis)  # the broker goes away
+        assert httpx.get(f"{base}/readyz").status_code == 503
+        accepted = httpx.post(
+            f"{base}/mobile/v1/orders",
+            json={
+                "store_code": "R1",
+                "lines": [{"sku": "A", "quantity": 2}],
+                "customer": {"name": "Kees", "email": "kees@example.nl"},
+            },
+            headers={"Idempotency-Key": "outage-1"},
+            timeout=60,
+        )
+        assert accepted.status_code == 202
+        order_url = f"{base}{accepted.json()['status_url']}"
+        token = {"Authorization": f"Bearer {accepted.json()['order_token']}"}
+        assert httpx.get(order_url, headers=token).json()["status"] == "pending"
+
+        redis = _start_redis(redis_port, tmp_path)  # and comes back
+        status = "pending"
+        deadline = time.monotonic() + 90
+        while status == "pending" and time.monotonic() < deadline:
+            time.sleep(1)
+            status = httpx.get(order_url, headers=token).json()["status"]
+        assert status == "reserved"
+    finally:
+        for process in processes:
+            _stop(process)
+        _stop(redis)
