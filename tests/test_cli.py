@@ -109,6 +109,40 @@ def test_serve_demo_on_a_fresh_sqlite_file_answers_the_shopper(tmp_path: Path) -
         assert len(body["items"]) == 3
         assert body["items"][0]["address"]["city"] == "Utrecht"
         assert httpx.get(f"{base}/readyz").json()["database"] == "ok"
+
+        # And a click-and-collect order, reserved in-process right after it is accepted.
+        store = httpx.get(
+            f"{base}/mobile/v1/stores/nearest",
+            params={"q": "Utrecht", "limit": 1, "click_and_collect": "true"},
+        ).json()["items"][0]["code"]
+        products = httpx.get(f"{base}/mobile/v1/products", params={"q": "koffie", "limit": 50}).json()[
+            "items"
+        ]
+        sku = next(
+            p["sku"]
+            for p in products
+            if any(
+                s["code"] == store and s["available"] > 0
+                for s in httpx.get(
+                    f"{base}/mobile/v1/products/{p['sku']}/availability",
+                    params={"lat": 52.09, "lon": 5.12, "limit": 10},
+                ).json()["stores"]
+            )
+        )
+        accepted = httpx.post(
+            f"{base}/mobile/v1/orders",
+            json={
+                "store_code": store,
+                "lines": [{"sku": sku, "quantity": 1}],
+                "customer": {"name": "Demo Klant", "email": "demo@example.nl"},
+            },
+            headers={"Idempotency-Key": "demo-order-1"},
+        )
+        assert accepted.status_code == 202
+        token = {"Authorization": f"Bearer {accepted.json()['order_token']}"}
+        order = httpx.get(f"{base}{accepted.json()['status_url']}", headers=token).json()
+        assert order["status"] == "reserved"
+        assert order["pickup"]["code"]
     finally:
         server.terminate()
         server.wait(timeout=30)
