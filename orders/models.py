@@ -136,3 +136,30 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per order transition, written in the transaction that made the transition, and
+    delivered afterwards by a task (to the webhook, or to the log), at least once, with a unique event id
+    the receiver can de-duplicate on."""
+
+    __tablename__ = "notification"
+    __table_args__ = (Index("ix_notification_due", "delivered_at", "next_attempt_at"),)
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    event_id: str = Field(sa_column=Column(String(36), nullable=False, unique=True))
+    kind: str = Field(max_length=40)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    next_attempt_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )

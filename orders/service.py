@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from orders.exceptions import (
     InvalidTransition,
     OrderNotFound,
 )
-from orders.models import HOLDING, IdempotencyKey, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import HOLDING, IdempotencyKey, Notification, Order, OrderEvent, OrderLine, OrderStatus
 from orders.schemas import OrderIn
 from retail.clock import utcnow
 from retail.db import on_commit
@@ -128,7 +129,7 @@ def place_order(
                 )
             order.total = total
             session.add(order)
-            session.add(OrderEvent(order_pk=order.id, status=OrderStatus.pending, at=now))
+            record_event(session, order, OrderStatus.pending, now)
             session.add(IdempotencyKey(key=key, request_hash=request_hash, order_pk=order.id, created_at=now))
             session.flush()
     except IntegrityError:
@@ -377,5 +378,29 @@ def transition(
         order.problem = problem
     session.add(order)
     assert order.id is not None
-    session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
+    record_event(session, order, status, at, actor_key_id=actor_key_id)
     session.flush()
+
+
+def record_event(
+    session: Session, order: Order, status: OrderStatus, at: datetime, *, actor_key_id: int | None = None
+) -> None:
+    """The history entry of a transition, and its notification in the outbox, in the same transaction."""
+    assert order.id is not None
+    session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
+    # The outbox: the notification commits or rolls back with the transition itself.
+    session.add(
+        Notification(
+            event_id=str(uuid.uuid4()),
+            kind="order.status_changed",
+            payload={
+                "order_id": order.order_id,
+                "store_code": order.store_snapshot["code"],
+                "status": OrderStatus(status).value,
+                "at": at.isoformat(),
+                "customer_email": order.customer_email,
+            },
+            created_at=at,
+            next_attempt_at=at,
+        )
+    )

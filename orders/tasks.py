@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from orders import service, sweeps
+from orders import notifications, service, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app
-from retail.db import session_scope
+from retail.db import get_engine, session_scope
 
 logger = logging.getLogger(__name__)
 
@@ -60,3 +60,9 @@ def reconcile_reserved() -> int:
     with session_scope() as session:
         repaired = sweeps.reconcile_reserved(session)
     return len(repaired)
+
+
+@celery_app.task(name="orders.deliver_notifications", acks_late=True)
+def deliver_notifications() -> int:
+    """Send due order notifications (the outbox) to the webhook, or to the log."""
+    return notifications.deliver_due(get_engine())

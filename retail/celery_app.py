@@ -25,6 +25,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     # outage the sweep runs once, not once per missed tick.
     "orders.sweep_pending": {"task": "orders.sweep_pending", "schedule": 15.0, "options": {"expires": 15}},
     "orders.expire_ready": {"task": "orders.expire_ready", "schedule": 60.0, "options": {"expires": 60}},
+    "orders.deliver_notifications": {
+        "task": "orders.deliver_notifications",
+        "schedule": 5.0,
+        "options": {"expires": 5},
+    },
     "orders.reconcile_reserved": {
         "task": "orders.reconcile_reserved",
         "schedule": 600.0,

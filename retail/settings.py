@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     geocoder_timeout_s: float = 3.0
     gazetteer_countries: str = "NL,BE,LU"
     max_body_bytes: int = 2 * 1024 * 1024
+    webhook_url: str | None = Field(
+        default=None, description="where order notifications are POSTed; unset: they are logged"
+    )
+    webhook_timeout_s: float = 5.0
     pickup_attempts_per_minute: int = Field(
         default=30,
         ge=1,

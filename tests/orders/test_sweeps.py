@@ -345,6 +345,7 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.sweep_pending": ("orders.sweep_pending", 15.0),
         "orders.expire_ready": ("orders.expire_ready", 60.0),
         "orders.reconcile_reserved": ("orders.reconcile_reserved", 600.0),
+        "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
     }
     assert {"orders.sweep_pending", "orders.expire_ready", "orders.reconcile_reserved"} <= set(
         celery_app.tasks
