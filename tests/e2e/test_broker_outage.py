@@ -8,8 +8,6 @@ disturbs nothing else).
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,52 +24,8 @@ from retail.registry import metadata
 from retail.settings import Settings
 from stores import service as stores_service
 from tests.conftest import store_row
+from tests.e2e.processes import free_port, start_redis, stop
 from tests.orders.conftest import WEEK
-
-# .ci/run installs Redis where it is missing, so the server binary is always there.
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_redis(port: int, workdir: Path) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(
-        [
-            REDIS_SERVER,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(workdir),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return process
-        time.sleep(0.1)
-    raise AssertionError("redis did not start")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.fixture
@@ -98,7 +52,7 @@ def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
 def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
     shop: Settings, tmp_path: Path
 ) -> None:
-    redis_port, api_port = _free_port(), _free_port()
+    redis_port, api_port = free_port(), free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
         "RETAIL_DATABASE_URL": shop.database_url,
@@ -106,7 +60,7 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
         "RETAIL_SECRET_KEY": shop.secret,
         "RETAIL_LOG_LEVEL": "WARNING",
     }
-    redis = _start_redis(redis_port, tmp_path)
+    redis = start_redis(redis_port, tmp_path)
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", "retail", *args],
@@ -128,7 +82,7 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
                 pass
             time.sleep(0.3)
 
-        _stop(redis)  # the broker goes away
+        stop(redis)  # the broker goes away
         assert httpx.get(f"{base}/readyz").status_code == 503
         accepted = httpx.post(
             f"{base}/mobile/v1/orders",
@@ -145,7 +99,7 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
         token = {"Authorization": f"Bearer {accepted.json()['order_token']}"}
         assert httpx.get(order_url, headers=token).json()["status"] == "pending"
 
-        redis = _start_redis(redis_port, tmp_path)  # and comes back
+        redis = start_redis(redis_port, tmp_path)  # and comes back
         status = "pending"
         deadline = time.monotonic() + 90
         while status == "pending" and time.monotonic() < deadline:
@@ -154,5 +108,5 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
         assert status == "reserved"
     finally:
         for process in processes:
-            _stop(process)
-        _stop(redis)
+            stop(process)
+        stop(redis)

@@ -1,0 +1,155 @@
+"""A worker killed (SIGKILL) in the middle of a reservation: after a new worker starts, the order is
+reserved exactly once.
+
+The test holds a lock on the stock row, so the worker's reservation is provably inside its transaction
+(waiting for that lock, the order row already locked) when the whole worker process group is killed.
+PostgreSQL rolls that transaction back; the message was not acknowledged, and the pending sweep of beat
+sends the reservation again to the new worker.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from inventory import service as inventory_service
+from orders import service as orders_service
+from orders.schemas import OrderIn
+from retail.registry import metadata
+from retail.settings import Settings
+from stores import service as stores_service
+from tests.conftest import store_row
+from tests.e2e.processes import free_port, start_redis, stop
+from tests.orders.conftest import WEEK
+
+
+@pytest.fixture
+def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    with Session(pg_engine) as session:
+        stores_service.upsert_stores(
+            session, rows=[store_row("K1", hours=WEEK, closed_on_public_holidays=False)]
+        )
+        inventory_service.upsert_products(
+            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
+        )
+        inventory_service.apply_snapshots(
+            session,
+            rows=[(0, {"store_code": "K1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
+        )
+        session.commit()
+    yield pg_settings
+    with pg_engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+
+
+def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    # A session of its own, so the worker and the pool children it forks can be killed as one group.
+    return subprocess.Popen(
+        [sys.executable, "-m", "retail", *args],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def _waiting_for_a_lock(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE '%FOR UPDATE%'"
+            )
+        ).scalar_one()
+    return int(waiting) > 0
+
+
+def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
+    shop: Settings, pg_engine: Engine, tmp_path: Path
+) -> None:
+    redis_port = free_port()
+    redis = start_redis(redis_port, tmp_path)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
+        "RETAIL_DATABASE_URL": shop.database_url,
+        "RETAIL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
+        "RETAIL_SECRET_KEY": shop.secret,
+        "RETAIL_LOG_LEVEL": "WARNING",
+    }
+    worker = _spawn(["worker", "--concurrency", "1"], env, tmp_path)
+    beat = _spawn(["beat"], env, tmp_path)
+    blocker = pg_engine.connect()
+    try:
+        hold = blocker.begin()
+        blocker.execute(text("SELECT 1 FROM stock FOR UPDATE"))  # the worker will wait here, mid-reservation
+
+        # Place the order through the service with the real task path, pointed at this test's Redis.
+        from celery import Celery
+
+        from orders import tasks as orders_tasks
+
+        broker = Celery(broker=env["RETAIL_REDIS_URL"])
+        with Session(pg_engine) as session:
+            order, _ = orders_service.place_order(
+                session,
+                order_in=OrderIn.model_validate(
+                    {
+                        "store_code": "K1",
+                        "lines": [{"sku": "A", "quantity": 2}],
+                        "customer": {"name": "K", "email": "k@example.nl"},
+                    }
+                ),
+                idempotency_key="killed-worker",
+                send_reservation=lambda pk: broker.send_task(orders_tasks.reserve_order.name, args=[pk]),
+            )
+            session.commit()
+            order_pk = order.id
+
+        deadline = time.monotonic() + 60
+        while not _waiting_for_a_lock(pg_engine):
+            assert time.monotonic() < deadline, "the worker never reached the reservation"
+            time.sleep(0.2)
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        hold.rollback()
+
+        worker = _spawn(["worker", "--concurrency", "1"], env, tmp_path)
+        status = "pending"
+        deadline = time.monotonic() + 120
+        while status == "pending" and time.monotonic() < deadline:
+            time.sleep(1)
+            with pg_engine.connect() as connection:
+                status = connection.execute(
+                    text('SELECT status FROM "order" WHERE id = :id'), {"id": order_pk}
+                ).scalar_one()
+        assert status == "reserved"
+        time.sleep(20)  # past another pending sweep: nothing may reserve it a second time
+        with pg_engine.connect() as connection:
+            reserved = connection.execute(text("SELECT reserved FROM stock")).scalar_one()
+            events = connection.execute(
+                text("SELECT count(*) FROM order_event WHERE order_pk = :id AND status = 'reserved'"),
+                {"id": order_pk},
+            ).scalar_one()
+        assert (reserved, events) == (2, 1)
+    finally:
+        blocker.close()
+        for process in (worker, beat):
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+        stop(redis)
