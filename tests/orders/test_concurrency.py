@@ -1,4 +1,4 @@
-"""Two clerks confirming the same pickup at the same moment collect it once (committed PostgreSQL)."""
+"""Orders under real concurrency on committed PostgreSQL: simultaneous confirmations, duplicate requests."""
 
 from __future__ import annotations
 
@@ -96,3 +96,41 @@ def test_two_confirmations_at_once_collect_once(ready_order: tuple[Engine, str, 
     assert (on_hand, reserved, movements) == (3, 0, 1)
     with Session(engine) as session:
         assert session.exec(select(Order.status)).one() == "collected"
+
+
+def test_concurrent_requests_with_one_idempotency_key_make_one_order(
+    ready_order: tuple[Engine, str, str],
+) -> None:
+    engine, _secret, _token = ready_order
+    barrier = threading.Barrier(8)
+    answers: list[str] = []
+    body = OrderIn.model_validate(
+        {
+            "store_code": "C1",
+            "lines": [{"sku": "A", "quantity": 1}],
+            "customer": {"name": "D", "email": "d@example.nl"},
+        }
+    )
+
+    def shopper() -> None:
+        with Session(engine) as session:
+            barrier.wait()
+            order, _ = orders_service.place_order(
+                session, order_in=body, idempotency_key="double-tap", send_reservation=lambda _pk: None
+            )
+            session.commit()
+            answers.append(order.order_id)
+
+    threads = [threading.Thread(target=shopper) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(answers) == 8
+    assert len(set(answers)) == 1
+    with engine.connect() as connection:
+        orders = connection.execute(
+            text('SELECT count(*) FROM "order" WHERE customer_name = :name'), {"name": "D"}
+        ).scalar_one()
+    assert orders == 1
