@@ -501,31 +501,47 @@ def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bo
 
     Counters change in SQL under the rows' locks; a line succeeds only while available (on hand, less
     reserved and safety stock) covers it, so stock never goes below zero available whatever runs at once.
+    The lines go in product order, so each UPDATE takes its row lock in one fixed order and two orders with
+    overlapping baskets wait for each other instead of deadlocking. A line that does not fit undoes the
+    lines before it, whose rows this transaction still holds locked, so the undo is exact.
     """
-    if not lines:
-        return True
-    now, xid = db_time(session, utcnow()), feed_xid(session)
-    with session.begin_nested() as savepoint:
-        _lock_rows(session, store_id=store_id, lines=lines)
-        for line in sorted(lines, key=lambda q: q.product_id):
-            result = session.execute(
-                text(
-                    "UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = :xid "
-                    "WHERE store_id = :store AND product_id = :product "
-                    "AND on_hand - reserved - safety_stock >= :quantity"
-                ),
-                {
-                    "quantity": line.quantity,
-                    "now": now,
-                    "xid": xid,
-                    "store": store_id,
-                    "product": line.product_id,
-                },
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                savepoint.rollback()
-                return False
+    now = db_time(session, utcnow())
+    xid_sql, xid_params = _feed_xid_sql(session)
+    done: list[Quantity] = []
+    for line in sorted(lines, key=lambda q: q.product_id):
+        result = session.execute(
+            text(
+                f"UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = {xid_sql} "
+                "WHERE store_id = :store AND product_id = :product "
+                "AND on_hand - reserved - safety_stock >= :quantity"
+            ),
+            {
+                "quantity": line.quantity,
+                "now": now,
+                "store": store_id,
+                "product": line.product_id,
+                **xid_params,
+            },
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            for taken in done:
+                session.execute(
+                    text(
+                        "UPDATE stock SET reserved = reserved - :quantity "
+                        "WHERE store_id = :store AND product_id = :product"
+                    ),
+                    {"quantity": taken.quantity, "store": store_id, "product": taken.product_id},
+                )
+            return False
+        done.append(line)
     return True
+
+
+def _feed_xid_sql(session: Session) -> tuple[str, dict[str, int]]:
+    """The feed stamp as SQL: PostgreSQL computes it in the statement itself (no extra round trip)."""
+    if is_postgres(session):
+        return "pg_current_xact_id()::text::bigint", {}
+    return ":xid", {"xid": feed_xid(session)}
 
 
 def release(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:
