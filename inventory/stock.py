@@ -496,6 +496,19 @@ def _lock_rows(session: Session, *, store_id: int, lines: Sequence[Quantity]) ->
         )
 
 
+_RESERVE = {
+    dialect: text(
+        f"UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = {xid} "
+        "WHERE store_id = :store AND product_id = :product AND on_hand - reserved - safety_stock >= :quantity"
+    )
+    # PostgreSQL computes the feed stamp inside the statement, saving a round trip per reservation.
+    for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
+}
+_UNRESERVE = text(
+    "UPDATE stock SET reserved = reserved - :quantity WHERE store_id = :store AND product_id = :product"
+)
+
+
 def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bool:
     """Reserve every line at the store, or none: answers whether it did.
 
@@ -503,45 +516,28 @@ def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bo
     reserved and safety stock) covers it, so stock never goes below zero available whatever runs at once.
     The lines go in product order, so each UPDATE takes its row lock in one fixed order and two orders with
     overlapping baskets wait for each other instead of deadlocking. A line that does not fit undoes the
-    lines before it, whose rows this transaction still holds locked, so the undo is exact.
+    lines before it, whose rows this transaction still holds locked, so the undo is exact. This is the
+    hottest write of the service: prebuilt statements on the session's Core connection, one round trip a
+    line.
     """
-    now = db_time(session, utcnow())
-    xid_sql, xid_params = _feed_xid_sql(session)
+    connection = session.connection()
+    dialect = "postgresql" if is_postgres(session) else "sqlite"
+    params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
+    if dialect == "sqlite":
+        params["xid"] = feed_xid(session)
     done: list[Quantity] = []
     for line in sorted(lines, key=lambda q: q.product_id):
-        result = session.execute(
-            text(
-                f"UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = {xid_sql} "
-                "WHERE store_id = :store AND product_id = :product "
-                "AND on_hand - reserved - safety_stock >= :quantity"
-            ),
-            {
-                "quantity": line.quantity,
-                "now": now,
-                "store": store_id,
-                "product": line.product_id,
-                **xid_params,
-            },
+        result = connection.execute(
+            _RESERVE[dialect], {**params, "quantity": line.quantity, "product": line.product_id}
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:
             for taken in done:
-                session.execute(
-                    text(
-                        "UPDATE stock SET reserved = reserved - :quantity "
-                        "WHERE store_id = :store AND product_id = :product"
-                    ),
-                    {"quantity": taken.quantity, "store": store_id, "product": taken.product_id},
+                connection.execute(
+                    _UNRESERVE, {"quantity": taken.quantity, "store": store_id, "product": taken.product_id}
                 )
             return False
         done.append(line)
     return True
-
-
-def _feed_xid_sql(session: Session) -> tuple[str, dict[str, int]]:
-    """The feed stamp as SQL: PostgreSQL computes it in the statement itself (no extra round trip)."""
-    if is_postgres(session):
-        return "pg_current_xact_id()::text::bigint", {}
-    return ":xid", {"xid": feed_xid(session)}
 
 
 def release(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:
