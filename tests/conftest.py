@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -135,10 +136,7 @@ def committed_client(engine: Engine) -> Iterator[TestClient]:
         with TestClient(application, raise_server_exceptions=False) as test_client:
             yield test_client
     finally:
-        with engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                if table.name != "alembic_version":
-                    connection.execute(table.delete())
+        empty_tables(engine)
 
 
 @pytest.fixture
@@ -184,3 +182,46 @@ def store_row(code: str = "NL-TST-001", **overrides: Any) -> dict[str, Any]:
     }
     row.update(overrides)
     return row
+
+
+ALWAYS_OPEN: dict[str, Any] = {
+    "weekly": {
+        day: [{"opens": "00:00", "closes": "24:00"}]
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    },
+    "special": [],
+}
+
+
+def empty_tables(engine: Engine) -> None:
+    """Delete every row a test committed (the schema and its migrations stay)."""
+    with engine.begin() as connection:
+        for table in reversed(metadata.sorted_tables):
+            if table.name != "alembic_version":
+                connection.execute(table.delete())
+
+
+@contextmanager
+def committed_shop(engine: Engine, store_code: str, stock: dict[str, int]) -> Iterator[None]:
+    """A store open around the clock with these skus in stock, committed for real; emptied afterwards.
+    For tests of behaviour across transactions, processes and workers."""
+    from inventory import service as inventory_service
+    from stores import service as stores_service
+
+    with Session(engine) as session:
+        stores_service.upsert_stores(
+            session, rows=[store_row(store_code, hours=ALWAYS_OPEN, closed_on_public_holidays=False)]
+        )
+        inventory_service.upsert_products(
+            session, rows=[{"sku": sku, "name": sku, "online_price": {"amount": "1.00"}} for sku in stock]
+        )
+        counts = [
+            {"store_code": store_code, "sku": sku, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
+            for sku, n in stock.items()
+        ]
+        inventory_service.apply_snapshots(session, rows=list(enumerate(counts)))
+        session.commit()
+    try:
+        yield
+    finally:
+        empty_tables(engine)

@@ -17,36 +17,16 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from inventory import service as inventory_service
-from retail.registry import metadata
 from retail.settings import Settings
-from stores import service as stores_service
-from tests.conftest import store_row
+from tests.conftest import committed_shop
 from tests.e2e.processes import free_port, start_redis, stop
-from tests.orders.conftest import WEEK
 
 
 @pytest.fixture
 def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with Session(pg_engine) as session:
-        stores_service.upsert_stores(
-            session, rows=[store_row("R1", hours=WEEK, closed_on_public_holidays=False)]
-        )
-        inventory_service.upsert_products(
-            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
-        )
-        inventory_service.apply_snapshots(
-            session,
-            rows=[(0, {"store_code": "R1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
-        )
-        session.commit()
-    yield pg_settings
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+    with committed_shop(pg_engine, "R1", {"A": 5}):
+        yield pg_settings
 
 
 def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(

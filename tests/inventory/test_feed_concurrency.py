@@ -12,9 +12,8 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from retail.registry import metadata
 from stores import service as stores_service
-from tests.conftest import store_row
+from tests.conftest import empty_tables, store_row
 
 SKUS = [f"C{i}" for i in range(300)]
 
@@ -28,10 +27,7 @@ def committed_catalogue(pg_engine: Engine) -> Iterator[Engine]:
         )
         session.commit()
     yield pg_engine
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+    empty_tables(pg_engine)
 
 
 def test_a_poller_sees_the_final_state_of_every_row_while_writers_commit_out_of_order(

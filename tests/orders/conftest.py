@@ -17,22 +17,16 @@ from orders import service as orders_service
 from orders import tasks as orders_tasks
 from stores import service as stores_service
 from stores.models import Store
-from tests.conftest import store_row
-
-WEEK = {
-    "weekly": {
-        day: [{"opens": "00:00", "closes": "24:00"}]
-        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    },
-    "special": [],
-}
+from tests.conftest import ALWAYS_OPEN, store_row
 
 
 @pytest.fixture
 def shop(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
     stores = [
-        store_row("S1", hours=WEEK, closed_on_public_holidays=False),
-        store_row("S2", hours=WEEK, closed_on_public_holidays=False, location={"lat": 52.1, "lon": 5.13}),
+        store_row("S1", hours=ALWAYS_OPEN, closed_on_public_holidays=False),
+        store_row(
+            "S2", hours=ALWAYS_OPEN, closed_on_public_holidays=False, location={"lat": 52.1, "lon": 5.13}
+        ),
         store_row("NO-CNC", click_and_collect=False),
     ]
     assert stores_service.upsert_stores(session, rows=stores).errors == []

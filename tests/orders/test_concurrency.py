@@ -9,32 +9,18 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from inventory import service as inventory_service
 from orders import service as orders_service
 from orders import staff
 from orders.exceptions import AlreadyCollected
 from orders.models import Order
 from orders.schemas import OrderIn
 from retail.auth import Role, authenticate, create_api_key
-from retail.registry import metadata
-from stores import service as stores_service
-from tests.conftest import store_row
-from tests.orders.conftest import WEEK
+from tests.conftest import committed_shop
 
 
 @pytest.fixture
 def ready_order(pg_engine: Engine) -> Iterator[tuple[Engine, str, str]]:
-    with Session(pg_engine) as session:
-        stores_service.upsert_stores(
-            session, rows=[store_row("C1", hours=WEEK, closed_on_public_holidays=False)]
-        )
-        inventory_service.upsert_products(
-            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
-        )
-        inventory_service.apply_snapshots(
-            session,
-            rows=[(0, {"store_code": "C1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
-        )
+    with committed_shop(pg_engine, "C1", {"A": 5}), Session(pg_engine) as session:
         secret = create_api_key(session, role=Role.staff, store_code="C1")
         order, _ = orders_service.place_order(
             session,
@@ -58,11 +44,7 @@ def ready_order(pg_engine: Engine) -> Iterator[tuple[Engine, str, str]]:
         issued = orders_service.pickup_of(order)
         assert issued is not None
         token = issued.token
-    yield pg_engine, secret, token
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+        yield pg_engine, secret, token
 
 
 def test_two_confirmations_at_once_collect_once(ready_order: tuple[Engine, str, str]) -> None:

@@ -16,17 +16,13 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from inventory import service as inventory_service
 from orders import notifications
 from orders import service as orders_service
 from orders.models import Notification
 from orders.schemas import OrderIn
 from retail.clock import utcnow
-from retail.registry import metadata
 from retail.settings import get_settings
-from stores import service as stores_service
-from tests.conftest import store_row
-from tests.orders.conftest import WEEK
+from tests.conftest import committed_shop
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -61,17 +57,7 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture
 def reserved_order(pg_engine: Engine) -> Iterator[Engine]:
-    with Session(pg_engine) as session:
-        stores_service.upsert_stores(
-            session, rows=[store_row("N1", hours=WEEK, closed_on_public_holidays=False)]
-        )
-        inventory_service.upsert_products(
-            session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "1.00"}}]
-        )
-        inventory_service.apply_snapshots(
-            session,
-            rows=[(0, {"store_code": "N1", "sku": "A", "on_hand": 5, "as_of": "2026-11-23T06:00:00+01:00"})],
-        )
+    with committed_shop(pg_engine, "N1", {"A": 5}), Session(pg_engine) as session:
         order, _ = orders_service.place_order(
             session,
             order_in=OrderIn.model_validate(
@@ -88,11 +74,7 @@ def reserved_order(pg_engine: Engine) -> Iterator[Engine]:
         assert order.id is not None
         orders_service.reserve_order(session, order_pk=order.id)
         session.commit()
-    yield pg_engine
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+        yield pg_engine
 
 
 def _outbox(engine: Engine) -> list[Notification]:

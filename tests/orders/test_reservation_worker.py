@@ -12,52 +12,19 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
-from inventory import service as inventory_service
 from orders import service as orders_service
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderIn
 from retail.celery_app import celery_app
-from retail.registry import metadata
-from stores import service as stores_service
-from tests.conftest import store_row
-
-ALWAYS_OPEN = {
-    "weekly": {
-        day: [{"opens": "00:00", "closes": "24:00"}]
-        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    },
-    "special": [],
-}
+from tests.conftest import committed_shop
 
 
 @pytest.fixture
 def shop(pg_engine: Engine) -> Iterator[Engine]:
-    with Session(pg_engine) as session:
-        stores_service.upsert_stores(
-            session, rows=[store_row("W1", hours=ALWAYS_OPEN, closed_on_public_holidays=False)]
-        )
-        inventory_service.upsert_products(
-            session,
-            rows=[{"sku": sku, "name": sku, "online_price": {"amount": "1.00"}} for sku in ("A", "B", "C")],
-        )
-        counts = [("W1", "A", 10), ("W1", "B", 100), ("W1", "C", 100)]
-        inventory_service.apply_snapshots(
-            session,
-            rows=list(
-                enumerate(
-                    {"store_code": s, "sku": k, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
-                    for s, k, n in counts
-                )
-            ),
-        )
-        session.commit()
-    celery_app.control.purge()
-    yield pg_engine
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+    with committed_shop(pg_engine, "W1", {"A": 10, "B": 100, "C": 100}):
+        celery_app.control.purge()
+        yield pg_engine
 
 
 def _place_concurrently(engine: Engine, baskets: list[list[tuple[str, int]]]) -> list[str]:

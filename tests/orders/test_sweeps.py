@@ -34,10 +34,9 @@ from orders.schemas import OrderIn
 from retail.celery_app import BEAT_SCHEDULE, celery_app
 from retail.clock import utcnow
 from retail.db import make_engine
-from retail.registry import metadata
 from stores import service as stores_service
 from stores.models import Store
-from tests.conftest import store_row
+from tests.conftest import empty_tables, store_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -359,10 +358,7 @@ def committed_shop(pg_engine: Engine) -> Iterator[Engine]:
         session.commit()
     celery_app.control.purge()
     yield pg_engine
-    with pg_engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
+    empty_tables(pg_engine)
 
 
 def _committed(engine: Engine, work: Callable[[Session], Any]) -> Any:
