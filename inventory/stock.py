@@ -232,12 +232,6 @@ def unknown_codes(session: Session, table: str) -> tuple[list[UnknownCode], int]
 
 
 @dataclass(frozen=True)
-class SnapshotOutcome:
-    applied: int
-    stale: int
-
-
-@dataclass(frozen=True)
 class SnapshotProblem:
     line: int
     code: str
@@ -485,20 +479,6 @@ class Quantity:
     quantity: int
 
 
-def _lock_rows(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:
-    # Row locks in one fixed order (by product): two orders with overlapping baskets wait for each other
-    # instead of each holding what the other needs (a deadlock). SQLite's BEGIN IMMEDIATE already lets only
-    # one writer in.
-    if is_postgres(session):
-        session.execute(
-            text(
-                "SELECT 1 FROM stock WHERE store_id = :store AND product_id = ANY(:products) "
-                "ORDER BY product_id FOR UPDATE"
-            ),
-            {"store": store_id, "products": sorted(line.product_id for line in lines)},
-        )
-
-
 _RESERVE = {
     dialect: text(
         f"UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = {xid} "
@@ -575,8 +555,8 @@ def collect(
 
 def _change_reserved(session: Session, *, store_id: int, lines: Sequence[Quantity], collect: bool) -> None:
     now, xid = db_time(session, utcnow()), feed_xid(session)
-    _lock_rows(session, store_id=store_id, lines=lines)
     on_hand = "on_hand - :quantity" if collect else "on_hand"
+    # Product order, as `reserve` takes them: each UPDATE locks its row, so the locks come in one order.
     for line in sorted(lines, key=lambda q: q.product_id):
         session.execute(
             text(

@@ -74,12 +74,6 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return engine
 
 
-def dispose_engines() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-
-
 def on_commit(session: OrmSession, callback: Callable[[], None]) -> None:
     """Run `callback` after the session's transaction commits; forget it if the transaction rolls back."""
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)

@@ -13,7 +13,6 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -117,10 +116,6 @@ def get_store(session: Session, *, code: str) -> Store:
     if store is None:
         raise StoreNotFound(code)
     return store
-
-
-def count_stores(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Store)).one()
 
 
 def schedule_of(store: Store) -> StoreSchedule:
