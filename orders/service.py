@@ -108,8 +108,8 @@ def place_order(
             session.add(order)
             session.flush()
             assert order.id is not None
-            unit_prices = _unit_prices(
-                session, store=store, products=[products[line.sku] for line in order_in.lines]
+            unit_prices = inventory_service.prices_at_store(
+                session, store_id=order.store_id, products=[products[line.sku] for line in order_in.lines]
             )
             total = Decimal("0.00")
             for line in order_in.lines:
@@ -172,15 +172,6 @@ def _products(session: Session, order_in: OrderIn) -> dict[str, Product]:
                 f"no product {line.sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku"
             )
     return products
-
-
-def _unit_prices(session: Session, *, store: Store, products: Sequence[Product]) -> dict[int, Decimal]:
-    assert store.id is not None
-    return {
-        product.id: inventory_service.store_prices(session, product=product, store_ids=[store.id])[store.id]
-        for product in products
-        if product.id is not None
-    }
 
 
 # -------------------------------------------------------------------------------------------- reserving
