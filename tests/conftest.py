@@ -28,7 +28,7 @@ from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlmodel import Session, select  # noqa: E402
 
 from retail.auth import Role, create_api_key  # noqa: E402
 from retail.db import get_session, make_engine  # noqa: E402
@@ -225,3 +225,17 @@ def committed_shop(engine: Engine, store_code: str, stock: dict[str, int]) -> It
         yield
     finally:
         empty_tables(engine)
+
+
+def stock_of(session: Session, store_code: str, sku: str) -> Any:
+    """The stock row of (store, sku) as the database has it now, or None."""
+    from inventory.models import Product, Stock
+    from stores.models import Store
+
+    session.expire_all()
+    return session.exec(
+        select(Stock)
+        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
+        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
+        .where(Store.code == store_code, Product.sku == sku)
+    ).first()

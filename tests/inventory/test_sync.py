@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from inventory.models import Product, Stock, StockMovement, StorePrice
+from inventory.models import Product, StockMovement, StorePrice
 from stores import service as stores_service
 from stores.models import Store
-from tests.conftest import store_row
+from tests.conftest import stock_of, store_row
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -36,19 +36,9 @@ def webshop(session: Session, make_key: KeyFactory) -> dict[str, str]:
     return make_key("webshop")
 
 
-def _stock(session: Session, store_code: str, sku: str) -> Stock | None:
-    return session.exec(
-        select(Stock)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Store.code == store_code, Product.sku == sku)
-    ).first()
-
-
 def _on_hand(session: Session, store_code: str, sku: str) -> int | None:
-    session.expire_all()
-    row = _stock(session, store_code, sku)
-    return None if row is None else row.on_hand
+    row = stock_of(session, store_code, sku)
+    return None if row is None else int(row.on_hand)
 
 
 def _snapshot(client: TestClient, key: dict[str, str], *items: tuple[str, str, int, str]) -> Any:

@@ -8,14 +8,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from geopy.distance import geodesic
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from inventory import service as inventory_service
-from inventory.models import Product, Stock
 from retail.pagination import encode_cursor
 from stores import service as stores_service
-from stores.models import Store
-from tests.conftest import store_row
+from tests.conftest import stock_of, store_row
 
 UTRECHT = (52.0907, 5.1214)
 MONDAY_NOON = "2026-11-23T12:00:00+01:00"
@@ -71,12 +69,7 @@ def _snapshot(session: Session, *counts: tuple[str, str, int]) -> None:
 
 
 def _set_stock(session: Session, store_code: str, sku: str, **fields: int) -> None:
-    row = session.exec(
-        select(Stock)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Store.code == store_code, Product.sku == sku)
-    ).one()
+    row = stock_of(session, store_code, sku)
     for name, value in fields.items():
         setattr(row, name, value)
     session.add(row)

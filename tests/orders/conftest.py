@@ -9,15 +9,13 @@ import png  # type: ignore[import-untyped]
 import pytest
 import zxingcpp
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from inventory import service as inventory_service
-from inventory.models import Product, Stock
 from orders import service as orders_service
 from orders import tasks as orders_tasks
 from stores import service as stores_service
-from stores.models import Store
-from tests.conftest import ALWAYS_OPEN, store_row
+from tests.conftest import ALWAYS_OPEN, stock_of, store_row
 
 
 @pytest.fixture
@@ -71,14 +69,7 @@ def place(client: TestClient, body: dict[str, Any], key: str = "key-1") -> Any:
 
 
 def reserved_units(session: Session, store: str, sku: str) -> int:
-    session.expire_all()
-
-    return session.exec(
-        select(Stock.reserved)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Store.code == store, Product.sku == sku)
-    ).one()
+    return int(stock_of(session, store, sku).reserved)
 
 
 def decode_qr(data: bytes) -> list[str]:

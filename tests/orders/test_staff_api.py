@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from inventory import service as inventory_service
-from inventory.models import Product, Stock, StockMovement
+from inventory.models import StockMovement
 from orders import service as orders_service
 from orders.models import Order, OrderEvent, OrderStatus
-from stores.models import Store
+from tests.conftest import stock_of
 from tests.orders.conftest import decode_qr, order_body, place
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
@@ -22,13 +22,7 @@ KeyFactory = Callable[..., dict[str, str]]
 
 
 def _stock(session: Session, store: str, sku: str) -> tuple[int, int]:
-    session.expire_all()
-    row = session.exec(
-        select(Stock)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Store.code == store, Product.sku == sku)
-    ).one()
+    row = stock_of(session, store, sku)
     return row.on_hand, row.reserved
 
 
