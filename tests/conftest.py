@@ -239,3 +239,40 @@ def stock_of(session: Session, store_code: str, sku: str) -> Any:
         .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
         .where(Store.code == store_code, Product.sku == sku)
     ).first()
+
+
+def commit_order(
+    engine: Engine,
+    store_code: str,
+    lines: dict[str, int],
+    *,
+    key: str,
+    send: Callable[[int], object] = lambda _pk: None,
+    reserve: bool = False,
+) -> Any:
+    """Place an order through the service and commit it (its reservation handed to `send`); with
+    `reserve`, run the reservation right here too. Answers the order."""
+    from orders import service as orders_service
+    from orders.schemas import OrderIn
+
+    order_in = OrderIn.model_validate(
+        {
+            "store_code": store_code,
+            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
+            "customer": {"name": "Klant", "email": "klant@example.nl"},
+        }
+    )
+
+    def send_reservation(order_pk: int) -> None:
+        send(order_pk)
+
+    with Session(engine, expire_on_commit=False) as session:
+        order, _ = orders_service.place_order(
+            session, order_in=order_in, idempotency_key=key, send_reservation=send_reservation
+        )
+        session.commit()
+        if reserve:
+            assert order.id is not None
+            orders_service.reserve_order(session, order_pk=order.id)
+            session.commit()
+        return order

@@ -19,12 +19,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 
-from orders import service as orders_service
-from orders.schemas import OrderIn
 from retail.settings import Settings
-from tests.conftest import committed_shop
+from tests.conftest import commit_order, committed_shop
 from tests.e2e.processes import free_port, start_redis, stop
 
 
@@ -82,21 +79,13 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         from orders import tasks as orders_tasks
 
         broker = Celery(broker=env["RETAIL_REDIS_URL"])
-        with Session(pg_engine) as session:
-            order, _ = orders_service.place_order(
-                session,
-                order_in=OrderIn.model_validate(
-                    {
-                        "store_code": "K1",
-                        "lines": [{"sku": "A", "quantity": 2}],
-                        "customer": {"name": "K", "email": "k@example.nl"},
-                    }
-                ),
-                idempotency_key="killed-worker",
-                send_reservation=lambda pk: broker.send_task(orders_tasks.reserve_order.name, args=[pk]),
-            )
-            session.commit()
-            order_pk = order.id
+        order_pk = commit_order(
+            pg_engine,
+            "K1",
+            {"A": 2},
+            key="killed-worker",
+            send=lambda pk: broker.send_task(orders_tasks.reserve_order.name, args=[pk]),
+        ).id
 
         deadline = time.monotonic() + 60
         while not _waiting_for_a_lock(pg_engine):

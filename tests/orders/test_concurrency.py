@@ -15,28 +15,15 @@ from orders.exceptions import AlreadyCollected
 from orders.models import Order
 from orders.schemas import OrderIn
 from retail.auth import Role, authenticate, create_api_key
-from tests.conftest import committed_shop
+from tests.conftest import commit_order, committed_shop
 
 
 @pytest.fixture
 def ready_order(pg_engine: Engine) -> Iterator[tuple[Engine, str, str]]:
     with committed_shop(pg_engine, "C1", {"A": 5}), Session(pg_engine) as session:
         secret = create_api_key(session, role=Role.staff, store_code="C1")
-        order, _ = orders_service.place_order(
-            session,
-            order_in=OrderIn.model_validate(
-                {
-                    "store_code": "C1",
-                    "lines": [{"sku": "A", "quantity": 2}],
-                    "customer": {"name": "K", "email": "k@example.nl"},
-                }
-            ),
-            idempotency_key="concurrent-confirm",
-            send_reservation=lambda _pk: None,
-        )
         session.commit()
-        assert order.id is not None
-        orders_service.reserve_order(session, order_pk=order.id)
+        order = commit_order(pg_engine, "C1", {"A": 2}, key="concurrent-confirm", reserve=True)
         principal = authenticate(session, secret)
         assert principal is not None
         staff.mark_ready(session, principal=principal, order_id=order.order_id)

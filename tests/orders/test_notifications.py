@@ -17,12 +17,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from orders import notifications
-from orders import service as orders_service
 from orders.models import Notification
-from orders.schemas import OrderIn
 from retail.clock import utcnow
 from retail.settings import get_settings
-from tests.conftest import committed_shop
+from tests.conftest import commit_order, committed_shop
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -57,23 +55,8 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 @pytest.fixture
 def reserved_order(pg_engine: Engine) -> Iterator[Engine]:
-    with committed_shop(pg_engine, "N1", {"A": 5}), Session(pg_engine) as session:
-        order, _ = orders_service.place_order(
-            session,
-            order_in=OrderIn.model_validate(
-                {
-                    "store_code": "N1",
-                    "lines": [{"sku": "A", "quantity": 1}],
-                    "customer": {"name": "K", "email": "k@example.nl"},
-                }
-            ),
-            idempotency_key="notify-1",
-            send_reservation=lambda _pk: None,
-        )
-        session.commit()
-        assert order.id is not None
-        orders_service.reserve_order(session, order_pk=order.id)
-        session.commit()
+    with committed_shop(pg_engine, "N1", {"A": 5}):
+        commit_order(pg_engine, "N1", {"A": 1}, key="notify-1", reserve=True)
         yield pg_engine
 
 
