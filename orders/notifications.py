@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -85,14 +84,14 @@ def claim(session: Session, *, now: datetime, limit: int = BATCH) -> list[Outgoi
     return claimed
 
 
-def send(outgoing: Outgoing, *, post: Callable[..., httpx.Response] | None = None) -> str | None:
+def send(outgoing: Outgoing, client: httpx.Client) -> str | None:
     """Deliver one notification; answers None on success or the reason it failed."""
     settings = get_settings()
     if not settings.webhook_url:
         logger.info("notification %s %s", outgoing.event_id, outgoing.body.decode())
         return None
     try:
-        response = (post or httpx.post)(
+        response = client.post(
             settings.webhook_url,
             content=outgoing.body,
             headers={
@@ -131,7 +130,9 @@ def deliver_due(engine: Engine) -> int:
     with Session(engine, expire_on_commit=False) as session:
         batch = claim(session, now=utcnow())
         session.commit()
-    results = {outgoing.id: send(outgoing) for outgoing in batch}
+    # One client for the round: its connections are kept open between the notifications it sends.
+    with httpx.Client() as client:
+        results = {outgoing.id: send(outgoing, client) for outgoing in batch}
     with Session(engine, expire_on_commit=False) as session:
         record(session, results=results, now=utcnow())
         session.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from functools import lru_cache
 
 from redis import Redis
 from redis.exceptions import RedisError
@@ -44,8 +45,7 @@ def _count_in_redis(key: str, window_s: int) -> int | None:
     if not url:
         return None
     try:
-        client = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
-        pipe = client.pipeline()
+        pipe = _client(url).pipeline()
         pipe.incr(key)
         pipe.expire(key, window_s + 1)
         count, _ = pipe.execute()
@@ -53,6 +53,12 @@ def _count_in_redis(key: str, window_s: int) -> int | None:
     except RedisError:
         # Redis down must not stop the counter from working at all: fall back to this process's count.
         return None
+
+
+@lru_cache(maxsize=4)
+def _client(url: str) -> Redis:
+    # One client (and its connection pool) per process, not a new connection per counted attempt.
+    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 def _count_locally(name: str, window: int) -> int:
