@@ -14,6 +14,9 @@ AtQuery = Annotated[
     datetime | None,
     Query(description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now"),
 ]
+Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])]
+Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])]
+StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the nearest stores")]
 RadiusKm = Annotated[
     float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
 ]

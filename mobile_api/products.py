@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from inventory import service as inventory_service
-from mobile_api.params import AtQuery, RadiusKm, instant
+from mobile_api.params import AtQuery, Lat, Lon, RadiusKm, StoreLimit, instant
 from mobile_api.product_schemas import (
     OnlineAvailability,
     ProductAvailability,
@@ -30,9 +30,6 @@ from stores import service as stores_service
 router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
 
 SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", examples=["WP-100234"])]
-Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])]
-Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])]
-StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the nearest stores")]
 
 
 @router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
@@ -116,8 +113,8 @@ def product_availability(
 def product_prices(
     sku: SkuPath,
     session: SessionDep,
-    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])] = None,
+    lat: Lat | None = None,
+    lon: Lon | None = None,
     store: Annotated[
         str | None, Query(min_length=1, max_length=32, description="one store's code instead of lat/lon")
     ] = None,

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from mobile_api.basket import Basket
-from mobile_api.params import AtQuery, RadiusKm, instant
+from mobile_api.params import AtQuery, Lat, Lon, RadiusKm, StoreLimit, instant
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.clock import utcnow
 from retail.db import SessionDep
@@ -31,13 +31,13 @@ StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code
 )
 def nearest_stores(
     session: SessionDep,
-    lat: Annotated[float | None, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])] = None,
-    lon: Annotated[float | None, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])] = None,
+    lat: Lat | None = None,
+    lon: Lon | None = None,
     q: Annotated[
         str | None,
         Query(min_length=1, max_length=200, description="a place name or postcode", examples=["Utrecht"]),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: StoreLimit = 10,
     radius_km: RadiusKm = None,
     open_now: Annotated[bool, Query(description="true: only stores open now (false: no filter)")] = False,
     click_and_collect: Annotated[
