@@ -143,6 +143,9 @@
   let lastOrders = [];
   let pendingCode = null; // the code of the order on screen, sent again to confirm
   let busy = false;
+  // Whether the last code came from the field (hand or hardware scanner) rather than the camera: only
+  // then does the field get the focus back, so a phone's keyboard does not pop up over a camera user.
+  let typed = true;
 
   function load() {
     try {
@@ -477,8 +480,9 @@
     return auth.role === "admin" ? { code, store_code: auth.store } : { code };
   }
 
-  async function lookUp(code) {
+  async function lookUp(code, fromCamera = false) {
     code = (code || "").trim();
+    typed = !fromCamera;
     const result = $("result");
     if (!code) {
       result.replaceChildren(el("p", { class: "message refusal", role: "alert" }, t("enterCode")));
@@ -505,7 +509,11 @@
     $("result").replaceChildren(
       el("p", { class: "message refusal", role: "alert", "data-code": error.code }, sentence(error)),
     );
-    $("code").focus();
+    focusField();
+  }
+
+  function focusField() {
+    if (typed) $("code").focus();
   }
 
   function showHandOver(order) {
@@ -525,13 +533,14 @@
         el("button", { type: "button", class: "secondary", id: "hand-over-cancel", onclick: clearHandOver }, t("back")),
       ),
     );
-    confirmButton.focus();
+    // Never focus the confirm button: a hardware scanner's next Enter would hand this order over.
+    $("result").scrollIntoView({ block: "nearest" });
   }
 
   function clearHandOver() {
     pendingCode = null;
     $("result").replaceChildren();
-    $("code").focus();
+    focusField();
   }
 
   async function confirmHandOver(button) {
@@ -543,7 +552,7 @@
       $("result").replaceChildren(
         el("p", { class: "message success", role: "status" }, t("handedOver", { name: order.customer_name })),
       );
-      $("code").focus();
+      focusField();
       refresh();
     } catch (error) {
       if (!handleAuthFailure(error)) showRefusal(error);
@@ -611,7 +620,7 @@
       const answer = await api("POST", "/pickups/scan", { blob });
       if (answer.code && stream) {
         stopCamera();
-        await lookUp(answer.code);
+        await lookUp(answer.code, true);
       }
     } catch (error) {
       if (handleAuthFailure(error)) return;
