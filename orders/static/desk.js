@@ -140,6 +140,9 @@
 
   let auth = load();
   let refreshTimer = null;
+  // Each refresh takes a number; an answer that a newer refresh (or a sign-out) overtook is dropped, so
+  // a slow response never paints an older list over a newer one.
+  let refreshSeq = 0;
   let lastOrders = [];
   let pendingCode = null; // the code of the order on screen, sent again to confirm
   let busy = false;
@@ -342,6 +345,7 @@
   }
 
   function signOut(text) {
+    refreshSeq += 1;
     save(null);
     lastOrders = [];
     $("pick-list").replaceChildren();
@@ -362,6 +366,7 @@
 
   async function refresh() {
     if (!auth) return;
+    const seq = ++refreshSeq;
     try {
       const orders = [];
       let cursor = null;
@@ -376,11 +381,13 @@
         orders.push(...page.items);
         cursor = page.next_cursor;
       } while (cursor && orders.length < 2000);
+      if (seq !== refreshSeq) return;
       lastOrders = orders;
       render();
       message($("pick-message"), "");
       for (const node of document.querySelectorAll(".updated-at")) node.textContent = clockSeconds.format(new Date());
     } catch (error) {
+      if (seq !== refreshSeq) return;
       if (!handleAuthFailure(error)) message($("pick-message"), sentence(error));
     }
   }

@@ -112,9 +112,9 @@ class Shop:
         self.base = base
         self.count = 0
 
-    def key(self, store_code: str = "D1") -> str:
+    def key(self, store_code: str | None = "D1", *, role: Role = Role.staff) -> str:
         with Session(self.engine) as session:
-            secret = create_api_key(session, role=Role.staff, store_code=store_code)
+            secret = create_api_key(session, role=role, store_code=store_code)
             session.commit()
         return secret
 
@@ -371,6 +371,31 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
     assert shop.status(order) == "collected"
     assert shop.status(other) == "ready_for_pickup"
     shot(dutch, "06-handed-over")
+
+
+def test_an_admin_key_says_which_stores_counter_it_is_at(english: Page, shop: Shop) -> None:
+    order = shop.order("Sanne de Vries", {"THEE": 1})
+    shop.ready(order, shop.key("D1"))
+    english.goto(f"{shop.base}/staff/")
+    expect(english.locator("#store-code")).to_be_hidden()
+    english.locator("#secret").fill(shop.key(None, role=Role.admin))
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text(
+        "An admin key needs a store code: type the store's code."
+    )
+    english.locator("#store-code").fill("NOPE")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text("There is no store with this code.")
+    english.locator("#store-code").fill("D1")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#store")).to_have_text("D1")
+
+    # A short code only means something at one store, so the page sends the store along.
+    look_up(english, order.short_code)
+    expect(english.locator("#result .hand-over h2")).to_have_text("Sanne de Vries")
+    english.locator("#confirm").click()
+    expect(english.locator("#result .success")).to_have_text("Handed over to Sanne de Vries. Done.")
+    assert shop.status(order) == "collected"
 
 
 def _fake_camera_video(
