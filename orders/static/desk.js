@@ -350,7 +350,7 @@
     lastOrders = [];
     $("pick-list").replaceChildren();
     $("waiting-list").replaceChildren();
-    $("result").replaceChildren();
+    setResult();
     showSignIn(text);
   }
 
@@ -487,35 +487,52 @@
     return auth.role === "admin" ? { code, store_code: auth.store } : { code };
   }
 
+  // #result shows one thing at a time; each change takes a number, so an answer that arrives after the
+  // clerk moved on (scanned the next customer, pressed Cancel) never paints over what is there now.
+  let resultSeq = 0;
+  // A code that came in while another was being looked up (a fast scanner): the newest one is looked up
+  // next rather than dropped.
+  let queued = null;
+
+  function setResult(...nodes) {
+    resultSeq += 1;
+    $("result").replaceChildren(...nodes);
+    return resultSeq;
+  }
+
   async function lookUp(code, fromCamera = false) {
     code = (code || "").trim();
     typed = !fromCamera;
-    const result = $("result");
     if (!code) {
-      result.replaceChildren(el("p", { class: "message refusal", role: "alert" }, t("enterCode")));
+      setResult(el("p", { class: "message refusal", role: "alert" }, t("enterCode")));
       return;
     }
-    if (busy) return;
+    if (busy) {
+      queued = { code, fromCamera };
+      return;
+    }
     busy = true;
-    $("look-up").disabled = true;
+    // The order or refusal on screen is not the answer to this code: clear it at once.
+    const seq = setResult();
     try {
       const order = await api("POST", "/pickups/verify", { json: codeBody(code) });
+      if (seq !== resultSeq) return;
       pendingCode = code;
       showHandOver(order);
     } catch (error) {
-      if (!handleAuthFailure(error)) showRefusal(error);
+      if (handleAuthFailure(error)) return;
+      if (seq === resultSeq) showRefusal(error);
     } finally {
       busy = false;
-      $("look-up").disabled = false;
-      $("code").value = "";
+      const next = queued;
+      queued = null;
+      if (next && auth) await lookUp(next.code, next.fromCamera);
     }
   }
 
   function showRefusal(error) {
     pendingCode = null;
-    $("result").replaceChildren(
-      el("p", { class: "message refusal", role: "alert", "data-code": error.code }, sentence(error)),
-    );
+    setResult(el("p", { class: "message refusal", role: "alert", "data-code": error.code }, sentence(error)));
     focusField();
   }
 
@@ -529,7 +546,7 @@
       { type: "button", class: "confirm", id: "confirm", onclick: () => confirmHandOver(confirmButton) },
       t("handOver", { name: order.customer_name }),
     );
-    $("result").replaceChildren(
+    setResult(
       el(
         "div",
         { class: "card hand-over", "data-order-id": order.order_id },
@@ -546,23 +563,25 @@
 
   function clearHandOver() {
     pendingCode = null;
-    $("result").replaceChildren();
+    setResult();
     focusField();
   }
 
   async function confirmHandOver(button) {
     if (!pendingCode) return;
+    const code = pendingCode;
+    const seq = resultSeq;
     button.disabled = true;
     try {
-      const order = await api("POST", "/pickups/confirm", { json: codeBody(pendingCode) });
-      pendingCode = null;
-      $("result").replaceChildren(
-        el("p", { class: "message success", role: "status" }, t("handedOver", { name: order.customer_name })),
-      );
-      focusField();
+      const order = await api("POST", "/pickups/confirm", { json: codeBody(code) });
       refresh();
+      if (seq !== resultSeq) return;
+      pendingCode = null;
+      setResult(el("p", { class: "message success", role: "status" }, t("handedOver", { name: order.customer_name })));
+      focusField();
     } catch (error) {
-      if (!handleAuthFailure(error)) showRefusal(error);
+      if (handleAuthFailure(error)) return;
+      if (seq === resultSeq) showRefusal(error);
     }
   }
 
@@ -574,7 +593,7 @@
 
   async function startCamera() {
     if (!navigator.mediaDevices?.getUserMedia) {
-      $("result").replaceChildren(el("p", { class: "message refusal", role: "alert" }, t("no_camera")));
+      setResult(el("p", { class: "message refusal", role: "alert" }, t("no_camera")));
       return;
     }
     try {
@@ -584,14 +603,14 @@
       });
     } catch {
       stream = null;
-      $("result").replaceChildren(el("p", { class: "message refusal", role: "alert" }, t("camera")));
+      setResult(el("p", { class: "message refusal", role: "alert" }, t("camera")));
       return;
     }
     const video = $("video");
     video.srcObject = stream;
     show($("camera"), true);
     show($("camera-start"), false);
-    $("result").replaceChildren();
+    setResult();
     try {
       await video.play();
     } catch {
@@ -649,7 +668,10 @@
     $("sign-out").addEventListener("click", () => signOut(""));
     $("code-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      lookUp($("code").value);
+      // Empty the field at once, so a scanner's next code starts in an empty field.
+      const code = $("code").value;
+      $("code").value = "";
+      lookUp(code);
     });
     $("camera-start").addEventListener("click", startCamera);
     $("camera-stop").addEventListener("click", stopCamera);

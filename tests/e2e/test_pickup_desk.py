@@ -25,14 +25,14 @@ import httpx
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
 from redis import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from inventory import service as inventory_service
+from orders import scan, sweeps
 from orders import service as orders_service
-from orders import sweeps
 from orders.models import Order
 from retail.auth import Role, create_api_key
 from retail.clock import utcnow
@@ -46,6 +46,10 @@ TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and n
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
 # Chromium may not show a camera prompt headless; these make it use a fake device and grant access.
 CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+# Generous waits: other test runs share this machine's two cores, and a page that is right but slow is
+# still right. A broken page fails all the same, only later.
+expect.set_options(timeout=20_000)
 
 if not CHROMIUM.exists():
     # .ci/run installs it; elsewhere say what is missing rather than fail on a launch error.
@@ -212,14 +216,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 def _context(browser: Browser, locale: str, *, phone: bool = False) -> BrowserContext:
     if phone:
-        return browser.new_context(
+        context = browser.new_context(
             locale=locale,
             viewport={"width": 360, "height": 740},
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
         )
-    return browser.new_context(locale=locale, viewport={"width": 1024, "height": 768})
+    else:
+        context = browser.new_context(locale=locale, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(30_000)
+    return context
 
 
 @pytest.fixture
@@ -432,11 +439,23 @@ def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
         context = _context(browser, "en-GB", phone=True)
         context.grant_permissions(["camera"], origin=shop.base)
         page = context.new_page()
+        frames: list[tuple[str, int]] = []
+
+        def record(route: Route) -> None:
+            request = route.request
+            frames.append((request.headers["content-type"], len(request.post_data_buffer or b"")))
+            route.continue_()
+
+        page.route("**/staff/v1/pickups/scan", record)
         sign_in(page, shop.base, secret)
         page.locator("#camera-start").click()
         card = page.locator("#result .hand-over")
-        expect(card.locator("h2")).to_have_text("Sanne de Vries", timeout=20_000)
+        expect(card.locator("h2")).to_have_text("Sanne de Vries", timeout=30_000)
         expect(page.locator("#camera")).to_be_hidden()  # the camera stops once it has read a code
+        # The frames went to the server as small JPEGs: that is where the code was read.
+        assert frames
+        assert {media_type for media_type, _ in frames} == {"image/jpeg"}
+        assert all(0 < size <= scan.MAX_FRAME_BYTES for _, size in frames)
         assert shop.status(order) == "ready_for_pickup"
         shot(page, "07-scanned")
         page.locator("#confirm").click()
