@@ -105,3 +105,29 @@ class NoPickupCode(RetailError):
 
     def __init__(self) -> None:
         super().__init__("this order has no pickup code: its stock is not (or no longer) reserved")
+
+
+class InvalidFrame(InvalidInput):
+    """A camera frame posted to be scanned that is not a readable image of a sane size."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, field="body", code="invalid_image")
+
+
+class FrameTooLarge(RetailError):
+    status_code = 413
+    code = "payload_too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(
+            f"a frame may be at most {max_bytes} bytes; send it smaller",
+            extra={"errors": [{"field": "body", "message": f"at most {max_bytes} bytes"}]},
+        )
+
+
+class UnsupportedFrameType(RetailError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__(f"send the frame as one of {', '.join(allowed)}", extra={"accepted": allowed})

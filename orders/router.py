@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 
+from orders import scan, staff
 from orders import service as orders_service
-from orders import staff
+from orders.exceptions import FrameTooLarge, UnsupportedFrameType
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderOut
 from orders.views import order_out
 from retail import ratelimit
-from retail.auth import Principal, StaffKey
+from retail.auth import Principal, Role, StaffKey
 from retail.db import SessionDep
 from retail.errors import problem_responses
 from retail.pagination import decode_position, encode_cursor
@@ -59,6 +60,23 @@ class HandOver(BaseModel):
     store_code: str
     customer_name: str
     lines: list[HandOverLine]
+
+
+class StaffIdentity(BaseModel):
+    role: Role = Field(description="`staff` (one store) or `admin` (any store)")
+    store_code: str | None = Field(description="the store a staff key is for; null for an admin key")
+
+
+class ScanResult(BaseModel):
+    code: str | None = Field(
+        description="the QR code's content, to send to `pickups/verify`; null when the frame shows none"
+    )
+
+
+@router.get("/me", name="staff_me", response_model=StaffIdentity)
+def me(principal: StaffKey) -> StaffIdentity:
+    """Whose key this is: what the pickup desk page signs in with, to know its store."""
+    return StaffIdentity(role=principal.role, store_code=principal.store_code)
 
 
 @router.get("/stores/{code}/orders", name="staff_store_orders", response_model=StaffOrderPage)
@@ -124,6 +142,46 @@ def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     return hand_over(
         session, staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
     )
+
+
+async def _frame(request: Request) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in scan.FRAME_MEDIA_TYPES:
+        raise UnsupportedFrameType(sorted(scan.FRAME_MEDIA_TYPES))
+    # Read at most one byte past the limit, whatever Content-Length says, so a huge upload is never held.
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > scan.MAX_FRAME_BYTES:
+            raise FrameTooLarge(scan.MAX_FRAME_BYTES)
+    return bytes(body)
+
+
+_FRAME_BODY = {
+    "required": True,
+    "description": "one camera frame",
+    "content": {
+        media_type: {"schema": {"type": "string", "format": "binary"}}
+        for media_type in sorted(scan.FRAME_MEDIA_TYPES)
+    },
+}
+
+
+@router.post(
+    "/pickups/scan",
+    name="staff_pickup_scan",
+    response_model=ScanResult,
+    responses=problem_responses(413, 415, 422, 429),
+    openapi_extra={"requestBody": _FRAME_BODY},
+)
+def scan_frame(principal: StaffKey, frame: Annotated[bytes, Depends(_frame)]) -> ScanResult:
+    """Read the pickup QR code in a camera frame (JPEG, PNG or WebP, at most 1 MiB); changes nothing.
+
+    The pickup desk page posts a few frames a second while the camera is on and sends the first code
+    found to `pickups/verify`, so phones without a barcode detector of their own can scan too.
+    """
+    ratelimit.hit(f"scan:{principal.key_ref}", limit=get_settings().scan_frames_per_minute, window_s=60)
+    return ScanResult(code=scan.decode_frame(frame))
 
 
 def _throttle(principal: Principal) -> None:

@@ -101,6 +101,7 @@ def create_app() -> FastAPI:
     from mobile_api.orders import router as orders_router
     from mobile_api.products import router as products_router
     from mobile_api.router import router as mobile_router
+    from orders import desk
     from orders.router import router as staff_router
     from stores.router import router as stores_admin_router
 
@@ -119,6 +120,8 @@ def create_app() -> FastAPI:
     app.include_router(staff_router)
     app.include_router(stores_admin_router)
     app.include_router(sync_router)
+    app.include_router(desk.router)
+    app.mount(desk.ASSETS_PATH, desk.assets(), name="staff_desk_assets")
     _add_health(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -38,6 +38,11 @@ class Settings(BaseSettings):
         ge=1,
         description="verify/confirm attempts a staff key may make per minute (code guessing)",
     )
+    scan_frames_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="camera frames a staff key may post to pickups/scan per minute (decoding costs CPU)",
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

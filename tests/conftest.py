@@ -249,6 +249,7 @@ def commit_order(
     key: str,
     send: Callable[[int], object] = lambda _pk: None,
     reserve: bool = False,
+    customer_name: str = "Klant",
 ) -> Any:
     """Place an order through the service and commit it (its reservation handed to `send`); with
     `reserve`, run the reservation right here too. Answers the order."""
@@ -259,7 +260,7 @@ def commit_order(
         {
             "store_code": store_code,
             "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
-            "customer": {"name": "Klant", "email": "klant@example.nl"},
+            "customer": {"name": customer_name, "email": "klant@example.nl"},
         }
     )
 

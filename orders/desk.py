@@ -1,0 +1,74 @@
+"""The pickup desk page (`/staff/`): plain HTML, CSS and JavaScript, a thin client of `/staff/v1`.
+
+The files ship inside the package (no build step, nothing fetched from the internet at run time), so any
+install of the service serves the page. The page holds the staff secret in `sessionStorage` only; the
+headers below keep it from leaking through a referrer, a frame or a script from elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.types import Scope
+
+STATIC_DIR: Final = Path(__file__).with_name("static")
+ASSETS_PATH: Final = "/staff/assets"
+
+# Only this service's own files may run or be fetched: an injected script could read the secret from
+# sessionStorage, so none can load. `blob:` is the camera frame the page draws before posting it.
+CONTENT_SECURITY_POLICY: Final = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob: mediastream:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+_HEADERS: Final = {
+    # Revalidate every time, so a clerk's open tab picks up a new release at its next load.
+    "Cache-Control": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+_PAGE_HEADERS: Final = {
+    **_HEADERS,
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Frame-Options": "DENY",
+    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
+}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/staff/", name="staff_desk")
+def desk_page() -> FileResponse:
+    """The pickup desk: pick list, waiting list and hand-over, for store staff."""
+    return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=_PAGE_HEADERS)
+
+
+class _Assets(StaticFiles):
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        response.headers.update(_HEADERS)
+        return response
+
+
+def assets() -> StaticFiles:
+    """The page's scripts and styles, to mount at `ASSETS_PATH`."""
+    return _Assets(directory=STATIC_DIR)

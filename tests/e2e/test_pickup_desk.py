@@ -1,0 +1,611 @@
+"""The pickup desk page (`/staff/`) in a real browser: Debian's headless Chromium driven by Playwright.
+
+The service runs as it does in production (`retail serve`, its own process on a free port) against the
+test PostgreSQL database and Redis; the data is committed for real and removed after each test. The camera
+scan feeds Chromium's fake camera a video made from the order's real QR PNG, so the page's whole path
+(camera, frame, `pickups/scan`, `pickups/verify`, `pickups/confirm`) runs. Screenshots of every screen go
+to test-artifacts/desk/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
+from redis import Redis
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from inventory import service as inventory_service
+from orders import scan, sweeps
+from orders import service as orders_service
+from orders.models import Order
+from retail.auth import Role, create_api_key
+from retail.clock import utcnow
+from retail.settings import Settings
+from stores import service as stores_service
+from tests.conftest import ALWAYS_OPEN, REDIS_URL, commit_order, empty_tables, store_row
+from tests.e2e.processes import free_port, stop
+
+CHROMIUM = Path("/usr/bin/chromium")
+TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and name
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
+# Chromium may not show a camera prompt headless; these make it use a fake device and grant access.
+CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+# Generous waits: other test runs share this machine's two cores, and a page that is right but slow is
+# still right. A broken page fails all the same, only later.
+expect.set_options(timeout=20_000)
+
+if not CHROMIUM.exists():
+    # .ci/run installs it; elsewhere say what is missing rather than fail on a launch error.
+    if os.environ.get("CI"):
+        raise RuntimeError("the browser tests need Debian's chromium at /usr/bin/chromium")
+    pytest.skip(
+        "install Debian's chromium (apt-get install chromium) for the browser tests", allow_module_level=True
+    )
+
+
+# -------------------------------------------------------------------------------------------- service
+
+
+@pytest.fixture(scope="module")
+def server(pg_settings: Settings) -> Iterator[str]:
+    """`retail serve` on a free port, against the test database and Redis."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
+        "RETAIL_DATABASE_URL": pg_settings.database_url,
+        "RETAIL_REDIS_URL": REDIS_URL,
+        "RETAIL_SECRET_KEY": pg_settings.secret,
+        "RETAIL_LOG_LEVEL": "WARNING",
+    }
+    with (ARTIFACTS / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "retail", "serve", "--port", str(port)],
+            env=env,
+            cwd=ARTIFACTS,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"retail serve did not start; see {ARTIFACTS / 'server.log'}")
+                time.sleep(0.2)
+            yield base
+        finally:
+            stop(process)
+
+
+@dataclass
+class Placed:
+    order_id: str
+    order_token: str
+    short_code: str
+    customer_name: str
+
+
+class Shop:
+    """Stores D1 (the desk's) and D2, with stock, committed for real; orders placed through the service."""
+
+    def __init__(self, engine: Engine, base: str) -> None:
+        self.engine = engine
+        self.base = base
+        self.count = 0
+
+    def key(self, store_code: str | None = "D1", *, role: Role = Role.staff) -> str:
+        with Session(self.engine) as session:
+            secret = create_api_key(session, role=role, store_code=store_code)
+            session.commit()
+        return secret
+
+    def order(self, customer_name: str, lines: dict[str, int], *, store: str = "D1") -> Placed:
+        self.count += 1
+        order = commit_order(
+            self.engine, store, lines, key=f"desk-{self.count}", reserve=True, customer_name=customer_name
+        )
+        token = orders_service.order_token(order.order_id)
+        shown = httpx.get(
+            f"{self.base}/mobile/v1/orders/{order.order_id}", headers={"Authorization": f"Bearer {token}"}
+        ).json()
+        assert shown["status"] == "reserved"
+        return Placed(order.order_id, token, shown["pickup"]["code"], customer_name)
+
+    def ready(self, placed: Placed, secret: str) -> None:
+        answer = httpx.post(f"{self.base}/staff/v1/orders/{placed.order_id}/ready", headers=_bearer(secret))
+        assert answer.status_code == 200, answer.text
+
+    def status(self, placed: Placed) -> str:
+        answer = httpx.get(
+            f"{self.base}/mobile/v1/orders/{placed.order_id}", headers=_bearer(placed.order_token)
+        )
+        return str(answer.json()["status"])
+
+    def qr_png(self, placed: Placed) -> bytes:
+        answer = httpx.get(
+            f"{self.base}/mobile/v1/orders/{placed.order_id}/pickup-code.png",
+            headers=_bearer(placed.order_token),
+        )
+        assert answer.headers["content-type"] == "image/png"
+        return answer.content
+
+    def expire(self, placed: Placed) -> None:
+        """What the expiry sweep does once the hold time has passed."""
+        with Session(self.engine) as session:
+            order = session.exec(select(Order).where(Order.order_id == placed.order_id)).one()
+            order.expires_at = utcnow() - timedelta(minutes=1)
+            session.add(order)
+            session.commit()
+            assert order.id in sweeps.expire_ready(session)
+            session.commit()
+
+
+def _bearer(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+def shop(pg_engine: Engine, server: str) -> Iterator[Shop]:
+    with Session(pg_engine) as session:
+        stores_service.upsert_stores(
+            session,
+            rows=[
+                store_row(code, hours=ALWAYS_OPEN, closed_on_public_holidays=False, name=f"Winkelpunt {city}")
+                for code, city in (("D1", "Utrecht"), ("D2", "Zeist"))
+            ],
+        )
+        inventory_service.upsert_products(
+            session,
+            rows=[
+                {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "online_price": {"amount": "12.99"}},
+                {"sku": "THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}},
+                {"sku": "MOLEN", "name": "Koffiemolen handmatig", "online_price": {"amount": "39.00"}},
+            ],
+        )
+        counts: list[dict[str, object]] = [
+            {"store_code": store, "sku": sku, "on_hand": 50, "as_of": "2026-11-23T06:00:00+01:00"}
+            for store in ("D1", "D2")
+            for sku in ("KOFFIE", "THEE", "MOLEN")
+        ]
+        inventory_service.apply_snapshots(session, rows=list(enumerate(counts)))
+        session.commit()
+    try:
+        yield Shop(pg_engine, server)
+    finally:
+        empty_tables(pg_engine)
+
+
+# -------------------------------------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CAMERA_ARGS)
+    yield browser
+    browser.close()
+
+
+def _context(browser: Browser, locale: str, *, phone: bool = False) -> BrowserContext:
+    if phone:
+        context = browser.new_context(
+            locale=locale,
+            viewport={"width": 360, "height": 740},
+            device_scale_factor=2,
+            is_mobile=True,
+            has_touch=True,
+        )
+    else:
+        context = browser.new_context(locale=locale, viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(30_000)
+    return context
+
+
+@pytest.fixture
+def english(browser: Browser) -> Iterator[Page]:
+    context = _context(browser, "en-GB")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def dutch(browser: Browser) -> Iterator[Page]:
+    context = _context(browser, "nl-NL")
+    yield context.new_page()
+    context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page: Page, base: str, secret: str) -> None:
+    page.goto(f"{base}/staff/")
+    page.locator("#secret").fill(secret)
+    page.locator("#sign-in-button").click()
+    expect(page.locator("#desk")).to_be_visible()
+
+
+def look_up(page: Page, code: str) -> None:
+    """What a hardware scanner or a clerk does: type into the field and press Enter."""
+    page.locator("#code").fill(code)
+    page.locator("#code").press("Enter")
+
+
+# ---------------------------------------------------------------------------------------------- tests
+
+
+def test_sign_in_refuses_a_wrong_key_and_keeps_the_right_one_for_the_session_only(
+    english: Page, shop: Shop
+) -> None:
+    english.goto(f"{shop.base}/staff/")
+    expect(english.locator("h1")).to_have_text("Pickup desk")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text("Type the staff key first.")
+    english.locator("#secret").fill("wp_not-a-key-of-this-chain")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text(
+        "This staff key is not valid. Check it and try again."
+    )
+    expect(english.locator("#desk")).to_be_hidden()
+    shot(english, "01-sign-in-refused")
+
+    secret = shop.key("D1")
+    english.locator("#secret").fill(secret)
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#desk")).to_be_visible()
+    expect(english.locator("#store")).to_have_text("D1")
+    assert english.evaluate("JSON.parse(sessionStorage.getItem('winkelpunt.desk')).secret") == secret
+    assert english.evaluate("localStorage.length") == 0
+    assert secret not in english.url
+    shot(english, "02-signed-in")
+
+    # A reload keeps the session; signing out forgets the key.
+    english.reload()
+    expect(english.locator("#desk")).to_be_visible()
+    english.locator("#sign-out").click()
+    expect(english.locator("#sign-in")).to_be_visible()
+    assert english.evaluate("sessionStorage.getItem('winkelpunt.desk')") is None
+
+
+def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
+    english: Page, shop: Shop
+) -> None:
+    first = shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
+    second = shop.order("Ahmed Yilmaz", {"MOLEN": 1})
+    shop.order("Elsewhere", {"THEE": 1}, store="D2")
+    english.clock.install()
+    sign_in(english, shop.base, shop.key("D1"))
+
+    english.locator("#tab-pick").click()
+    cards = english.locator("#pick-list > li")
+    # Oldest first, with the customer, when it must be ready, and every line.
+    expect(cards).to_have_count(2)
+    expect(english.locator("#pick-count")).to_have_text("2")
+    expect(cards.nth(0).locator("h2")).to_have_text("Sanne de Vries")
+    expect(cards.nth(1).locator("h2")).to_have_text("Ahmed Yilmaz")
+    expect(cards.nth(0).locator(".ready-by")).to_contain_text("Ready by")
+    expect(cards.nth(0).locator(".lines li")).to_have_text(
+        [f"2 {TIMES} Koffiebonen 1 kgKOFFIE", f"1 {TIMES} Groene theeTHEE"]
+    )
+    shot(english, "03-pick-list")
+
+    cards.nth(0).locator("button.ready").click()
+    expect(english.locator("#pick-notice")).to_have_text("Sanne de Vries: ready for pickup.")
+    expect(cards).to_have_count(1)
+    expect(cards.nth(0).locator("h2")).to_have_text("Ahmed Yilmaz")
+    assert shop.status(first) == "ready_for_pickup"
+    assert shop.status(second) == "reserved"
+
+    english.locator("#tab-waiting").click()
+    waiting = english.locator("#waiting-list > li")
+    expect(waiting).to_have_count(1)
+    expect(waiting.nth(0).locator("h2")).to_have_text("Sanne de Vries")
+    expect(waiting.nth(0).locator(".time-left")).to_contain_text("left to collect")
+    shot(english, "04-waiting-list")
+
+    # Orders placed and picked elsewhere (another clerk) appear without anyone touching the page.
+    third = shop.order("Noor Jansen", {"THEE": 3})
+    shop.ready(second, shop.key("D1"))
+    english.clock.fast_forward("00:20")
+    expect(waiting).to_have_count(2)
+    expect(english.locator("#waiting-count")).to_have_text("2")
+    expect(english.locator("#pick-count")).to_have_text("1")
+    english.locator("#tab-pick").click()
+    expect(cards.nth(0).locator("h2")).to_have_text(third.customer_name)
+
+
+def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
+    secret = shop.key("D1")
+    order = shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
+    other = shop.order("Ahmed Yilmaz", {"MOLEN": 1})
+    shop.ready(order, secret)
+    shop.ready(other, secret)
+    sign_in(dutch, shop.base, secret)
+    expect(dutch.locator("h1")).to_have_text("Afhaalbalie")
+
+    # Typed by hand: lower case, a space instead of the dash.
+    look_up(dutch, order.short_code.lower().replace("-", " "))
+    card = dutch.locator("#result .hand-over")
+    expect(card.locator("h2")).to_have_text("Sanne de Vries")
+    expect(card.locator(".lines li")).to_have_text(
+        [f"2 {TIMES} Koffiebonen 1 kgKOFFIE", f"1 {TIMES} Groene theeTHEE"]
+    )
+    expect(dutch.locator("#confirm")).to_have_text("Meegeven aan Sanne de Vries")
+    assert shop.status(order) == "ready_for_pickup"  # looking it up changes nothing
+    shot(dutch, "05-hand-over-check")
+
+    # The next customer's code from a hardware scanner (its text, then Enter) replaces the order on
+    # screen; the Enter never hands over the one shown before.
+    look_up(dutch, _decode_token(shop.qr_png(other)))
+    expect(card.locator("h2")).to_have_text("Ahmed Yilmaz")
+    assert shop.status(order) == "ready_for_pickup"
+    dutch.locator("#hand-over-cancel").click()
+    expect(card).to_have_count(0)
+    assert shop.status(other) == "ready_for_pickup"
+
+    # Two codes in quick succession (a scanner does not wait for the answer): the last one is shown.
+    look_up(dutch, "ZZZZ-ZZZZ")
+    look_up(dutch, order.short_code)
+    expect(card.locator("h2")).to_have_text("Sanne de Vries")
+    expect(dutch.locator("#result .refusal")).to_have_count(0)
+    dutch.locator("#confirm").click()
+    expect(dutch.locator("#result .success")).to_have_text("Meegegeven aan Sanne de Vries. Klaar.")
+    assert shop.status(order) == "collected"
+    assert shop.status(other) == "ready_for_pickup"
+    shot(dutch, "06-handed-over")
+
+
+def test_an_admin_key_says_which_stores_counter_it_is_at(english: Page, shop: Shop) -> None:
+    order = shop.order("Sanne de Vries", {"THEE": 1})
+    shop.ready(order, shop.key("D1"))
+    english.goto(f"{shop.base}/staff/")
+    expect(english.locator("#store-code")).to_be_hidden()
+    english.locator("#secret").fill(shop.key(None, role=Role.admin))
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text(
+        "An admin key needs a store code: type the store's code."
+    )
+    english.locator("#store-code").fill("NOPE")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#sign-in-message")).to_have_text("There is no store with this code.")
+    english.locator("#store-code").fill("D1")
+    english.locator("#sign-in-button").click()
+    expect(english.locator("#store")).to_have_text("D1")
+
+    # A short code only means something at one store, so the page sends the store along.
+    look_up(english, order.short_code)
+    expect(english.locator("#result .hand-over h2")).to_have_text("Sanne de Vries")
+    english.locator("#confirm").click()
+    expect(english.locator("#result .success")).to_have_text("Handed over to Sanne de Vries. Done.")
+    assert shop.status(order) == "collected"
+
+
+def _fake_camera_video(
+    png: bytes, path: Path, *, size: tuple[int, int] = (640, 480), frames: int = 10
+) -> None:
+    """A YUV4MPEG2 video (what Chromium's fake camera plays in a loop) of the QR PNG, scaled down onto a
+    white frame the way a phone held at the counter sees it."""
+    width, height = size
+    side = int(height * 0.75)
+    qr = Image.open(io.BytesIO(png)).convert("L").resize((side, side), Image.Resampling.BILINEAR)
+    frame = Image.new("L", size, 255)
+    frame.paste(qr, ((width - side) // 2, (height - side) // 2))
+    luma = frame.tobytes()
+    chroma = bytes([128]) * ((width // 2) * (height // 2))  # no colour
+    with path.open("wb") as video:
+        video.write(f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            video.write(b"FRAME\n" + luma + chroma + chroma)
+
+
+def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
+    playwright: Playwright, shop: Shop, tmp_path: Path
+) -> None:
+    secret = shop.key("D1")
+    order = shop.order("Sanne de Vries", {"KOFFIE": 1})
+    shop.ready(order, secret)
+    video = tmp_path / "pickup-code.y4m"
+    _fake_camera_video(shop.qr_png(order), video)
+
+    browser = playwright.chromium.launch(
+        executable_path=str(CHROMIUM), args=[*CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"]
+    )
+    try:
+        context = _context(browser, "en-GB", phone=True)
+        context.grant_permissions(["camera"], origin=shop.base)
+        page = context.new_page()
+        frames: list[tuple[str, int]] = []
+
+        def record(route: Route) -> None:
+            request = route.request
+            frames.append((request.headers["content-type"], len(request.post_data_buffer or b"")))
+            route.continue_()
+
+        page.route("**/staff/v1/pickups/scan", record)
+        sign_in(page, shop.base, secret)
+        page.locator("#camera-start").click()
+        card = page.locator("#result .hand-over")
+        expect(card.locator("h2")).to_have_text("Sanne de Vries", timeout=30_000)
+        expect(page.locator("#camera")).to_be_hidden()  # the camera stops once it has read a code
+        # The frames went to the server as small JPEGs: that is where the code was read.
+        assert frames
+        assert {media_type for media_type, _ in frames} == {"image/jpeg"}
+        assert all(0 < size <= scan.MAX_FRAME_BYTES for _, size in frames)
+        assert shop.status(order) == "ready_for_pickup"
+        shot(page, "07-scanned")
+        page.locator("#confirm").click()
+        expect(page.locator("#result .success")).to_have_text("Handed over to Sanne de Vries. Done.")
+        assert shop.status(order) == "collected"
+    finally:
+        browser.close()
+
+
+ENGLISH = {
+    "invalid_code": "This is not a valid pickup code. Ask the customer to show the code in the app again.",
+    "wrong_store": "This order is for another store (D2). It cannot be handed over here.",
+    "not_ready": "This order has not been picked yet. Pick it first and press Ready.",
+    "cancelled": "This order was cancelled. Do not hand anything over.",
+    "expired": "This order was not collected in time and has expired. Its items are back in stock.",
+    "already_collected": "This order was already collected on ",
+    "rate_limited": "Too many attempts. Wait ",
+    "unauthorized": "This staff key is not valid. Check it and try again.",
+}
+DUTCH = {
+    "invalid_code": "Dit is geen geldige afhaalcode. Vraag de klant de code in de app opnieuw te tonen.",
+    "wrong_store": "Deze bestelling is voor een andere winkel (D2). Hij kan hier niet worden meegegeven.",
+    "not_ready": "Deze bestelling is nog niet gepakt. Pak hem eerst en druk op Klaar.",
+    "cancelled": "Deze bestelling is geannuleerd. Geef niets mee.",
+    "expired": (
+        "Deze bestelling is niet op tijd afgehaald en is verlopen. De artikelen zijn terug in de voorraad."
+    ),
+    "already_collected": "Deze bestelling is al afgehaald op ",
+    "rate_limited": "Te veel pogingen. Wacht ",
+    "unauthorized": "Deze personeelssleutel is niet geldig. Controleer hem en probeer het opnieuw.",
+}
+
+
+def _throttle(secret: str) -> None:
+    """Spend the key's pickup attempts of this minute and the next (as a script guessing codes would)."""
+    key_ref = hashlib.sha256(secret.encode()).hexdigest()[:16]
+    window = int(time.time()) // 60
+    redis = Redis.from_url(REDIS_URL)
+    for w in (window, window + 1):
+        redis.set(f"ratelimit:pickup:{key_ref}:{w}", 10_000, ex=180)
+
+
+@pytest.mark.parametrize(("locale", "sentences"), [("en-GB", ENGLISH), ("nl-NL", DUTCH)], ids=["en", "nl"])
+def test_every_refusal_is_a_sentence_in_the_browsers_language(
+    browser: Browser, shop: Shop, locale: str, sentences: dict[str, str]
+) -> None:
+    secret = shop.key("D1")
+    not_ready = shop.order("Nog Niet", {"THEE": 1})
+    elsewhere = shop.order("Ander Filiaal", {"THEE": 1}, store="D2")
+    shop.ready(elsewhere, shop.key("D2"))
+    cancelled = shop.order("Geannuleerd", {"THEE": 1})
+    assert httpx.post(
+        f"{shop.base}/mobile/v1/orders/{cancelled.order_id}/cancel", headers=_bearer(cancelled.order_token)
+    ).is_success
+    expired = shop.order("Te Laat", {"THEE": 1})
+    shop.ready(expired, secret)
+    collected = shop.order("Al Weg", {"THEE": 1})
+    shop.ready(collected, secret)
+    assert httpx.post(
+        f"{shop.base}/staff/v1/pickups/confirm", json={"code": collected.short_code}, headers=_bearer(secret)
+    ).is_success
+    token_elsewhere = _decode_token(shop.qr_png(elsewhere))
+    shop.expire(expired)
+
+    context = _context(browser, locale)
+    page = context.new_page()
+    try:
+        sign_in(page, shop.base, secret)
+        refusal = page.locator("#result .refusal")
+        for code, typed in [
+            ("invalid_code", "ZZZZ-ZZZZ"),
+            ("invalid_code", "WPK1.not-a-real-token"),
+            ("wrong_store", token_elsewhere),  # a hardware scanner types the QR content and Enter
+            ("not_ready", not_ready.short_code),
+            ("cancelled", cancelled.short_code),
+            ("expired", expired.short_code),
+            ("already_collected", collected.short_code),
+        ]:
+            look_up(page, typed)
+            expect(refusal).to_have_attribute("data-code", code)
+            if code == "already_collected":
+                # ... with when: a date and a time, in the browser's language.
+                expect(refusal).to_contain_text(sentences[code])
+                expect(refusal).to_have_text(pattern_with_date(sentences[code]))
+            else:
+                expect(refusal).to_have_text(sentences[code])
+            expect(page.locator("#confirm")).to_have_count(0)
+            shot(page, f"08-refused-{locale}-{code}")
+        assert shop.status(not_ready) == "reserved"
+
+        throttled = shop.key("D1")
+        page.locator("#sign-out").click()
+        sign_in(page, shop.base, throttled)
+        _throttle(throttled)
+        look_up(page, not_ready.short_code)
+        expect(refusal).to_have_attribute("data-code", "rate_limited")
+        expect(refusal).to_contain_text(sentences["rate_limited"])
+        shot(page, f"08-refused-{locale}-rate_limited")
+
+        page.locator("#sign-out").click()
+        page.locator("#secret").fill("wp_revoked-or-mistyped")
+        page.locator("#sign-in-button").click()
+        expect(page.locator("#sign-in-message")).to_have_text(sentences["unauthorized"])
+    finally:
+        context.close()
+
+
+def pattern_with_date(prefix: str) -> re.Pattern[str]:
+    return re.compile(re.escape(prefix) + r".*\d{1,2}:\d{2}\.$")
+
+
+def _decode_token(png: bytes) -> str:
+    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    return result.text
+
+
+def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, shop: Shop) -> None:
+    secret = shop.key("D1")
+    order = shop.order("Maria van den Heuvel-Oosterhout", {"KOFFIE": 2, "THEE": 1, "MOLEN": 1})
+    context = _context(browser, "nl-NL", phone=True)
+    page = context.new_page()
+    try:
+        sign_in(page, shop.base, secret)
+        page.locator("#tab-pick").tap()
+        page.locator("#pick-list > li button.ready").tap()
+        expect(page.locator("#pick-empty")).to_be_visible()
+        shot(page, "09-phone-picked")
+        page.locator("#tab-handover").tap()
+        look_up(page, order.short_code)
+        expect(page.locator("#confirm")).to_be_visible()
+        shot(page, "10-phone-hand-over")
+        _assert_fits_a_phone(page)
+        page.locator("#confirm").tap()
+        expect(page.locator("#result .success")).to_be_visible()
+        assert shop.status(order) == "collected"
+        shot(page, "11-phone-done")
+    finally:
+        context.close()
+
+
+def _assert_fits_a_phone(page: Page) -> None:
+    # Nothing sticks out sideways, and every button is a thumb-sized target.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    heights = page.evaluate(
+        "[...document.querySelectorAll('button')].filter(b => b.offsetParent)"
+        ".map(b => b.getBoundingClientRect().height)"
+    )
+    assert heights
+    assert min(heights) >= 44

@@ -1,0 +1,190 @@
+"""The pickup desk's server side: the page and its files, `/staff/v1/me`, and reading a QR code from a
+camera frame (`/staff/v1/pickups/scan`). The page itself is driven in a browser in tests/e2e."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from PIL import Image
+
+from orders import scan
+from tests.orders.conftest import order_body, place
+
+KeyFactory = Callable[..., dict[str, str]]
+
+
+def _reserved_order(client: TestClient) -> dict[str, Any]:
+    accepted = place(client, order_body()).json()
+    headers = {"Authorization": f"Bearer {accepted['order_token']}"}
+    order = client.get(accepted["status_url"], headers=headers).json()
+    assert order["status"] == "reserved"
+    return {**order, "headers": headers}
+
+
+def _frame(png: bytes, *, size: tuple[int, int] = (640, 480), qr_side: int = 300, fmt: str = "JPEG") -> bytes:
+    """The QR code as a camera would see it: smaller, on a wider white frame, re-encoded."""
+    qr = Image.open(io.BytesIO(png)).convert("L").resize((qr_side, qr_side), Image.Resampling.BILINEAR)
+    frame = Image.new("L", size, 255)
+    frame.paste(qr, ((size[0] - qr_side) // 2, (size[1] - qr_side) // 2))
+    out = io.BytesIO()
+    frame.save(out, format=fmt, quality=80)
+    return out.getvalue()
+
+
+def test_the_page_is_served_with_its_files_and_a_strict_policy(client: TestClient) -> None:
+    page = client.get("/staff/")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert page.headers["referrer-policy"] == "no-referrer"
+    # Everything the page loads is this service's own: no other origin, no inline script.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert sorted(sources) == ["/staff/assets/desk.css", "/staff/assets/desk.js"]
+    assert "<script>" not in page.text
+    for source, media_type in (
+        ("/staff/assets/desk.js", "javascript"),
+        ("/staff/assets/desk.css", "text/css"),
+    ):
+        asset = client.get(source)
+        assert asset.status_code == 200
+        assert media_type in asset.headers["content-type"]
+        assert asset.headers["cache-control"] == "no-cache"
+        assert "http://" not in asset.text
+        assert "https://" not in asset.text
+
+    redirect = client.get("/staff", follow_redirects=False)
+    assert redirect.status_code in (307, 308)
+    assert redirect.headers["location"].endswith("/staff/")
+    assert client.get("/staff/assets/nothing.js").status_code == 404
+    # The page is not part of the API document.
+    assert "/staff/" not in client.get("/openapi.json").json()["paths"]
+
+
+def test_the_page_does_not_shadow_the_staff_api(client: TestClient) -> None:
+    wrong_method = client.get("/staff/v1/pickups/verify")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["code"] == "method_not_allowed"
+
+
+def test_me_names_the_role_and_store_of_the_key(client: TestClient, make_key: KeyFactory) -> None:
+    staff = client.get("/staff/v1/me", headers=make_key("staff", store_code="S1"))
+    assert staff.status_code == 200
+    assert staff.json() == {"role": "staff", "store_code": "S1"}
+    assert client.get("/staff/v1/me", headers=make_key("admin")).json() == {
+        "role": "admin",
+        "store_code": None,
+    }
+    unknown = client.get("/staff/v1/me", headers={"Authorization": "Bearer wp_nope"})
+    assert unknown.status_code == 401
+    assert unknown.json()["code"] == "unauthorized"
+    webshop = client.get("/staff/v1/me", headers=make_key("webshop"))
+    assert webshop.status_code == 403
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_scan_reads_the_pickup_token_from_a_camera_frame(
+    client: TestClient, shop: None, make_key: KeyFactory, fmt: str
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    order = _reserved_order(client)
+    png = client.get(order["pickup"]["qr_png_url"], headers=order["headers"]).content
+    client.post(f"/staff/v1/orders/{order['order_id']}/ready", headers=staff)
+
+    frame = _frame(png, fmt=fmt)
+    scanned = client.post(
+        "/staff/v1/pickups/scan",
+        content=frame,
+        headers={**staff, "Content-Type": f"image/{fmt.lower()}"},
+    )
+    assert scanned.status_code == 200, scanned.text
+    token = scanned.json()["code"]
+    assert token.startswith("WPK1.")
+    # What the page does next with it.
+    verified = client.post("/staff/v1/pickups/verify", json={"code": token}, headers=staff)
+    assert verified.status_code == 200
+    assert verified.json()["order_id"] == order["order_id"]
+    assert verified.json()["status"] == "ready_for_pickup"
+
+
+def test_scan_of_a_frame_without_a_code_answers_null(client: TestClient, make_key: KeyFactory) -> None:
+    blank = io.BytesIO()
+    Image.new("L", (640, 480), 200).save(blank, format="JPEG")
+    scanned = client.post(
+        "/staff/v1/pickups/scan",
+        content=blank.getvalue(),
+        headers={**make_key("staff", store_code="S1"), "Content-Type": "image/jpeg"},
+    )
+    assert scanned.status_code == 200
+    assert scanned.json() == {"code": None}
+
+
+def test_scan_refuses_what_is_not_a_sane_image(client: TestClient, make_key: KeyFactory) -> None:
+    staff = make_key("staff", store_code="S1")
+
+    def post(content: bytes, media_type: str = "image/png") -> Any:
+        return client.post(
+            "/staff/v1/pickups/scan", content=content, headers={**staff, "Content-Type": media_type}
+        )
+
+    not_an_image = post(b"\x89PNG\r\n\x1a\n" + b"\x00" * 100)
+    assert not_an_image.status_code == 422
+    assert not_an_image.json()["code"] == "invalid_image"
+    assert post(b"").json()["code"] == "invalid_image"
+
+    gif = io.BytesIO()
+    Image.new("L", (10, 10), 255).save(gif, format="GIF")
+    assert post(gif.getvalue()).json()["code"] == "invalid_image"
+
+    # Small on the wire, huge once decoded: refused from its header, before a pixel is decoded.
+    huge = io.BytesIO()
+    Image.new("1", (2100, 2100), 1).save(huge, format="PNG")
+    assert len(huge.getvalue()) < scan.MAX_FRAME_BYTES
+    too_many_pixels = post(huge.getvalue())
+    assert too_many_pixels.status_code == 422
+    assert too_many_pixels.json()["code"] == "invalid_image"
+
+    too_large = post(b"\xff" * (scan.MAX_FRAME_BYTES + 1), "image/jpeg")
+    assert too_large.status_code == 413
+    assert too_large.json()["code"] == "payload_too_large"
+
+    wrong_type = post(b'{"code": "x"}', "application/json")
+    assert wrong_type.status_code == 415
+    assert wrong_type.json()["code"] == "unsupported_media_type"
+
+    no_key = client.post("/staff/v1/pickups/scan", content=b"x", headers={"Content-Type": "image/png"})
+    assert no_key.status_code == 401
+
+
+def test_scanning_is_throttled_per_key(
+    client: TestClient, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retail import settings as retail_settings
+
+    monkeypatch.setattr(retail_settings.get_settings(), "scan_frames_per_minute", 2)
+    staff = make_key("staff", store_code="S1")
+    blank = io.BytesIO()
+    Image.new("L", (64, 48), 255).save(blank, format="PNG")
+    answers = [
+        client.post(
+            "/staff/v1/pickups/scan", content=blank.getvalue(), headers={**staff, "Content-Type": "image/png"}
+        ).status_code
+        for _ in range(6)
+    ]
+    # Two per window: however the six attempts fall across a window's edge, some are refused.
+    assert answers.count(200) <= 4
+    assert set(answers) == {200, 429}
+
+
+def test_the_scan_endpoint_is_documented(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/staff/v1/pickups/scan"]["post"]
+    assert operation["operationId"] == "staff_pickup_scan"
+    assert sorted(operation["requestBody"]["content"]) == ["image/jpeg", "image/png", "image/webp"]
+    assert {"200", "413", "415", "422", "429"} <= set(operation["responses"])
