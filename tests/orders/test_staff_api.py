@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -201,9 +203,13 @@ def test_ready_and_pick_list_rules(
 def test_guessing_codes_is_throttled(
     client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from retail import ratelimit
     from retail import settings as retail_settings
 
     monkeypatch.setattr(retail_settings.get_settings(), "pickup_attempts_per_minute", 3)
+    # A fixed window: pin the clock mid-window so the five attempts cannot straddle a minute boundary.
+    pinned = time.time() // 60 * 60 + 30
+    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: pinned))
     staff = make_key("staff", store_code="S1")
     answers = [
         client.post("/staff/v1/pickups/verify", json={"code": f"AAAA-AAA{i}"}, headers=staff)
