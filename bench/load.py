@@ -111,15 +111,15 @@ class Client:
         try:
             response = await self.http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            self._error(name, f"{name}: {type(exc).__name__}")
+            self.error(name, f"{name}: {type(exc).__name__}")
             return None
         self.tally.latencies[name].append(time.perf_counter() - started)
         if response.status_code not in ok:
-            self._error(name, f"{name}: {response.status_code} {response.text[:200]}")
+            self.error(name, f"{name}: {response.status_code} {response.text[:200]}")
             return None
         return response
 
-    def _error(self, name: str, sample: str) -> None:
+    def error(self, name: str, sample: str) -> None:
         self.tally.errors[name] += 1
         if len(self.tally.samples) < 5:
             self.tally.samples.append(sample)
@@ -199,7 +199,7 @@ async def order(client: Client, chain: Chain, handovers: asyncio.Queue[tuple[str
             return
         if status != "pending":
             return
-    client._error("GET /orders/{id}", f"order {order_id} still pending after 10 s")
+    client.error("GET /orders/{id}", f"order {order_id} still pending after 10 s")
 
 
 async def handover(client: Client, chain: Chain, handovers: asyncio.Queue[tuple[str, str, str]]) -> None:
