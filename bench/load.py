@@ -29,7 +29,8 @@ failure, a timeout (30 s) or any status the contract does not give for that requ
 on a hand-over of a reserved order); a rejected order (out of stock) is an answer, not an error.
 
 Prints, per level, requests/s, p50 and p99 latency per endpoint and the error count, the bare endpoint's
-figures, the machine's load average and the service process's CPU use. Exit status 1 on any error.
+figures, the machine's load average and the CPU use of the service process and of this script. Exit
+status 1 on any error.
 """
 
 from __future__ import annotations
@@ -447,11 +448,13 @@ def main() -> int:
         asyncio.run(play_mix(base, chain, 8, 3, seed=0))
         for level in levels:
             cpu_before, load_before = cpu_seconds(api.pid), os.getloadavg()[0]
+            own_before = time.process_time()
             tally, elapsed = asyncio.run(play_mix(base, chain, level, args.seconds, seed=level))
             cpu = (cpu_seconds(api.pid) - cpu_before) / elapsed
+            own = (time.process_time() - own_before) / elapsed
             machine.append(
                 f"{level} clients: load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}, "
-                f"`retail serve` CPU {cpu:.0%} of one core"
+                f"`retail serve` CPU {cpu:.0%} of one core, the load generator {own:.0%}"
             )
             rows.extend(rows_of(level, tally, elapsed))
             samples.extend(tally.samples)
