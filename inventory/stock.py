@@ -447,6 +447,20 @@ def add_deltas_after_count(session: Session, *, now: datetime) -> None:
         ),
         {"now": db_time(session, now), "xid": xid},
     )
+    if is_postgres(session):
+        # Lock the rows (in key order, as every stock writer does) before deciding, in a new statement,
+        # which movements come after each row's count. Decided inside the UPDATE, a count committing while
+        # the UPDATE waited for its lock would not be seen (PostgreSQL re-reads the locked row, not the
+        # join that chose the deltas), and a movement from before that count was added on top of it:
+        # the same batch sent twice alongside a snapshot counted twice (tests/e2e/test_sync_twice.py).
+        session.execute(
+            text(
+                f"""SELECT 1 FROM stock s
+                    JOIN (SELECT DISTINCT store_id, product_id FROM {STAGE_FRESH}) k
+                      ON k.store_id = s.store_id AND k.product_id = s.product_id
+                    ORDER BY s.store_id, s.product_id FOR UPDATE OF s"""
+            )
+        )
     session.execute(
         text(
             f"""

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 logger = logging.getLogger(__name__)
@@ -195,6 +196,19 @@ def install_error_handlers(app: FastAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(exc.status_code, code, str(exc.detail), headers=headers)
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # The database restarting or out of reach, or a transaction it aborted (deadlock, serialization):
+        # no bug of ours, and the request may be sent again (an order with the same Idempotency-Key), so
+        # a 503 that says so and a one-line warning, not a 500 with a stack trace per request.
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc.orig or exc)
+        return problem_response(
+            503,
+            "service_unavailable",
+            "The database is unavailable; try again shortly.",
+            headers={"Retry-After": "1"},
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -35,6 +35,27 @@ def test_readyz_is_503_when_the_broker_is_unreachable(monkeypatch: pytest.Monkey
     assert response.json()["broker"].startswith("unreachable")
 
 
+def test_a_database_out_of_reach_is_a_503_problem_to_retry() -> None:
+    from collections.abc import Iterator
+
+    from retail.db import get_session, make_engine, session_scope
+
+    dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
+
+    def unreachable() -> Iterator[Session]:
+        with session_scope(dead) as db:
+            yield db
+
+    app = create_app()
+    app.dependency_overrides[get_session] = unreachable
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/mobile/v1/stores/NL-AMS-001")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["code"] == "service_unavailable"
+
+
 def test_unknown_route_and_wrong_method_are_problem_json(client: TestClient) -> None:
     missing = client.get("/mobile/v1/nothing-here")
     assert missing.status_code == 404

@@ -20,7 +20,9 @@ from sqlalchemy import Engine
 
 from retail.settings import Settings
 from tests.conftest import committed_shop
-from tests.e2e.processes import free_port, start_redis, stop
+from tests.e2e.books import check_books, wait_settled
+from tests.e2e.processes import end, free_port, service_env, spawn, start_redis, stop, wait_serving
+from tests.e2e.stream import OrderStream
 
 
 @pytest.fixture
@@ -30,7 +32,7 @@ def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
 
 
 def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
-    shop: Settings, tmp_path: Path
+    shop: Settings, pg_engine: Engine, tmp_path: Path
 ) -> None:
     redis_port, api_port = free_port(), free_port()
     env = {
@@ -86,7 +88,58 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
             time.sleep(1)
             status = httpx.get(order_url, headers=token).json()["status"]
         assert status == "reserved"
+        check_books(pg_engine, counts={("R1", "A"): 5}, accepted={"outage-1": accepted.json()["order_id"]})
     finally:
         for process in processes:
             stop(process)
         stop(redis)
+
+
+STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
+
+
+@pytest.fixture
+def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    with committed_shop(pg_engine, "R2", STREAM_STOCK):
+        yield pg_settings
+
+
+def test_orders_streaming_through_a_redis_outage_are_all_reserved_or_rejected_once(
+    stream_shop: Settings, pg_engine: Engine, tmp_path: Path
+) -> None:
+    redis_port, api_port = free_port(), free_port()
+    env = service_env(
+        database_url=stream_shop.database_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        secret=stream_shop.secret,
+    )
+    redis = start_redis(redis_port, tmp_path)
+    processes = [
+        spawn(args, env, tmp_path)
+        for args in (["serve", "--port", str(api_port)], ["worker", "--concurrency", "2"], ["beat"])
+    ]
+    base = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_serving(base)
+        stream = OrderStream(base, store_code="R2", skus=list(STREAM_STOCK)).start()
+        stream.wait_for(10)
+        stop(redis)
+        before_outage = stream.accepted
+        stream.wait_for(10)  # accepted while the broker is away
+        during_outage = stream.accepted - before_outage
+        redis = start_redis(redis_port, tmp_path)
+        stream.wait_for(10)
+        outcome = stream.stop()
+        wait_settled(pg_engine)
+        books = check_books(
+            pg_engine, counts={("R2", sku): n for sku, n in STREAM_STOCK.items()}, accepted=outcome.accepted
+        )
+    finally:
+        for process in processes:
+            end(process)
+        stop(redis)
+    assert during_outage >= 10
+    assert (outcome.unclean, outcome.hung, outcome.refused) == ([], [], 0)
+    assert set(outcome.statuses) <= {200, 202, 409}, outcome.statuses
+    assert books.orders == len(outcome.accepted)
+    assert books.by_status.get("reserved", 0) > 0

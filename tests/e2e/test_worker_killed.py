@@ -22,7 +22,18 @@ from sqlalchemy import Engine, text
 
 from retail.settings import Settings
 from tests.conftest import commit_order, committed_shop
-from tests.e2e.processes import free_port, start_redis, stop
+from tests.e2e.books import check_books, wait_settled
+from tests.e2e.processes import (
+    end,
+    free_port,
+    service_env,
+    spawn,
+    start_redis,
+    stop,
+    wait_serving,
+    wait_until,
+)
+from tests.e2e.stream import OrderStream
 
 
 @pytest.fixture
@@ -113,6 +124,7 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
                 {"id": order_pk},
             ).scalar_one()
         assert (reserved, events) == (2, 1)
+        check_books(pg_engine, counts={("K1", "A"): 5})
     finally:
         blocker.close()
         for process in (worker, beat):
@@ -123,3 +135,67 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
                 except subprocess.TimeoutExpired:
                     os.killpg(process.pid, signal.SIGKILL)
         stop(redis)
+
+
+STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
+
+
+@pytest.fixture
+def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    with committed_shop(pg_engine, "K2", STREAM_STOCK):
+        yield pg_settings
+
+
+def _reservation_waiting(engine: Engine) -> bool:
+    # Only the worker's reservation adds to `reserved`; a cancel in the API subtracts.
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE stock SET reserved = reserved +%'"
+            )
+        ).scalar_one()
+    return int(waiting) > 0
+
+
+def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books_balanced(
+    stream_shop: Settings, pg_engine: Engine, tmp_path: Path
+) -> None:
+    redis_port, api_port = free_port(), free_port()
+    redis = start_redis(redis_port, tmp_path)
+    env = service_env(
+        database_url=stream_shop.database_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        secret=stream_shop.secret,
+    )
+    api = spawn(["serve", "--port", str(api_port)], env, tmp_path)
+    worker = spawn(["worker", "--concurrency", "2"], env, tmp_path)
+    beat = spawn(["beat"], env, tmp_path)
+    base = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_serving(base)
+        stream = OrderStream(base, store_code="K2", skus=list(STREAM_STOCK)).start()
+        for _ in range(3):
+            stream.wait_for(8)
+            # Hold every stock row for a moment: the next reservation then provably waits inside its
+            # transaction when the worker, pool and all, is killed.
+            with pg_engine.connect() as blocker:
+                hold = blocker.begin()
+                blocker.execute(text("SELECT 1 FROM stock ORDER BY store_id, product_id FOR UPDATE"))
+                wait_until(lambda: _reservation_waiting(pg_engine), timeout=60, what="a reservation")
+                end(worker, signal.SIGKILL)
+                hold.rollback()
+            worker = spawn(["worker", "--concurrency", "2"], env, tmp_path)
+        stream.wait_for(8)
+        outcome = stream.stop()
+        wait_settled(pg_engine)
+        books = check_books(
+            pg_engine, counts={("K2", sku): n for sku, n in STREAM_STOCK.items()}, accepted=outcome.accepted
+        )
+    finally:
+        for process in (api, worker, beat):
+            end(process)
+        stop(redis)
+    assert (outcome.unclean, outcome.hung, outcome.refused) == ([], [], 0)
+    assert books.orders == len(outcome.accepted)
+    assert books.by_status.get("reserved", 0) > 0

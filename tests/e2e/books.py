@@ -1,0 +1,173 @@
+"""The books check every fault test ends with: whatever went wrong on the way, nothing was lost, nothing
+counted twice, and every stock counter agrees with the records it is derived from.
+
+- Orders: none still pending (unless allowed); every order went through each status at most once (one
+  event per transition), starting at `pending` and ending at its current status, with one outbox
+  notification per event; a collected order, and only one, left one collection movement per line.
+- Idempotency: every order belongs to exactly one idempotency key, and each key a client was answered a
+  202 for still leads to the order it was told about (accepted orders are never lost).
+- `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`), computed by the
+  service's own reconciliation query (`orders.sweeps.LIVE_RESERVATIONS`, `inventory.stock.reserved_drift`).
+- `on_hand`: equals the last snapshot count applied to the row plus every movement after that count's
+  `as_of` (all movements when the row was never counted), the rule of `inventory/stock.py`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from inventory import stock as inventory_stock
+from orders import sweeps
+from orders.models import FINAL, HOLDING, OrderStatus
+
+
+@dataclass(frozen=True)
+class Books:
+    """What the check saw, for a test to assert more on (e.g. that the fault really hit some orders)."""
+
+    orders: int
+    by_status: dict[str, int]
+
+
+def _rows(session: Session, sql: str, **params: object) -> list[Any]:
+    return list(session.execute(text(sql), params).all())
+
+
+def _count(session: Session, sql: str) -> int:
+    return int(session.execute(text(sql)).scalar_one())
+
+
+def check_books(
+    engine: Engine,
+    *,
+    counts: Mapping[tuple[str, str], int],
+    accepted: Mapping[str, str] | None = None,
+    allow_pending: bool = False,
+) -> Books:
+    """Assert the books balance. `counts`: the last snapshot count sent per (store code, sku);
+    `accepted`: idempotency key -> order_id of every 202 a client got."""
+    with Session(engine) as session:
+        # One snapshot for every query below, so a check never sees half of a transaction.
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        by_status = {
+            str(r[0]): int(r[1])
+            for r in _rows(session, 'SELECT status, count(*) FROM "order" GROUP BY status')
+        }
+        known = {s.value for s in (*HOLDING, *FINAL)} | ({"pending"} if allow_pending else set())
+        assert set(by_status) <= known, f"orders left in an unexpected state: {by_status}"
+
+        repeated = _rows(
+            session,
+            "SELECT order_pk, status, count(*) FROM order_event "
+            "GROUP BY order_pk, status HAVING count(*) > 1",
+        )
+        assert not repeated, f"a transition recorded more than once (order_pk, status, n): {repeated}"
+        # The first event is `pending` and the last one is the order's status.
+        misordered = _rows(
+            session,
+            """SELECT o.id, o.status, first_value(e.status) OVER w, last_value(e.status) OVER w
+               FROM "order" o JOIN order_event e ON e.order_pk = o.id
+               WINDOW w AS (PARTITION BY o.id ORDER BY e.id
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)""",
+        )
+        bad_history = {r for r in misordered if r[2] != OrderStatus.pending.value or r[3] != r[1]}
+        assert not bad_history, (
+            f"history does not lead to the status (id, status, first, last): {bad_history}"
+        )
+        without_history = _rows(
+            session,
+            'SELECT o.id FROM "order" o '
+            "WHERE NOT EXISTS (SELECT 1 FROM order_event e WHERE e.order_pk = o.id)",
+        )
+        assert not without_history, f"orders without history: {without_history}"
+
+        events = _count(session, "SELECT count(*) FROM order_event")
+        notifications = _count(session, "SELECT count(*) FROM notification")
+        assert notifications == events, f"{notifications} notifications for {events} transitions"
+        repeated_notes = _rows(
+            session,
+            """SELECT payload->>'order_id', payload->>'status', count(*) FROM notification
+               GROUP BY 1, 2 HAVING count(*) > 1""",
+        )
+        assert not repeated_notes, f"a transition notified more than once: {repeated_notes}"
+
+        keyless = _rows(
+            session,
+            """SELECT o.id, count(k.key) FROM "order" o LEFT JOIN idempotency_key k ON k.order_pk = o.id
+               GROUP BY o.id HAVING count(k.key) <> 1""",
+        )
+        assert not keyless, f"orders without exactly one idempotency key (id, keys): {keyless}"
+        if accepted:
+            digests = {hashlib.sha256(key.encode()).hexdigest(): key for key in accepted}
+            found: dict[str, str] = dict(
+                _rows(
+                    session,
+                    """SELECT k.key, o.order_id FROM idempotency_key k JOIN "order" o ON o.id = k.order_pk
+                       WHERE k.key = ANY(:keys)""",
+                    keys=list(digests),
+                )
+            )
+            lost = {digests[d]: accepted[digests[d]] for d in digests if found.get(d) != accepted[digests[d]]}
+            assert not lost, f"accepted orders lost or answered with another order: {lost}"
+
+        # Collection movements: exactly the lines of collected orders, each once (movement_id is unique).
+        collections = _rows(
+            session,
+            """SELECT o.order_id, l.product_id, l.quantity, m.delta, o.status
+               FROM "order" o JOIN order_line l ON l.order_pk = o.id
+               LEFT JOIN stock_movement m
+                      ON m.movement_id = 'collection:' || o.order_id || ':' || l.product_id
+               WHERE (o.status = 'collected') <> (m.id IS NOT NULL)
+                  OR (m.id IS NOT NULL AND m.delta <> -l.quantity)""",
+        )
+        assert not collections, f"collection movements do not match collected orders: {collections}"
+
+        drift = inventory_stock.reserved_drift(session, live=sweeps.LIVE_RESERVATIONS)
+        assert not drift, f"reserved differs from the live reservations: {drift}"
+
+        stock = _rows(
+            session,
+            """SELECT st.code, p.sku, s.on_hand, s.reserved, s.as_of IS NOT NULL,
+                      COALESCE((SELECT sum(m.delta) FROM stock_movement m
+                                WHERE m.store_id = s.store_id AND m.product_id = s.product_id
+                                  AND (s.as_of IS NULL OR m.at > s.as_of)), 0)
+               FROM stock s JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id""",
+        )
+        wrong = []
+        for store_code, sku, on_hand, reserved, counted, later in stock:
+            key = (str(store_code), str(sku))
+            assert counted == (key in counts), (
+                f"{key}: counted {counted}, but the test sent {counts.get(key)}"
+            )
+            expected = counts.get(key, 0) + int(later)
+            if on_hand != expected or reserved < 0:
+                wrong.append((key, on_hand, expected, reserved))
+        assert not wrong, (
+            f"on_hand is not the count plus later movements (row, on_hand, expected, reserved): {wrong}"
+        )
+        missing = set(counts) - {(str(r[0]), str(r[1])) for r in stock}
+        assert not missing, f"counted rows missing: {missing}"
+    return Books(orders=sum(by_status.values()), by_status=by_status)
+
+
+def pending(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(
+            connection.execute(text("SELECT count(*) FROM \"order\" WHERE status = 'pending'")).scalar_one()
+        )
+
+
+def wait_settled(engine: Engine, *, timeout: float = 150) -> None:
+    """Until no order is pending: after a fault, the pending sweep (every 15 s, for orders pending over
+    30 s) sends the lost reservations again."""
+    deadline = time.monotonic() + timeout
+    while (left := pending(engine)) > 0:
+        assert time.monotonic() < deadline, f"{left} orders still pending"
+        time.sleep(1)

@@ -1,0 +1,115 @@
+"""The webshop sends the same batch twice at once (a retry racing the original): it counts once.
+
+Each round sends a stock snapshot twice and a batch of movements twice, all four requests at the same
+moment, to a running `retail serve`. Some movements happened before the round's count and some after, so
+the rules meet: a count not newer than the stored one is stale, a movement counts once, and only the
+movements after the count add to it. The books are checked after every round.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from retail.auth import Role, create_api_key
+from retail.settings import Settings
+from tests.conftest import committed_shop
+from tests.e2e.books import check_books
+from tests.e2e.processes import end, free_port, service_env, spawn, start_redis, stop, wait_serving
+
+SKUS = ["A", "B", "C", "D"]
+ROUNDS = 30
+MOVEMENTS = 6
+
+
+@pytest.fixture
+def webshop_key(pg_engine: Engine, pg_settings: Settings) -> Iterator[str]:
+    with committed_shop(pg_engine, "W1", dict.fromkeys(SKUS, 10)), Session(pg_engine) as session:
+        secret = create_api_key(session, role=Role.webshop)
+        session.commit()
+        yield secret
+
+
+def _at_once(requests: list[tuple[str, str, dict[str, Any]]], base: str, key: str) -> list[httpx.Response]:
+    barrier = threading.Barrier(len(requests))
+    answers: list[httpx.Response | None] = [None] * len(requests)
+
+    def send(index: int, method: str, path: str, body: dict[str, Any]) -> None:
+        with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
+            barrier.wait()
+            answers[index] = client.request(method, path, json=body)
+
+    threads = [threading.Thread(target=send, args=(i, *r)) for i, r in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(a is not None for a in answers)
+    return [a for a in answers if a is not None]
+
+
+def test_the_same_batch_sent_twice_at_once_counts_once(
+    webshop_key: str, pg_engine: Engine, pg_settings: Settings, tmp_path: Path
+) -> None:
+    redis_port, api_port = free_port(), free_port()
+    redis = start_redis(redis_port, tmp_path)
+    env = service_env(
+        database_url=pg_settings.database_url,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        secret=pg_settings.secret,
+    )
+    api = spawn(["serve", "--port", str(api_port)], env, tmp_path)
+    base = f"http://127.0.0.1:{api_port}"
+    rng = random.Random(6)
+    try:
+        wait_serving(base)
+        for round_ in range(ROUNDS):
+            as_of = datetime(2026, 11, 24, tzinfo=UTC) + timedelta(hours=round_)
+            counts = {sku: rng.randint(5, 50) for sku in SKUS}
+            snapshot = {
+                "items": [
+                    {"store_code": "W1", "sku": sku, "on_hand": n, "as_of": as_of.isoformat()}
+                    for sku, n in counts.items()
+                ]
+            }
+            movements = {
+                "movements": [
+                    {
+                        "movement_id": f"m-{round_}-{i}",
+                        "store_code": "W1",
+                        "sku": rng.choice(SKUS),
+                        "delta": rng.randint(-3, 5),
+                        # Before and after the round's count.
+                        "at": (as_of + timedelta(minutes=rng.randint(-30, 30))).isoformat(),
+                    }
+                    for i in range(MOVEMENTS)
+                ]
+            }
+            answers = _at_once(
+                [
+                    ("PUT", "/sync/v1/stock", snapshot),
+                    ("PUT", "/sync/v1/stock", snapshot),
+                    ("POST", "/sync/v1/stock/movements", movements),
+                    ("POST", "/sync/v1/stock/movements", movements),
+                ],
+                base,
+                webshop_key,
+            )
+            assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+            counted, moved = [a.json() for a in answers[:2]], [a.json() for a in answers[2:]]
+            assert sorted((c["applied"], c["stale"]) for c in counted) == [(0, len(SKUS)), (len(SKUS), 0)]
+            assert sum(m["applied"] for m in moved) == MOVEMENTS
+            assert sum(m["duplicates"] for m in moved) == MOVEMENTS
+            check_books(pg_engine, counts={("W1", sku): n for sku, n in counts.items()})
+    finally:
+        end(api)
+        stop(redis)
