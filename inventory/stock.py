@@ -14,9 +14,11 @@ The rules of the webshop sync:
 Batches are written to a temporary staging table first (COPY on PostgreSQL), then merged by one statement
 per rule, so a 10,000-row request or a million-row CSV costs a handful of round trips.
 
-The feed: a row's `feed_xid` is its last writer's transaction id. A reader only takes rows whose writer is
-older than every transaction still running (PostgreSQL's snapshot xmin), so a row whose writer commits
-later can never land behind a cursor that has already passed it.
+The feed: a row's `feed_xid` is its last writer's transaction id, and the writer logs the row's (store,
+bucket of product ids) under that id in `stock_change`. The feed walks the log in order and reads each
+logged bucket's rows still stamped with that id. A reader only takes log rows whose writer is older than
+every transaction still running (PostgreSQL's snapshot xmin), so a row whose writer commits later can never
+land behind a cursor that has already passed it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from sqlmodel import Session
 from retail.clock import utcnow
 
 STAGE_SNAPSHOT = "stage_stock_snapshot"
-CARDINALITY_VIOLATION = "21000"  # PostgreSQL: ON CONFLICT DO UPDATE reached the same row twice
+STAGE_RESOLVED = "stage_stock_resolved"
+UNIQUE_VIOLATION = "23505"
 STAGE_MOVEMENT = "stage_stock_movement"
 
 
@@ -97,6 +100,46 @@ def _full_xid(xid: int, next_xid: int) -> int:
     return full - (1 << 32) if full > next_xid else full
 
 
+# The feed's log (`stock_change`): every writer that stamps rows with its `feed_xid` also logs their
+# (store, bucket) under it, in the same transaction. Logging a bucket none of whose rows end up written
+# is harmless (the feed finds no row with that `feed_xid` there), so writers log before they know.
+
+FEED_BUCKET = 1024  # product ids per log row; migration 0004 backfilled with this value
+_LOG_CHANGE = {
+    dialect: text(
+        f"INSERT INTO stock_change (xid, store_id, bucket) VALUES ({xid}, :store, :bucket) "
+        "ON CONFLICT DO NOTHING"
+    )
+    for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
+}
+
+
+def _log_changes(session: Session, *, xid: int, rows: str) -> None:
+    """Log the buckets of the rows `rows` (SQL answering store_id, product_id) as changed by `xid`."""
+    session.execute(
+        text(
+            "INSERT INTO stock_change (xid, store_id, bucket) "
+            f"SELECT DISTINCT :xid, store_id, product_id / {FEED_BUCKET} FROM ({rows}) AS changed "
+            "WHERE true ON CONFLICT DO NOTHING"
+        ),
+        {"xid": xid},
+    )
+
+
+def log_keys(session: Session, *, xid: int | None, keys: Iterable[tuple[int, int]]) -> None:
+    """Log the buckets of (store_id, product_id) `keys` as changed by `xid` (on PostgreSQL, None: this
+    transaction's id, read inside the statement)."""
+    buckets = sorted({(store_id, product_id // FEED_BUCKET) for store_id, product_id in keys})
+    if not buckets:
+        return
+    dialect = "postgresql" if is_postgres(session) else "sqlite"
+    if xid is None and dialect == "sqlite":
+        raise ValueError("SQLite needs the transaction's feed_xid")
+    session.connection().execute(
+        _LOG_CHANGE[dialect], [{"xid": xid, "store": store, "bucket": bucket} for store, bucket in buckets]
+    )
+
+
 # ------------------------------------------------------------------------------------------------ staging
 # Staged rows carry the webshop's codes; the merges resolve them to ids by joining, so a million-row CSV
 # needs no lookups from Python while its COPY is open, and unknown codes come back from one query.
@@ -133,10 +176,10 @@ def _create_snapshot_stage(session: Session) -> None:
     _create(session, STAGE_SNAPSHOT, f"line {line}, store_code TEXT, sku TEXT, on_hand TEXT, as_of TEXT")
 
 
-def stage_snapshots(session: Session, rows: Iterable[StagedSnapshot]) -> None:
-    """Stage snapshot rows that were already checked field by field in Python."""
+def stage_snapshots(session: Session, rows: Iterable[StagedSnapshot]) -> int:
+    """Stage snapshot rows that were already checked field by field in Python; answers how many."""
     _create_snapshot_stage(session)
-    _copy(
+    return _copy(
         session,
         STAGE_SNAPSHOT,
         ("line", "store_code", "sku", "on_hand", "as_of"),
@@ -144,8 +187,9 @@ def stage_snapshots(session: Session, rows: Iterable[StagedSnapshot]) -> None:
     )
 
 
-def stage_snapshot_csv(session: Session, columns: Sequence[str], body: Iterable[bytes]) -> None:
+def stage_snapshot_csv(session: Session, columns: Sequence[str], body: Iterable[bytes]) -> int:
     """PostgreSQL: COPY a CSV body (without its header line) as it is; the merge checks and casts it.
+    Answers how many rows it staged.
 
     A row COPY cannot split (wrong field count, broken quoting) aborts the COPY, as a cast of a bad value
     aborts the merge: the caller then replays the body through the row-by-row path, which reports each
@@ -153,9 +197,13 @@ def stage_snapshot_csv(session: Session, columns: Sequence[str], body: Iterable[
     """
     _create_snapshot_stage(session)
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY {STAGE_SNAPSHOT} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+    # FREEZE (the table was created in this same subtransaction) writes the rows frozen: the first scan
+    # then has no hint bits to set, which would otherwise dirty and write back every page of the stage.
+    statement = f"COPY {STAGE_SNAPSHOT} ({', '.join(columns)}) FROM STDIN (FORMAT csv, FREEZE)"
+    with cursor.copy(statement) as copy:
         for chunk in body:
             copy.write(chunk)
+    return int(cursor.rowcount)
 
 
 def _time_text(session: Session, value: datetime) -> str:
@@ -183,24 +231,29 @@ def _create(session: Session, table: str, columns: str) -> None:
     session.execute(text(f"CREATE TEMPORARY TABLE {table} ({columns})"))
 
 
-def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> None:
+def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> int:
+    """Write `rows` into `table` (COPY on PostgreSQL); answers how many."""
     if is_postgres(session):
         cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        return
+        return int(cursor.rowcount)
     statement = text(
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
     )
+    count = 0
     batch: list[dict[str, object]] = []
     for row in rows:
         batch.append(dict(zip(columns, row, strict=True)))
         if len(batch) == 5000:
             session.execute(statement, batch)
+            count += len(batch)
             batch = []
     if batch:
         session.execute(statement, batch)
+        count += len(batch)
+    return count
 
 
 @dataclass(frozen=True)
@@ -246,100 +299,227 @@ class SnapshotMerge:
     problem_count: int
 
 
-def merge_snapshots(session: Session, *, checked: bool) -> SnapshotMerge:
-    """Apply the staged snapshots under the stale and movement rules.
+def merge_snapshots(session: Session, *, checked: bool, staged: int) -> SnapshotMerge:
+    """Apply the `staged` snapshot rows under the stale and movement rules.
 
     `checked` rows were validated in Python; unchecked ones (the CSV fast path) are checked here: a
     negative count or a time without an offset is reported and skipped, and a value that does not cast
     raises, for the caller to replay the rows through the checked path.
+
+    The staged rows are read once: one statement resolves codes to ids, checks and casts every row and
+    sorts the result into `STAGE_RESOLVED`, in (store, product) order; everything after reads that.
     """
-    as_of = "CAST(s.as_of AS TIMESTAMP WITH TIME ZONE)" if is_postgres(session) else "s.as_of"
-    problem = (
-        "CASE WHEN st.id IS NULL THEN 'unknown_store' WHEN p.id IS NULL THEN 'unknown_sku' "
-        + (
-            ""
-            if checked
-            # An offset ends the text (Z, +HH:MM, +HHMM or +HH): string tests, far cheaper than a regex.
-            else "WHEN CAST(s.on_hand AS INTEGER) < 0 THEN 'negative_on_hand' "
-            "WHEN length(s.as_of) < 16 OR NOT (right(s.as_of, 1) IN ('Z', 'z') "
-            "OR left(right(s.as_of, 6), 1) IN ('+', '-') OR left(right(s.as_of, 5), 1) IN ('+', '-') "
-            "OR left(right(s.as_of, 3), 1) IN ('+', '-')) THEN 'invalid_date' "
-        )
-        + "END"
-    )
-    staged = f"""FROM {STAGE_SNAPSHOT} s LEFT JOIN store st ON st.code = s.store_code
-                 LEFT JOIN product p ON p.sku = s.sku"""
-    summary = session.execute(
-        text(
-            f"""SELECT count(*) FILTER (WHERE problem IS NULL) AS valid,
-                       count(*) FILTER (WHERE problem IS NOT NULL) AS bad,
-                       min(as_of) FILTER (WHERE problem IS NULL) AS since
-                FROM (SELECT {problem} AS problem, {as_of} AS as_of {staged}) AS checked"""
-            if is_postgres(session)
-            else f"""SELECT sum(problem IS NULL), sum(problem IS NOT NULL),
-                            min(CASE WHEN problem IS NULL THEN as_of END)
-                     FROM (SELECT {problem} AS problem, {as_of} AS as_of {staged}) AS checked"""
-        )
-    ).one()
-    valid, bad, since = int(summary[0] or 0), int(summary[1] or 0), summary[2]
+    pg = is_postgres(session)
+    if pg:
+        # The sort holds the whole batch; in memory it takes a fraction of the time of an external merge
+        # on disk. Local to this transaction.
+        session.execute(text("SET LOCAL work_mem = '256MB'"))
+    _resolve_snapshots(session, checked=checked)
+    now, xid = db_time(session, utcnow()), feed_xid(session)
+    good, bad, since = _summarise_and_log(session, xid=xid)
     problems = []
     if bad:
         rows = session.execute(
             text(
-                f"""SELECT line, store_code, sku, problem FROM
-                    (SELECT s.line, s.store_code, s.sku, {problem} AS problem {staged}) AS checked
-                    WHERE problem IS NOT NULL ORDER BY line LIMIT :n"""
+                f"""SELECT r.line, s.store_code, s.sku, r.problem
+                    FROM {STAGE_RESOLVED} r JOIN {STAGE_SNAPSHOT} s ON s.line = r.line
+                    WHERE r.problem IS NOT NULL ORDER BY r.line LIMIT :n"""
             ),
             {"n": MAX_REPORTED_ERRORS},
         ).all()
         problems = [
             SnapshotProblem(r.line, r.problem, _problem_detail(r.problem, r.store_code, r.sku)) for r in rows
         ]
-    if valid == 0:
-        return SnapshotMerge(applied=0, stale=0, problems=problems, problem_count=bad)
-
-    now, xid = db_time(session, utcnow()), feed_xid(session)
-    source = f"""SELECT st.id AS store_id, p.id AS product_id, CAST(s.on_hand AS INTEGER) AS on_hand,
-                        {as_of} AS as_of, s.line
-                 FROM {STAGE_SNAPSHOT} s
-                 JOIN store st ON st.code = s.store_code
-                 JOIN product p ON p.sku = s.sku
-                 WHERE {problem} IS NULL"""
-    applied = _upsert_counts(session, source, now=now, xid=xid)
+    # Every staged row without a problem counts: applied, or stale (a repeated pair's losers included).
+    valid = staged - bad
+    if good == 0:
+        return SnapshotMerge(applied=0, stale=valid, problems=problems, problem_count=bad)
+    applied = (
+        _write_counts(session, good=good, now=now, xid=xid)
+        if pg
+        else _upsert_counts(session, now=now, xid=xid)
+    )
     _add_movements_since_count(session, since=since, now=now, xid=xid)
     return SnapshotMerge(applied=applied, stale=valid - applied, problems=problems, problem_count=bad)
 
 
-def _upsert_counts(session: Session, source: str, *, now: datetime | str, xid: int) -> int:
-    """Write the counts of `source` (store_id, product_id, on_hand, as_of, line) where newer than stored.
+# A time with an offset (Z, +HH:MM, +HHMM or +HH) at the end: string tests, far cheaper than a regex.
+_HAS_OFFSET = """length(as_of) >= 16 AND (right(as_of, 1) IN ('Z', 'z')
+                 OR left(right(as_of, 6), 1) IN ('+', '-') OR left(right(as_of, 5), 1) IN ('+', '-')
+                 OR left(right(as_of, 3), 1) IN ('+', '-'))"""
 
-    A (store, sku) may appear twice in one batch; then its newest count wins (the later line on a tie).
-    Finding that out costs a sort of the whole batch, so on PostgreSQL the write first assumes there are
-    none and only ranks the counts when the database reports a row written twice. Rows are written in
-    (store, product) order, the order every stock writer locks them in, so a long sync and a reservation
-    wait for each other instead of deadlocking (sorted, the write was no slower: 5.6 s for 1M rows).
+
+def _resolve_snapshots(session: Session, *, checked: bool) -> None:
+    """Staged rows to `STAGE_RESOLVED` (line, store_id, product_id, on_hand, as_of, problem).
+
+    PostgreSQL keeps one good row per (store, product): when a pair appears twice in a batch, its newest
+    count wins (the later line on a tie); the others are dropped here and counted stale by the caller.
+    The rows are written sorted by (store, product), so a plain scan of the table reads them in that
+    order. A snapshot's times repeat (a store's counts share one), so each distinct time text is checked
+    and parsed once (materialized: inlined, the planner would parse it again for every row); per row,
+    that was a third of this statement.
+
+    SQLite keeps every row; its upsert picks the newest of a pair itself.
     """
-    upsert = """
+    session.execute(text(f"DROP TABLE IF EXISTS {STAGE_RESOLVED}"))
+    codes = f"""FROM {STAGE_SNAPSHOT} s LEFT JOIN store st ON st.code = s.store_code
+                LEFT JOIN product p ON p.sku = s.sku"""
+    if not is_postgres(session):
+        session.execute(
+            text(
+                f"""CREATE TEMPORARY TABLE {STAGE_RESOLVED} AS
+                    SELECT s.line, st.id AS store_id, p.id AS product_id,
+                           CAST(s.on_hand AS INTEGER) AS on_hand, s.as_of,
+                           CASE WHEN st.id IS NULL THEN 'unknown_store'
+                                WHEN p.id IS NULL THEN 'unknown_sku' END AS problem
+                    {codes}"""
+            )
+        )
+        return
+    checks = (
+        ""
+        if checked
+        else "WHEN s.on_hand IS NULL THEN 'invalid_on_hand' "
+        "WHEN CAST(s.on_hand AS INTEGER) < 0 THEN 'negative_on_hand' "
+        "WHEN t.value IS NULL THEN 'invalid_date' "
+    )
+    session.execute(
+        text(
+            f"""CREATE TEMPORARY TABLE {STAGE_RESOLVED} AS
+                WITH times AS MATERIALIZED (
+                    SELECT as_of AS text,
+                           CASE WHEN {_HAS_OFFSET} THEN CAST(as_of AS TIMESTAMP WITH TIME ZONE) END AS value
+                    FROM (SELECT DISTINCT as_of FROM {STAGE_SNAPSHOT}) AS d)
+                SELECT DISTINCT ON (store_id, product_id, tie) line, store_id, product_id, on_hand, as_of,
+                       problem
+                FROM (SELECT s.line, st.id AS store_id, p.id AS product_id,
+                             CAST(s.on_hand AS INTEGER) AS on_hand, t.value AS as_of, problem.code AS problem,
+                             CASE WHEN problem.code IS NULL THEN -1 ELSE s.line END AS tie
+                      {codes}
+                      LEFT JOIN times t ON t.text = s.as_of
+                      CROSS JOIN LATERAL (SELECT CASE WHEN st.id IS NULL THEN 'unknown_store'
+                                                      WHEN p.id IS NULL THEN 'unknown_sku' {checks}
+                                                 END AS code) AS problem) AS checked
+                ORDER BY store_id, product_id, tie, as_of DESC, line DESC"""
+        )
+    )
+
+
+def _summarise_and_log(session: Session, *, xid: int) -> tuple[int, int, object]:
+    """The resolved batch's good and bad row counts and its oldest good count time, and the feed log of
+    the good rows' buckets, from one scan (PostgreSQL) of `STAGE_RESOLVED`."""
+    groups = f"""SELECT problem IS NULL AS good, store_id, product_id / {FEED_BUCKET} AS bucket,
+                        count(*) AS n, min(as_of) AS since
+                 FROM {STAGE_RESOLVED} GROUP BY 1, 2, 3"""
+    totals = """SELECT sum(n) FILTER (WHERE good), sum(n) FILTER (WHERE NOT good),
+                       min(since) FILTER (WHERE good) FROM groups"""
+    if is_postgres(session):
+        row = session.execute(
+            text(
+                f"""WITH groups AS MATERIALIZED ({groups}),
+                         logged AS (INSERT INTO stock_change (xid, store_id, bucket)
+                                    SELECT :xid, store_id, bucket FROM groups WHERE good
+                                    ON CONFLICT DO NOTHING)
+                    {totals}"""
+            ),
+            {"xid": xid},
+        ).one()
+    else:
+        row = session.execute(
+            text(
+                f"""WITH groups AS ({groups})
+                    SELECT sum(CASE WHEN good THEN n END), sum(CASE WHEN NOT good THEN n END),
+                           min(CASE WHEN good THEN since END) FROM groups"""
+            )
+        ).one()
+        _log_changes(session, xid=xid, rows=f"SELECT * FROM {STAGE_RESOLVED} WHERE problem IS NULL")
+    return int(row[0] or 0), int(row[1] or 0), row[2]
+
+
+_GOOD = f"SELECT store_id, product_id, on_hand, as_of FROM {STAGE_RESOLVED} WHERE problem IS NULL"
+
+
+def _write_counts(session: Session, *, good: int, now: datetime | str, xid: int) -> int:
+    """PostgreSQL: write the `good` resolved counts (one per (store, product)) where newer than stored.
+
+    Plain statements, cheaper than `INSERT ... ON CONFLICT DO UPDATE`, which locks each existing row in a
+    WAL record of its own before updating it and confirms each new row in another:
+    - first an INSERT of every count, for a batch of pairs that are all new (a first load). It stops at
+      the first pair that exists, which in a batch of known pairs is the first row;
+    - else an UPDATE of the pairs that exist, then an INSERT of the ones that do not. A pair another
+      transaction inserted after this INSERT's snapshot makes it fail on the primary key; then the upsert
+      writes what is still missing.
+
+    All write in (store, product) order, the order every stock writer locks rows in, so a long sync and a
+    reservation wait for each other instead of deadlocking. They read `STAGE_RESOLVED` by a plain scan,
+    which meets rows in the order they were written (sorted; temporary tables are never scanned in
+    parallel or from the middle). The UPDATE's join keeps that order: a nested loop over the scan (each
+    stock row found by primary key) or a merge join on the key, whichever the planner finds cheaper for
+    the share of the table the batch covers; a hash join, which would lock rows in the hashed table's
+    order, is ruled out for it.
+    """
+    params: dict[str, object] = {"now": now, "xid": xid}
+    insert = """INSERT INTO stock (store_id, product_id, on_hand, reserved, safety_stock, as_of, changed_at,
+                                   feed_xid)
+                SELECT store_id, product_id, on_hand, 0, 0, as_of, :now, :xid FROM ({rows}) AS r"""
+    inserted = _insert_new(session, insert.format(rows=_GOOD), params)
+    if inserted is not None:
+        return inserted
+    session.execute(text("SET LOCAL enable_hashjoin = off"))
+    updated = int(
+        session.execute(
+            text(
+                f"""UPDATE stock SET on_hand = c.on_hand, as_of = c.as_of, changed_at = :now, feed_xid = :xid
+                    FROM ({_GOOD}) AS c
+                    WHERE stock.store_id = c.store_id AND stock.product_id = c.product_id
+                      AND (stock.as_of IS NULL OR stock.as_of < c.as_of)"""
+            ),
+            params,
+        ).rowcount  # type: ignore[attr-defined]
+    )
+    if updated < good:
+        missing = f"""{_GOOD} AND NOT EXISTS (SELECT 1 FROM stock s
+                                              WHERE s.store_id = {STAGE_RESOLVED}.store_id
+                                                AND s.product_id = {STAGE_RESOLVED}.product_id)"""
+        inserted = _insert_new(session, insert.format(rows=missing), params)
+        if inserted is None:
+            # Rows the UPDATE wrote hold their count's own `as_of` now, so the upsert leaves them alone.
+            inserted = _upsert_counts(session, now=now, xid=xid)
+        updated += inserted
+    session.execute(text("SET LOCAL enable_hashjoin TO DEFAULT"))
+    return updated
+
+
+def _insert_new(session: Session, statement: str, params: dict[str, object]) -> int | None:
+    """Run an INSERT of stock rows; None, and nothing written, if one of them exists already."""
+    try:
+        with session.begin_nested():
+            return int(session.execute(text(statement), params).rowcount)  # type: ignore[attr-defined]
+    except DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        return None
+
+
+def _upsert_counts(session: Session, *, now: datetime | str, xid: int) -> int:
+    """Write the resolved counts where newer than stored, with `INSERT ... ON CONFLICT DO UPDATE`, in
+    (store, product) order (see `_write_counts`). SQLite's path, and PostgreSQL's when a concurrent writer
+    inserted some of the same pairs first. Of a pair given twice, the newest count is written (the later
+    line on a tie)."""
+    newest = f"""SELECT * FROM (SELECT r.*, row_number() OVER (PARTITION BY store_id, product_id
+                                                            ORDER BY as_of DESC, line DESC) AS rank
+                                FROM {STAGE_RESOLVED} r WHERE problem IS NULL) AS ranked
+                 WHERE rank = 1"""
+    upsert = f"""
         INSERT INTO stock (store_id, product_id, on_hand, reserved, safety_stock, as_of, changed_at, feed_xid)
-        SELECT store_id, product_id, on_hand, 0, 0, as_of, :now, :xid FROM ({source}) AS counts
+        SELECT store_id, product_id, on_hand, 0, 0, as_of, :now, :xid FROM ({newest}) AS counts
         WHERE true
         ORDER BY store_id, product_id
         ON CONFLICT (store_id, product_id) DO UPDATE
            SET on_hand = excluded.on_hand, as_of = excluded.as_of,
                changed_at = excluded.changed_at, feed_xid = excluded.feed_xid
            WHERE stock.as_of IS NULL OR stock.as_of < excluded.as_of"""
-    newest_only = f"""SELECT * FROM (SELECT c.*, row_number() OVER (PARTITION BY store_id, product_id
-                                                               ORDER BY as_of DESC, line DESC) AS rank
-                                     FROM ({source}) AS c) AS ranked WHERE rank = 1"""
-    params = {"now": now, "xid": xid}
-    if is_postgres(session):
-        try:
-            with session.begin_nested():
-                return int(session.execute(text(upsert.format(source=source)), params).rowcount)  # type: ignore[attr-defined]
-        except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) != CARDINALITY_VIOLATION:
-                raise
-    return int(session.execute(text(upsert.format(source=newest_only)), params).rowcount)  # type: ignore[attr-defined]
+    return int(session.execute(text(upsert), {"now": now, "xid": xid}).rowcount)  # type: ignore[attr-defined]
 
 
 def _add_movements_since_count(session: Session, *, since: object, now: datetime | str, xid: int) -> None:
@@ -372,6 +552,7 @@ def _problem_detail(code: str, store_code: str, sku: str) -> str:
         "unknown_sku": f"sku: no product {sku!r}",
         "negative_on_hand": "on_hand: a count cannot be negative",
         "invalid_date": "as_of: give an offset, e.g. +01:00",
+        "invalid_on_hand": "on_hand: a whole number",
     }[code]
 
 
@@ -434,6 +615,7 @@ def merge_movements(session: Session, *, source: str = "sync") -> MovementOutcom
 def add_deltas_after_count(session: Session, *, now: datetime) -> None:
     """Add the fresh movements' deltas to `on_hand` where they happened after the row's last count."""
     xid = feed_xid(session)
+    _log_changes(session, xid=xid, rows=f"SELECT store_id, product_id FROM {STAGE_FRESH}")
     session.execute(
         text(
             f"""
@@ -506,8 +688,11 @@ def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bo
     connection = session.connection()
     dialect = "postgresql" if is_postgres(session) else "sqlite"
     params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
-    if dialect == "sqlite":
-        params["xid"] = feed_xid(session)
+    xid = None if dialect == "postgresql" else feed_xid(session)
+    if xid is not None:
+        params["xid"] = xid
+    # Logged first: a line that does not fit leaves the lines before it stamped with this transaction.
+    log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
     done: list[Quantity] = []
     for line in sorted(lines, key=lambda q: q.product_id):
         result = connection.execute(
@@ -555,6 +740,7 @@ def collect(
 
 def _change_reserved(session: Session, *, store_id: int, lines: Sequence[Quantity], collect: bool) -> None:
     now, xid = db_time(session, utcnow()), feed_xid(session)
+    log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
     on_hand = "on_hand - :quantity" if collect else "on_hand"
     # Product order, as `reserve` takes them: each UPDATE locks its row, so the locks come in one order.
     for line in sorted(lines, key=lambda q: q.product_id):
@@ -635,6 +821,7 @@ def repair_reserved(session: Session, *, live: str) -> list[ReservedDrift]:
     if not confirmed:
         return []
     now, xid = db_time(session, utcnow()), feed_xid(session)
+    log_keys(session, xid=xid, keys=((int(r.store_id), int(r.product_id)) for r in confirmed))
     session.execute(
         text(
             f"""UPDATE stock SET reserved = d.now, changed_at = :now, feed_xid = :xid
