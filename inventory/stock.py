@@ -682,6 +682,13 @@ _RESERVE = {
     # PostgreSQL computes the feed stamp inside the statement, saving a round trip per reservation.
     for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
 }
+# PostgreSQL: the first line's UPDATE also logs the basket's buckets for the feed, in the same round trip.
+_RESERVE_AND_LOG = text(
+    "WITH logged AS (INSERT INTO stock_change (xid, store_id, bucket) "
+    "SELECT pg_current_xact_id()::text::bigint, :store, bucket "
+    "FROM unnest(CAST(:buckets AS INTEGER[])) AS bucket ON CONFLICT DO NOTHING) "
+    + str(_RESERVE["postgresql"])
+)
 _UNRESERVE = text(
     "UPDATE stock SET reserved = reserved - :quantity WHERE store_id = :store AND product_id = :product"
 )
@@ -701,15 +708,19 @@ def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bo
     connection = session.connection()
     dialect = "postgresql" if is_postgres(session) else "sqlite"
     params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
-    xid = None if dialect == "postgresql" else feed_xid(session)
-    if xid is not None:
-        params["xid"] = xid
-    # Logged first: a line that does not fit leaves the lines before it stamped with this transaction.
-    log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
+    # Logged with (or before) the first line: a line that does not fit leaves the lines before it stamped
+    # with this transaction, so those rows must be in the log even then.
+    if dialect == "sqlite":
+        xid = params["xid"] = feed_xid(session)
+        log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
+    buckets = sorted({line.product_id // FEED_BUCKET for line in lines})
     done: list[Quantity] = []
     for line in sorted(lines, key=lambda q: q.product_id):
+        statement, extra = _RESERVE[dialect], {}
+        if dialect == "postgresql" and not done:
+            statement, extra = _RESERVE_AND_LOG, {"buckets": buckets}
         result = connection.execute(
-            _RESERVE[dialect], {**params, "quantity": line.quantity, "product": line.product_id}
+            statement, {**params, **extra, "quantity": line.quantity, "product": line.product_id}
         )
         if result.rowcount != 1:
             for taken in done:
