@@ -11,8 +11,9 @@ The rules of the webshop sync:
 - A movement counts once (by `movement_id`). It changes `on_hand` only if it happened after the stored
   `as_of`; an older one is already contained in the last count.
 
-Batches are written to a temporary staging table first (COPY on PostgreSQL), then merged by one statement
-per rule, so a 10,000-row request or a million-row CSV costs a handful of round trips.
+Batches are written to a temporary staging table first (COPY on PostgreSQL), resolved and checked into a
+second one by one statement, then written by one statement per rule, so a 10,000-row request or a
+million-row CSV costs a handful of round trips.
 
 The feed: a row's `feed_xid` is its last writer's transaction id, and the writer logs the row's (store,
 bucket of product ids) under that id in `stock_change`. The feed walks the log in order and reads each
