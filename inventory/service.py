@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from sqlalchemy import tuple_
+from sqlalchemy import text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
@@ -408,8 +408,8 @@ def apply_snapshots(
             else:
                 yield parsed
 
-    stock.stage_snapshots(session, valid_rows())
-    return _snapshot_result(stock.merge_snapshots(session, checked=True), errors, error_count)
+    staged = stock.stage_snapshots(session, valid_rows())
+    return _snapshot_result(stock.merge_snapshots(session, checked=True, staged=staged), errors, error_count)
 
 
 def apply_snapshot_csv(session: Session, *, body: Iterator[bytes]) -> SnapshotResult:
@@ -427,8 +427,8 @@ def apply_snapshot_csv(session: Session, *, body: Iterator[bytes]) -> SnapshotRe
         columns, data = csv_import.split_header(spooled)
         try:
             with session.begin_nested():
-                stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
-                merged = stock.merge_snapshots(session, checked=False)
+                staged = stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
+                merged = stock.merge_snapshots(session, checked=False, staged=staged)
         except (DBAPIError, psycopg.Error) as exc:
             if not stock.is_bad_input(exc):
                 raise
@@ -486,37 +486,59 @@ def _merge_errors(errors: list[RowError], unknown: list[stock.UnknownCode]) -> l
 
 
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
-    """Stock rows changed since `cursor`, oldest change first; the cursor is never null."""
+    """Stock rows changed since `cursor`, oldest change first; the cursor is never null.
+
+    Rows come in (feed_xid, store, product) order: the log of changes (`stock_change`, in its key order)
+    names the (store, bucket) each transaction wrote, and each bucket's rows still stamped with that
+    transaction are read by primary key. The page is cut before codes are joined, so the joins stay off
+    the ordered walk.
+    """
     position = decode_position(cursor, int, int, int)
-    horizon = stock.feed_horizon(session)
-    query = (
-        select(Stock, Store.code, Store.low_stock_threshold, Product.sku)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Stock.feed_xid < horizon)
-        .order_by(col(Stock.feed_xid), col(Stock.store_id), col(Stock.product_id))
-        .limit(limit)
-    )
+    params: dict[str, object] = {"horizon": stock.feed_horizon(session), "limit": limit}
+    after = ""
     if position is not None:
-        query = query.where(tuple_(Stock.feed_xid, Stock.store_id, Stock.product_id) > tuple_(*position))
-    rows = session.exec(query).all()
+        after = (
+            "AND (c.xid, c.store_id, c.bucket) >= (:xid, :store, :bucket) "
+            "AND (c.xid, s.store_id, s.product_id) > (:xid, :store, :product)"
+        )
+        xid, store_id, product_id = position
+        params.update(xid=xid, store=store_id, product=product_id, bucket=product_id // stock.FEED_BUCKET)
+    rows = session.execute(
+        text(
+            f"""SELECT page.xid, page.store_id, page.product_id, page.on_hand, page.reserved,
+                       page.safety_stock, page.changed_at, st.code, st.low_stock_threshold, p.sku
+                FROM (SELECT c.xid, s.store_id, s.product_id, s.on_hand, s.reserved, s.safety_stock,
+                             s.changed_at
+                      FROM stock_change c
+                      JOIN stock s ON s.store_id = c.store_id AND s.feed_xid = c.xid
+                       AND s.product_id >= c.bucket * {stock.FEED_BUCKET}
+                       AND s.product_id < (c.bucket + 1) * {stock.FEED_BUCKET}
+                      WHERE c.xid < :horizon {after}
+                      ORDER BY c.xid, c.store_id, c.bucket, s.product_id
+                      LIMIT :limit) AS page
+                JOIN store st ON st.id = page.store_id
+                JOIN product p ON p.id = page.product_id
+                ORDER BY page.xid, page.store_id, page.product_id"""
+        ),
+        params,
+    ).all()
     items = []
-    for row, store_code, threshold, sku in rows:
+    for row in rows:
         available = available_quantity(row.on_hand, row.reserved, row.safety_stock)
         items.append(
             AvailabilityFeedItem(
-                store_code=store_code,
-                sku=sku,
+                store_code=row.code,
+                sku=row.sku,
                 on_hand=row.on_hand,
                 reserved=row.reserved,
                 available=available,
-                status=stock_status(available, threshold),
+                status=stock_status(available, row.low_stock_threshold),
                 changed_at=stock.as_utc(row.changed_at),
             )
         )
     if rows:
-        last = rows[-1][0]
-        position = (last.feed_xid, last.store_id, last.product_id)
+        last = rows[-1]
+        position = (int(last.xid), int(last.store_id), int(last.product_id))
     return AvailabilityFeed(items=items, next_cursor=encode_cursor(list(position or (0, 0, 0))))
 
 

@@ -59,7 +59,8 @@ def _waiting_for_a_lock(engine: Engine) -> bool:
         waiting = connection.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE stock SET reserved%'"
+                # The first line's UPDATE comes after a WITH that logs the basket for the feed.
+                "AND wait_event_type = 'Lock' AND query LIKE '%UPDATE stock SET reserved%'"
             )
         ).scalar_one()
     return int(waiting) > 0

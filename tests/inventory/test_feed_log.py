@@ -1,0 +1,212 @@
+"""The availability feed through its change log: every stock writer logs what it stamps, the feed pages
+across log buckets, and a snapshot racing a concurrent insert still applies every count once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from inventory import service as inventory_service
+from inventory import stock as inventory_stock
+from stores import service as stores_service
+from tests.conftest import empty_tables, store_row
+
+SKUS = [f"P{i}" for i in range(6)]
+COUNTED = "2026-11-23T08:00:00+01:00"
+
+
+@pytest.fixture
+def catalogue(engine: Engine) -> Iterator[Engine]:
+    with Session(engine) as session:
+        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
+        inventory_service.upsert_products(
+            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in SKUS]
+        )
+        session.commit()
+    yield engine
+    empty_tables(engine)
+
+
+def _ids(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    stores = {r.code: r.id for r in session.execute(text("SELECT id, code FROM store"))}
+    products = {r.sku: r.id for r in session.execute(text("SELECT id, sku FROM product"))}
+    return stores, products
+
+
+def _drain(engine: Engine, cursor: str | None) -> tuple[dict[tuple[str, str], tuple[int, int]], str | None]:
+    """Follow the feed from `cursor` until it is exhausted, two rows a page."""
+    seen: dict[tuple[str, str], tuple[int, int]] = {}
+    for _ in range(200):
+        with Session(engine) as session:
+            page = inventory_service.availability_feed(session, cursor=cursor, limit=2)
+        cursor = page.next_cursor
+        if not page.items:
+            return seen, cursor
+        for item in page.items:
+            seen[(item.store_code, item.sku)] = (item.on_hand, item.reserved)
+    raise AssertionError("the feed did not end")
+
+
+def _table(engine: Engine) -> dict[tuple[str, str], tuple[int, int]]:
+    with engine.connect() as connection:
+        return {
+            (r.code, r.sku): (r.on_hand, r.reserved)
+            for r in connection.execute(
+                text(
+                    "SELECT st.code, p.sku, s.on_hand, s.reserved FROM stock s "
+                    "JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id"
+                )
+            )
+        }
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+@pytest.mark.parametrize("bucket", [inventory_stock.FEED_BUCKET, 2])
+def test_every_stock_writer_shows_in_the_feed(
+    catalogue: Engine, bucket: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A bucket of two product ids spreads a store's rows over several log rows, so pages cross them.
+    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", bucket)
+    engine = catalogue
+    with Session(engine) as session:
+        rows: list[dict[str, object]] = [
+            {"store_code": st, "sku": s, "on_hand": 10, "as_of": COUNTED} for st in ("S1", "S2") for s in SKUS
+        ]
+        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == 12
+        session.commit()
+        stores, products = _ids(session)
+    seen, cursor = _drain(engine, None)
+    assert len(seen) == 12
+    assert seen == _table(engine)
+
+    s1 = stores["S1"]
+    Quantity = inventory_stock.Quantity
+    with Session(engine) as session:
+        assert inventory_stock.reserve(session, store_id=s1, lines=[Quantity(products["P1"], 2)])
+        session.commit()
+    later, cursor = _drain(engine, cursor)
+    assert later == {("S1", "P1"): (10, 2)}
+
+    # A reservation that does not fit undoes its first line, which it had already stamped: the row must
+    # stay in the feed (it is logged under this transaction too).
+    with Session(engine) as session:
+        lines = [Quantity(products["P0"], 1), Quantity(products["P5"], 99)]
+        assert not inventory_stock.reserve(session, store_id=s1, lines=lines)
+        session.commit()
+    later, cursor = _drain(engine, cursor)
+    assert later == {("S1", "P0"): (10, 0)}
+
+    with Session(engine) as session:
+        inventory_stock.release(session, store_id=s1, lines=[Quantity(products["P1"], 1)])
+        inventory_stock.collect(
+            session,
+            store_id=s1,
+            lines=[Quantity(products["P1"], 1)],
+            order_id="o-1",
+            at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+        )
+        session.commit()
+    later, cursor = _drain(engine, cursor)
+    assert later == {("S1", "P1"): (9, 0)}
+
+    with Session(engine) as session:
+        session.execute(
+            text("UPDATE stock SET reserved = 4 WHERE store_id = :s AND product_id = :p"),
+            {"s": stores["S2"], "p": products["P4"]},
+        )
+        session.commit()
+    with Session(engine) as session:
+        live = "SELECT store_id, product_id, 0 AS quantity FROM stock WHERE 1 = 0"
+        assert len(inventory_stock.repair_reserved(session, live=live)) == 1
+        moved = inventory_service.record_movements(
+            session,
+            rows=[
+                {
+                    "movement_id": "m-1",
+                    "store_code": "S2",
+                    "sku": "P5",
+                    "delta": -3,
+                    "at": COUNTED[:11] + "09:00:00+01:00",
+                }
+            ],
+        )
+        assert moved.applied == 1
+        session.commit()
+    later, cursor = _drain(engine, cursor)
+    assert later == {("S2", "P4"): (10, 0), ("S2", "P5"): (7, 0)}
+
+    # From no cursor, every row's latest state, the rolled-back reservation's row included.
+    everything, _ = _drain(engine, None)
+    assert everything == _table(engine)
+    assert everything[("S1", "P0")] == (10, 0)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_snapshot_racing_an_insert_of_the_same_pair_applies_each_count_once(catalogue: Engine) -> None:
+    """The snapshot's plain INSERT of new pairs meets a pair another transaction inserted meanwhile: it
+    waits for that transaction, fails on the key and writes the rest through the upsert, where the
+    other transaction's newer count wins."""
+    engine = catalogue
+    with Session(engine) as session:
+        inventory_service.apply_snapshots(
+            session,
+            rows=[(0, {"store_code": "S1", "sku": "P0", "on_hand": 1, "as_of": "2026-11-23T07:00:00+01:00"})],
+        )
+        session.commit()
+        stores, products = _ids(session)
+
+    other = engine.connect()
+    other.execute(
+        text(
+            "INSERT INTO stock (store_id, product_id, on_hand, reserved, safety_stock, as_of, changed_at, "
+            "feed_xid) VALUES (:s, :p, 42, 0, 0, '2026-11-23T09:00:00+01:00', now(), 0)"
+        ),
+        {"s": stores["S1"], "p": products["P1"]},
+    )  # left uncommitted: the snapshot's INSERT of P1 has to wait for it
+
+    csv = "store_code,sku,on_hand,as_of\n" + "".join(f"S1,{sku},5,{COUNTED}\n" for sku in ("P0", "P1", "P2"))
+    outcome: list[object] = []
+
+    def sync() -> None:
+        try:
+            with Session(engine) as session:
+                outcome.append(inventory_service.apply_snapshot_csv(session, body=iter([csv.encode()])))
+                session.commit()
+        except BaseException as exc:  # pragma: no cover - reported below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=sync)
+    thread.start()
+    try:
+        with engine.connect() as watcher:
+            for _ in range(500):
+                waiting = watcher.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE a.datname = current_database() AND l.locktype = 'transactionid' "
+                        "AND NOT l.granted"
+                    )
+                ).scalar_one()
+                watcher.rollback()  # a new transaction sees backends that started since (stats are cached)
+                if waiting:
+                    break
+                time.sleep(0.02)
+            assert waiting, "the snapshot never waited for the other insert"
+    finally:
+        other.commit()
+        other.close()
+        thread.join(timeout=60)
+
+    result = outcome[0]
+    assert not isinstance(result, BaseException), result
+    assert (result.applied, result.stale) == (2, 1)  # type: ignore[attr-defined]
+    table = _table(engine)
+    assert table[("S1", "P0")] == (5, 0)
+    assert table[("S1", "P1")] == (42, 0)  # counted at 09:00, after the snapshot's 08:00
+    assert table[("S1", "P2")] == (5, 0)
