@@ -13,7 +13,7 @@ from redis import Redis
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retail import registry
+from retail import observability, registry
 from retail.db import get_engine
 from retail.errors import Problem, install_error_handlers, problem_response, problem_responses
 from retail.settings import get_settings
@@ -21,7 +21,14 @@ from retail.settings import get_settings
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
 
 Errors are RFC 9457 `application/problem+json` with a stable `code`. Auth: `Authorization: Bearer <secret>`
-for `/admin`, `/staff` and `/sync`; shopper endpoints need no key.
+for `/admin`, `/staff` and `/sync`; shopper endpoints need no key (orders use their `order_token`).
+
+Every response carries an `X-Request-ID` header: the client's own, when it sent a sane one (1-128 of
+`A-Z a-z 0-9 . _ : @ + = / -`), else a fresh one. It is in every log line written for the request; quote it
+when reporting a problem.
+
+`GET /metrics` is the operators' Prometheus endpoint. It is open unless `RETAIL_METRICS_TOKEN` is set; then
+it needs `Authorization: Bearer <that token>`, and no API key opens it.
 """
 
 
@@ -97,10 +104,12 @@ class Health(BaseModel):
 
 
 def create_app() -> FastAPI:
+    from inventory import metrics as inventory_metrics
     from inventory.router import router as sync_router
     from mobile_api.orders import router as orders_router
     from mobile_api.products import router as products_router
     from mobile_api.router import router as mobile_router
+    from orders import metrics as orders_metrics
     from orders.router import router as staff_router
     from stores.router import router as stores_admin_router
 
@@ -121,6 +130,8 @@ def create_app() -> FastAPI:
     app.include_router(sync_router)
     _add_health(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
+    # Last, so it is the outermost middleware: the request id and the metrics cover the 413s too.
+    observability.install(app, probes=[*orders_metrics.probes(), *inventory_metrics.probes()])
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
