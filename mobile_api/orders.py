@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
 from orders import pickup
 from orders import service as orders_service
 from orders import tasks as orders_tasks
@@ -18,7 +19,12 @@ from orders.views import order_out
 from retail.db import SessionDep
 from retail.errors import problem_responses
 
-router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
+router = APIRouter(
+    prefix="/mobile/v1",
+    tags=["mobile"],
+    dependencies=[SHOPPER_RATE_LIMIT],
+    responses={**problem_responses(404), **SHOPPER_RESPONSES},
+)
 
 OrderIdPath = Annotated[str, Path(max_length=64, description="the order's id, from the order's creation")]
 _bearer = HTTPBearer(auto_error=False, description="the order's `order_token`")

@@ -7,8 +7,15 @@ from typing import Annotated
 
 from fastapi import Query
 
+from retail import ratelimit
 from retail.clock import utcnow
-from retail.errors import InvalidInput
+from retail.errors import InvalidInput, problem_responses
+from retail.settings import get_settings
+
+# Every shopper route counts against its client address: the app is public, and one client hammering the
+# nearest-store search or order endpoints must not take the service from everyone else.
+SHOPPER_RATE_LIMIT = ratelimit.per_client("shopper", lambda: get_settings().shopper_requests_per_minute)
+SHOPPER_RESPONSES = problem_responses(429)
 
 AtQuery = Annotated[
     datetime | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -201,9 +202,12 @@ def test_ready_and_pick_list_rules(
 def test_guessing_codes_is_throttled(
     client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from retail import ratelimit
     from retail import settings as retail_settings
 
     monkeypatch.setattr(retail_settings.get_settings(), "pickup_attempts_per_minute", 3)
+    frozen = time.time()  # one window for the whole test, so it cannot turn over between attempts
+    monkeypatch.setattr(ratelimit, "_clock", lambda: frozen)
     staff = make_key("staff", store_code="S1")
     answers = [
         client.post("/staff/v1/pickups/verify", json={"code": f"AAAA-AAA{i}"}, headers=staff)
