@@ -144,7 +144,8 @@ def problem_response(
         "code": code,
     }
     if extra:
-        body.update(extra)
+        # Extra members add to the problem; they never replace its standard ones.
+        body.update({key: value for key, value in extra.items() if key not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -178,6 +179,9 @@ _HTTP_CODES = {
 }
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RetailError)
     async def _retail_error(_request: Request, exc: RetailError) -> JSONResponse:
@@ -192,6 +196,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # FastAPI's answer to a body that is not even text (invalid UTF-8); malformed JSON is a 422
+            # naming the body, and so is this.
+            message = "the body is not JSON in UTF-8"
+            return problem_response(
+                422,
+                "validation_error",
+                f"body: {message}",
+                extra={"errors": [{"field": "body", "message": message, "type": "json_invalid"}]},
+            )
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(exc.status_code, code, str(exc.detail), headers=headers)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -15,7 +16,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail import observability, registry
 from retail.db import get_engine
-from retail.errors import Problem, install_error_handlers, problem_response, problem_responses
+from retail.errors import (
+    InvalidInput,
+    Problem,
+    install_error_handlers,
+    problem_response,
+    problem_responses,
+)
 from retail.settings import get_settings
 
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
@@ -78,9 +85,15 @@ class BodySizeLimit:
                     raise _BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+        async def send_unless_too_large(message: Message) -> None:
+            # FastAPI turns any error while reading a body into its own 400; once the limit tripped, that
+            # answer is dropped and the 413 below goes out instead.
+            if not too_large:
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, send_unless_too_large)
+        if too_large:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -95,6 +108,15 @@ class BodySizeLimit:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+def _no_nul_in_parameters(request: Request) -> None:
+    """A NUL character can be neither stored nor looked up (PostgreSQL refuses it in text), so a query or
+    path parameter holding one is refused here, naming it, before any handler passes it to the database."""
+    for location, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("contains a NUL character", field=f"{location}.{name}")
 
 
 class Health(BaseModel):
@@ -120,6 +142,7 @@ def create_app() -> FastAPI:
         description=API_DESCRIPTION,
         generate_unique_id_function=_operation_id,
         responses=problem_responses(413, 422, 500),
+        dependencies=[Depends(_no_nul_in_parameters)],
     )
     install_error_handlers(app)
     app.include_router(mobile_router)

@@ -95,7 +95,9 @@ def _route_template(scope: Scope) -> str:
 
 # ------------------------------------------------------------------------------------------- /metrics
 
-_bearer = HTTPBearer(auto_error=False, description="`RETAIL_METRICS_TOKEN`, when it is set")
+_bearer = HTTPBearer(
+    auto_error=False, scheme_name="MetricsToken", description="`RETAIL_METRICS_TOKEN`, when it is set"
+)
 
 
 def _metrics_access(
@@ -130,6 +132,8 @@ def metrics_router(probes: Iterable[metrics.Probe]) -> APIRouter:
         name="metrics",
         response_class=Response,
         dependencies=[Depends(_metrics_access)],
+        # Without RETAIL_METRICS_TOKEN no credentials are needed: "none" is an alternative.
+        openapi_extra={"security": [{}]},
         responses={
             200: {
                 "description": "Prometheus text exposition format",
