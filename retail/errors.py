@@ -136,6 +136,16 @@ def problem_response(
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
+    # One line per problem answered, beside the access line: the machine code says why (the request id
+    # is added by the log formatter while the request is served).
+    logger.log(
+        logging.WARNING if status >= 500 else logging.INFO,
+        "problem %s %s: %s",
+        status,
+        code,
+        detail,
+        extra={"status": status, "code": code},
+    )
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,

@@ -69,6 +69,11 @@ def test_a_request_without_an_id_gets_a_fresh_one_in_the_header_and_every_log_li
         (ids[0], 404, "/mobile/v1/stores/{code}"),
         (ids[1], 404, "/mobile/v1/stores/{code}"),
     ]
+    problems = [line for line in log_lines() if line["logger"] == "retail.errors"]
+    assert [(line["request_id"], line["status"], line["code"]) for line in problems] == [
+        (ids[0], 404, "store_not_found"),
+        (ids[1], 404, "store_not_found"),
+    ]
     assert access[0]["method"] == "GET"
     assert access[0]["path"] == "/mobile/v1/stores/NOPE"
     assert access[0]["level"] == "INFO"
