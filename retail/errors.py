@@ -207,9 +207,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
-            # FastAPI's answer to a body that is not even text (invalid UTF-8); malformed JSON is a 422
-            # naming the body, and so is this.
-            message = "the body is not JSON in UTF-8"
+            # FastAPI's answer to a body its JSON parser could not even start on (invalid UTF-8, nesting
+            # deeper than the parser's recursion limit); malformed JSON is a 422 naming the body, so is this.
+            message = "the body cannot be read as JSON: not UTF-8, or nested too deeply"
             return problem_response(
                 422,
                 "validation_error",

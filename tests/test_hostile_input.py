@@ -302,3 +302,100 @@ def test_odd_pickup_codes_are_4xx(
     )
     assert response.status_code == 422, response.text
     assert response.json()["code"] in ("invalid_code", "validation_error")
+
+
+# --------------------------------------------------------------------------------- malformed JSON and CSV
+
+HEADER = b"store_code,sku,on_hand,as_of\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"a,b\n1,2\n", "body.line.1"),
+        (HEADER + b'"S1,KOFFIE,1,2026-11-24T06:00:00+01:00\n', "body.line.2"),
+        (b"\xff\xfe\x00\x01garbage", "body.line.1"),
+    ],
+)
+def test_unreadable_csv_is_422_naming_the_line_and_applies_nothing(
+    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None, body: bytes, field: str
+) -> None:
+    before = stock_of(session, "S1", "KOFFIE").on_hand
+    headers = {**make_key("webshop"), "content-type": "text/csv"}
+    body = HEADER + b"S1,THEE,1,2026-11-24T06:00:00+01:00\n" + body if field != "body.line.1" else body
+    response = client.put("/sync/v1/stock", content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_csv"
+    assert response.json()["errors"][0]["field"].startswith("body.line.")
+    assert stock_of(session, "S1", "KOFFIE").on_hand == before
+    assert stock_of(session, "S1", "THEE").on_hand == 10
+
+
+def test_a_csv_row_with_too_many_fields_is_a_row_error(
+    client: TestClient, make_key: KeyFactory, shop_ready: None
+) -> None:
+    body = HEADER + b"S1,KOFFIE,7,2026-11-24T06:00:00+01:00,x\n"
+    response = client.put(
+        "/sync/v1/stock", content=body, headers={**make_key("webshop"), "content-type": "text/csv"}
+    )
+    assert response.json()["applied"] == 0
+    assert response.json()["errors"] == [
+        {"index": 0, "code": "invalid_row", "detail": "row: 5 fields where the header has 4"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/sync/v1/products", b'{"products": ['),
+        ("/sync/v1/stock", b'{"items": ['),
+        ("/sync/v1/products", b'{"products": ' + b"[" * 5000 + b"]" * 5000 + b"}"),
+        ("/admin/v1/stores", b"\xff\xfe{}"),
+        ("/mobile/v1/orders", b'{"store_code": "S1", "lines": [}'),
+    ],
+)
+def test_malformed_json_is_422_naming_the_body(
+    client: TestClient, session: Session, make_key: KeyFactory, path: str, body: bytes
+) -> None:
+    role = "admin" if path.startswith("/admin") else "webshop"
+    headers = {**make_key(role), "content-type": "application/json", "Idempotency-Key": "malformed"}
+    response = client.request("PUT" if "orders" not in path else "POST", path, content=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"].startswith("body")
+    assert session.exec(select(Product)).all() == []
+    assert _orders(session) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/sync/v1/prices",
+            {"prices": [{"store_code": "S1", "sku": "K", "price": {"amount": "1.00"}}] * 10_001},
+            "body.prices",
+        ),
+        (
+            "/mobile/v1/orders",
+            order_body(lines=[{"sku": f"S{i}", "quantity": 1} for i in range(51)]),
+            "body.lines",
+        ),
+        (
+            "/mobile/v1/orders",
+            order_body(lines=[{"sku": "KOFFIE", "quantity": 10**30}]),
+            "body.lines.0.quantity",
+        ),
+        (
+            "/mobile/v1/orders",
+            order_body(customer={"name": "x" * 101, "email": "a@example.nl"}),
+            "body.customer.name",
+        ),
+    ],
+)
+def test_lists_and_strings_are_bounded(
+    client: TestClient, session: Session, make_key: KeyFactory, path: str, body: dict[str, Any], field: str
+) -> None:
+    headers = {**make_key("webshop"), "Idempotency-Key": "bounded"}
+    response = client.request("PUT" if path.startswith("/sync") else "POST", path, json=body, headers=headers)
+    _refused(response, 422, field)
+    assert _orders(session) == []
