@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
+from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
 from orders import pickup
 from orders import service as orders_service
 from orders import tasks as orders_tasks
@@ -18,10 +19,18 @@ from orders.views import order_out
 from retail.db import SessionDep
 from retail.errors import problem_responses
 
-router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
+router = APIRouter(
+    prefix="/mobile/v1",
+    tags=["mobile"],
+    dependencies=[SHOPPER_RATE_LIMIT],
+    responses={**problem_responses(404), **SHOPPER_RESPONSES},
+)
 
 OrderIdPath = Annotated[str, Path(max_length=64, description="the order's id, from the order's creation")]
-_bearer = HTTPBearer(auto_error=False, description="the order's `order_token`")
+_bearer = HTTPBearer(auto_error=False, scheme_name="OrderToken", description="the order's `order_token`")
+# The token may come as `?order_token=` instead, and a missing one answers 404 like a wrong one, so the
+# document lists "no credentials" as an alternative rather than promising a 401.
+TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
 def _token(
@@ -64,7 +73,7 @@ def create_order(
     )
 
 
-@router.get("/orders/{order_id}", name="order_get", response_model=OrderOut)
+@router.get("/orders/{order_id}", name="order_get", response_model=OrderOut, openapi_extra=TOKEN_OPTIONAL)
 def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
     """The order's status, lines, history and, while it waits for pickup, its pickup code."""
     return order_out(session, orders_service.get_order(session, order_id=order_id, token=token))
@@ -73,6 +82,7 @@ def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> 
 @router.post(
     "/orders/{order_id}/cancel",
     name="order_cancel",
+    openapi_extra=TOKEN_OPTIONAL,
     response_model=OrderOut,
     responses=problem_responses(409),
 )
@@ -84,8 +94,12 @@ def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) 
 @router.get(
     "/orders/{order_id}/pickup-code.png",
     name="order_pickup_code_png",
+    openapi_extra=TOKEN_OPTIONAL,
     response_class=Response,
-    responses={200: {"content": {"image/png": {}}, "description": "the QR code staff scan"}},
+    responses={
+        200: {"content": {"image/png": {}}, "description": "the QR code staff scan"},
+        **problem_responses(409),
+    },
 )
 def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
     """The QR code to show at the counter, while the order waits for pickup."""
@@ -95,8 +109,12 @@ def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToke
 @router.get(
     "/orders/{order_id}/pickup-code.svg",
     name="order_pickup_code_svg",
+    openapi_extra=TOKEN_OPTIONAL,
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "the QR code staff scan"}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "the QR code staff scan"},
+        **problem_responses(409),
+    },
 )
 def pickup_code_svg(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
     """The same QR code as SVG."""

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import Query
+from pydantic import BeforeValidator
 
+from retail import ratelimit
 from retail.clock import utcnow
-from retail.errors import InvalidInput
+from retail.errors import InvalidInput, problem_responses
+from retail.settings import get_settings
+from stores import service as stores_service
+
+# Every shopper route counts against its client address: the app is public, and one client hammering the
+# nearest-store search or order endpoints must not take the service from everyone else.
+SHOPPER_RATE_LIMIT = ratelimit.per_client("shopper", lambda: get_settings().shopper_requests_per_minute)
+SHOPPER_RESPONSES = problem_responses(429)
 
 AtQuery = Annotated[
     datetime | None,
-    Query(description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now"),
+    BeforeValidator(lambda value: _rfc3339(value)),
+    Query(
+        description="evaluate opening hours at this instant (RFC 3339 with offset) instead of now",
+        examples=["2026-11-23T18:00:00+01:00"],
+    ),
 ]
 Lat = Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False, examples=[52.37])]
 Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.89])]
@@ -22,10 +36,25 @@ RadiusKm = Annotated[
 ]
 
 
+# An RFC 3339 date-time, so pydantic's lenient forms (a number of seconds since 1970, a bare date) fail.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def _rfc3339(value: object) -> object:
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise ValueError("an RFC 3339 date-time with an offset, e.g. 2026-11-23T18:00:00+01:00")
+    return value
+
+
 def instant(at: datetime | None) -> datetime:
-    """The instant a request asks about: `at`, which must carry an offset, or now."""
+    """The instant a request asks about: `at`, which must carry an offset and lie within the years that
+    opening hours are computed for, or now."""
     if at is None:
         return utcnow()
     if at.tzinfo is None:
         raise InvalidInput("give an offset, e.g. 2026-11-23T18:00:00+01:00", field="query.at")
+    today = utcnow().date()
+    earliest, latest = stores_service.hours_date_bounds(today)
+    if not earliest <= at.date() <= latest:
+        raise InvalidInput(f"at must lie between {earliest} and {latest}", field="query.at")
     return at

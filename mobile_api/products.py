@@ -12,7 +12,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from inventory import service as inventory_service
-from mobile_api.params import AtQuery, Lat, Lon, RadiusKm, StoreLimit, instant
+from mobile_api.params import (
+    SHOPPER_RATE_LIMIT,
+    SHOPPER_RESPONSES,
+    AtQuery,
+    Lat,
+    Lon,
+    RadiusKm,
+    StoreLimit,
+    instant,
+)
 from mobile_api.product_schemas import (
     OnlineAvailability,
     ProductAvailability,
@@ -27,7 +36,9 @@ from retail.errors import InvalidInput, RetailError, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
 
-router = APIRouter(prefix="/mobile/v1", tags=["mobile"])
+router = APIRouter(
+    prefix="/mobile/v1", tags=["mobile"], dependencies=[SHOPPER_RATE_LIMIT], responses=SHOPPER_RESPONSES
+)
 
 SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", examples=["WP-100234"])]
 

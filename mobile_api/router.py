@@ -9,7 +9,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from mobile_api.basket import Basket
-from mobile_api.params import AtQuery, Lat, Lon, RadiusKm, StoreLimit, instant
+from mobile_api.params import (
+    SHOPPER_RATE_LIMIT,
+    SHOPPER_RESPONSES,
+    AtQuery,
+    Lat,
+    Lon,
+    RadiusKm,
+    StoreLimit,
+    instant,
+)
 from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
 from retail.clock import utcnow
 from retail.db import SessionDep
@@ -17,7 +26,12 @@ from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
 
-router = APIRouter(prefix="/mobile/v1", tags=["mobile"], responses=problem_responses(404))
+router = APIRouter(
+    prefix="/mobile/v1",
+    tags=["mobile"],
+    dependencies=[SHOPPER_RATE_LIMIT],
+    responses={**problem_responses(404), **SHOPPER_RESPONSES},
+)
 
 StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code", examples=["NL-AMS-001"])]
 

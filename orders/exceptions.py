@@ -39,7 +39,8 @@ class InvalidTransition(RetailError):
     code = "invalid_transition"
 
     def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"an order that is {status} cannot be {action}", extra={"status": status})
+        # `order_status`, not `status`: that member of a problem is the HTTP status code (RFC 9457).
+        super().__init__(f"an order that is {status} cannot be {action}", extra={"order_status": status})
 
 
 class InvalidCode(RetailError):

@@ -29,7 +29,7 @@ class CustomerIn(BaseModel):
         StringConstraints(
             strip_whitespace=True,
             max_length=254,
-            pattern=r"^[^@\s<>\"()\[\],;:]+@[^@\s<>\"()\[\],;:]+\.[A-Za-z]{2,}$",
+            pattern=r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
         ),
     ]
     phone: (
@@ -41,6 +41,10 @@ class CustomerIn(BaseModel):
     def _printable(cls, value: str) -> str:
         if any(not ch.isprintable() for ch in value):
             raise ValueError("name: printable characters only")
+        # Markup has no place in a person's name, and a name is shown on the staff's screens and in
+        # notifications: refused rather than trusted to be escaped everywhere.
+        if any(ch in "<>" for ch in value):
+            raise ValueError("name: no < or >")
         return value
 
 

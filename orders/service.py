@@ -295,7 +295,9 @@ def _iso(value: datetime | None) -> str | None:
 
 def get_order(session: Session, *, order_id: str, token: str | None) -> Order:
     """The order, for the holder of its token; anyone else gets the same 404 as for no order at all."""
-    if not token or len(order_id) > 64 or not hmac.compare_digest(token, order_token(order_id)):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a 500), and a header may carry any.
+    expected = order_token(order_id).encode()
+    if not token or len(order_id) > 64 or not hmac.compare_digest(token.encode(), expected):
         raise OrderNotFound()
     order = session.exec(select(Order).where(Order.order_id == order_id)).first()
     if order is None:

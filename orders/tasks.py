@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from orders import notifications, service, sweeps
+from orders import metrics, notifications, service, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app
 from retail.db import get_engine, session_scope
@@ -59,6 +59,8 @@ def reconcile_reserved() -> int:
     """Repair stock rows whose `reserved` drifted from the orders that hold stock."""
     with session_scope() as session:
         repaired = sweeps.reconcile_reserved(session)
+    # After the commit: the gauge says what this run found and repaired, for /metrics.
+    metrics.record_reconciliation(len(repaired), repaired=True)
     return len(repaired)
 
 

@@ -107,7 +107,9 @@ def authenticate(session: Session, secret: str) -> Principal | None:
 
 
 _bearer = HTTPBearer(
-    auto_error=False, description="`Authorization: Bearer <secret>` from `retail keys create`"
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="`Authorization: Bearer <secret>` from `retail keys create`",
 )
 
 

@@ -41,6 +41,27 @@ def rows_of(model: type[BaseModel]) -> Any:
     )
 
 
+NUL_MESSAGE = "contains a NUL character"
+
+
+def nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string in `value` (nested dicts and lists) holding a NUL character,
+    which no text column can store (PostgreSQL refuses it outright); None when there is none."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = nul_path(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found = nul_path(item, f"{path}.{position}" if path else str(position))
+            if found is not None:
+                return found
+    return None
+
+
 def validate_rows(
     rows: Sequence[Any],
     model: type[M],
@@ -51,6 +72,10 @@ def validate_rows(
     valid: list[tuple[int, M]] = []
     errors: list[RowError] = []
     for index, row in enumerate(rows):
+        nul = nul_path(row)
+        if nul is not None:
+            errors.append(RowError(index=index, code=error_code(nul), detail=f"{nul}: {NUL_MESSAGE}"))
+            continue
         try:
             valid.append((index, model.model_validate(row)))
         except ValidationError as exc:

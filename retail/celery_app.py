@@ -12,8 +12,10 @@ import threading
 import time
 from typing import Any
 
-from celery import Celery
+from celery import Celery, Task, signals
 
+from retail import metrics
+from retail.logs import configure_logging, request_id_var, task_id_var
 from retail.settings import Settings, get_settings
 
 DOMAIN_PACKAGES = ["stores", "inventory", "orders"]
@@ -67,6 +69,53 @@ celery_app.autodiscover_tasks(DOMAIN_PACKAGES)
 
 
 logger = logging.getLogger(__name__)
+
+
+# ------------------------------------------------------------------------------ logs and metrics of tasks
+
+
+def _setup_logging(**_kwargs: Any) -> None:
+    # Connecting here stops Celery from configuring logging itself: workers log JSON lines as the API does.
+    configure_logging(get_settings().log_level)
+
+
+def _pass_request_id(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    # A task sent while serving a request carries the request's id, so its log lines can be joined to it.
+    request_id = request_id_var.get()
+    if headers is not None and request_id is not None:
+        headers.setdefault("request_id", request_id)
+
+
+_context_tokens: dict[str, list[Any]] = {}
+
+
+def _enter_task_context(task_id: str | None = None, task: Task | None = None, **_kwargs: Any) -> None:
+    if task_id is None:
+        return
+    tokens: list[Any] = [task_id_var.set(task_id)]
+    # Run in-process (no broker), the task already sits in the request's context.
+    request_id = getattr(task.request, "request_id", None) if task is not None else None
+    if isinstance(request_id, str):
+        tokens.append(request_id_var.set(request_id))
+    _context_tokens[task_id] = tokens
+
+
+def _leave_task_context(task_id: str | None = None, **_kwargs: Any) -> None:
+    for token in reversed(_context_tokens.pop(task_id or "", [])):
+        token.var.reset(token)
+
+
+def _count_task_failure(sender: Task | None = None, **_kwargs: Any) -> None:
+    # Counted in Redis (see retail.metrics), so a scrape of the API shows the failures of every worker.
+    metrics.shared.inc(metrics.TASK_FAILURES, labels=(getattr(sender, "name", None) or "unknown",))
+
+
+# Connected by call rather than as decorators: Celery's are untyped.
+signals.setup_logging.connect(_setup_logging)
+signals.before_task_publish.connect(_pass_request_id)
+signals.task_prerun.connect(_enter_task_context)
+signals.task_postrun.connect(_leave_task_context)
+signals.task_failure.connect(_count_task_failure)
 
 
 def run_schedule_in_process(stop: threading.Event, *, tick_s: float = 1.0) -> None:

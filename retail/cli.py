@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import itertools
-import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
+from retail.logs import configure_logging
 from retail.migrations import upgrade_database
 from retail.settings import DEFAULT_DATA_DIR, get_settings
 
@@ -67,7 +67,20 @@ def serve(
         ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())
+    # log_config=None: uvicorn keeps the JSON logging set up in `main`; its access log is replaced by the
+    # request id middleware's one line per request.
+    uvicorn.run(
+        create_app(),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+        # The shopper rate limit counts per client address: behind a load balancer that is the one the
+        # balancer forwards, trusted only from the proxies listed here.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 @app.command()
@@ -204,6 +217,7 @@ def stock_check(
     from sqlmodel import col, select
 
     from inventory.models import Product
+    from orders import metrics as orders_metrics
     from orders import sweeps
     from stores.models import Store
 
@@ -220,6 +234,7 @@ def stock_check(
                 select(Product.id, Product.sku).where(col(Product.id).in_({d.product_id for d in drifted}))
             ).all()
         )
+    orders_metrics.record_reconciliation(len(drifted), repaired=not dry_run)
     for drift in drifted:
         store = stores.get(drift.store_id, f"#{drift.store_id}")
         sku = skus.get(drift.product_id, f"#{drift.product_id}")
@@ -307,5 +322,5 @@ def _load_demo() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=get_settings().log_level)
+    configure_logging(get_settings().log_level)
     app()

@@ -137,6 +137,16 @@ def problem_response(
         title = HTTPStatus(status).phrase
     except ValueError:
         title = "Error"
+    # One line per problem answered, beside the access line: the machine code says why (the request id
+    # is added by the log formatter while the request is served).
+    logger.log(
+        logging.WARNING if status >= 500 else logging.INFO,
+        "problem %s %s: %s",
+        status,
+        code,
+        detail,
+        extra={"status": status, "code": code},
+    )
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
@@ -145,7 +155,8 @@ def problem_response(
         "code": code,
     }
     if extra:
-        body.update(extra)
+        # Extra members add to the problem; they never replace its standard ones.
+        body.update({key: value for key, value in extra.items() if key not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -179,6 +190,9 @@ _HTTP_CODES = {
 }
 
 
+_UNPARSABLE_BODY = "There was an error parsing the body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RetailError)
     async def _retail_error(_request: Request, exc: RetailError) -> JSONResponse:
@@ -193,6 +207,16 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == _UNPARSABLE_BODY:
+            # FastAPI's answer to a body its JSON parser could not even start on (invalid UTF-8, nesting
+            # deeper than the parser's recursion limit); malformed JSON is a 422 naming the body, so is this.
+            message = "the body cannot be read as JSON: not UTF-8, or nested too deeply"
+            return problem_response(
+                422,
+                "validation_error",
+                f"body: {message}",
+                extra={"errors": [{"field": "body", "message": message, "type": "json_invalid"}]},
+            )
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         headers = dict(exc.headers) if exc.headers else None
         return problem_response(exc.status_code, code, str(exc.detail), headers=headers)

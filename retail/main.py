@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -13,15 +14,28 @@ from redis import Redis
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retail import registry
+from retail import observability, registry
 from retail.db import get_engine
-from retail.errors import Problem, install_error_handlers, problem_response, problem_responses
+from retail.errors import (
+    InvalidInput,
+    Problem,
+    install_error_handlers,
+    problem_response,
+    problem_responses,
+)
 from retail.settings import get_settings
 
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
 
 Errors are RFC 9457 `application/problem+json` with a stable `code`. Auth: `Authorization: Bearer <secret>`
-for `/admin`, `/staff` and `/sync`; shopper endpoints need no key.
+for `/admin`, `/staff` and `/sync`; shopper endpoints need no key (orders use their `order_token`).
+
+Every response carries an `X-Request-ID` header: the client's own, when it sent a sane one (1-128 of
+`A-Z a-z 0-9 . _ : @ + = / -`), else a fresh one. It is in every log line written for the request; quote it
+when reporting a problem.
+
+`GET /metrics` is the operators' Prometheus endpoint. It is open unless `RETAIL_METRICS_TOKEN` is set; then
+it needs `Authorization: Bearer <that token>`, and no API key opens it.
 """
 
 
@@ -71,9 +85,15 @@ class BodySizeLimit:
                     raise _BodyTooLarge
             return message
 
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
+        async def send_unless_too_large(message: Message) -> None:
+            # FastAPI turns any error while reading a body into its own 400; once the limit tripped, that
+            # answer is dropped and the 413 below goes out instead.
+            if not too_large:
+                await send(message)
+
+        with contextlib.suppress(_BodyTooLarge):
+            await self.app(scope, counting_receive, send_unless_too_large)
+        if too_large:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +110,15 @@ class _BodyTooLarge(Exception):
     pass
 
 
+def _no_nul_in_parameters(request: Request) -> None:
+    """A NUL character can be neither stored nor looked up (PostgreSQL refuses it in text), so a query or
+    path parameter holding one is refused here, naming it, before any handler passes it to the database."""
+    for location, params in (("path", request.path_params), ("query", request.query_params)):
+        for name, value in params.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise InvalidInput("contains a NUL character", field=f"{location}.{name}")
+
+
 class Health(BaseModel):
     status: str
     database: str | None = None
@@ -97,11 +126,13 @@ class Health(BaseModel):
 
 
 def create_app() -> FastAPI:
+    from inventory import metrics as inventory_metrics
     from inventory.router import router as sync_router
     from mobile_api.orders import router as orders_router
     from mobile_api.products import router as products_router
     from mobile_api.router import router as mobile_router
     from orders import desk
+    from orders import metrics as orders_metrics
     from orders.router import router as staff_router
     from stores.router import router as stores_admin_router
 
@@ -112,6 +143,7 @@ def create_app() -> FastAPI:
         description=API_DESCRIPTION,
         generate_unique_id_function=_operation_id,
         responses=problem_responses(413, 422, 500),
+        dependencies=[Depends(_no_nul_in_parameters)],
     )
     install_error_handlers(app)
     app.include_router(mobile_router)
@@ -124,6 +156,8 @@ def create_app() -> FastAPI:
     app.mount(desk.ASSETS_PATH, desk.assets(), name="staff_desk_assets")
     _add_health(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
+    # Last, so it is the outermost middleware: the request id and the metrics cover the 413s too.
+    observability.install(app, probes=[*orders_metrics.probes(), *inventory_metrics.probes()])
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
+from fastapi import Depends, Request
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -26,6 +29,9 @@ class RateLimited(RetailError):
         )
 
 
+# The clock of the windows (tests hold it still, so that a window cannot turn over mid-test).
+_clock = time.time
+
 _local: OrderedDict[str, tuple[int, int]] = OrderedDict()
 _local_lock = threading.Lock()
 _LOCAL_MAX_KEYS = 100_000
@@ -33,8 +39,9 @@ _LOCAL_MAX_KEYS = 100_000
 
 def hit(name: str, *, limit: int, window_s: int) -> None:
     """Count one attempt of `name` in the current window; raise `RateLimited` past `limit`."""
-    window = int(time.time()) // window_s
-    retry_after = window_s - int(time.time()) % window_s
+    now = int(_clock())
+    window = now // window_s
+    retry_after = window_s - now % window_s
     count = _count_in_redis(f"ratelimit:{name}:{window}", window_s) or _count_locally(name, window)
     if count > limit:
         raise RateLimited(retry_after)
@@ -70,3 +77,15 @@ def _count_locally(name: str, window: int) -> int:
         while len(_local) > _LOCAL_MAX_KEYS:
             _local.popitem(last=False)
         return count
+
+
+def per_client(name: str, limit: Callable[[], int], *, window_s: int = 60) -> Any:
+    """A dependency counting each request against its client address (`name` scopes the count); past
+    `limit()` per window it answers 429 with `Retry-After`. The address is the one uvicorn reports, which
+    behind a proxy is the client's only when the proxy is trusted (`RETAIL_FORWARDED_ALLOW_IPS`)."""
+
+    def dependency(request: Request) -> None:
+        client = request.client.host if request.client is not None else "unknown"
+        hit(f"{name}:{client}", limit=limit(), window_s=window_s)
+
+    return Depends(dependency)

@@ -43,6 +43,17 @@ class Settings(BaseSettings):
         ge=1,
         description="camera frames a staff key may post to pickups/scan per minute (decoding costs CPU)",
     )
+    shopper_requests_per_minute: int = Field(
+        default=1200, ge=1, description="requests one client address may make per minute to /mobile/v1"
+    )
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated, "
+        "or *)",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="when set, GET /metrics needs `Authorization: Bearer <this token>`"
+    )
     log_level: str = "INFO"
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -47,6 +48,34 @@ def test_worker_answers_a_ping_over_redis(tmp_path: Path) -> None:
     finally:
         output = _stop(worker)
     assert "ready" in output
+
+
+def test_worker_logs_json_lines_that_name_the_request_that_sent_the_task(tmp_path: Path) -> None:
+    from orders import tasks as orders_tasks
+    from retail.logs import request_id_var
+
+    worker = _start(["worker", "--concurrency", "1"], tmp_path)
+    try:
+        token = request_id_var.set("req-from-the-api")
+        try:
+            # What `send_reservation` does after an order's commit while serving a request. No order has
+            # this key, so the task only logs that there was nothing to reserve.
+            orders_tasks.reserve_order.delay(987654321)
+        finally:
+            request_id_var.reset(token)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not celery_app.control.ping(timeout=1.0):
+            assert worker.poll() is None, "the worker exited early"
+        time.sleep(3)
+    finally:
+        output = _stop(worker)
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert lines, output
+    assert all({"ts", "level", "logger", "message"} <= line.keys() for line in lines)
+    reservation = [line for line in lines if line["logger"] == "orders.tasks"]
+    assert [line["message"] for line in reservation] == ["order 987654321 reservation: None"]
+    assert reservation[0]["request_id"] == "req-from-the-api"
+    assert reservation[0]["task_id"]
 
 
 def test_beat_starts_and_writes_its_schedule(tmp_path: Path) -> None:

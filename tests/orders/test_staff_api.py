@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -207,9 +206,8 @@ def test_guessing_codes_is_throttled(
     from retail import settings as retail_settings
 
     monkeypatch.setattr(retail_settings.get_settings(), "pickup_attempts_per_minute", 3)
-    # A fixed window: pin the clock mid-window so the five attempts cannot straddle a minute boundary.
-    pinned = time.time() // 60 * 60 + 30
-    monkeypatch.setattr(ratelimit, "time", SimpleNamespace(time=lambda: pinned))
+    frozen = time.time()  # one window for the whole test, so it cannot turn over between attempts
+    monkeypatch.setattr(ratelimit, "_clock", lambda: frozen)
     staff = make_key("staff", store_code="S1")
     answers = [
         client.post("/staff/v1/pickups/verify", json={"code": f"AAAA-AAA{i}"}, headers=staff)
