@@ -96,7 +96,12 @@ class StockMovement(SQLModel, table=True):
     arriving later knows which movements it already contains and a replayed movement counts once."""
 
     __tablename__ = "stock_movement"
-    __table_args__ = (Index("ix_stock_movement_store_product_at", "store_id", "product_id", "at"),)
+    __table_args__ = (
+        Index("ix_stock_movement_store_product_at", "store_id", "product_id", "at"),
+        # A snapshot adds the movements since its oldest count (`at > since`): recent, so few, but without
+        # this index finding them scanned every movement ever recorded.
+        Index("ix_stock_movement_at", "at"),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
