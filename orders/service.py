@@ -177,50 +177,118 @@ def _products(session: Session, order_in: OrderIn) -> dict[str, Product]:
 # -------------------------------------------------------------------------------------------- reserving
 
 
-def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
-    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives.
+def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderStatus | None:
+    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives;
+    answers the order's status.
+
+    With `batch` > 1 the same transaction also decides up to `batch` - 1 other pending orders of the store,
+    oldest first, that no other transaction holds (SKIP LOCKED): under load one run drains what queued up,
+    and the tasks of those orders then find nothing left to do. Each order is still all lines or none.
 
     Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
     """
+    # Under load most runs find their order already decided by another run's batch: a plain read answers
+    # them without taking a row lock (which would cost a transaction id and a WAL flush). An order that
+    # left `pending` never returns to it, so the unlocked read is safe for that answer.
+    status = session.exec(select(Order.status).where(Order.id == order_pk)).first()
+    if status != OrderStatus.pending:
+        return None if status is None else OrderStatus(status)
     order = lock_order(session, order_pk)
     if order is None or order.status != OrderStatus.pending:
         return None if order is None else order.status
-    lines = lines_of(session, order)
-    store = session.get(Store, order.store_id)
+    orders = [order]
+    if batch > 1:
+        orders += session.exec(
+            select(Order)
+            .where(Order.store_id == order.store_id, Order.status == OrderStatus.pending)
+            .where(Order.id != order_pk)
+            .order_by(col(Order.id))
+            .limit(batch - 1)
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    _decide(session, orders)
+    return order.status
+
+
+def _decide(session: Session, orders: Sequence[Order]) -> None:
+    """Reserve or reject locked pending orders of one store, in the order given."""
+    store = session.get(Store, orders[0].store_id)
     assert store is not None
-    quantities = [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines]
+    lines_by_order: dict[int, list[OrderLine]] = {o.id: [] for o in orders if o.id is not None}
+    for line in session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_pk).in_(list(lines_by_order)))
+        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
+    ):
+        lines_by_order[line.order_pk].append(line)
+    outcomes = inventory_stock.reserve_baskets(
+        session,
+        store_id=store.id or 0,
+        baskets=[
+            [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines_by_order[o.id or 0]]
+            for o in orders
+        ],
+    )
     now = utcnow()
-    if inventory_stock.reserve(session, store_id=order.store_id, lines=quantities):
+    reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
+    if reserved:
         ready_by = hours_engine.add_open_time(
             stores_service.schedule_of(store), now, timedelta(minutes=store.pick_minutes)
         )
-        issued = pickup.issue_unique_pickup(
-            order_id=order.order_id,
-            store_code=store.code,
-            secret_key=get_settings().secret,
-            is_taken=lambda code_hash: _short_code_taken(
-                session, store_id=order.store_id, code_hash=code_hash
-            ),
+        for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
+            o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
+            transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
+    for o, outcome in zip(orders, outcomes, strict=True):
+        if outcome.reserved:
+            continue
+        lines = lines_by_order[o.id or 0]
+        short = [
+            {"sku": line.sku, "requested": line.quantity, "available": available}
+            for line in lines
+            if (available := outcome.available.get(line.product_id, 0)) < line.quantity
+        ]
+        problem = {
+            "code": "out_of_stock",
+            "lines": short,
+            "alternatives": _alternatives(session, store, lines, now),
+        }
+        transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
+    session.flush()
+
+
+def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
+    """Fresh pickup codes for orders being reserved at `store`, their short codes unique among the store's
+    open orders and each other; one query per round, and a second round is already rare (see
+    `pickup.issue_unique_pickup`). The partial unique index stays the guarantee against concurrent issues."""
+    secret_key = get_settings().secret
+    issued: list[pickup.Pickup | None] = [None] * len(orders)
+    for _ in range(5):
+        todo = [i for i, p in enumerate(issued) if p is None]
+        if not todo:
+            return [p for p in issued if p is not None]
+        for i in todo:
+            issued[i] = pickup.issue_pickup(
+                order_id=orders[i].order_id, store_code=store.code, secret_key=secret_key
+            )
+        hashes = [p.short_code_hash for p in issued if p is not None]
+        taken = set(
+            session.exec(
+                select(Order.short_code_hash).where(
+                    Order.store_id == store.id,
+                    col(Order.short_code_hash).in_(hashes),
+                    col(Order.status).in_([s.value for s in HOLDING]),
+                )
+            ).all()
         )
-        order.pickup_nonce, order.short_code_hash = issued.nonce, issued.short_code_hash
-        transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
-        return order.status
-    levels = inventory_service.stock_levels(
-        session, store_ids=[order.store_id], product_ids=[line.product_id for line in lines]
-    )
-    short = [
-        {"sku": line.sku, "requested": line.quantity, "available": available}
-        for line in lines
-        if (available := levels.get((order.store_id, line.product_id), inventory_service.NO_STOCK).available)
-        < line.quantity
-    ]
-    problem = {
-        "code": "out_of_stock",
-        "lines": short,
-        "alternatives": _alternatives(session, store, lines, now),
-    }
-    transition(session, order, OrderStatus.rejected, now, problem=problem)
-    return order.status
+        mine: set[str] = set()
+        for i, p in enumerate(issued):
+            assert p is not None
+            if p.short_code_hash in taken or p.short_code_hash in mine:
+                issued[i] = None
+            else:
+                mine.add(p.short_code_hash)
+    raise RuntimeError("no free short codes in 5 rounds")
 
 
 def _alternatives(
@@ -259,19 +327,6 @@ def _alternatives(
         }
         for nearby in page.stores
     ]
-
-
-def _short_code_taken(session: Session, *, store_id: int, code_hash: str) -> bool:
-    return (
-        session.exec(
-            select(Order.id).where(
-                Order.store_id == store_id,
-                Order.short_code_hash == code_hash,
-                col(Order.status).in_([s.value for s in HOLDING]),
-            )
-        ).first()
-        is not None
-    )
 
 
 def pickup_of(order: Order) -> pickup.Pickup | None:
@@ -360,6 +415,7 @@ def transition(
     ready_by: datetime | None = None,
     problem: dict[str, Any] | None = None,
     actor_key_id: int | None = None,
+    flush: bool = True,
 ) -> None:
     order.status = status
     order.updated_at = at
@@ -370,7 +426,8 @@ def transition(
     session.add(order)
     assert order.id is not None
     record_event(session, order, status, at, actor_key_id=actor_key_id)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def record_event(

@@ -11,12 +11,16 @@ from retail.db import get_engine, session_scope
 
 logger = logging.getLogger(__name__)
 
+# Pending orders of a store one reservation run decides at most (its own first): under load the queue's
+# later tasks then find their orders decided, and the worker's cost per order falls with the batch.
+RESERVE_BATCH = 50
+
 
 @celery_app.task(name="orders.reserve", acks_late=True, max_retries=None)
 def reserve_order(order_pk: int) -> str | None:
     """Reserve a pending order's stock. Safe to run twice: a second run finds the order no longer pending."""
     with session_scope() as session:
-        status = service.reserve_order(session, order_pk=order_pk)
+        status = service.reserve_order(session, order_pk=order_pk, batch=RESERVE_BATCH)
     logger.info("order %s reservation: %s", order_pk, status)
     return OrderStatus(status).value if status is not None else None
 

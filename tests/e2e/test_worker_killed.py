@@ -44,11 +44,13 @@ def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[
 
 
 def _waiting_for_a_lock(engine: Engine) -> bool:
+    # The reservation locks the basket's stock rows (in product order) before it changes them.
     with engine.connect() as connection:
         waiting = connection.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE stock SET reserved%'"
+                "AND wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT product_id, on_hand - reserved - safety_stock FROM stock %FOR UPDATE'"
             )
         ).scalar_one()
     return int(waiting) > 0
