@@ -225,9 +225,9 @@ def wait_for(condition: Callable[[], bool], running: Processes, timeout_s: float
         time.sleep(0.05)
 
 
-def start_server(running: Processes) -> str:
+def start_server(running: Processes, workers: int) -> str:
     port = free_port()
-    running.start("serve", ["-m", "retail", "serve", "--port", str(port)])
+    running.start("serve", ["-m", "retail", "serve", "--port", str(port), "--workers", str(workers)])
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
@@ -676,7 +676,7 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
         f"\n2. Celery over Redis ({args.redis}), {args.orders:,} tasks / orders per figure, "
         f"{args.concurrency} client threads;\n   workers: --pool={args.pool} --concurrency=1 "
         f"({'tasks run in the worker process' if args.pool == 'solo' else 'one pool child runs the tasks'}), "
-        "retail serve: one uvicorn process; all on this machine"
+        f"retail serve --workers {args.api_workers}; all on this machine"
     )
     print(
         f"{'workers':>7} {'no-op tasks/s':>14} {'orders/s e2e':>13} {'vs no-op':>9} "
@@ -733,6 +733,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="the bench's Redis database (flushed)")
     parser.add_argument("--pool", choices=["solo", "prefork"], default="solo", help="Celery worker pool")
+    parser.add_argument(
+        "--api-workers", type=int, default=2, help="uvicorn processes of `retail serve` (its --workers)"
+    )
     args = parser.parse_args(argv)
     # Stopped from outside, the script still stops what it started (the `finally` of `processes`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
@@ -756,7 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     print("reservation function against raw SQL: done", flush=True)
     runs: list[WorkerRun] = []
     with processes() as running:
-        base = start_server(running)
+        base = start_server(running, args.api_workers)
         for count in (1, 2):
             runs.append(run_with_workers(count, args, base, conninfo, redis, running))
             print(f"{count} worker(s): done", flush=True)

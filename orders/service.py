@@ -13,16 +13,19 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import bindparam, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
-from inventory.models import Product
+from inventory.models import MONEY
 from orders import pickup
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -68,21 +71,32 @@ def place_order(
     session: Session, *, order_in: OrderIn, idempotency_key: str, send_reservation: Callable[[int], None]
 ) -> tuple[Order, str]:
     """Accept an order as pending (or find the one this idempotency key already made); answers it and its
-    token. `send_reservation` is called with the order's primary key after the commit."""
+    token. `send_reservation` is called with the order's primary key after the commit.
+
+    The hot path of the API: two reads (the store with any earlier use of the key; the basket's products
+    with their prices at the store) and, on PostgreSQL, one statement that writes the key, the order, its
+    lines, its history entry and its notification together.
+    """
     if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
     key = _digest(idempotency_key)
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
-    existing = _order_for_key(session, key=key, request_hash=request_hash)
-    if existing is not None:
-        return existing, order_token(existing.order_id)
-
-    store = _orderable_store(session, order_in.store_code)
-    products = _products(session, order_in)
+    store, used = _store_and_key(session, code=order_in.store_code, key=key)
+    if used is not None:
+        return _replayed(session, used, request_hash=request_hash)
+    if store is None:
+        raise InvalidInput(f"no store {order_in.store_code!r}", field="body.store_code", code="unknown_store")
+    if not store.click_and_collect:
+        raise InvalidInput(
+            f"store {order_in.store_code!r} does not offer click and collect",
+            field="body.store_code",
+            code="no_click_and_collect",
+        )
+    priced = _priced_products(session, order_in, store_id=store.id)
     now = utcnow()
     order = Order(
         order_id=_new_order_id(),
-        store_id=store.id or 0,
+        store_id=store.id,
         store_snapshot={
             "code": store.code,
             "name": store.name,
@@ -97,81 +111,210 @@ def place_order(
         customer_name=order_in.customer.name,
         customer_email=order_in.customer.email,
         customer_phone=order_in.customer.phone,
-        total=Decimal("0.00"),
+        total=sum((priced[line.sku].price * line.quantity for line in order_in.lines), start=Decimal("0.00")),
         created_at=now,
         updated_at=now,
     )
-    try:
-        # A duplicate arriving while the first is being handled waits on the key's unique index and then
-        # fails here; it answers the order the first one made.
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-            assert order.id is not None
-            unit_prices = inventory_service.prices_at_store(
-                session, store_id=order.store_id, products=[products[line.sku] for line in order_in.lines]
-            )
-            total = Decimal("0.00")
-            for line in order_in.lines:
-                product = products[line.sku]
-                assert product.id is not None
-                price = unit_prices[product.id]
-                total += price * line.quantity
-                session.add(
-                    OrderLine(
-                        order_pk=order.id,
-                        product_id=product.id,
-                        sku=product.sku,
-                        name=product.name,
-                        quantity=line.quantity,
-                        unit_price=price,
-                    )
-                )
-            order.total = total
-            session.add(order)
-            record_event(session, order, OrderStatus.pending, now)
-            session.add(IdempotencyKey(key=key, request_hash=request_hash, order_pk=order.id, created_at=now))
-            session.flush()
-    except IntegrityError:
-        existing = _order_for_key(session, key=key, request_hash=request_hash)
-        if existing is None:
-            raise
-        return existing, order_token(existing.order_id)
-    order_pk = order.id
+    lines = [
+        OrderLine(
+            order_pk=0,
+            product_id=priced[line.sku].product_id,
+            sku=line.sku,
+            name=priced[line.sku].name,
+            quantity=line.quantity,
+            unit_price=priced[line.sku].price,
+        )
+        for line in order_in.lines
+    ]
+    insert = _insert_pending_postgres if inventory_stock.is_postgres(session) else _insert_pending_orm
+    order_pk = insert(session, order, lines, key=key, request_hash=request_hash)
+    if order_pk is None:
+        # A duplicate that arrived while the first was being handled waited on the key's unique index;
+        # it answers the order the first one made.
+        used = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
+        if used is None:
+            raise RuntimeError("the idempotency key conflicted, but no order holds it")
+        return _replayed(session, used, request_hash=request_hash)
+    if order.id is None:
+        # Written without the ORM: the object joins the session as if loaded, so a later run on this
+        # session (a locked re-read with `populate_existing`) updates this very object.
+        order.id = order_pk
+        make_transient_to_detached(order)
+        session.add(order)
     on_commit(session, lambda: send_reservation(order_pk))
     return order, order_token(order.order_id)
 
 
-def _order_for_key(session: Session, *, key: str, request_hash: str) -> Order | None:
-    found = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
-    if found is None:
-        return None
-    if not hmac.compare_digest(found.request_hash, request_hash):
-        raise IdempotencyKeyReused()
-    return session.get(Order, found.order_pk)
+@dataclass(frozen=True)
+class _Priced:
+    product_id: int
+    name: str
+    price: Decimal
 
 
-def _orderable_store(session: Session, code: str) -> Store:
-    store = session.exec(select(Store).where(Store.code == code)).first()
-    if store is None:
-        raise InvalidInput(f"no store {code!r}", field="body.store_code", code="unknown_store")
-    if not store.click_and_collect:
-        raise InvalidInput(
-            f"store {code!r} does not offer click and collect",
-            field="body.store_code",
-            code="no_click_and_collect",
+@dataclass(frozen=True)
+class _OrderableStore:
+    id: int
+    code: str
+    name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    click_and_collect: bool
+
+
+def _store_and_key(
+    session: Session, *, code: str, key: str
+) -> tuple[_OrderableStore | None, IdempotencyKey | None]:
+    """The store by code and the earlier use of the idempotency key, if any: one round trip."""
+    row = session.execute(
+        text(
+            """SELECT s.id, s.code, s.name, s.street, s.postcode, s.city, s.country, s.click_and_collect,
+                      k.key, k.request_hash, k.order_pk, k.created_at
+               FROM (SELECT 1 AS one) AS one
+               LEFT JOIN store s ON s.code = :code
+               LEFT JOIN idempotency_key k ON k.key = :key"""
+        ),
+        {"code": code, "key": key},
+    ).one()
+    store = (
+        None
+        if row[0] is None
+        else _OrderableStore(
+            id=int(row[0]),
+            code=row[1],
+            name=row[2],
+            street=row[3],
+            postcode=row[4],
+            city=row[5],
+            country=row[6],
+            click_and_collect=bool(row[7]),
         )
-    return store
+    )
+    used = (
+        None
+        if row[8] is None
+        else IdempotencyKey(key=row[8], request_hash=row[9], order_pk=row[10], created_at=row[11])
+    )
+    return store, used
 
 
-def _products(session: Session, order_in: OrderIn) -> dict[str, Product]:
-    products = inventory_service.products_by_sku(session, skus=[line.sku for line in order_in.lines])
-    for index, line in enumerate(order_in.lines):
-        if line.sku not in products:
-            raise InvalidInput(
-                f"no product {line.sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku"
+def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> tuple[Order, str]:
+    if not hmac.compare_digest(used.request_hash, request_hash):
+        raise IdempotencyKeyReused()
+    order = session.get(Order, used.order_pk)
+    if order is None:
+        raise RuntimeError(f"idempotency key without its order {used.order_pk}")
+    return order, order_token(order.order_id)
+
+
+def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> dict[str, _Priced]:
+    """The basket's products by sku with their price at the store (its own price, else the product's
+    store price); an unknown sku is a 422 naming its line."""
+    skus = [line.sku for line in order_in.lines]
+    rows = session.execute(
+        text(
+            """SELECT p.sku, p.id, p.name, coalesce(sp.price, p.store_price) AS price
+               FROM product p LEFT JOIN store_price sp ON sp.store_id = :store AND sp.product_id = p.id
+               WHERE p.sku IN :skus"""
+        )
+        .bindparams(bindparam("skus", expanding=True))
+        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
+        .columns(price=MONEY),
+        {"store": store_id, "skus": skus},
+    ).all()
+    priced = {sku: _Priced(int(pid), name, price) for sku, pid, name, price in rows}
+    for index, sku in enumerate(skus):
+        if sku not in priced:
+            raise InvalidInput(f"no product {sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku")
+    return priced
+
+
+_INSERT_PENDING = text(
+    """WITH k AS (
+           INSERT INTO idempotency_key (key, request_hash, order_pk, created_at)
+           VALUES (:key, :request_hash, nextval(pg_get_serial_sequence('"order"', 'id')), :now)
+           ON CONFLICT (key) DO NOTHING
+           RETURNING order_pk),
+       o AS (
+           INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name,
+                                customer_email, customer_phone, total, currency, created_at, updated_at)
+           SELECT order_pk, :order_id, :store_id, CAST(:store_snapshot AS json), 'pending', :customer_name,
+                  :customer_email, :customer_phone, :total, :currency, :now, :now FROM k),
+       l AS (
+           INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price)
+           SELECT k.order_pk, l.product_id, l.sku, l.name, l.quantity, l.unit_price
+           FROM k CROSS JOIN unnest(CAST(:product_ids AS integer[]), CAST(:skus AS text[]),
+                                    CAST(:names AS text[]), CAST(:quantities AS integer[]),
+                                    CAST(:unit_prices AS numeric[]))
+                AS l(product_id, sku, name, quantity, unit_price)),
+       e AS (
+           INSERT INTO order_event (order_pk, status, at) SELECT order_pk, 'pending', :now FROM k),
+       n AS (
+           INSERT INTO notification (event_id, kind, payload, created_at, next_attempt_at, attempts)
+           SELECT :event_id, :kind, CAST(:payload AS json), :now, :now, 0 FROM k)
+       SELECT order_pk FROM k"""
+)
+
+
+def _insert_pending_postgres(
+    session: Session, order: Order, lines: Sequence[OrderLine], *, key: str, request_hash: str
+) -> int | None:
+    """Write the pending order, its lines, its first history entry, its notification and the idempotency
+    key as one statement; answers the order's primary key, or None when the key is taken (a concurrent
+    duplicate committed first: the insert waited for it on the key's unique index)."""
+    notification = _notification(order, OrderStatus.pending, order.created_at)
+    row = session.execute(
+        _INSERT_PENDING,
+        {
+            "key": key,
+            "request_hash": request_hash,
+            "now": order.created_at,
+            "order_id": order.order_id,
+            "store_id": order.store_id,
+            "store_snapshot": json.dumps(order.store_snapshot),
+            "customer_name": order.customer_name,
+            "customer_email": order.customer_email,
+            "customer_phone": order.customer_phone,
+            "total": order.total,
+            "currency": order.currency,
+            "product_ids": [line.product_id for line in lines],
+            "skus": [line.sku for line in lines],
+            "names": [line.name for line in lines],
+            "quantities": [line.quantity for line in lines],
+            "unit_prices": [line.unit_price for line in lines],
+            "event_id": notification.event_id,
+            "kind": notification.kind,
+            "payload": json.dumps(notification.payload),
+        },
+    ).first()
+    return None if row is None else int(row[0])
+
+
+def _insert_pending_orm(
+    session: Session, order: Order, lines: Sequence[OrderLine], *, key: str, request_hash: str
+) -> int | None:
+    """The same writes through the ORM (the embedded SQLite default), in a savepoint: a duplicate key
+    rolls back only this."""
+    try:
+        with session.begin_nested():
+            session.add(order)
+            session.flush()
+            assert order.id is not None
+            for line in lines:
+                line.order_pk = order.id
+                session.add(line)
+            record_event(session, order, OrderStatus.pending, order.created_at)
+            session.add(
+                IdempotencyKey(
+                    key=key, request_hash=request_hash, order_pk=order.id, created_at=order.created_at
+                )
             )
-    return products
+            session.flush()
+    except IntegrityError:
+        return None
+    return order.id
 
 
 # -------------------------------------------------------------------------------------------- reserving
@@ -437,18 +580,20 @@ def record_event(
     assert order.id is not None
     session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
     # The outbox: the notification commits or rolls back with the transition itself.
-    session.add(
-        Notification(
-            event_id=str(uuid.uuid4()),
-            kind="order.status_changed",
-            payload={
-                "order_id": order.order_id,
-                "store_code": order.store_snapshot["code"],
-                "status": OrderStatus(status).value,
-                "at": at.isoformat(),
-                "customer_email": order.customer_email,
-            },
-            created_at=at,
-            next_attempt_at=at,
-        )
+    session.add(_notification(order, status, at))
+
+
+def _notification(order: Order, status: OrderStatus, at: datetime) -> Notification:
+    return Notification(
+        event_id=str(uuid.uuid4()),
+        kind="order.status_changed",
+        payload={
+            "order_id": order.order_id,
+            "store_code": order.store_snapshot["code"],
+            "status": OrderStatus(status).value,
+            "at": at.isoformat(),
+            "customer_email": order.customer_email,
+        },
+        created_at=at,
+        next_attempt_at=at,
     )

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import itertools
 import logging
+import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.migrations import upgrade_database
 from retail.settings import DEFAULT_DATA_DIR, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -42,6 +48,9 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="load the demo chain first")] = False,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="uvicorn worker processes sharing the port (one per core)")
+    ] = 1,
 ) -> None:
     """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
     import uvicorn
@@ -52,12 +61,6 @@ def serve(
         upgrade_database()
     if demo:
         _load_demo()
-    from retail.main import create_app
-    from stores import service as stores_service
-
-    # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
-    # the first shopper's request.
-    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
     if not settings.redis_url:
         from retail.celery_app import run_schedule_in_process
 
@@ -67,7 +70,44 @@ def serve(
         ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level=settings.log_level.lower())
+    # One process answers requests on one core only (the handlers are CPU-bound Python); with `--workers`
+    # uvicorn forks that many, each building the app from the factory. The schedule thread above stays in
+    # this supervising process, so the embedded default still sweeps once, not once per worker.
+    uvicorn.run(
+        "retail.cli:served_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        http=NoDelayH11Protocol,
+        log_level=settings.log_level.lower(),
+    )
+
+
+class NoDelayH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with Nagle's algorithm off on every connection.
+
+    asyncio turns it off only for sockets it created itself; with `--workers` uvicorn binds the socket
+    (protocol number 0), so its connections keep Nagle on, and a response written as headers then body
+    waits for the client's delayed ACK: about 40 ms on every request.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+def served_app() -> FastAPI:
+    """The app `serve` runs, in each worker process."""
+    from retail.main import create_app
+    from stores import service as stores_service
+
+    # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
+    # the first shopper's request.
+    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
+    return create_app()
 
 
 @app.command()
