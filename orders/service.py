@@ -73,74 +73,46 @@ def place_order(
     """Accept an order as pending (or find the one this idempotency key already made); answers it and its
     token. `send_reservation` is called with the order's primary key after the commit.
 
-    The hot path of the API: two reads (the store with any earlier use of the key; the basket's products
-    with their prices at the store) and, on PostgreSQL, one statement that writes the key, the order, its
-    lines, its history entry and its notification together.
+    The hot path of the API. On PostgreSQL one statement checks the store and prices the basket at it, and
+    writes the key, the order, its lines, its history entry and its notification; only when it wrote
+    nothing (a reused key, an unknown store or sku) do the reads below find out why. SQLite (the embedded
+    default) makes those reads first and writes through the ORM.
     """
     if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
     key = _digest(idempotency_key)
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
-    store, used = _store_and_key(session, code=order_in.store_code, key=key)
-    if used is not None:
-        return _replayed(session, used, request_hash=request_hash)
-    if store is None:
-        raise InvalidInput(f"no store {order_in.store_code!r}", field="body.store_code", code="unknown_store")
-    if not store.click_and_collect:
-        raise InvalidInput(
-            f"store {order_in.store_code!r} does not offer click and collect",
-            field="body.store_code",
-            code="no_click_and_collect",
-        )
-    priced = _priced_products(session, order_in, store_id=store.id)
-    now = utcnow()
-    order = Order(
-        order_id=_new_order_id(),
-        store_id=store.id,
-        store_snapshot={
-            "code": store.code,
-            "name": store.name,
-            "address": {
-                "street": store.street,
-                "postcode": store.postcode,
-                "city": store.city,
-                "country": store.country,
-            },
-        },
-        status=OrderStatus.pending,
-        customer_name=order_in.customer.name,
-        customer_email=order_in.customer.email,
-        customer_phone=order_in.customer.phone,
-        total=sum((priced[line.sku].price * line.quantity for line in order_in.lines), start=Decimal("0.00")),
-        created_at=now,
-        updated_at=now,
-    )
-    lines = [
-        OrderLine(
-            order_pk=0,
-            product_id=priced[line.sku].product_id,
-            sku=line.sku,
-            name=priced[line.sku].name,
-            quantity=line.quantity,
-            unit_price=priced[line.sku].price,
-        )
-        for line in order_in.lines
-    ]
-    insert = _insert_pending_postgres if inventory_stock.is_postgres(session) else _insert_pending_orm
-    order_pk = insert(session, order, lines, key=key, request_hash=request_hash)
-    if order_pk is None:
-        # A duplicate that arrived while the first was being handled waited on the key's unique index;
-        # it answers the order the first one made.
-        used = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
-        if used is None:
-            raise RuntimeError("the idempotency key conflicted, but no order holds it")
-        return _replayed(session, used, request_hash=request_hash)
-    if order.id is None:
-        # Written without the ORM: the object joins the session as if loaded, so a later run on this
-        # session (a locked re-read with `populate_existing`) updates this very object.
-        order.id = order_pk
-        make_transient_to_detached(order)
-        session.add(order)
+    postgres = inventory_stock.is_postgres(session)
+    order: Order | None = None
+    if postgres:
+        order = _place_postgres(session, order_in, key=key, request_hash=request_hash)
+    if order is None:
+        # A duplicate that arrived while the first was being handled waited on the key's unique index
+        # and finds the key taken here: it answers the order the first one made.
+        store, used = _store_and_key(session, code=order_in.store_code, key=key)
+        if used is not None:
+            return _replayed(session, used, request_hash=request_hash)
+        if store is None:
+            raise InvalidInput(
+                f"no store {order_in.store_code!r}", field="body.store_code", code="unknown_store"
+            )
+        if not store.click_and_collect:
+            raise InvalidInput(
+                f"store {order_in.store_code!r} does not offer click and collect",
+                field="body.store_code",
+                code="no_click_and_collect",
+            )
+        priced = _priced_products(session, order_in, store_id=store.id)
+        if postgres:
+            raise RuntimeError("the order was not written, yet its store, basket and key are all fine")
+        order = _place_orm(session, order_in, store, priced, key=key, request_hash=request_hash)
+        if order is None:
+            used = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
+            if used is None:
+                raise RuntimeError("the idempotency key conflicted, but no order holds it")
+            return _replayed(session, used, request_hash=request_hash)
+    order_pk = order.id
+    assert order_pk is not None
     on_commit(session, lambda: send_reservation(order_pk))
     return order, order_token(order.order_id)
 
@@ -231,90 +203,149 @@ def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> d
     return priced
 
 
-_INSERT_PENDING = text(
-    """WITH k AS (
+_PLACE = text(
+    """WITH s AS (
+           SELECT id, code, name, street, postcode, city, country FROM store
+           WHERE code = :store_code AND click_and_collect),
+       b AS (
+           SELECT p.id AS product_id, p.sku, p.name, b.quantity,
+                  coalesce(sp.price, p.store_price) AS unit_price
+           FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[])) AS b(sku, quantity)
+           JOIN product p ON p.sku = b.sku
+           CROSS JOIN s
+           LEFT JOIN store_price sp ON sp.store_id = s.id AND sp.product_id = p.id),
+       k AS (
            INSERT INTO idempotency_key (key, request_hash, order_pk, created_at)
-           VALUES (:key, :request_hash, nextval(pg_get_serial_sequence('"order"', 'id')), :now)
+           SELECT :key, :request_hash, nextval(pg_get_serial_sequence('"order"', 'id')), :now
+           WHERE (SELECT count(*) FROM b) = :line_count
            ON CONFLICT (key) DO NOTHING
            RETURNING order_pk),
        o AS (
            INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name,
                                 customer_email, customer_phone, total, currency, created_at, updated_at)
-           SELECT order_pk, :order_id, :store_id, CAST(:store_snapshot AS json), 'pending', :customer_name,
-                  :customer_email, :customer_phone, :total, :currency, :now, :now FROM k),
+           SELECT k.order_pk, :order_id, s.id,
+                  json_build_object('code', s.code, 'name', s.name, 'address', json_build_object(
+                      'street', s.street, 'postcode', s.postcode, 'city', s.city, 'country', s.country)),
+                  'pending', :customer_name, :customer_email, :customer_phone,
+                  (SELECT sum(unit_price * quantity) FROM b), :currency, :now, :now
+           FROM k CROSS JOIN s
+           RETURNING id, store_id, store_snapshot, total),
        l AS (
            INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price)
-           SELECT k.order_pk, l.product_id, l.sku, l.name, l.quantity, l.unit_price
-           FROM k CROSS JOIN unnest(CAST(:product_ids AS integer[]), CAST(:skus AS text[]),
-                                    CAST(:names AS text[]), CAST(:quantities AS integer[]),
-                                    CAST(:unit_prices AS numeric[]))
-                AS l(product_id, sku, name, quantity, unit_price)),
+           SELECT k.order_pk, b.product_id, b.sku, b.name, b.quantity, b.unit_price FROM k CROSS JOIN b),
        e AS (
            INSERT INTO order_event (order_pk, status, at) SELECT order_pk, 'pending', :now FROM k),
        n AS (
            INSERT INTO notification (event_id, kind, payload, created_at, next_attempt_at, attempts)
-           SELECT :event_id, :kind, CAST(:payload AS json), :now, :now, 0 FROM k)
-       SELECT order_pk FROM k"""
+           SELECT :event_id, 'order.status_changed',
+                  json_build_object('order_id', :order_id, 'store_code', s.code, 'status', 'pending',
+                                    'at', CAST(:at AS text), 'customer_email', :customer_email),
+                  :now, :now, 0
+           FROM k CROSS JOIN s)
+       SELECT id, store_id, store_snapshot, total FROM o"""
 )
 
 
-def _insert_pending_postgres(
-    session: Session, order: Order, lines: Sequence[OrderLine], *, key: str, request_hash: str
-) -> int | None:
-    """Write the pending order, its lines, its first history entry, its notification and the idempotency
-    key as one statement; answers the order's primary key, or None when the key is taken (a concurrent
-    duplicate committed first: the insert waited for it on the key's unique index)."""
-    notification = _notification(order, OrderStatus.pending, order.created_at)
+def _place_postgres(session: Session, order_in: OrderIn, *, key: str, request_hash: str) -> Order | None:
+    """The whole placement as one statement; answers the order, or None when it wrote nothing: the key is
+    taken (also by a concurrent duplicate that committed first: the insert waited for it on the key's
+    unique index), or the store or a sku is not what an order needs."""
+    now = utcnow()
+    order = Order(
+        order_id=_new_order_id(),
+        store_id=0,
+        store_snapshot={},
+        status=OrderStatus.pending,
+        customer_name=order_in.customer.name,
+        customer_email=order_in.customer.email,
+        customer_phone=order_in.customer.phone,
+        total=Decimal("0.00"),
+        created_at=now,
+        updated_at=now,
+    )
     row = session.execute(
-        _INSERT_PENDING,
+        _PLACE,
         {
+            "store_code": order_in.store_code,
+            "skus": [line.sku for line in order_in.lines],
+            "quantities": [line.quantity for line in order_in.lines],
+            "line_count": len(order_in.lines),
             "key": key,
             "request_hash": request_hash,
-            "now": order.created_at,
+            "now": now,
+            "at": now.isoformat(),
             "order_id": order.order_id,
-            "store_id": order.store_id,
-            "store_snapshot": json.dumps(order.store_snapshot),
             "customer_name": order.customer_name,
             "customer_email": order.customer_email,
             "customer_phone": order.customer_phone,
-            "total": order.total,
             "currency": order.currency,
-            "product_ids": [line.product_id for line in lines],
-            "skus": [line.sku for line in lines],
-            "names": [line.name for line in lines],
-            "quantities": [line.quantity for line in lines],
-            "unit_prices": [line.unit_price for line in lines],
-            "event_id": notification.event_id,
-            "kind": notification.kind,
-            "payload": json.dumps(notification.payload),
+            "event_id": str(uuid.uuid4()),
         },
     ).first()
-    return None if row is None else int(row[0])
+    if row is None:
+        return None
+    order.id, order.store_id, order.store_snapshot, order.total = int(row[0]), int(row[1]), row[2], row[3]
+    # Written without the ORM: the object joins the session as if loaded, so a later run on this session
+    # (a locked re-read with `populate_existing`) updates this very object.
+    make_transient_to_detached(order)
+    session.add(order)
+    return order
 
 
-def _insert_pending_orm(
-    session: Session, order: Order, lines: Sequence[OrderLine], *, key: str, request_hash: str
-) -> int | None:
-    """The same writes through the ORM (the embedded SQLite default), in a savepoint: a duplicate key
-    rolls back only this."""
+def _place_orm(
+    session: Session,
+    order_in: OrderIn,
+    store: _OrderableStore,
+    priced: dict[str, _Priced],
+    *,
+    key: str,
+    request_hash: str,
+) -> Order | None:
+    """The same writes through the ORM, in a savepoint; None when the key turned out to be taken."""
+    now = utcnow()
+    order = Order(
+        order_id=_new_order_id(),
+        store_id=store.id,
+        store_snapshot={
+            "code": store.code,
+            "name": store.name,
+            "address": {
+                "street": store.street,
+                "postcode": store.postcode,
+                "city": store.city,
+                "country": store.country,
+            },
+        },
+        status=OrderStatus.pending,
+        customer_name=order_in.customer.name,
+        customer_email=order_in.customer.email,
+        customer_phone=order_in.customer.phone,
+        total=sum((priced[line.sku].price * line.quantity for line in order_in.lines), start=Decimal("0.00")),
+        created_at=now,
+        updated_at=now,
+    )
     try:
         with session.begin_nested():
             session.add(order)
             session.flush()
             assert order.id is not None
-            for line in lines:
-                line.order_pk = order.id
-                session.add(line)
-            record_event(session, order, OrderStatus.pending, order.created_at)
-            session.add(
-                IdempotencyKey(
-                    key=key, request_hash=request_hash, order_pk=order.id, created_at=order.created_at
+            for line in order_in.lines:
+                session.add(
+                    OrderLine(
+                        order_pk=order.id,
+                        product_id=priced[line.sku].product_id,
+                        sku=line.sku,
+                        name=priced[line.sku].name,
+                        quantity=line.quantity,
+                        unit_price=priced[line.sku].price,
+                    )
                 )
-            )
+            record_event(session, order, OrderStatus.pending, now)
+            session.add(IdempotencyKey(key=key, request_hash=request_hash, order_pk=order.id, created_at=now))
             session.flush()
     except IntegrityError:
         return None
-    return order.id
+    return order
 
 
 # -------------------------------------------------------------------------------------------- reserving
