@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
@@ -383,6 +383,23 @@ def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderSt
         ).all()
     _decide(session, orders)
     return order.status
+
+
+_STATUS = text('SELECT status FROM "order" WHERE id = :id')
+
+
+def decided_status(engine: Engine, *, order_pk: int) -> OrderStatus | None:
+    """The order's status if it is no longer pending (None while pending, or for no such order).
+
+    Under load most reservation runs find their order already decided by another run's batch; this answers
+    them with one autocommit read, without the transaction (BEGIN, COMMIT) a reservation needs. An order
+    that left `pending` never returns to it, so the answer cannot go stale.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":  # SQLite's connections BEGIN IMMEDIATE (retail/db.py)
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        status = connection.execute(_STATUS, {"id": order_pk}).scalar()
+    return None if status is None or status == OrderStatus.pending else OrderStatus(status)
 
 
 def _decide(session: Session, orders: Sequence[Order]) -> None:

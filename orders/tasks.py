@@ -19,6 +19,9 @@ RESERVE_BATCH = 50
 @celery_app.task(name="orders.reserve", acks_late=True, max_retries=None)
 def reserve_order(order_pk: int) -> str | None:
     """Reserve a pending order's stock. Safe to run twice: a second run finds the order no longer pending."""
+    decided = service.decided_status(get_engine(), order_pk=order_pk)
+    if decided is not None:
+        return decided.value
     with session_scope() as session:
         status = service.reserve_order(session, order_pk=order_pk, batch=RESERVE_BATCH)
     logger.info("order %s reservation: %s", order_pk, status)

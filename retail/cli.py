@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import itertools
 import logging
-import socket
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -16,11 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.migrations import upgrade_database
+from retail.serving import http_protocol
 from retail.settings import DEFAULT_DATA_DIR, get_settings
 
 if TYPE_CHECKING:
@@ -79,24 +77,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        http=NoDelayH11Protocol,
+        http=http_protocol(),
         log_level=settings.log_level.lower(),
     )
-
-
-class NoDelayH11Protocol(H11Protocol):
-    """uvicorn's HTTP/1.1 protocol with Nagle's algorithm off on every connection.
-
-    asyncio turns it off only for sockets it created itself; with `--workers` uvicorn binds the socket
-    (protocol number 0), so its connections keep Nagle on, and a response written as headers then body
-    waits for the client's delayed ACK: about 40 ms on every request.
-    """
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
 
 
 def served_app() -> FastAPI:
