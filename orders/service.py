@@ -361,28 +361,50 @@ def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderSt
 
     Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
     """
+    return reserve_batch(session, order_pk=order_pk, batch=batch).status
+
+
+@dataclass(frozen=True)
+class Batch:
+    status: OrderStatus | None  # of the order the run was for; None for no such order
+    decided: int  # orders this run reserved or rejected, that one included
+
+
+def reserve_batch(session: Session, *, order_pk: int, batch: int, drain: bool = False) -> Batch:
+    """`reserve_order`, answering how many orders it decided. With `drain` the store's other pending
+    orders are decided even when this one is no longer pending: the run stands in for tasks that were
+    never sent (see `orders.tasks.queue_reservation`)."""
     # Under load most runs find their order already decided by another run's batch: a plain read answers
     # them without taking a row lock (which would cost a transaction id and a WAL flush). An order that
     # left `pending` never returns to it, so the unlocked read is safe for that answer.
-    status = session.exec(select(Order.status).where(Order.id == order_pk)).first()
-    if status != OrderStatus.pending:
-        return None if status is None else OrderStatus(status)
-    order = lock_order(session, order_pk)
-    if order is None or order.status != OrderStatus.pending:
-        return None if order is None else order.status
-    orders = [order]
-    if batch > 1:
+    row = session.execute(select(Order.status, Order.store_id).where(Order.id == order_pk)).first()
+    if row is None:
+        return Batch(None, 0)
+    status, store_id = OrderStatus(row[0]), int(row[1])
+    orders: list[Order] = []
+    if status == OrderStatus.pending:
+        order = lock_order(session, order_pk)
+        if order is not None:
+            status = OrderStatus(order.status)
+            if status == OrderStatus.pending:
+                orders.append(order)
+    if not orders and not drain:
+        return Batch(status, 0)
+    if batch > len(orders):
         orders += session.exec(
             select(Order)
-            .where(Order.store_id == order.store_id, Order.status == OrderStatus.pending)
+            .where(Order.store_id == store_id, Order.status == OrderStatus.pending)
             .where(Order.id != order_pk)
             .order_by(col(Order.id))
-            .limit(batch - 1)
+            .limit(batch - len(orders))
             .with_for_update(skip_locked=True)
             .execution_options(populate_existing=True)
         ).all()
-    _decide(session, orders)
-    return order.status
+    if orders:
+        _decide(session, orders)
+        if orders[0].id == order_pk:
+            status = OrderStatus(orders[0].status)
+    return Batch(status, len(orders))
 
 
 _STATUS = text('SELECT status FROM "order" WHERE id = :id')

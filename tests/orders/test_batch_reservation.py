@@ -179,3 +179,49 @@ def test_a_batch_skips_orders_another_transaction_holds(pg_engine: Engine) -> No
             session.commit()
             assert _status(session, held) == "reserved"
             assert stock_of(session, "B9", "X").reserved == 2
+
+
+def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
+    pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orders import tasks as orders_tasks
+
+    sent: list[tuple[int, str | None]] = []
+    monkeypatch.setattr(orders_tasks.reserve_order, "delay", lambda pk, mark=None: sent.append((pk, mark)))
+    mark = orders_tasks.QUEUED_MARK.format(store_code="B8")
+    redis = orders_tasks._redis()
+    redis.delete(mark)
+    count = orders_tasks.RESERVE_BATCH * 2 + 5
+    with committed_shop(pg_engine, "B8", {"X": count - 1}):
+        orders = [
+            commit_order(
+                pg_engine,
+                "B8",
+                {"X": 1},
+                key=f"drain-{i}",
+                send=lambda pk: orders_tasks.queue_reservation(pk, store_code="B8"),
+            )
+            for i in range(count)
+        ]
+        # The mark stood from the first order on: one run queued for all of them.
+        assert sent == [(orders[0].id, mark)]
+
+        assert orders_tasks.reserve_order.run(*sent[0]) == "reserved"
+        assert not redis.exists(mark)
+        with Session(pg_engine) as session:
+            statuses = Counter(_status(session, o) for o in orders)
+            assert statuses == Counter({"reserved": count - 1, "rejected": 1})
+            assert stock_of(session, "B8", "X").reserved == count - 1
+            # The last order found the shelf empty: the orders went oldest first.
+            assert _status(session, orders[-1]) == "rejected"
+
+        # The run cleared the mark: the next order queues a run of its own.
+        later = commit_order(
+            pg_engine,
+            "B8",
+            {"X": 1},
+            key="drain-later",
+            send=lambda pk: orders_tasks.queue_reservation(pk, store_code="B8"),
+        )
+        assert sent[-1] == (later.id, mark)
+        redis.delete(mark)
