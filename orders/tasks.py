@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from functools import cache
 
 from redis import Redis
@@ -79,12 +80,23 @@ def queue_reservation(order_pk: int, *, store_code: str) -> None:
         return
     mark = QUEUED_MARK.format(store_code=store_code)
     try:
-        if _redis().set(mark, order_pk, nx=True, ex=QUEUED_TTL_S):
-            reserve_order.delay(order_pk, mark)
-    except Exception:  # any Redis or broker failure; the order row is the source of truth
+        if not _redis().set(mark, order_pk, nx=True, ex=QUEUED_TTL_S):
+            return
+    except Exception:  # any Redis failure; the order row is the source of truth
         logger.warning(
             "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
         )
+        return
+    try:
+        reserve_order.delay(order_pk, mark)
+    except Exception:
+        logger.warning(
+            "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
+        )
+        # No run is coming for this mark: let the store's next order queue one rather than wait for it
+        # to expire.
+        with suppress(Exception):
+            _redis().delete(mark)
 
 
 @cache

@@ -225,3 +225,16 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
         )
         assert sent[-1] == (later.id, mark)
         redis.delete(mark)
+
+
+def test_a_run_that_could_not_be_sent_leaves_no_mark_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orders import tasks as orders_tasks
+
+    def broker_down(*_args: object) -> None:
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(orders_tasks.reserve_order, "delay", broker_down)
+    mark = orders_tasks.QUEUED_MARK.format(store_code="B7")
+    orders_tasks._redis().delete(mark)
+    orders_tasks.queue_reservation(1, store_code="B7")  # logged, not raised: the sweep sends it again
+    assert not orders_tasks._redis().exists(mark)
