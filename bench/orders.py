@@ -236,6 +236,16 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def backends_cpu(conninfo: str) -> dict[int, float]:
+    """CPU time of each PostgreSQL backend serving the bench database (the API's and workers' pooled
+    connections), by pid; the server's shared processes (WAL writer, checkpointer) are not in it."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {int(pid): cpu_seconds(int(pid)) for (pid,) in rows}
+
+
 def wait_for(condition: Callable[[], bool], running: Processes, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -644,7 +654,8 @@ class WorkerRun:
     drained: Orders
     loaded: Orders
     light: Orders
-    cpu_ms: dict[str, float]  # CPU per order end to end: the API's processes, the workers, the clients
+    # CPU per order end to end: the API's processes, the workers, the clients, the database's backends
+    cpu_ms: dict[str, float]
 
 
 def run_with_workers(
@@ -671,6 +682,7 @@ def run_with_workers(
             "clients": time.process_time,
         }
         cpu_before = {what: measure() for what, measure in processes_cpu.items()}
+        backends_before = backends_cpu(conninfo)
         loaded = run_orders(
             base, conninfo, random_baskets(rng, args.orders), args.concurrency, f"load{count}", running
         )
@@ -678,6 +690,9 @@ def run_with_workers(
             what: (measure() - cpu_before[what]) * 1e3 / args.orders
             for what, measure in processes_cpu.items()
         }
+        backends_after = backends_cpu(conninfo)
+        backends_s = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+        cpu_ms["PostgreSQL"] = backends_s * 1e3 / args.orders
         light = run_light_load(
             base, conninfo, random_baskets(rng, LIGHT_LOAD_ORDERS), f"light{count}", running
         )
@@ -733,7 +748,10 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
         "(workers only);\n   orders/s e2e: clients POST while the workers reserve, first POST to last "
         "decision; latency: POST sent to `reserved`."
     )
-    print("\n   CPU per order end to end (user + system), by process; PostgreSQL and Redis are shared")
+    print(
+        "\n   CPU per order end to end (user + system), by process; PostgreSQL: the bench database's "
+        "backends only; Redis (shared) not counted"
+    )
     print(f"{'workers':>7} " + " ".join(f"{what + ' ms':>12}" for what in runs[0].cpu_ms))
     for run in runs:
         print(f"{run.workers:>7} " + " ".join(f"{ms:>12.2f}" for ms in run.cpu_ms.values()))
