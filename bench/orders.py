@@ -3,6 +3,7 @@ beside a raw SQL conditional UPDATE.
 
     .venv/bin/python bench/orders.py [--orders 2000] [--concurrency 8] [--database postgresql://...]
                                      [--redis redis://127.0.0.1:6379/12] [--pool solo|prefork]
+                                     [--api-workers 2]
 
 Creates a throwaway PostgreSQL database (dropped and re-created, see `bench/benchdb.py`), flushes the bench
 Redis database, and loads one store open around the clock (no public holidays) with 200 products of
@@ -20,14 +21,18 @@ Redis database, and loads one store open around the clock (no public holidays) w
 2. Celery over Redis with one and then two worker processes, each
    `python -m celery -A bench.noop_worker worker --pool <pool> --concurrency 1`: the service's own Celery app
    and tasks plus a no-op task (`bench/noop_worker.py`), so both workloads run on the very same workers,
-   beside `retail serve` in its own process.
+   beside `retail serve --workers <--api-workers>` (uvicorn processes) of its own.
    - no-op baseline: the workers are paused (`cancel_consumer`), `--orders` no-op tasks are queued with
      `.delay()`, the workers resume (`add_consumer`); the rate is the tasks over the time from the resume
      until a Redis counter (one INCR per task) shows all ran: the workers' rate, not the sender's.
-   - reservation tasks, the same way: `--orders` orders POSTed while the workers are paused, reserved from
-     the queue after the resume; timed from the resume to the last `order_event` decision.
+   - reservations, the same way: `--orders` orders POSTed while the workers are paused, reserved from
+     the queue after the resume; timed from the resume to the last `order_event` decision. The API
+     queues at most one reservation run per store at a time (`orders.tasks.queue_reservation`) and a
+     run drains the store's pending orders in batches, so this counts orders, not tasks.
    - end to end: `--concurrency` client threads POST `--orders` orders to `/mobile/v1/orders` (1-3 random
-     lines, a unique `Idempotency-Key` each) as fast as the API answers, while the workers reserve them.
+     lines, a unique `Idempotency-Key` each; one keep-alive `http.client` connection per thread, as
+     light as a client gets, since it shares the cores) as fast as the API answers, while the workers
+     reserve them.
      The rate is the orders over the time from the first POST being sent until the last order's decision
      event (its `at` in `order_event`). Latency, POST sent to `reserved`, is the `reserved` event's `at`
      minus the client's wall clock when it sent the POST: no polling in it. Under this closed-loop load a
@@ -43,6 +48,8 @@ not enforced.
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import random
 import shutil
@@ -61,6 +68,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -216,6 +224,28 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and of its children (uvicorn's and Celery's), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(stat.parent.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def backends_cpu(conninfo: str) -> dict[int, float]:
+    """CPU time of each PostgreSQL backend serving the bench database (the API's and workers' pooled
+    connections), by pid; the server's shared processes (WAL writer, checkpointer) are not in it."""
+    with psycopg.connect(conninfo, autocommit=True) as connection:
+        rows = connection.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {int(pid): cpu_seconds(int(pid)) for (pid,) in rows}
+
+
 def wait_for(condition: Callable[[], bool], running: Processes, timeout_s: float, what: str) -> None:
     deadline = time.monotonic() + timeout_s
     while not condition():
@@ -225,9 +255,9 @@ def wait_for(condition: Callable[[], bool], running: Processes, timeout_s: float
         time.sleep(0.05)
 
 
-def start_server(running: Processes) -> str:
+def start_server(running: Processes, workers: int) -> str:
     port = free_port()
-    running.start("serve", ["-m", "retail", "serve", "--port", str(port)])
+    running.start("serve", ["-m", "retail", "serve", "--port", str(port), "--workers", str(workers)])
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
@@ -523,21 +553,28 @@ def post_orders(
     post_ms: list[float] = []
 
     def work(index: int, go: Callable[[], None]) -> None:
-        with httpx.Client(base_url=base, timeout=60) as client:
+        # The shoppers' side shares the two cores with the server, so it is kept light: one keep-alive
+        # `http.client` connection per thread (httpx costs about 1 ms of CPU a request here).
+        url = urlsplit(base)
+        connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=60)
+        try:
             go()
             for i in range(index, len(baskets), concurrency):
                 at, started = time.time(), time.perf_counter()
-                response = client.post(
+                connection.request(
+                    "POST",
                     "/mobile/v1/orders",
-                    json=order_body(baskets[i], i),
-                    headers={"Idempotency-Key": f"{tag}-{i}"},
+                    body=json.dumps(order_body(baskets[i], i)),
+                    headers={"Content-Type": "application/json", "Idempotency-Key": f"{tag}-{i}"},
                 )
+                response = connection.getresponse()
+                body = response.read()
                 post_ms.append((time.perf_counter() - started) * 1e3)
-                if response.status_code != 202:
-                    raise BenchFailure(
-                        f"POST /mobile/v1/orders: {response.status_code} {response.text[:300]}"
-                    )
-                sent.append((response.json()["order_id"], at))
+                if response.status != 202:
+                    raise BenchFailure(f"POST /mobile/v1/orders: {response.status} {body[:300]!r}")
+                sent.append((json.loads(body)["order_id"], at))
+        finally:
+            connection.close()
 
     in_threads(concurrency, work)
     return sent, post_ms
@@ -617,6 +654,8 @@ class WorkerRun:
     drained: Orders
     loaded: Orders
     light: Orders
+    # CPU per order end to end: the API's processes, the workers, the clients, the database's backends
+    cpu_ms: dict[str, float]
 
 
 def run_with_workers(
@@ -637,16 +676,30 @@ def run_with_workers(
             count,
             running,
         )
+        processes_cpu = {
+            "API": lambda: cpu_seconds(running.running["serve"].pid),
+            "workers": lambda: sum(cpu_seconds(running.running[name].pid) for name in names),
+            "clients": time.process_time,
+        }
+        cpu_before = {what: measure() for what, measure in processes_cpu.items()}
+        backends_before = backends_cpu(conninfo)
         loaded = run_orders(
             base, conninfo, random_baskets(rng, args.orders), args.concurrency, f"load{count}", running
         )
+        cpu_ms = {
+            what: (measure() - cpu_before[what]) * 1e3 / args.orders
+            for what, measure in processes_cpu.items()
+        }
+        backends_after = backends_cpu(conninfo)
+        backends_s = sum(cpu - backends_before.get(pid, 0.0) for pid, cpu in backends_after.items())
+        cpu_ms["PostgreSQL"] = backends_s * 1e3 / args.orders
         light = run_light_load(
             base, conninfo, random_baskets(rng, LIGHT_LOAD_ORDERS), f"light{count}", running
         )
     finally:
         for name in names:
             running.stop(name)
-    return WorkerRun(count, noop_rate, drained, loaded, light)
+    return WorkerRun(count, noop_rate, drained, loaded, light, cpu_ms)
 
 
 # ------------------------------------------------------------------------------------------------- report
@@ -676,11 +729,11 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
         f"\n2. Celery over Redis ({args.redis}), {args.orders:,} tasks / orders per figure, "
         f"{args.concurrency} client threads;\n   workers: --pool={args.pool} --concurrency=1 "
         f"({'tasks run in the worker process' if args.pool == 'solo' else 'one pool child runs the tasks'}), "
-        "retail serve: one uvicorn process; all on this machine"
+        f"retail serve --workers {args.api_workers}; all on this machine"
     )
     print(
         f"{'workers':>7} {'no-op tasks/s':>14} {'orders/s e2e':>13} {'vs no-op':>9} "
-        f"{'reserve tasks/s':>16} {'vs no-op':>9} {'POST p50 ms':>12} {'reserved p50 ms':>16} {'p99 ms':>8}"
+        f"{'reserved/s drain':>16} {'vs no-op':>9} {'POST p50 ms':>12} {'reserved p50 ms':>16} {'p99 ms':>8}"
     )
     for run in runs:
         e2e, drained = run.loaded, run.drained
@@ -691,10 +744,17 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
             f"{percentile(e2e.latency_ms, 0.99):>8,.0f}"
         )
     print(
-        "   no-op tasks/s and reserve tasks/s: queued while the workers were paused, timed from the resume "
+        "   no-op tasks/s and reserved/s drain: queued while the workers were paused, timed from the resume "
         "(workers only);\n   orders/s e2e: clients POST while the workers reserve, first POST to last "
         "decision; latency: POST sent to `reserved`."
     )
+    print(
+        "\n   CPU per order end to end (user + system), by process; PostgreSQL: the bench database's "
+        "backends only; Redis (shared) not counted"
+    )
+    print(f"{'workers':>7} " + " ".join(f"{what + ' ms':>12}" for what in runs[0].cpu_ms))
+    for run in runs:
+        print(f"{run.workers:>7} " + " ".join(f"{ms:>12.2f}" for ms in run.cpu_ms.values()))
     print(
         f"\n   POST to `reserved` at light load ({LIGHT_LOAD_ORDERS} orders, one shopper at a time, "
         "polling GET /mobile/v1/orders/{id})"
@@ -733,6 +793,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     parser.add_argument("--redis", default=DEFAULT_REDIS, help="the bench's Redis database (flushed)")
     parser.add_argument("--pool", choices=["solo", "prefork"], default="solo", help="Celery worker pool")
+    parser.add_argument(
+        "--api-workers", type=int, default=2, help="uvicorn processes of `retail serve` (its --workers)"
+    )
     args = parser.parse_args(argv)
     # Stopped from outside, the script still stops what it started (the `finally` of `processes`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
@@ -756,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
     print("reservation function against raw SQL: done", flush=True)
     runs: list[WorkerRun] = []
     with processes() as running:
-        base = start_server(running)
+        base = start_server(running, args.api_workers)
         for count in (1, 2):
             runs.append(run_with_workers(count, args, base, conninfo, redis, running))
             print(f"{count} worker(s): done", flush=True)

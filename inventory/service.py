@@ -291,19 +291,6 @@ def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]
     return {store_id: own.get(store_id, product.store_price) for store_id in store_ids}
 
 
-def prices_at_store(session: Session, *, store_id: int, products: Sequence[Product]) -> dict[int, Decimal]:
-    """The price of each product in one store, by product id: one query for a whole basket."""
-    ids = [p.id for p in products if p.id is not None]
-    own: dict[int, Decimal] = dict(
-        session.execute(
-            select(col(StorePrice.product_id), col(StorePrice.price)).where(
-                StorePrice.store_id == store_id, col(StorePrice.product_id).in_(ids)
-            )
-        ).all()
-    )
-    return {p.id: own.get(p.id, p.store_price) for p in products if p.id is not None}
-
-
 def online_availability(product: Product) -> tuple[int, str]:
     available = max(0, product.online_stock)
     return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD).value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
@@ -62,7 +63,7 @@ def create_order(
         session,
         order_in=order_in,
         idempotency_key=idempotency_key,
-        send_reservation=orders_tasks.send_reservation,
+        send_reservation=partial(orders_tasks.queue_reservation, store_code=order_in.store_code),
     )
     return OrderAccepted(
         order_id=order.order_id,

@@ -13,16 +13,19 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Engine, bindparam, text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
-from inventory.models import Product
+from inventory.models import MONEY
 from orders import pickup
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -68,21 +71,241 @@ def place_order(
     session: Session, *, order_in: OrderIn, idempotency_key: str, send_reservation: Callable[[int], None]
 ) -> tuple[Order, str]:
     """Accept an order as pending (or find the one this idempotency key already made); answers it and its
-    token. `send_reservation` is called with the order's primary key after the commit."""
+    token. `send_reservation` is called with the order's primary key after the commit.
+
+    The hot path of the API. On PostgreSQL one statement checks the store and prices the basket at it, and
+    writes the key, the order, its lines, its history entry and its notification; only when it wrote
+    nothing (a reused key, an unknown store or sku) do the reads below find out why. SQLite (the embedded
+    default) makes those reads first and writes through the ORM.
+    """
     if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
         raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
     key = _digest(idempotency_key)
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
-    existing = _order_for_key(session, key=key, request_hash=request_hash)
-    if existing is not None:
-        return existing, order_token(existing.order_id)
+    postgres = inventory_stock.is_postgres(session)
+    order: Order | None = None
+    if postgres:
+        order = _place_postgres(session, order_in, key=key, request_hash=request_hash)
+    if order is None:
+        # A duplicate that arrived while the first was being handled waited on the key's unique index
+        # and finds the key taken here: it answers the order the first one made.
+        store, used = _store_and_key(session, code=order_in.store_code, key=key)
+        if used is not None:
+            return _replayed(session, used, request_hash=request_hash)
+        if store is None:
+            raise InvalidInput(
+                f"no store {order_in.store_code!r}", field="body.store_code", code="unknown_store"
+            )
+        if not store.click_and_collect:
+            raise InvalidInput(
+                f"store {order_in.store_code!r} does not offer click and collect",
+                field="body.store_code",
+                code="no_click_and_collect",
+            )
+        priced = _priced_products(session, order_in, store_id=store.id)
+        if postgres:
+            raise RuntimeError("the order was not written, yet its store, basket and key are all fine")
+        order = _place_orm(session, order_in, store, priced, key=key, request_hash=request_hash)
+        if order is None:
+            used = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
+            if used is None:
+                raise RuntimeError("the idempotency key conflicted, but no order holds it")
+            return _replayed(session, used, request_hash=request_hash)
+    order_pk = order.id
+    assert order_pk is not None
+    on_commit(session, lambda: send_reservation(order_pk))
+    return order, order_token(order.order_id)
 
-    store = _orderable_store(session, order_in.store_code)
-    products = _products(session, order_in)
+
+@dataclass(frozen=True)
+class _Priced:
+    product_id: int
+    name: str
+    price: Decimal
+
+
+@dataclass(frozen=True)
+class _OrderableStore:
+    id: int
+    code: str
+    name: str
+    street: str
+    postcode: str
+    city: str
+    country: str
+    click_and_collect: bool
+
+
+def _store_and_key(
+    session: Session, *, code: str, key: str
+) -> tuple[_OrderableStore | None, IdempotencyKey | None]:
+    """The store by code and the earlier use of the idempotency key, if any: one round trip."""
+    row = session.execute(
+        text(
+            """SELECT s.id, s.code, s.name, s.street, s.postcode, s.city, s.country, s.click_and_collect,
+                      k.key, k.request_hash, k.order_pk, k.created_at
+               FROM (SELECT 1 AS one) AS one
+               LEFT JOIN store s ON s.code = :code
+               LEFT JOIN idempotency_key k ON k.key = :key"""
+        ),
+        {"code": code, "key": key},
+    ).one()
+    store = (
+        None
+        if row[0] is None
+        else _OrderableStore(
+            id=int(row[0]),
+            code=row[1],
+            name=row[2],
+            street=row[3],
+            postcode=row[4],
+            city=row[5],
+            country=row[6],
+            click_and_collect=bool(row[7]),
+        )
+    )
+    used = (
+        None
+        if row[8] is None
+        else IdempotencyKey(key=row[8], request_hash=row[9], order_pk=row[10], created_at=row[11])
+    )
+    return store, used
+
+
+def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> tuple[Order, str]:
+    if not hmac.compare_digest(used.request_hash, request_hash):
+        raise IdempotencyKeyReused()
+    order = session.get(Order, used.order_pk)
+    if order is None:
+        raise RuntimeError(f"idempotency key without its order {used.order_pk}")
+    return order, order_token(order.order_id)
+
+
+def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> dict[str, _Priced]:
+    """The basket's products by sku with their price at the store (its own price, else the product's
+    store price); an unknown sku is a 422 naming its line."""
+    skus = [line.sku for line in order_in.lines]
+    rows = session.execute(
+        text(
+            """SELECT p.sku, p.id, p.name, coalesce(sp.price, p.store_price) AS price
+               FROM product p LEFT JOIN store_price sp ON sp.store_id = :store AND sp.product_id = p.id
+               WHERE p.sku IN :skus"""
+        )
+        .bindparams(bindparam("skus", expanding=True))
+        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
+        .columns(price=MONEY),
+        {"store": store_id, "skus": skus},
+    ).all()
+    priced = {sku: _Priced(int(pid), name, price) for sku, pid, name, price in rows}
+    for index, sku in enumerate(skus):
+        if sku not in priced:
+            raise InvalidInput(f"no product {sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku")
+    return priced
+
+
+_PLACE = text(
+    """WITH s AS (
+           SELECT id, code, name, street, postcode, city, country FROM store
+           WHERE code = :store_code AND click_and_collect),
+       b AS (
+           SELECT p.id AS product_id, p.sku, p.name, b.quantity,
+                  coalesce(sp.price, p.store_price) AS unit_price
+           FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[])) AS b(sku, quantity)
+           JOIN product p ON p.sku = b.sku
+           CROSS JOIN s
+           LEFT JOIN store_price sp ON sp.store_id = s.id AND sp.product_id = p.id),
+       k AS (
+           INSERT INTO idempotency_key (key, request_hash, order_pk, created_at)
+           SELECT :key, :request_hash, nextval(pg_get_serial_sequence('"order"', 'id')), :now
+           WHERE (SELECT count(*) FROM b) = :line_count
+           ON CONFLICT (key) DO NOTHING
+           RETURNING order_pk),
+       o AS (
+           INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name,
+                                customer_email, customer_phone, total, currency, created_at, updated_at)
+           SELECT k.order_pk, :order_id, s.id,
+                  json_build_object('code', s.code, 'name', s.name, 'address', json_build_object(
+                      'street', s.street, 'postcode', s.postcode, 'city', s.city, 'country', s.country)),
+                  'pending', :customer_name, :customer_email, :customer_phone,
+                  (SELECT sum(unit_price * quantity) FROM b), :currency, :now, :now
+           FROM k CROSS JOIN s
+           RETURNING id, store_id, store_snapshot, total),
+       l AS (
+           INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price)
+           SELECT k.order_pk, b.product_id, b.sku, b.name, b.quantity, b.unit_price FROM k CROSS JOIN b),
+       e AS (
+           INSERT INTO order_event (order_pk, status, at) SELECT order_pk, 'pending', :now FROM k),
+       n AS (
+           INSERT INTO notification (event_id, kind, payload, created_at, next_attempt_at, attempts)
+           SELECT :event_id, 'order.status_changed',
+                  json_build_object('order_id', :order_id, 'store_code', s.code, 'status', 'pending',
+                                    'at', CAST(:at AS text), 'customer_email', :customer_email),
+                  :now, :now, 0
+           FROM k CROSS JOIN s)
+       SELECT id, store_id, store_snapshot, total FROM o"""
+)
+
+
+def _place_postgres(session: Session, order_in: OrderIn, *, key: str, request_hash: str) -> Order | None:
+    """The whole placement as one statement; answers the order, or None when it wrote nothing: the key is
+    taken (also by a concurrent duplicate that committed first: the insert waited for it on the key's
+    unique index), or the store or a sku is not what an order needs."""
     now = utcnow()
     order = Order(
         order_id=_new_order_id(),
-        store_id=store.id or 0,
+        store_id=0,
+        store_snapshot={},
+        status=OrderStatus.pending,
+        customer_name=order_in.customer.name,
+        customer_email=order_in.customer.email,
+        customer_phone=order_in.customer.phone,
+        total=Decimal("0.00"),
+        created_at=now,
+        updated_at=now,
+    )
+    row = session.execute(
+        _PLACE,
+        {
+            "store_code": order_in.store_code,
+            "skus": [line.sku for line in order_in.lines],
+            "quantities": [line.quantity for line in order_in.lines],
+            "line_count": len(order_in.lines),
+            "key": key,
+            "request_hash": request_hash,
+            "now": now,
+            "at": now.isoformat(),
+            "order_id": order.order_id,
+            "customer_name": order.customer_name,
+            "customer_email": order.customer_email,
+            "customer_phone": order.customer_phone,
+            "currency": order.currency,
+            "event_id": str(uuid.uuid4()),
+        },
+    ).first()
+    if row is None:
+        return None
+    order.id, order.store_id, order.store_snapshot, order.total = int(row[0]), int(row[1]), row[2], row[3]
+    # Written without the ORM: the object joins the session as if loaded, so a later run on this session
+    # (a locked re-read with `populate_existing`) updates this very object.
+    make_transient_to_detached(order)
+    session.add(order)
+    return order
+
+
+def _place_orm(
+    session: Session,
+    order_in: OrderIn,
+    store: _OrderableStore,
+    priced: dict[str, _Priced],
+    *,
+    key: str,
+    request_hash: str,
+) -> Order | None:
+    """The same writes through the ORM, in a savepoint; None when the key turned out to be taken."""
+    now = utcnow()
+    order = Order(
+        order_id=_new_order_id(),
+        store_id=store.id,
         store_snapshot={
             "code": store.code,
             "name": store.name,
@@ -97,130 +320,188 @@ def place_order(
         customer_name=order_in.customer.name,
         customer_email=order_in.customer.email,
         customer_phone=order_in.customer.phone,
-        total=Decimal("0.00"),
+        total=sum((priced[line.sku].price * line.quantity for line in order_in.lines), start=Decimal("0.00")),
         created_at=now,
         updated_at=now,
     )
     try:
-        # A duplicate arriving while the first is being handled waits on the key's unique index and then
-        # fails here; it answers the order the first one made.
         with session.begin_nested():
             session.add(order)
             session.flush()
             assert order.id is not None
-            unit_prices = inventory_service.prices_at_store(
-                session, store_id=order.store_id, products=[products[line.sku] for line in order_in.lines]
-            )
-            total = Decimal("0.00")
             for line in order_in.lines:
-                product = products[line.sku]
-                assert product.id is not None
-                price = unit_prices[product.id]
-                total += price * line.quantity
                 session.add(
                     OrderLine(
                         order_pk=order.id,
-                        product_id=product.id,
-                        sku=product.sku,
-                        name=product.name,
+                        product_id=priced[line.sku].product_id,
+                        sku=line.sku,
+                        name=priced[line.sku].name,
                         quantity=line.quantity,
-                        unit_price=price,
+                        unit_price=priced[line.sku].price,
                     )
                 )
-            order.total = total
-            session.add(order)
             record_event(session, order, OrderStatus.pending, now)
             session.add(IdempotencyKey(key=key, request_hash=request_hash, order_pk=order.id, created_at=now))
             session.flush()
     except IntegrityError:
-        existing = _order_for_key(session, key=key, request_hash=request_hash)
-        if existing is None:
-            raise
-        return existing, order_token(existing.order_id)
-    order_pk = order.id
-    on_commit(session, lambda: send_reservation(order_pk))
-    return order, order_token(order.order_id)
-
-
-def _order_for_key(session: Session, *, key: str, request_hash: str) -> Order | None:
-    found = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
-    if found is None:
         return None
-    if not hmac.compare_digest(found.request_hash, request_hash):
-        raise IdempotencyKeyReused()
-    return session.get(Order, found.order_pk)
-
-
-def _orderable_store(session: Session, code: str) -> Store:
-    store = session.exec(select(Store).where(Store.code == code)).first()
-    if store is None:
-        raise InvalidInput(f"no store {code!r}", field="body.store_code", code="unknown_store")
-    if not store.click_and_collect:
-        raise InvalidInput(
-            f"store {code!r} does not offer click and collect",
-            field="body.store_code",
-            code="no_click_and_collect",
-        )
-    return store
-
-
-def _products(session: Session, order_in: OrderIn) -> dict[str, Product]:
-    products = inventory_service.products_by_sku(session, skus=[line.sku for line in order_in.lines])
-    for index, line in enumerate(order_in.lines):
-        if line.sku not in products:
-            raise InvalidInput(
-                f"no product {line.sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku"
-            )
-    return products
+    return order
 
 
 # -------------------------------------------------------------------------------------------- reserving
 
 
-def reserve_order(session: Session, *, order_pk: int) -> OrderStatus | None:
-    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives.
+def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderStatus | None:
+    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives;
+    answers the order's status.
+
+    With `batch` > 1 the same transaction also decides up to `batch` - 1 other pending orders of the store,
+    oldest first, that no other transaction holds (SKIP LOCKED): under load one run drains what queued up,
+    and the tasks of those orders then find nothing left to do. Each order is still all lines or none.
 
     Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
     """
-    order = lock_order(session, order_pk)
-    if order is None or order.status != OrderStatus.pending:
-        return None if order is None else order.status
-    lines = lines_of(session, order)
-    store = session.get(Store, order.store_id)
+    return reserve_batch(session, order_pk=order_pk, batch=batch).status
+
+
+@dataclass(frozen=True)
+class Batch:
+    status: OrderStatus | None  # of the order the run was for; None for no such order
+    decided: int  # orders this run reserved or rejected, that one included
+
+
+def reserve_batch(session: Session, *, order_pk: int, batch: int, drain: bool = False) -> Batch:
+    """`reserve_order`, answering how many orders it decided. With `drain` the store's other pending
+    orders are decided even when this one is no longer pending: the run stands in for tasks that were
+    never sent (see `orders.tasks.queue_reservation`)."""
+    # Under load most runs find their order already decided by another run's batch: a plain read answers
+    # them without taking a row lock (which would cost a transaction id and a WAL flush). An order that
+    # left `pending` never returns to it, so the unlocked read is safe for that answer.
+    row = session.execute(select(Order.status, Order.store_id).where(Order.id == order_pk)).first()
+    if row is None:
+        return Batch(None, 0)
+    status, store_id = OrderStatus(row[0]), int(row[1])
+    orders: list[Order] = []
+    if status == OrderStatus.pending:
+        order = lock_order(session, order_pk)
+        if order is not None:
+            status = OrderStatus(order.status)
+            if status == OrderStatus.pending:
+                orders.append(order)
+    if not orders and not drain:
+        return Batch(status, 0)
+    if batch > len(orders):
+        orders += session.exec(
+            select(Order)
+            .where(Order.store_id == store_id, Order.status == OrderStatus.pending)
+            .where(Order.id != order_pk)
+            .order_by(col(Order.id))
+            .limit(batch - len(orders))
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    if orders:
+        _decide(session, orders)
+        if orders[0].id == order_pk:
+            status = OrderStatus(orders[0].status)
+    return Batch(status, len(orders))
+
+
+_STATUS = text('SELECT status FROM "order" WHERE id = :id')
+
+
+def decided_status(engine: Engine, *, order_pk: int) -> OrderStatus | None:
+    """The order's status if it is no longer pending (None while pending, or for no such order).
+
+    Under load most reservation runs find their order already decided by another run's batch; this answers
+    them with one autocommit read, without the transaction (BEGIN, COMMIT) a reservation needs. An order
+    that left `pending` never returns to it, so the answer cannot go stale.
+    """
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":  # SQLite's connections BEGIN IMMEDIATE (retail/db.py)
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+        status = connection.execute(_STATUS, {"id": order_pk}).scalar()
+    return None if status is None or status == OrderStatus.pending else OrderStatus(status)
+
+
+def _decide(session: Session, orders: Sequence[Order]) -> None:
+    """Reserve or reject locked pending orders of one store, in the order given."""
+    store = session.get(Store, orders[0].store_id)
     assert store is not None
-    quantities = [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines]
+    lines_by_order: dict[int, list[OrderLine]] = {o.id: [] for o in orders if o.id is not None}
+    for line in session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_pk).in_(list(lines_by_order)))
+        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
+    ):
+        lines_by_order[line.order_pk].append(line)
+    outcomes = inventory_stock.reserve_baskets(
+        session,
+        store_id=store.id or 0,
+        baskets=[
+            [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines_by_order[o.id or 0]]
+            for o in orders
+        ],
+    )
     now = utcnow()
-    if inventory_stock.reserve(session, store_id=order.store_id, lines=quantities):
+    reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
+    if reserved:
         ready_by = hours_engine.add_open_time(
             stores_service.schedule_of(store), now, timedelta(minutes=store.pick_minutes)
         )
-        issued = pickup.issue_unique_pickup(
-            order_id=order.order_id,
-            store_code=store.code,
-            secret_key=get_settings().secret,
-            is_taken=lambda code_hash: _short_code_taken(
-                session, store_id=order.store_id, code_hash=code_hash
-            ),
+        for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
+            o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
+            transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
+    for o, outcome in zip(orders, outcomes, strict=True):
+        if outcome.reserved:
+            continue
+        lines = lines_by_order[o.id or 0]
+        short = [
+            {"sku": line.sku, "requested": line.quantity, "available": available}
+            for line in lines
+            if (available := outcome.available.get(line.product_id, 0)) < line.quantity
+        ]
+        problem = {
+            "code": "out_of_stock",
+            "lines": short,
+            "alternatives": _alternatives(session, store, lines, now),
+        }
+        transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
+    session.flush()
+
+
+def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
+    """Fresh pickup codes for orders being reserved at `store`, their short codes unique among the store's
+    open orders and each other; one query per round, and a second round is already rare (see
+    `pickup.issue_unique_pickup`). The partial unique index stays the guarantee against concurrent issues."""
+    secret_key = get_settings().secret
+    issued: list[pickup.Pickup | None] = [None] * len(orders)
+    for _ in range(5):
+        todo = [i for i, p in enumerate(issued) if p is None]
+        if not todo:
+            return [p for p in issued if p is not None]
+        for i in todo:
+            issued[i] = pickup.issue_pickup(
+                order_id=orders[i].order_id, store_code=store.code, secret_key=secret_key
+            )
+        hashes = [p.short_code_hash for p in issued if p is not None]
+        taken = set(
+            session.exec(
+                select(Order.short_code_hash).where(
+                    Order.store_id == store.id,
+                    col(Order.short_code_hash).in_(hashes),
+                    col(Order.status).in_([s.value for s in HOLDING]),
+                )
+            ).all()
         )
-        order.pickup_nonce, order.short_code_hash = issued.nonce, issued.short_code_hash
-        transition(session, order, OrderStatus.reserved, now, ready_by=ready_by)
-        return order.status
-    levels = inventory_service.stock_levels(
-        session, store_ids=[order.store_id], product_ids=[line.product_id for line in lines]
-    )
-    short = [
-        {"sku": line.sku, "requested": line.quantity, "available": available}
-        for line in lines
-        if (available := levels.get((order.store_id, line.product_id), inventory_service.NO_STOCK).available)
-        < line.quantity
-    ]
-    problem = {
-        "code": "out_of_stock",
-        "lines": short,
-        "alternatives": _alternatives(session, store, lines, now),
-    }
-    transition(session, order, OrderStatus.rejected, now, problem=problem)
-    return order.status
+        mine: set[str] = set()
+        for i, p in enumerate(issued):
+            assert p is not None
+            if p.short_code_hash in taken or p.short_code_hash in mine:
+                issued[i] = None
+            else:
+                mine.add(p.short_code_hash)
+    raise RuntimeError("no free short codes in 5 rounds")
 
 
 def _alternatives(
@@ -259,19 +540,6 @@ def _alternatives(
         }
         for nearby in page.stores
     ]
-
-
-def _short_code_taken(session: Session, *, store_id: int, code_hash: str) -> bool:
-    return (
-        session.exec(
-            select(Order.id).where(
-                Order.store_id == store_id,
-                Order.short_code_hash == code_hash,
-                col(Order.status).in_([s.value for s in HOLDING]),
-            )
-        ).first()
-        is not None
-    )
 
 
 def pickup_of(order: Order) -> pickup.Pickup | None:
@@ -362,6 +630,7 @@ def transition(
     ready_by: datetime | None = None,
     problem: dict[str, Any] | None = None,
     actor_key_id: int | None = None,
+    flush: bool = True,
 ) -> None:
     order.status = status
     order.updated_at = at
@@ -372,7 +641,8 @@ def transition(
     session.add(order)
     assert order.id is not None
     record_event(session, order, status, at, actor_key_id=actor_key_id)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def record_event(
@@ -382,18 +652,20 @@ def record_event(
     assert order.id is not None
     session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
     # The outbox: the notification commits or rolls back with the transition itself.
-    session.add(
-        Notification(
-            event_id=str(uuid.uuid4()),
-            kind="order.status_changed",
-            payload={
-                "order_id": order.order_id,
-                "store_code": order.store_snapshot["code"],
-                "status": OrderStatus(status).value,
-                "at": at.isoformat(),
-                "customer_email": order.customer_email,
-            },
-            created_at=at,
-            next_attempt_at=at,
-        )
+    session.add(_notification(order, status, at))
+
+
+def _notification(order: Order, status: OrderStatus, at: datetime) -> Notification:
+    return Notification(
+        event_id=str(uuid.uuid4()),
+        kind="order.status_changed",
+        payload={
+            "order_id": order.order_id,
+            "store_code": order.store_snapshot["code"],
+            "status": OrderStatus(status).value,
+            "at": at.isoformat(),
+            "customer_email": order.customer_email,
+        },
+        created_at=at,
+        next_attempt_at=at,
     )

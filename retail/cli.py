@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,7 +18,11 @@ from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.logs import configure_logging
 from retail.migrations import upgrade_database
+from retail.serving import http_protocol
 from retail.settings import DEFAULT_DATA_DIR, get_settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -42,6 +46,9 @@ def serve(
     demo: Annotated[bool, typer.Option("--demo", help="load the demo chain first")] = False,
     host: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="uvicorn worker processes sharing the port (one per core)")
+    ] = 1,
 ) -> None:
     """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
     import uvicorn
@@ -52,12 +59,6 @@ def serve(
         upgrade_database()
     if demo:
         _load_demo()
-    from retail.main import create_app
-    from stores import service as stores_service
-
-    # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
-    # the first shopper's request.
-    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
     if not settings.redis_url:
         from retail.celery_app import run_schedule_in_process
 
@@ -67,12 +68,18 @@ def serve(
         ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    # log_config=None: uvicorn keeps the JSON logging set up in `main`; its access log is replaced by the
-    # request id middleware's one line per request.
+    # One process answers requests on one core only (the handlers are CPU-bound Python); with `--workers`
+    # uvicorn forks that many, each building the app from the factory. The schedule thread above stays in
+    # this supervising process, so the embedded default still sweeps once, not once per worker.
+    # log_config=None: uvicorn keeps the JSON logging (set up again in each worker by `served_app`); its
+    # access log is replaced by the request id middleware's one line per request.
     uvicorn.run(
-        create_app(),
+        "retail.cli:served_app",
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
+        http=http_protocol(),
         log_level=settings.log_level.lower(),
         log_config=None,
         access_log=False,
@@ -81,6 +88,19 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+
+
+def served_app() -> FastAPI:
+    """The app `serve` runs, in each worker process."""
+    from retail.main import create_app
+    from stores import service as stores_service
+
+    # A worker process started by uvicorn's `--workers` does not inherit the parent's logging setup.
+    configure_logging(get_settings().log_level)
+    # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
+    # the first shopper's request.
+    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
+    return create_app()
 
 
 @app.command()

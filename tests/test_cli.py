@@ -181,3 +181,47 @@ def test_stock_import_applies_a_csv_with_the_sync_rules(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "nothing was applied" in refused.stderr
     engine.dispose()
+
+
+def test_serve_with_two_workers_answers_on_one_port(tmp_path: Path) -> None:
+    port = _free_port()
+    server = subprocess.Popen(
+        [*RETAIL, "serve", "--workers", "2", "--port", str(port)],
+        env=_env(tmp_path / "winkelpunt.db"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stdout.read() if server.stdout else ""
+                assert time.monotonic() < deadline, "retail serve --workers 2 never answered"
+                time.sleep(0.5)
+        with httpx.Client(base_url=base) as client:
+            assert {client.get("/readyz").json()["database"] for _ in range(10)} == {"ok"}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_the_served_http_protocol_turns_nagle_off() -> None:
+    from retail.serving import _no_delay
+
+    class Transport:
+        def __init__(self, sock: socket.socket) -> None:
+            self.sock = sock
+
+        def get_extra_info(self, name: str) -> object:
+            return self.sock if name == "socket" else None
+
+    # Made as uvicorn makes the listening socket with --workers: protocol number 0, Nagle on.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+        _no_delay(Transport(sock))  # type: ignore[arg-type]
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0

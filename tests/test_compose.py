@@ -110,7 +110,16 @@ def test_redis(services: dict[str, dict[str, Any]]) -> None:
 
 def test_commands(services: dict[str, dict[str, Any]]) -> None:
     assert command(services["migrate"]) == ["retail", "db", "upgrade"]
-    assert command(services["api"]) == ["retail", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    assert command(services["api"]) == [
+        "retail",
+        "serve",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+        "--workers",
+        "2",
+    ]
     assert command(services["worker"]) == ["retail", "worker"]
     assert command(services["beat"]) == ["retail", "beat"]
 

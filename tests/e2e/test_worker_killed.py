@@ -55,12 +55,13 @@ def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[
 
 
 def _waiting_for_a_lock(engine: Engine) -> bool:
+    # The reservation locks the basket's stock rows (in product order) before it changes them.
     with engine.connect() as connection:
         waiting = connection.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                # The first line's UPDATE comes after a WITH that logs the basket for the feed.
-                "AND wait_event_type = 'Lock' AND query LIKE '%UPDATE stock SET reserved%'"
+                "AND wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT product_id, on_hand - reserved - safety_stock FROM stock %FOR UPDATE'"
             )
         ).scalar_one()
     return int(waiting) > 0
@@ -147,18 +148,6 @@ def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
         yield pg_settings
 
 
-def _reservation_waiting(engine: Engine) -> bool:
-    # Only the worker's reservation adds to `reserved`; a cancel in the API subtracts.
-    with engine.connect() as connection:
-        waiting = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE stock SET reserved = reserved +%'"
-            )
-        ).scalar_one()
-    return int(waiting) > 0
-
-
 def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books_balanced(
     stream_shop: Settings, pg_engine: Engine, tmp_path: Path
 ) -> None:
@@ -183,7 +172,7 @@ def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books
             with pg_engine.connect() as blocker:
                 hold = blocker.begin()
                 blocker.execute(text("SELECT 1 FROM stock ORDER BY store_id, product_id FOR UPDATE"))
-                wait_until(lambda: _reservation_waiting(pg_engine), timeout=60, what="a reservation")
+                wait_until(lambda: _waiting_for_a_lock(pg_engine), timeout=60, what="a reservation")
                 end(worker, signal.SIGKILL)
                 hold.rollback()
             worker = spawn(["worker", "--concurrency", "2"], env, tmp_path)

@@ -52,6 +52,7 @@ def shop(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
             worker.commit()
 
     monkeypatch.setattr(orders_tasks, "send_reservation", reserve_now)
+    monkeypatch.setattr(orders_tasks, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:
