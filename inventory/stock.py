@@ -802,8 +802,11 @@ def reserve_baskets(
         outcomes.append(BasketOutcome(fits, seen))
     if taken:
         params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
-        if dialect == "sqlite":
-            params["xid"] = feed_xid(session)
+        xid = feed_xid(session) if dialect == "sqlite" else None
+        if xid is not None:
+            params["xid"] = xid
+        # The rows are stamped for the feed, so their buckets go in its log (`stock_change`) too.
+        log_keys(session, xid=xid, keys=((store_id, product) for product in taken))
         rows = [{**params, "product": product, "quantity": taken[product]} for product in sorted(taken)]
         # The rows are locked and the sums were checked against them, so the condition in the statement
         # cannot fail; it is there so that a bug here can never oversell.

@@ -102,6 +102,15 @@ def test_every_stock_writer_shows_in_the_feed(
     later, cursor = _drain(engine, cursor)
     assert later == {("S1", "P0"): (10, 0)}
 
+    # The batch form a reservation run uses: one basket fits, one does not.
+    with Session(engine) as session:
+        baskets = [[Quantity(products["P2"], 3)], [Quantity(products["P3"], 99)]]
+        outcomes = inventory_stock.reserve_baskets(session, store_id=s1, baskets=baskets)
+        assert [outcome.reserved for outcome in outcomes] == [True, False]
+        session.commit()
+    later, cursor = _drain(engine, cursor)
+    assert later == {("S1", "P2"): (10, 3)}
+
     with Session(engine) as session:
         inventory_stock.release(session, store_id=s1, lines=[Quantity(products["P1"], 1)])
         inventory_stock.collect(
@@ -123,7 +132,8 @@ def test_every_stock_writer_shows_in_the_feed(
         session.commit()
     with Session(engine) as session:
         live = "SELECT store_id, product_id, 0 AS quantity FROM stock WHERE 1 = 0"
-        assert len(inventory_stock.repair_reserved(session, live=live)) == 1
+        # Nothing is live: S2/P4 drifted by hand and S1/P2's batch reservation has no order behind it.
+        assert len(inventory_stock.repair_reserved(session, live=live)) == 2
         moved = inventory_service.record_movements(
             session,
             rows=[
@@ -139,7 +149,7 @@ def test_every_stock_writer_shows_in_the_feed(
         assert moved.applied == 1
         session.commit()
     later, cursor = _drain(engine, cursor)
-    assert later == {("S2", "P4"): (10, 0), ("S2", "P5"): (7, 0)}
+    assert later == {("S1", "P2"): (10, 0), ("S2", "P4"): (10, 0), ("S2", "P5"): (7, 0)}
 
     # From no cursor, every row's latest state, the rolled-back reservation's row included.
     everything, _ = _drain(engine, None)
