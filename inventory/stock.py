@@ -702,54 +702,6 @@ _RESERVE = {
     # PostgreSQL computes the feed stamp inside the statement, saving a round trip per reservation.
     for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
 }
-# PostgreSQL: the first line's UPDATE also logs the basket's buckets for the feed, in the same round trip.
-_RESERVE_AND_LOG = text(
-    "WITH logged AS (INSERT INTO stock_change (xid, store_id, bucket) "
-    "SELECT pg_current_xact_id()::text::bigint, :store, bucket "
-    "FROM unnest(CAST(:buckets AS INTEGER[])) AS bucket ON CONFLICT DO NOTHING) "
-    + str(_RESERVE["postgresql"])
-)
-_UNRESERVE = text(
-    "UPDATE stock SET reserved = reserved - :quantity WHERE store_id = :store AND product_id = :product"
-)
-
-
-def reserve(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> bool:
-    """Reserve every line at the store, or none: answers whether it did.
-
-    Counters change in SQL under the rows' locks; a line succeeds only while available (on hand, less
-    reserved and safety stock) covers it, so stock never goes below zero available whatever runs at once.
-    The lines go in product order, so each UPDATE takes its row lock in one fixed order and two orders with
-    overlapping baskets wait for each other instead of deadlocking. A line that does not fit undoes the
-    lines before it, whose rows this transaction still holds locked, so the undo is exact. This is the
-    hottest write of the service: prebuilt statements on the session's Core connection, one round trip a
-    line.
-    """
-    connection = session.connection()
-    dialect = "postgresql" if is_postgres(session) else "sqlite"
-    params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
-    # Logged with (or before) the first line: a line that does not fit leaves the lines before it stamped
-    # with this transaction, so those rows must be in the log even then.
-    if dialect == "sqlite":
-        xid = params["xid"] = feed_xid(session)
-        log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
-    buckets = sorted({line.product_id // FEED_BUCKET for line in lines})
-    done: list[Quantity] = []
-    for line in sorted(lines, key=lambda q: q.product_id):
-        statement, extra = _RESERVE[dialect], {}
-        if dialect == "postgresql" and not done:
-            statement, extra = _RESERVE_AND_LOG, {"buckets": buckets}
-        result = connection.execute(
-            statement, {**params, **extra, "quantity": line.quantity, "product": line.product_id}
-        )
-        if result.rowcount != 1:
-            for taken in done:
-                connection.execute(
-                    _UNRESERVE, {"quantity": taken.quantity, "store": store_id, "product": taken.product_id}
-                )
-            return False
-        done.append(line)
-    return True
 
 
 @dataclass(frozen=True)
@@ -774,11 +726,12 @@ def reserve_baskets(
 ) -> list[BasketOutcome]:
     """Reserve several baskets at one store, each whole or not at all, in the order given.
 
-    The batch form of `reserve`, for a task that drains the pending orders of a store: the stock rows of
-    all baskets are locked at once in product order (the fixed lock order of every stock writer), the
-    decisions are made on the locked counts, and the sums are written with one pipelined statement, so
-    the round trips no longer grow with the number of baskets. A basket that does not fit takes nothing;
-    the baskets after it still get their turn.
+    The one way stock is reserved: a reservation run passes the pending orders of a store it drains (one
+    or many). The stock rows of all baskets are locked at once in product order (the fixed lock order of
+    every stock writer), so overlapping baskets wait instead of deadlocking; the decisions are made on the
+    locked counts, so stock never goes below zero available whatever runs at once; and the sums are
+    written with one pipelined statement, so the round trips do not grow with the number of baskets. A
+    basket that does not fit takes nothing; the baskets after it still get their turn.
     """
     products = sorted({line.product_id for basket in baskets for line in basket})
     if not products:
@@ -850,7 +803,7 @@ def _change_reserved(session: Session, *, store_id: int, lines: Sequence[Quantit
     now, xid = db_time(session, utcnow()), feed_xid(session)
     log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
     on_hand = "on_hand - :quantity" if collect else "on_hand"
-    # Product order, as `reserve` takes them: each UPDATE locks its row, so the locks come in one order.
+    # Product order, as `reserve_baskets` locks them: each UPDATE locks its row, in one order.
     for line in sorted(lines, key=lambda q: q.product_id):
         session.execute(
             text(
