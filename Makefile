@@ -26,3 +26,5 @@ bench: $(BIN)/retail
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/load.py
