@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
 from orders.models import OrderStatus
+from retail.clock import UtcDateTime
 
 MAX_LINES = 50
 
@@ -100,7 +100,7 @@ class OrderAccepted(BaseModel):
     order_token: str = Field(description="keep it: every order endpoint needs it (Authorization: Bearer ...)")
     status: OrderStatus
     status_url: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class StoreRef(BaseModel):
@@ -117,15 +117,15 @@ class OrderLineOut(BaseModel):
 
 class HistoryEntry(BaseModel):
     status: OrderStatus
-    at: datetime
+    at: UtcDateTime
 
 
 class Pickup(BaseModel):
     code: str = Field(description="short code staff can type instead of scanning")
     qr_png_url: str
     qr_svg_url: str
-    ready_by: datetime | None
-    expires_at: datetime | None
+    ready_by: UtcDateTime | None
+    expires_at: UtcDateTime | None
 
 
 class OrderOut(BaseModel):
@@ -134,7 +134,7 @@ class OrderOut(BaseModel):
     store: StoreRef
     lines: list[OrderLineOut]
     total: Money
-    created_at: datetime
+    created_at: UtcDateTime
     history: list[HistoryEntry]
     pickup: Pickup | None
     problem: dict[str, Any] | None

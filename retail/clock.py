@@ -3,7 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_aware_utc(value: datetime) -> datetime:
+    # SQLite keeps no offset: a timestamp read back from it is naive, and was written as UTC.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# An instant in an answer: rendered RFC 3339 with its offset whichever database it was read from.
+UtcDateTime = Annotated[datetime, AfterValidator(as_aware_utc)]

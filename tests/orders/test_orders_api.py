@@ -7,6 +7,7 @@ the embedded default does), and tests/orders/test_reservation_worker.py runs it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -50,6 +51,12 @@ def test_an_order_is_accepted_reserved_and_followed(client: TestClient, session:
     assert order["pickup"]["qr_png_url"] == f"{body['status_url']}/pickup-code.png"
     assert order["pickup"]["ready_by"] is not None  # a 24/7 store: an hour of opening time from now
     assert order["problem"] is None
+    # Every instant is RFC 3339 with its offset, on SQLite too (which hands back naive UTC).
+    instants = [order["created_at"], order["pickup"]["ready_by"], order["pickup"]["expires_at"]]
+    instants += [h["at"] for h in order["history"]]
+    for instant in filter(None, instants):
+        assert datetime.fromisoformat(instant).utcoffset() == timedelta(0), instant
+    assert datetime.fromisoformat(order["created_at"]) == datetime.fromisoformat(body["created_at"])
     assert reserved_units(session, "S1", "KOFFIE") == 2
     assert reserved_units(session, "S1", "THEE") == 1
 
