@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from functools import cache
-
-from redis import Redis
 
 from orders import metrics, notifications, service, sweeps
 from retail.celery_app import celery_app
 from retail.db import get_engine, session_scope
-from retail.settings import get_settings
+from retail.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +32,9 @@ def reserve_order(order_pk: int, queued_mark: str | None = None) -> str | None:
         # Cleared before the first read, so every order committed before this point is seen below, and
         # every order committed after it finds no mark and queues a run of its own.
         try:
-            _redis().delete(queued_mark)
+            client = redis_client()
+            assert client is not None, "a queued mark comes from Redis"
+            client.delete(queued_mark)
         except Exception:  # the mark expires by itself; this run still drains
             logger.warning("could not clear %s", queued_mark, exc_info=True)
     else:
@@ -75,12 +74,13 @@ def queue_reservation(order_pk: int, *, store_code: str) -> None:
     reads, so it drains them all. Under load that turns one task per order into one task per batch. A
     failure (Redis down) leaves the order pending for the sweep, as with `send_reservation`.
     """
-    if get_settings().redis_url is None:  # in-process tasks: nothing to coalesce
+    client = redis_client()
+    if client is None:  # in-process tasks: nothing to coalesce
         send_reservation(order_pk)
         return
     mark = QUEUED_MARK.format(store_code=store_code)
     try:
-        if not _redis().set(mark, order_pk, nx=True, ex=QUEUED_TTL_S):
+        if not client.set(mark, order_pk, nx=True, ex=QUEUED_TTL_S):
             return
     except Exception:  # any Redis failure; the order row is the source of truth
         logger.warning(
@@ -96,14 +96,7 @@ def queue_reservation(order_pk: int, *, store_code: str) -> None:
         # No run is coming for this mark: let the store's next order queue one rather than wait for it
         # to expire.
         with suppress(Exception):
-            _redis().delete(mark)
-
-
-@cache
-def _redis() -> Redis:
-    url = get_settings().redis_url
-    assert url is not None
-    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+            client.delete(mark)
 
 
 # ---------------------------------------------------------------------------------- periodic sweeps (beat)

@@ -21,16 +21,14 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from redis import Redis
 from redis.exceptions import RedisError
 from sqlmodel import Session
 
-from retail.settings import get_settings
+from retail.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +103,7 @@ class SharedCounters:
 
     def inc(self, metric: SharedMetric, amount: float = 1.0, labels: tuple[str, ...] = ()) -> None:
         field = _LABEL_SEPARATOR.join(labels)
-        client = _redis()
+        client = redis_client()
         if client is not None:
             try:
                 client.hincrbyfloat(_REDIS_KEY + metric.name, field, amount)
@@ -118,7 +116,7 @@ class SharedCounters:
 
     def set(self, metric: SharedMetric, value: float, labels: tuple[str, ...] = ()) -> None:
         field = _LABEL_SEPARATOR.join(labels)
-        client = _redis()
+        client = redis_client()
         if client is not None:
             try:
                 client.hset(_REDIS_KEY + metric.name, field, value)
@@ -131,7 +129,7 @@ class SharedCounters:
     def read(self, metric: SharedMetric) -> dict[tuple[str, ...], float]:
         """Every label set's value: Redis's, with this process's own (counted while Redis was away) added."""
         values: dict[tuple[str, ...], float] = {}
-        client = _redis()
+        client = redis_client()
         if client is not None:
             try:
                 stored: Mapping[bytes, bytes] = client.hgetall(_REDIS_KEY + metric.name)  # type: ignore[assignment]
@@ -149,7 +147,7 @@ class SharedCounters:
 
     def clear(self) -> None:
         """Forget every value (tests)."""
-        client = _redis()
+        client = redis_client()
         if client is not None:
             with contextlib.suppress(RedisError):
                 client.delete(*(_REDIS_KEY + m.name for m in SHARED_METRICS))
@@ -159,16 +157,6 @@ class SharedCounters:
 
 def _labels(field: str, metric: SharedMetric) -> tuple[str, ...]:
     return tuple(field.split(_LABEL_SEPARATOR)) if metric.labelnames else ()
-
-
-def _redis() -> Redis | None:
-    url = get_settings().redis_url
-    return _client(url) if url else None
-
-
-@lru_cache(maxsize=4)
-def _client(url: str) -> Redis:
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 shared = SharedCounters()

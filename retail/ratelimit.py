@@ -6,15 +6,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from fastapi import Depends, Request
-from redis import Redis
 from redis.exceptions import RedisError
 
 from retail.errors import RetailError
-from retail.settings import get_settings
+from retail.redis_client import redis_client
 
 
 class RateLimited(RetailError):
@@ -48,11 +46,11 @@ def hit(name: str, *, limit: int, window_s: int) -> None:
 
 
 def _count_in_redis(key: str, window_s: int) -> int | None:
-    url = get_settings().redis_url
-    if not url:
+    client = redis_client()
+    if client is None:
         return None
     try:
-        pipe = _client(url).pipeline()
+        pipe = client.pipeline()
         pipe.incr(key)
         pipe.expire(key, window_s + 1)
         count, _ = pipe.execute()
@@ -60,12 +58,6 @@ def _count_in_redis(key: str, window_s: int) -> int | None:
     except RedisError:
         # Redis down must not stop the counter from working at all: fall back to this process's count.
         return None
-
-
-@lru_cache(maxsize=4)
-def _client(url: str) -> Redis:
-    # One client (and its connection pool) per process, not a new connection per counted attempt.
-    return Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
 
 
 def _count_locally(name: str, window: int) -> int:

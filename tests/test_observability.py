@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from inventory import service as inventory_service
 from retail import metrics
+from retail import redis_client as redis_client_module
 from retail.celery_app import celery_app
 from retail.logs import JsonFormatter
 from retail.settings import get_settings
@@ -231,7 +232,7 @@ def test_shared_counters_fall_back_to_the_process_when_redis_is_away(
     monkeypatch: pytest.MonkeyPatch, clean_shared: None
 ) -> None:
     store = metrics.SharedCounters()
-    monkeypatch.setattr(metrics, "_redis", lambda: metrics._client("redis://127.0.0.1:1/0"))
+    monkeypatch.setattr(metrics, "redis_client", lambda: redis_client_module._client("redis://127.0.0.1:1/0"))
     store.inc(metrics.TASK_FAILURES, labels=("orders.reserve",))
     store.inc(metrics.TASK_FAILURES, labels=("orders.reserve",))
     store.set(metrics.RECONCILIATION_DRIFT, 4)

@@ -15,6 +15,7 @@ from inventory.models import Product
 from orders import service as orders_service
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.schemas import OrderIn
+from retail.redis_client import redis_client
 from stores.models import Store
 from tests.conftest import ALWAYS_OPEN, commit_order, committed_shop, stock_of, store_row
 
@@ -189,7 +190,8 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
     sent: list[tuple[int, str | None]] = []
     monkeypatch.setattr(orders_tasks.reserve_order, "delay", lambda pk, mark=None: sent.append((pk, mark)))
     mark = orders_tasks.QUEUED_MARK.format(store_code="B8")
-    redis = orders_tasks._redis()
+    redis = redis_client()
+    assert redis is not None
     redis.delete(mark)
     count = orders_tasks.RESERVE_BATCH * 2 + 5
     with committed_shop(pg_engine, "B8", {"X": count - 1}):
@@ -235,6 +237,8 @@ def test_a_run_that_could_not_be_sent_leaves_no_mark_behind(monkeypatch: pytest.
 
     monkeypatch.setattr(orders_tasks.reserve_order, "delay", broker_down)
     mark = orders_tasks.QUEUED_MARK.format(store_code="B7")
-    orders_tasks._redis().delete(mark)
+    redis = redis_client()
+    assert redis is not None
+    redis.delete(mark)
     orders_tasks.queue_reservation(1, store_code="B7")  # logged, not raised: the sweep sends it again
-    assert not orders_tasks._redis().exists(mark)
+    assert not redis.exists(mark)
