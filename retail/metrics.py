@@ -102,29 +102,26 @@ class SharedCounters:
         self._lock = threading.Lock()
 
     def inc(self, metric: SharedMetric, amount: float = 1.0, labels: tuple[str, ...] = ()) -> None:
-        field = _LABEL_SEPARATOR.join(labels)
-        client = redis_client()
-        if client is not None:
-            try:
-                client.hincrbyfloat(_REDIS_KEY + metric.name, field, amount)
-                return
-            except RedisError:
-                logger.warning("could not count %s in Redis; counted in this process", metric.name)
-        with self._lock:
-            values = self._local[metric.name]
-            values[field] = values.get(field, 0.0) + amount
+        self._write(metric, labels, amount, add=True)
 
     def set(self, metric: SharedMetric, value: float, labels: tuple[str, ...] = ()) -> None:
+        self._write(metric, labels, value, add=False)
+
+    def _write(self, metric: SharedMetric, labels: tuple[str, ...], value: float, *, add: bool) -> None:
         field = _LABEL_SEPARATOR.join(labels)
         client = redis_client()
         if client is not None:
             try:
-                client.hset(_REDIS_KEY + metric.name, field, value)
+                if add:
+                    client.hincrbyfloat(_REDIS_KEY + metric.name, field, value)
+                else:
+                    client.hset(_REDIS_KEY + metric.name, field, value)
                 return
             except RedisError:
-                logger.warning("could not set %s in Redis; kept in this process", metric.name)
+                logger.warning("could not write %s in Redis; kept in this process", metric.name)
         with self._lock:
-            self._local[metric.name][field] = value
+            values = self._local[metric.name]
+            values[field] = values.get(field, 0.0) + value if add else value
 
     def read(self, metric: SharedMetric) -> dict[tuple[str, ...], float]:
         """Every label set's value: Redis's, with this process's own (counted while Redis was away) added."""
