@@ -193,6 +193,12 @@ _HTTP_CODES = {
 _UNPARSABLE_BODY = "There was an error parsing the body"
 
 
+def internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """The answer to a bug: logged with its stack, a 500 problem that gives nothing away."""
+    logger.exception("unhandled error on %s %s", method, path, exc_info=exc)
+    return problem_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RetailError)
     async def _retail_error(_request: Request, exc: RetailError) -> JSONResponse:
@@ -236,5 +242,4 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem_response(500, "internal_error", "An unexpected error occurred; it has been logged.")
+        return internal_error(request.method, request.url.path, exc)

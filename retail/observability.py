@@ -22,14 +22,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail import metrics
 from retail.db import SessionDep
-from retail.errors import Unauthorized, problem_response, problem_responses
+from retail.errors import Unauthorized, internal_error, problem_responses
 from retail.logs import new_request_id, request_id_var, sane_request_id
 from retail.settings import get_settings
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 access_logger = logging.getLogger("retail.access")
-logger = logging.getLogger(__name__)
 
 
 class RequestContext:
@@ -59,12 +58,9 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            logger.exception("unhandled error on %s %s", scope["method"], scope["path"])
+        except Exception as exc:
+            response = internal_error(scope["method"], scope["path"], exc)
             if not response_started:
-                response = problem_response(
-                    500, "internal_error", "An unexpected error occurred; it has been logged."
-                )
                 await response(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
