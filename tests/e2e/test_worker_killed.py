@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,18 +41,6 @@ def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
         yield pg_settings
 
 
-def _spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
-    # A session of its own, so the worker and the pool children it forks can be killed as one group.
-    return subprocess.Popen(
-        [sys.executable, "-m", "retail", *args],
-        env=env,
-        cwd=cwd,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
 def _waiting_for_a_lock(engine: Engine) -> bool:
     # The reservation locks the basket's stock rows (in product order) before it changes them.
     with engine.connect() as connection:
@@ -79,8 +66,8 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         "RETAIL_SECRET_KEY": shop.secret,
         "RETAIL_LOG_LEVEL": "WARNING",
     }
-    worker = _spawn(["worker", "--concurrency", "1"], env, tmp_path)
-    beat = _spawn(["beat"], env, tmp_path)
+    worker = spawn(["worker", "--concurrency", "1"], env, tmp_path)
+    beat = spawn(["beat"], env, tmp_path)
     blocker = pg_engine.connect()
     try:
         hold = blocker.begin()
@@ -108,7 +95,7 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         worker.wait()
         hold.rollback()
 
-        worker = _spawn(["worker", "--concurrency", "1"], env, tmp_path)
+        worker = spawn(["worker", "--concurrency", "1"], env, tmp_path)
         status = "pending"
         deadline = time.monotonic() + 120
         while status == "pending" and time.monotonic() < deadline:
