@@ -18,7 +18,6 @@ from retail.auth import Role, create_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.logs import configure_logging
 from retail.migrations import upgrade_database
-from retail.serving import http_protocol
 from retail.settings import DEFAULT_DATA_DIR, get_settings
 
 if TYPE_CHECKING:
@@ -52,6 +51,8 @@ def serve(
 ) -> None:
     """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
     import uvicorn
+
+    from retail.serving import http_protocol
 
     settings = get_settings()
     if not settings.is_postgres:
