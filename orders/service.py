@@ -68,7 +68,7 @@ def _digest(text: str) -> str:
 
 
 def place_order(
-    session: Session, *, order_in: OrderIn, idempotency_key: str, send_reservation: Callable[[int], None]
+    session: Session, *, order_in: OrderIn, idempotency_key: str, send_reservation: Callable[[int], object]
 ) -> tuple[Order, str]:
     """Accept an order as pending (or find the one this idempotency key already made); answers it and its
     token. `send_reservation` is called with the order's primary key after the commit.
@@ -452,10 +452,16 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
             o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
             transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
+    # A sold-out product rejects many orders of a batch with the same basket: the nearest stores that can
+    # supply a basket are searched once per distinct basket, not once per order.
+    alternatives: dict[tuple[tuple[int, int], ...], list[dict[str, Any]]] = {}
     for o, outcome in zip(orders, outcomes, strict=True):
         if outcome.reserved:
             continue
         lines = lines_by_order[o.id or 0]
+        basket = tuple(sorted((line.product_id, line.quantity) for line in lines))
+        if basket not in alternatives:
+            alternatives[basket] = _alternatives(session, store, lines, now)
         short = [
             {"sku": line.sku, "requested": line.quantity, "available": available}
             for line in lines
@@ -464,7 +470,7 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         problem = {
             "code": "out_of_stock",
             "lines": short,
-            "alternatives": _alternatives(session, store, lines, now),
+            "alternatives": alternatives[basket],
         }
         transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
     session.flush()

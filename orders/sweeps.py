@@ -84,7 +84,7 @@ def _due(
 def sweep_pending(
     session: Session,
     *,
-    send: Callable[[int], None],
+    send: Callable[[int], object],
     now: datetime | None = None,
     limit: int = PENDING_BATCH,
 ) -> list[int]:

@@ -55,15 +55,21 @@ def reserve_order(order_pk: int, queued_mark: str | None = None) -> str | None:
     return batch.status.value if batch.status is not None else None
 
 
-def send_reservation(order_pk: int) -> None:
-    """Queue the reservation of a just-committed order. If the broker is down the order stays pending and
-    the pending sweep sends it again, so a failure here must not fail the request that accepted it."""
+def send_reservation(order_pk: int, queued_mark: str | None = None) -> bool:
+    """Queue the reservation of a just-committed order; answers whether it was sent. If the broker is down
+    the order stays pending and the pending sweep sends it again, so a failure here must not fail the
+    request that accepted it."""
     try:
-        reserve_order.delay(order_pk)
+        if queued_mark is None:
+            reserve_order.delay(order_pk)
+        else:
+            reserve_order.delay(order_pk, queued_mark)
     except Exception:  # any broker failure; the order row is the source of truth
         logger.warning(
             "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
         )
+        return False
+    return True
 
 
 def queue_reservation(order_pk: int, *, store_code: str) -> None:
@@ -87,12 +93,7 @@ def queue_reservation(order_pk: int, *, store_code: str) -> None:
             "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
         )
         return
-    try:
-        reserve_order.delay(order_pk, mark)
-    except Exception:
-        logger.warning(
-            "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
-        )
+    if not send_reservation(order_pk, mark):
         # No run is coming for this mark: let the store's next order queue one rather than wait for it
         # to expire.
         with suppress(Exception):

@@ -74,7 +74,7 @@ def get_engine(settings: Settings | None = None) -> Engine:
     return engine
 
 
-def on_commit(session: OrmSession, callback: Callable[[], None]) -> None:
+def on_commit(session: OrmSession, callback: Callable[[], object]) -> None:
     """Run `callback` after the session's transaction commits; forget it if the transaction rolls back."""
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 

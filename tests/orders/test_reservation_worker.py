@@ -31,14 +31,14 @@ def shop(pg_engine: Engine) -> Iterator[Engine]:
 
 
 # One task per order (the sweep's way), or at most one queued run per store (the API's way).
-SENDS: dict[str, Callable[[int], None]] = {
+SENDS: dict[str, Callable[[int], object]] = {
     "per-order": orders_tasks.send_reservation,
     "per-store": lambda order_pk: orders_tasks.queue_reservation(order_pk, store_code="W1"),
 }
 
 
 def _place_concurrently(
-    engine: Engine, baskets: list[list[tuple[str, int]]], send: Callable[[int], None]
+    engine: Engine, baskets: list[list[tuple[str, int]]], send: Callable[[int], object]
 ) -> list[str]:
     order_ids: list[str] = []
     lock = threading.Lock()
