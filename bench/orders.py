@@ -3,7 +3,7 @@ beside a raw SQL conditional UPDATE.
 
     .venv/bin/python bench/orders.py [--orders 2000] [--concurrency 8] [--database postgresql://...]
                                      [--redis redis://127.0.0.1:6379/12] [--pool solo|prefork]
-                                     [--api-workers 2]
+                                     [--api-workers 2] [--reserve-rounds 3]
 
 Creates a throwaway PostgreSQL database (dropped and re-created, see `bench/benchdb.py`), flushes the bench
 Redis database, and loads one store open around the clock (no public holidays) with 200 products of
@@ -16,7 +16,8 @@ Redis database, and loads one store open around the clock (no public holidays) w
    `UPDATE stock SET reserved = reserved + q WHERE ... AND on_hand - reserved - safety_stock >= q` per line
    (lines in product order, as the service locks them, so overlapping baskets cannot deadlock) and one
    commit per basket. The baskets run in halves, raw-service-service-raw, so drift in the machine's load
-   falls on both alike; both sides are warmed up first. A third row, for information only, runs the same
+   falls on both alike; both sides are warmed up first. This is repeated for `--reserve-rounds` rounds of
+   fresh baskets: the seconds add up, and each round's ratio is printed to show the spread. A third row, for information only, runs the same
    baskets through `reserve_baskets` 50 to a transaction, as a run draining a store's queue does.
 2. Celery over Redis with one and then two worker processes, each
    `python -m celery -A bench.noop_worker worker --pool <pool> --concurrency 1`: the service's own Celery app
@@ -418,24 +419,34 @@ class ReserveResult:
     raw_s: float
     batched_s: float
     batch: int
+    round_ratios: list[float]
 
 
-def compare_reservation(conninfo: str, shop: Shop, n: int, concurrency: int) -> ReserveResult:
+def compare_reservation(conninfo: str, shop: Shop, n: int, concurrency: int, rounds: int) -> ReserveResult:
+    """`rounds` rounds of `n` baskets each way; the seconds add up over the rounds, and each round's own
+    ratio is kept to show the spread (one round of 2,000 baskets is under half a second of raw SQL)."""
+    from orders.tasks import RESERVE_BATCH
+
     rng = random.Random(SEED)
     warm_up = random_baskets(rng, 4 * concurrency)
     reserve_with_raw_sql(conninfo, shop, warm_up, concurrency)
     reserve_with_service(shop, warm_up, concurrency)
-    baskets = random_baskets(rng, n)
-    first, second = baskets[: n // 2], baskets[n // 2 :]
-    raw_s = reserve_with_raw_sql(conninfo, shop, first, concurrency)
-    service_s = reserve_with_service(shop, first, concurrency)
-    service_s += reserve_with_service(shop, second, concurrency)
-    raw_s += reserve_with_raw_sql(conninfo, shop, second, concurrency)
-    # For information, after the measured pair: the same baskets in transactions of a reservation run.
-    from orders.tasks import RESERVE_BATCH
-
-    batched_s = reserve_with_service(shop, baskets, concurrency, per_transaction=RESERVE_BATCH)
-    return ReserveResult(n, sum(len(b) for b in baskets), service_s, raw_s, batched_s, RESERVE_BATCH)
+    service_s = raw_s = batched_s = 0.0
+    lines = 0
+    round_ratios: list[float] = []
+    for _ in range(rounds):
+        baskets = random_baskets(rng, n)
+        lines += sum(len(b) for b in baskets)
+        first, second = baskets[: n // 2], baskets[n // 2 :]
+        raw = reserve_with_raw_sql(conninfo, shop, first, concurrency)
+        service = reserve_with_service(shop, first, concurrency)
+        service += reserve_with_service(shop, second, concurrency)
+        raw += reserve_with_raw_sql(conninfo, shop, second, concurrency)
+        # For information, after the measured pair: the same baskets in transactions of a reservation run.
+        batched_s += reserve_with_service(shop, baskets, concurrency, per_transaction=RESERVE_BATCH)
+        service_s, raw_s = service_s + service, raw_s + raw
+        round_ratios.append(raw / service)
+    return ReserveResult(n * rounds, lines, service_s, raw_s, batched_s, RESERVE_BATCH, round_ratios)
 
 
 # ------------------------------------------------------------------------------------- Celery and the API
@@ -704,7 +715,8 @@ def verdict(ratio: float) -> str:
 def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[WorkerRun]) -> bool:
     print(
         f"\n1. Reservation function against raw SQL: {reservation.baskets:,} baskets "
-        f"({reservation.lines:,} lines) at {args.concurrency} threads, PostgreSQL"
+        f"({reservation.lines:,} lines) at {args.concurrency} threads, PostgreSQL, in "
+        f"{len(reservation.round_ratios)} rounds"
     )
     print(f"{'path':<58} {'seconds':>8} {'baskets/s':>10} {'vs raw':>7}")
     raw_rate = reservation.baskets / reservation.raw_s
@@ -716,6 +728,8 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
         rate = reservation.baskets / seconds
         print(f"{name:<58} {seconds:>8.2f} {rate:>10,.0f} {rate / raw_rate:>7.0%}")
     reserve_ratio = (reservation.baskets / reservation.service_s) / raw_rate
+    each = " ".join(f"{ratio:.0%}" for ratio in reservation.round_ratios)
+    print(f"   one basket + commit against the baseline, round by round: {each}")
 
     print(
         f"\n2. Celery over Redis ({args.redis}), {args.orders:,} tasks / orders per figure, "
@@ -788,6 +802,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--api-workers", type=int, default=2, help="uvicorn processes of `retail serve` (its --workers)"
     )
+    parser.add_argument(
+        "--reserve-rounds",
+        type=int,
+        default=3,
+        help="rounds of --orders baskets, reservation part",
+    )
     args = parser.parse_args(argv)
     # Stopped from outside, the script still stops what it started (the `finally` of `processes`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
@@ -807,7 +827,7 @@ def main(argv: list[str] | None = None) -> int:
 
     shop = load_shop(conninfo)
     print(f"store {STORE} open 24/7, {PRODUCTS} products x {ON_HAND:,} units; Redis {args.redis}", flush=True)
-    reservation = compare_reservation(conninfo, shop, args.orders, args.concurrency)
+    reservation = compare_reservation(conninfo, shop, args.orders, args.concurrency, args.reserve_rounds)
     print("reservation function against raw SQL: done", flush=True)
     runs: list[WorkerRun] = []
     with processes() as running:

@@ -27,7 +27,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, cast
 
+import psycopg
 from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
@@ -195,7 +197,7 @@ def stage_snapshot_csv(session: Session, columns: Sequence[str], body: Iterable[
     bad row instead.
     """
     _create_snapshot_stage(session)
-    cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = _driver_connection(session).cursor()
     # FREEZE (the table was created in this same subtransaction) writes the rows frozen: the first scan
     # then has no hint bits to set, which would otherwise dirty and write back every page of the stage.
     statement = f"COPY {STAGE_SNAPSHOT} ({', '.join(columns)}) FROM STDIN (FORMAT csv, FREEZE)"
@@ -233,7 +235,7 @@ def _create(session: Session, table: str, columns: str) -> None:
 def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]) -> int:
     """Write `rows` into `table` (COPY on PostgreSQL); answers how many."""
     if is_postgres(session):
-        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = _driver_connection(session).cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -694,14 +696,40 @@ class Quantity:
     quantity: int
 
 
-_RESERVE = {
-    dialect: text(
-        f"UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = {xid} "
-        "WHERE store_id = :store AND product_id = :product AND on_hand - reserved - safety_stock >= :quantity"
-    )
-    # PostgreSQL computes the feed stamp inside the statement, saving a round trip per reservation.
-    for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
-}
+_RESERVE_SQLITE = text(
+    "UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = :xid "
+    "WHERE store_id = :store AND product_id = :product AND on_hand - reserved - safety_stock >= :quantity"
+)
+_LOCK_STOCK_SQLITE = text(
+    "SELECT product_id, on_hand - reserved - safety_stock FROM stock "
+    "WHERE store_id = :store AND product_id IN :products ORDER BY product_id"
+).bindparams(bindparam("products", expanding=True))
+# SQLite has no row locks: BEGIN IMMEDIATE already made this transaction the only writer.
+
+# PostgreSQL runs these on the psycopg connection under the session (same transaction): they are the
+# hottest statements of the service, and SQLAlchemy's per-call work (compiling the expanding IN, result
+# wrapping, an executemany of one UPDATE per product) cost more CPU than the database's own work.
+# Fixed texts with array parameters, so psycopg prepares each once per connection.
+_LOCK_STOCK_PG = (
+    b"SELECT product_id, on_hand - reserved - safety_stock FROM stock "
+    b"WHERE store_id = %s AND product_id = ANY(%s::integer[]) ORDER BY product_id FOR UPDATE"
+)
+# One statement writes the sums and logs their buckets in the feed; PostgreSQL computes the feed stamp
+# inside it. The rows are locked and the sums were checked against them, so the condition cannot fail;
+# it is there so that a bug here can never oversell (the caller compares the count).
+_RESERVE_PG = b"""
+    WITH reserved AS (
+        UPDATE stock SET reserved = stock.reserved + taken.quantity, changed_at = %(now)s,
+                         feed_xid = pg_current_xact_id()::text::bigint
+        FROM unnest(%(products)s::integer[], %(quantities)s::integer[]) AS taken(product_id, quantity)
+        WHERE stock.store_id = %(store)s AND stock.product_id = taken.product_id
+          AND stock.on_hand - stock.reserved - stock.safety_stock >= taken.quantity
+        RETURNING stock.product_id, stock.feed_xid),
+    logged AS (
+        INSERT INTO stock_change (xid, store_id, bucket)
+        SELECT DISTINCT feed_xid, %(store)s, product_id / %(bucket)s FROM reserved
+        ON CONFLICT DO NOTHING)
+    SELECT count(*) FROM reserved"""
 
 
 @dataclass(frozen=True)
@@ -709,16 +737,6 @@ class BasketOutcome:
     reserved: bool
     # What was available of each product of the basket when its turn came (after the baskets before it).
     available: dict[int, int]
-
-
-_LOCK_STOCK = {
-    dialect: text(
-        "SELECT product_id, on_hand - reserved - safety_stock FROM stock "
-        f"WHERE store_id = :store AND product_id IN :products ORDER BY product_id{lock}"
-    ).bindparams(bindparam("products", expanding=True))
-    # SQLite has no row locks: BEGIN IMMEDIATE already made this transaction the only writer.
-    for dialect, lock in (("postgresql", " FOR UPDATE"), ("sqlite", ""))
-}
 
 
 def reserve_baskets(
@@ -730,15 +748,21 @@ def reserve_baskets(
     or many). The stock rows of all baskets are locked at once in product order (the fixed lock order of
     every stock writer), so overlapping baskets wait instead of deadlocking; the decisions are made on the
     locked counts, so stock never goes below zero available whatever runs at once; and the sums are
-    written with one pipelined statement, so the round trips do not grow with the number of baskets. A
-    basket that does not fit takes nothing; the baskets after it still get their turn.
+    written with one statement, so the round trips do not grow with the number of baskets. A basket that
+    does not fit takes nothing; the baskets after it still get their turn.
     """
     products = sorted({line.product_id for basket in baskets for line in basket})
     if not products:
         return [BasketOutcome(True, {}) for _ in baskets]
-    dialect = "postgresql" if is_postgres(session) else "sqlite"
-    connection = session.connection()
-    locked = connection.execute(_LOCK_STOCK[dialect], {"store": store_id, "products": products})
+    pg = is_postgres(session)
+    if pg:
+        cursor = _driver_connection(session).cursor()
+        cursor.execute(_LOCK_STOCK_PG, (store_id, _int_array(products)))
+        locked: Sequence[Sequence[Any]] = cursor.fetchall()
+    else:
+        locked = (
+            session.connection().execute(_LOCK_STOCK_SQLITE, {"store": store_id, "products": products}).all()
+        )
     available: dict[int, int] = {int(product): int(free) for product, free in locked}
     taken: dict[int, int] = {}
     outcomes: list[BasketOutcome] = []
@@ -753,20 +777,45 @@ def reserve_baskets(
                 available[product] -= quantity
                 taken[product] = taken.get(product, 0) + quantity
         outcomes.append(BasketOutcome(fits, seen))
-    if taken:
-        params: dict[str, object] = {"now": db_time(session, utcnow()), "store": store_id}
-        xid = feed_xid(session) if dialect == "sqlite" else None
-        if xid is not None:
-            params["xid"] = xid
+    if not taken:
+        return outcomes
+    now = db_time(session, utcnow())
+    if pg:
+        cursor.execute(
+            _RESERVE_PG,
+            {
+                "now": now,
+                "store": store_id,
+                "bucket": FEED_BUCKET,
+                "products": _int_array(taken),
+                "quantities": _int_array(taken.values()),
+            },
+        )
+        row = cursor.fetchone()
+        changed = int(row[0]) if row is not None else 0
+    else:
+        xid = feed_xid(session)
         # The rows are stamped for the feed, so their buckets go in its log (`stock_change`) too.
         log_keys(session, xid=xid, keys=((store_id, product) for product in taken))
-        rows = [{**params, "product": product, "quantity": taken[product]} for product in sorted(taken)]
-        # The rows are locked and the sums were checked against them, so the condition in the statement
-        # cannot fail; it is there so that a bug here can never oversell.
-        changed = connection.execute(_RESERVE[dialect], rows).rowcount
-        if changed != len(rows):
-            raise RuntimeError(f"reserved {changed} of {len(rows)} locked stock rows")
+        rows = [
+            {"now": now, "xid": xid, "store": store_id, "product": product, "quantity": taken[product]}
+            for product in sorted(taken)
+        ]
+        changed = session.connection().execute(_RESERVE_SQLITE, rows).rowcount
+    if changed != len(taken):
+        raise RuntimeError(f"reserved {changed} of {len(taken)} locked stock rows")
     return outcomes
+
+
+def _int_array(values: Iterable[int]) -> str:
+    # An array literal, cast in the statement: psycopg adapts a list by inspecting its elements to pick the
+    # array type, which took 70 µs of a reservation's CPU; a text parameter takes a sixth of that.
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _driver_connection(session: Session) -> psycopg.Connection[tuple[Any, ...]]:
+    """The psycopg connection under the session's, in the session's transaction (PostgreSQL only)."""
+    return cast("psycopg.Connection[tuple[Any, ...]]", session.connection().connection.driver_connection)
 
 
 def release(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:

@@ -1,0 +1,56 @@
+"""The pool's liveness check: a pooled PostgreSQL connection that sat idle is pinged before use, and one
+found dead is replaced without the caller seeing an error."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
+
+from retail import db
+from tests.conftest import PG_URL
+
+
+def _backend_pid(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+
+def _terminate(pid: int) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+
+
+@pytest.fixture
+def own_engine(pg_engine: Engine) -> Iterator[Engine]:
+    """An engine of the test's own, so that killing its connections leaves the shared one alone."""
+    engine = db.make_engine(pg_engine.url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+
+
+def test_an_idle_connection_cut_by_the_server_is_replaced_unseen(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_S", 0.0)
+    first = _backend_pid(own_engine)
+    _terminate(first)
+    # The pooled connection is dead; the ping finds out and the pool opens another.
+    assert _backend_pid(own_engine) != first
+
+
+def test_a_connection_used_moments_ago_is_not_pinged(
+    own_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The control: without the ping, the dead connection reaches the caller, who sees the disconnect...
+    monkeypatch.setattr(db, "IDLE_BEFORE_PING_S", 3600.0)
+    first = _backend_pid(own_engine)
+    _terminate(first)
+    with pytest.raises(OperationalError) as failed:
+        _backend_pid(own_engine)
+    assert failed.value.connection_invalidated
+    # ...and SQLAlchemy replaces the pool's connections, so the next caller is served.
+    assert _backend_pid(own_engine) != first
