@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
@@ -361,40 +361,67 @@ def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderSt
 
     Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
     """
-    return reserve_batch(session, order_pk=order_pk, batch=batch).status
+    seen = order_state(session.connection(), order_pk=order_pk)
+    if seen is None:
+        return None
+    return reserve_batch(session, seen, batch=batch).status
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order's status and store, as read before its reservation run takes any lock."""
+
+    pk: int
+    status: OrderStatus
+    store_id: int
+
+
+_STATE = text('SELECT status, store_id FROM "order" WHERE id = :id')
+
+
+def order_state(bind: Engine | Connection, *, order_pk: int) -> OrderState | None:
+    """The order's status and store (None for no such order), read without a row lock: on `bind` (a
+    connection, in its transaction), or on a connection of its own out of any transaction (an engine).
+
+    Under load most reservation runs find their order already decided by another run's batch: this read
+    answers them without a lock (which would cost a transaction id and a WAL flush), and, given the engine,
+    without even the BEGIN and COMMIT of a transaction. An order that left `pending` never returns to it,
+    so that answer cannot go stale; a `pending` one is locked and read again.
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            if bind.dialect.name == "postgresql":  # SQLite's connections BEGIN IMMEDIATE (retail/db.py)
+                connection.execution_options(isolation_level="AUTOCOMMIT")
+            return order_state(connection, order_pk=order_pk)
+    row = bind.execute(_STATE, {"id": order_pk}).first()
+    return None if row is None else OrderState(order_pk, OrderStatus(row[0]), int(row[1]))
 
 
 @dataclass(frozen=True)
 class Batch:
-    status: OrderStatus | None  # of the order the run was for; None for no such order
+    status: OrderStatus  # of the order the run was for
     decided: int  # orders this run reserved or rejected, that one included
 
 
-def reserve_batch(session: Session, *, order_pk: int, batch: int, drain: bool = False) -> Batch:
-    """`reserve_order`, answering how many orders it decided. With `drain` the store's other pending
-    orders are decided even when this one is no longer pending: the run stands in for tasks that were
-    never sent (see `orders.tasks.queue_reservation`)."""
-    # Under load most runs find their order already decided by another run's batch: a plain read answers
-    # them without taking a row lock (which would cost a transaction id and a WAL flush). An order that
-    # left `pending` never returns to it, so the unlocked read is safe for that answer.
-    row = session.execute(select(Order.status, Order.store_id).where(Order.id == order_pk)).first()
-    if row is None:
-        return Batch(None, 0)
-    status, store_id = OrderStatus(row[0]), int(row[1])
+def reserve_batch(session: Session, order: OrderState, *, batch: int, drain: bool = False) -> Batch:
+    """`reserve_order` for an order whose state was read already, answering how many orders it decided.
+    With `drain` the store's other pending orders are decided even when this one is no longer pending: the
+    run stands in for tasks that were never sent (see `orders.tasks.queue_reservation`)."""
+    status = order.status
     orders: list[Order] = []
     if status == OrderStatus.pending:
-        order = lock_order(session, order_pk)
-        if order is not None:
-            status = OrderStatus(order.status)
+        locked = lock_order(session, order.pk)
+        if locked is not None:
+            status = OrderStatus(locked.status)
             if status == OrderStatus.pending:
-                orders.append(order)
+                orders.append(locked)
     if not orders and not drain:
         return Batch(status, 0)
     if batch > len(orders):
         orders += session.exec(
             select(Order)
-            .where(Order.store_id == store_id, Order.status == OrderStatus.pending)
-            .where(Order.id != order_pk)
+            .where(Order.store_id == order.store_id, Order.status == OrderStatus.pending)
+            .where(Order.id != order.pk)
             .order_by(col(Order.id))
             .limit(batch - len(orders))
             .with_for_update(skip_locked=True)
@@ -402,26 +429,9 @@ def reserve_batch(session: Session, *, order_pk: int, batch: int, drain: bool = 
         ).all()
     if orders:
         _decide(session, orders)
-        if orders[0].id == order_pk:
+        if orders[0].id == order.pk:
             status = OrderStatus(orders[0].status)
     return Batch(status, len(orders))
-
-
-_STATUS = text('SELECT status FROM "order" WHERE id = :id')
-
-
-def decided_status(engine: Engine, *, order_pk: int) -> OrderStatus | None:
-    """The order's status if it is no longer pending (None while pending, or for no such order).
-
-    Under load most reservation runs find their order already decided by another run's batch; this answers
-    them with one autocommit read, without the transaction (BEGIN, COMMIT) a reservation needs. An order
-    that left `pending` never returns to it, so the answer cannot go stale.
-    """
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":  # SQLite's connections BEGIN IMMEDIATE (retail/db.py)
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-        status = connection.execute(_STATUS, {"id": order_pk}).scalar()
-    return None if status is None or status == OrderStatus.pending else OrderStatus(status)
 
 
 def _decide(session: Session, orders: Sequence[Order]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 from contextlib import suppress
+from dataclasses import replace
 
 from orders import metrics, notifications, service, sweeps
+from orders.models import OrderStatus
 from retail.celery_app import celery_app
 from retail.db import get_engine, session_scope
 from retail.redis_client import redis_client
@@ -37,22 +39,19 @@ def reserve_order(order_pk: int, queued_mark: str | None = None) -> str | None:
             client.delete(queued_mark)
         except Exception:  # the mark expires by itself; this run still drains
             logger.warning("could not clear %s", queued_mark, exc_info=True)
-    else:
-        decided = service.decided_status(get_engine(), order_pk=order_pk)
-        if decided is not None:
-            return decided.value
-    with session_scope() as session:
-        batch = service.reserve_batch(
-            session, order_pk=order_pk, batch=RESERVE_BATCH, drain=queued_mark is not None
-        )
-    decided_now = batch.decided
-    while queued_mark is not None and decided_now == RESERVE_BATCH:
+    drain = queued_mark is not None
+    order = service.order_state(get_engine(), order_pk=order_pk)
+    status = None if order is None else order.status
+    if order is not None and (drain or order.status == OrderStatus.pending):
         with session_scope() as session:
-            decided_now = service.reserve_batch(
-                session, order_pk=order_pk, batch=RESERVE_BATCH, drain=True
-            ).decided
-    logger.info("order %s reservation: %s", order_pk, batch.status)
-    return batch.status.value if batch.status is not None else None
+            batch = service.reserve_batch(session, order, batch=RESERVE_BATCH, drain=drain)
+        # Drain what is left, batch after batch; the order itself is decided by now.
+        status, decided_now, order = batch.status, batch.decided, replace(order, status=batch.status)
+        while drain and decided_now == RESERVE_BATCH:
+            with session_scope() as session:
+                decided_now = service.reserve_batch(session, order, batch=RESERVE_BATCH, drain=True).decided
+    logger.info("order %s reservation: %s", order_pk, status)
+    return None if status is None else status.value
 
 
 def send_reservation(order_pk: int, queued_mark: str | None = None) -> bool:

@@ -19,9 +19,12 @@ def _backend_pid(engine: Engine) -> int:
         return int(connection.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
 
-def _terminate(pid: int) -> None:
+def _pool_a_dead_connection(engine: Engine) -> int:
+    """Leave a connection in the engine's pool whose server process is gone; answers that process."""
+    pid = _backend_pid(engine)
     with psycopg.connect(PG_URL, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+    return pid
 
 
 @pytest.fixture
@@ -36,8 +39,7 @@ def test_an_idle_connection_cut_by_the_server_is_replaced_unseen(
     own_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db, "IDLE_BEFORE_PING_S", 0.0)
-    first = _backend_pid(own_engine)
-    _terminate(first)
+    first = _pool_a_dead_connection(own_engine)
     # The pooled connection is dead; the ping finds out and the pool opens another.
     assert _backend_pid(own_engine) != first
 
@@ -47,8 +49,7 @@ def test_a_connection_used_moments_ago_is_not_pinged(
 ) -> None:
     # The control: without the ping, the dead connection reaches the caller, who sees the disconnect...
     monkeypatch.setattr(db, "IDLE_BEFORE_PING_S", 3600.0)
-    first = _backend_pid(own_engine)
-    _terminate(first)
+    first = _pool_a_dead_connection(own_engine)
     with pytest.raises(OperationalError) as failed:
         _backend_pid(own_engine)
     assert failed.value.connection_invalidated
