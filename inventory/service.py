@@ -15,14 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
-from sqlalchemy import text, tuple_
+from sqlalchemy import bindparam, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
 from inventory import csv_import, stock
 from inventory.exceptions import ProductNotFound
-from inventory.models import Product, Stock, StorePrice
+from inventory.models import MONEY, Product, Stock, StorePrice
 from inventory.schemas import (
     AvailabilityFeed,
     AvailabilityFeedItem,
@@ -279,16 +279,29 @@ def stock_levels(
     return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
 
 
-def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
-    """The price of `product` in each store: its own price where set, else the product's store price."""
-    own: dict[int, Decimal] = dict(
-        session.execute(
-            select(col(StorePrice.store_id), col(StorePrice.price)).where(
-                StorePrice.product_id == product.id, col(StorePrice.store_id).in_(list(store_ids))
-            )
-        ).all()
+def price_at_store(product: str, store_id: str) -> str:
+    """SQL for what a product sells at in a store: the store's own price where it has one, else the
+    product's store price. `product` names a `product` row in the query, `store_id` is an SQL expression.
+    The one place this rule is written: price comparisons and an order's prices both use it."""
+    return (
+        f"coalesce((SELECT sp.price FROM store_price sp WHERE sp.store_id = {store_id} "
+        f"AND sp.product_id = {product}.id), {product}.store_price)"
     )
-    return {store_id: own.get(store_id, product.store_price) for store_id in store_ids}
+
+
+def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
+    """The price of `product` in each of the stores."""
+    rows = session.execute(
+        text(
+            f"SELECT st.id, {price_at_store('p', 'st.id')} AS price FROM store st, product p "
+            "WHERE p.id = :product AND st.id IN :stores"
+        )
+        .bindparams(bindparam("stores", expanding=True))
+        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
+        .columns(price=MONEY),
+        {"product": product.id, "stores": list(store_ids)},
+    ).all()
+    return {int(store_id): price for store_id, price in rows}
 
 
 def online_availability(product: Product) -> tuple[int, str]:

@@ -187,9 +187,8 @@ def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> d
     skus = [line.sku for line in order_in.lines]
     rows = session.execute(
         text(
-            """SELECT p.sku, p.id, p.name, coalesce(sp.price, p.store_price) AS price
-               FROM product p LEFT JOIN store_price sp ON sp.store_id = :store AND sp.product_id = p.id
-               WHERE p.sku IN :skus"""
+            f"SELECT p.sku, p.id, p.name, {inventory_service.price_at_store('p', ':store')} AS price "
+            "FROM product p WHERE p.sku IN :skus"
         )
         .bindparams(bindparam("skus", expanding=True))
         # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
@@ -204,16 +203,15 @@ def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> d
 
 
 _PLACE = text(
-    """WITH s AS (
+    f"""WITH s AS (
            SELECT id, code, name, street, postcode, city, country FROM store
            WHERE code = :store_code AND click_and_collect),
        b AS (
            SELECT p.id AS product_id, p.sku, p.name, b.quantity,
-                  coalesce(sp.price, p.store_price) AS unit_price
+                  {inventory_service.price_at_store("p", "s.id")} AS unit_price
            FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[])) AS b(sku, quantity)
            JOIN product p ON p.sku = b.sku
-           CROSS JOIN s
-           LEFT JOIN store_price sp ON sp.store_id = s.id AND sp.product_id = p.id),
+           CROSS JOIN s),
        k AS (
            INSERT INTO idempotency_key (key, request_hash, order_pk, created_at)
            SELECT :key, :request_hash, nextval(pg_get_serial_sequence('"order"', 'id')), :now

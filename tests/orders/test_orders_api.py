@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from inventory import service as inventory_service
 from orders.models import Order
 from tests.orders.conftest import order_body, place, reserved_units
 
@@ -59,6 +60,21 @@ def test_an_order_is_accepted_reserved_and_followed(client: TestClient, session:
     assert datetime.fromisoformat(order["created_at"]) == datetime.fromisoformat(body["created_at"])
     assert reserved_units(session, "S1", "KOFFIE") == 2
     assert reserved_units(session, "S1", "THEE") == 1
+
+
+def test_an_order_is_priced_at_its_store(client: TestClient, session: Session, shop: None) -> None:
+    # S1 sells coffee at a price of its own; S2 charges the product's store price, 13.49.
+    prices = [{"store_code": "S1", "sku": "KOFFIE", "price": {"amount": "11.99", "currency": "EUR"}}]
+    assert inventory_service.upsert_store_prices(session, rows=prices).errors == []
+    for store, unit, total in (("S1", "11.99", "27.47"), ("S2", "13.49", "30.47")):
+        accepted = place(client, order_body(store_code=store), key=f"priced-{store}")
+        assert accepted.status_code == 202, accepted.text
+        order = client.get(
+            accepted.json()["status_url"], params={"order_token": accepted.json()["order_token"]}
+        ).json()
+        assert order["lines"][0]["sku"] == "KOFFIE"
+        assert order["lines"][0]["unit_price"] == {"amount": unit, "currency": "EUR"}
+        assert order["total"] == {"amount": total, "currency": "EUR"}
 
 
 def test_the_same_key_and_body_answer_the_sameorder_body(
