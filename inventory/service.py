@@ -291,17 +291,43 @@ def price_at_store(product: str, store_id: str) -> str:
 
 def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
     """The price of `product` in each of the stores."""
-    rows = session.execute(
-        text(
-            f"SELECT st.id, {price_at_store('p', 'st.id')} AS price FROM store st, product p "
-            "WHERE p.id = :product AND st.id IN :stores"
-        )
-        .bindparams(bindparam("stores", expanding=True))
-        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
-        .columns(price=MONEY),
-        {"product": product.id, "stores": list(store_ids)},
-    ).all()
+    rows = _priced(
+        session,
+        f"SELECT st.id, {price_at_store('p', 'st.id')} AS price FROM store st, product p "
+        "WHERE p.id = :product AND st.id IN :keys",
+        product=product.id,
+        keys=list(store_ids),
+    )
     return {int(store_id): price for store_id, price in rows}
+
+
+@dataclass(frozen=True)
+class PricedProduct:
+    product_id: int
+    name: str
+    price: Decimal
+
+
+def priced_at_store(session: Session, *, store_id: int, skus: Sequence[str]) -> dict[str, PricedProduct]:
+    """The products of `skus` that exist, by sku, with their price in the store."""
+    rows = _priced(
+        session,
+        f"SELECT p.sku, p.id, p.name, {price_at_store('p', ':store')} AS price FROM product p "
+        "WHERE p.sku IN :keys",
+        store=store_id,
+        keys=list(skus),
+    )
+    return {sku: PricedProduct(int(product_id), name, price) for sku, product_id, name, price in rows}
+
+
+def _priced(session: Session, query: str, **params: object) -> Sequence[Any]:
+    statement = (
+        text(query)
+        .bindparams(bindparam("keys", expanding=True))
+        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
+        .columns(price=MONEY)
+    )
+    return session.execute(statement, params).all()
 
 
 def online_availability(product: Product) -> tuple[int, str]:

@@ -18,14 +18,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
-from inventory.models import MONEY
 from orders import pickup
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -118,13 +117,6 @@ def place_order(
 
 
 @dataclass(frozen=True)
-class _Priced:
-    product_id: int
-    name: str
-    price: Decimal
-
-
-@dataclass(frozen=True)
 class _OrderableStore:
     id: int
     code: str
@@ -181,21 +173,13 @@ def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> t
     return order, order_token(order.order_id)
 
 
-def _priced_products(session: Session, order_in: OrderIn, *, store_id: int) -> dict[str, _Priced]:
-    """The basket's products by sku with their price at the store (its own price, else the product's
-    store price); an unknown sku is a 422 naming its line."""
+def _priced_products(
+    session: Session, order_in: OrderIn, *, store_id: int
+) -> dict[str, inventory_service.PricedProduct]:
+    """The basket's products by sku with their price at the store; an unknown sku is a 422 naming its
+    line."""
     skus = [line.sku for line in order_in.lines]
-    rows = session.execute(
-        text(
-            f"SELECT p.sku, p.id, p.name, {inventory_service.price_at_store('p', ':store')} AS price "
-            "FROM product p WHERE p.sku IN :skus"
-        )
-        .bindparams(bindparam("skus", expanding=True))
-        # SQLite hands back a float for the bare expression; the column type makes it a Decimal again.
-        .columns(price=MONEY),
-        {"store": store_id, "skus": skus},
-    ).all()
-    priced = {sku: _Priced(int(pid), name, price) for sku, pid, name, price in rows}
+    priced = inventory_service.priced_at_store(session, store_id=store_id, skus=skus)
     for index, sku in enumerate(skus):
         if sku not in priced:
             raise InvalidInput(f"no product {sku!r}", field=f"body.lines.{index}.sku", code="unknown_sku")
@@ -294,7 +278,7 @@ def _place_orm(
     session: Session,
     order_in: OrderIn,
     store: _OrderableStore,
-    priced: dict[str, _Priced],
+    priced: dict[str, inventory_service.PricedProduct],
     *,
     key: str,
     request_hash: str,
