@@ -101,12 +101,13 @@ def place_order(
                 field="body.store_code",
                 code="no_click_and_collect",
             )
+        assert store.id is not None  # a row read from the database
         priced = _priced_products(session, order_in, store_id=store.id)
         if postgres:
             raise RuntimeError("the order was not written, yet its store, basket and key are all fine")
         order = _place_orm(session, order_in, store, priced, key=key, request_hash=request_hash)
         if order is None:
-            used = session.exec(select(IdempotencyKey).where(IdempotencyKey.key == key)).first()
+            used = session.get(IdempotencyKey, key)
             if used is None:
                 raise RuntimeError("the idempotency key conflicted, but no order holds it")
             return _replayed(session, used, request_hash=request_hash)
@@ -116,52 +117,10 @@ def place_order(
     return order, order_token(order.order_id)
 
 
-@dataclass(frozen=True)
-class _OrderableStore:
-    id: int
-    code: str
-    name: str
-    street: str
-    postcode: str
-    city: str
-    country: str
-    click_and_collect: bool
-
-
-def _store_and_key(
-    session: Session, *, code: str, key: str
-) -> tuple[_OrderableStore | None, IdempotencyKey | None]:
-    """The store by code and the earlier use of the idempotency key, if any: one round trip."""
-    row = session.execute(
-        text(
-            """SELECT s.id, s.code, s.name, s.street, s.postcode, s.city, s.country, s.click_and_collect,
-                      k.key, k.request_hash, k.order_pk, k.created_at
-               FROM (SELECT 1 AS one) AS one
-               LEFT JOIN store s ON s.code = :code
-               LEFT JOIN idempotency_key k ON k.key = :key"""
-        ),
-        {"code": code, "key": key},
-    ).one()
-    store = (
-        None
-        if row[0] is None
-        else _OrderableStore(
-            id=int(row[0]),
-            code=row[1],
-            name=row[2],
-            street=row[3],
-            postcode=row[4],
-            city=row[5],
-            country=row[6],
-            click_and_collect=bool(row[7]),
-        )
-    )
-    used = (
-        None
-        if row[8] is None
-        else IdempotencyKey(key=row[8], request_hash=row[9], order_pk=row[10], created_at=row[11])
-    )
-    return store, used
+def _store_and_key(session: Session, *, code: str, key: str) -> tuple[Store | None, IdempotencyKey | None]:
+    """The store by code and the earlier use of the idempotency key, if any."""
+    store = session.exec(select(Store).where(Store.code == code)).first()
+    return store, session.get(IdempotencyKey, key)
 
 
 def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> tuple[Order, str]:
@@ -277,13 +236,14 @@ def _place_postgres(session: Session, order_in: OrderIn, *, key: str, request_ha
 def _place_orm(
     session: Session,
     order_in: OrderIn,
-    store: _OrderableStore,
+    store: Store,
     priced: dict[str, inventory_service.PricedProduct],
     *,
     key: str,
     request_hash: str,
 ) -> Order | None:
     """The same writes through the ORM, in a savepoint; None when the key turned out to be taken."""
+    assert store.id is not None  # a row read from the database
     now = utcnow()
     order = Order(
         order_id=_new_order_id(),
