@@ -42,7 +42,7 @@ import hmac
 import io
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -135,31 +135,44 @@ def issue_pickup(
     )
 
 
-def issue_unique_pickup(
+def issue_unique_pickups(
     *,
-    order_id: str,
+    order_ids: Sequence[str],
     store_code: str,
     secret_key: str,
-    is_taken: Callable[[str], bool],
-    attempts: int = 5,
+    taken: Callable[[list[str]], set[str]],
+    rounds: int = 5,
     short_code_length: int = SHORT_CODE_LENGTH,
-) -> Pickup:
-    """Issue codes whose `short_code_hash` `is_taken` says no open order of the store uses.
+) -> list[Pickup]:
+    """Issue codes for orders of one store, their short codes unique among each other and not among the
+    `short_code_hash`es that `taken` says open orders of the store use (asked once a round, for all).
 
-    A collision is ~N / 2^40 for N open orders, so a second attempt is already rare; the unique index on
-    (store, short_code_hash) stays the real guarantee against two concurrent issues, and a caller that hits
-    it simply calls this again.
+    A collision is ~N / 2^40 for N open orders, so a second round is already rare; the unique index on
+    (store, short_code_hash) stays the real guarantee against two concurrent issues.
     """
-    for _ in range(attempts):
-        pickup = issue_pickup(
-            order_id=order_id,
-            store_code=store_code,
-            secret_key=secret_key,
-            short_code_length=short_code_length,
-        )
-        if not is_taken(pickup.short_code_hash):
-            return pickup
-    raise RuntimeError(f"no free short code in {attempts} attempts")
+    issued: list[Pickup | None] = [None] * len(order_ids)
+    for _ in range(rounds):
+        todo = [i for i, p in enumerate(issued) if p is None]
+        if not todo:
+            break
+        for i in todo:
+            issued[i] = issue_pickup(
+                order_id=order_ids[i],
+                store_code=store_code,
+                secret_key=secret_key,
+                short_code_length=short_code_length,
+            )
+        fresh = [p for p in issued if p is not None]
+        in_use = taken([p.short_code_hash for p in fresh])
+        for i, p in enumerate(issued):
+            if p is not None and p.short_code_hash in in_use:
+                issued[i] = None
+            elif p is not None:
+                in_use.add(p.short_code_hash)  # a later order of this batch may not have it too
+    unique = [p for p in issued if p is not None]
+    if len(unique) < len(order_ids):
+        raise RuntimeError(f"no free short codes in {rounds} rounds")
+    return unique
 
 
 def derive_pickup(

@@ -430,36 +430,24 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
 
 def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
     """Fresh pickup codes for orders being reserved at `store`, their short codes unique among the store's
-    open orders and each other; one query per round, and a second round is already rare (see
-    `pickup.issue_unique_pickup`). The partial unique index stays the guarantee against concurrent issues."""
-    secret_key = get_settings().secret
-    issued: list[pickup.Pickup | None] = [None] * len(orders)
-    for _ in range(5):
-        todo = [i for i, p in enumerate(issued) if p is None]
-        if not todo:
-            return [p for p in issued if p is not None]
-        for i in todo:
-            issued[i] = pickup.issue_pickup(
-                order_id=orders[i].order_id, store_code=store.code, secret_key=secret_key
+    open orders; one query per round (see `pickup.issue_unique_pickups`)."""
+
+    def taken(hashes: list[str]) -> set[str]:
+        in_use = session.exec(
+            select(Order.short_code_hash).where(
+                Order.store_id == store.id,
+                col(Order.short_code_hash).in_(hashes),
+                col(Order.status).in_([s.value for s in HOLDING]),
             )
-        hashes = [p.short_code_hash for p in issued if p is not None]
-        taken = set(
-            session.exec(
-                select(Order.short_code_hash).where(
-                    Order.store_id == store.id,
-                    col(Order.short_code_hash).in_(hashes),
-                    col(Order.status).in_([s.value for s in HOLDING]),
-                )
-            ).all()
         )
-        mine: set[str] = set()
-        for i, p in enumerate(issued):
-            assert p is not None
-            if p.short_code_hash in taken or p.short_code_hash in mine:
-                issued[i] = None
-            else:
-                mine.add(p.short_code_hash)
-    raise RuntimeError("no free short codes in 5 rounds")
+        return {code_hash for code_hash in in_use if code_hash is not None}
+
+    return pickup.issue_unique_pickups(
+        order_ids=[o.order_id for o in orders],
+        store_code=store.code,
+        secret_key=get_settings().secret,
+        taken=taken,
+    )
 
 
 def _alternatives(

@@ -23,10 +23,11 @@ from orders.pickup import (
     NONCE_LENGTH,
     ParsedShortCode,
     ParsedToken,
+    Pickup,
     derive_pickup,
     format_short_code,
     issue_pickup,
-    issue_unique_pickup,
+    issue_unique_pickups,
     parse_code,
     qr_png,
     qr_svg,
@@ -208,22 +209,45 @@ def test_hashes_and_tokens_contain_no_secret() -> None:
     assert issued.short_code not in repr(issued)
 
 
-def test_issue_unique_pickup_retries_a_taken_short_code() -> None:
-    seen: list[str] = []
+def test_issue_unique_pickups_retries_a_taken_short_code() -> None:
+    asked: list[list[str]] = []
 
-    def taken(code_hash: str) -> bool:
-        seen.append(code_hash)
-        return len(seen) < 3
+    def taken(hashes: list[str]) -> set[str]:
+        asked.append(hashes)
+        return set(hashes) if len(asked) < 3 else set()
 
-    issued = issue_unique_pickup(order_id=ORDER_ID, store_code=STORE, secret_key=KEY, is_taken=taken)
+    issued = issue_unique_pickups(order_ids=[ORDER_ID], store_code=STORE, secret_key=KEY, taken=taken)
 
-    assert len(seen) == 3
-    assert issued.short_code_hash == seen[2]
-    assert len(set(seen)) == 3
-    with pytest.raises(RuntimeError, match="no free short code"):
-        issue_unique_pickup(
-            order_id=ORDER_ID, store_code=STORE, secret_key=KEY, is_taken=lambda _: True, attempts=4
+    assert len(asked) == 3
+    assert [p.short_code_hash for p in issued] == asked[2]
+    assert len({h for hashes in asked for h in hashes}) == 3
+    with pytest.raises(RuntimeError, match="no free short codes"):
+        issue_unique_pickups(
+            order_ids=[ORDER_ID], store_code=STORE, secret_key=KEY, taken=lambda h: set(h), rounds=4
         )
+
+
+def test_issue_unique_pickups_gives_a_batch_distinct_short_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first two issues share a short code (forced: at 40 bits a real collision is too rare to wait for).
+    calls: list[str] = []
+
+    def derive(*, order_id: str, **_: object) -> Pickup:
+        calls.append(order_id)
+        code_hash = "same" if len(calls) <= 2 else f"hash-{len(calls)}"
+        return Pickup(nonce=f"{order_id}-{len(calls)}", token="t", short_code="s", short_code_hash=code_hash)
+
+    monkeypatch.setattr(pickup, "derive_pickup", derive)
+    asked: list[list[str]] = []
+
+    def taken(hashes: list[str]) -> set[str]:
+        asked.append(hashes)
+        return set()
+
+    issued = issue_unique_pickups(order_ids=["A", "B"], store_code=STORE, secret_key=KEY, taken=taken)
+    assert calls == ["A", "B", "B"]  # B's first code clashed with A's, in the same batch
+    assert [p.nonce for p in issued] == ["A-1", "B-3"]
+    assert [p.short_code_hash for p in issued] == ["same", "hash-3"]
+    assert asked == [["same", "same"], ["same", "hash-3"]]
 
 
 @pytest.mark.parametrize(
