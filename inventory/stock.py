@@ -63,7 +63,7 @@ def db_time(session: Session, value: datetime) -> datetime | str:
 def feed_xid(session: Session) -> int:
     """The id that places this transaction's stock changes in the availability feed."""
     if is_postgres(session):
-        return int(session.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+        return int(session.execute(text(f"SELECT {_PG_XID}")).scalar_one())
     # SQLite runs one writer at a time (BEGIN IMMEDIATE), so a counter bumped inside the transaction
     # orders transactions exactly as they commit.
     session.execute(
@@ -108,25 +108,33 @@ def _full_xid(xid: int, next_xid: int) -> int:
 # is harmless (the feed finds no row with that `feed_xid` there), so writers log before they know.
 
 FEED_BUCKET = 1024  # product ids per log row; migration 0004 backfilled with this value
+# The writing transaction's id, computed by PostgreSQL inside a statement (SQLite binds `:xid`).
+_PG_XID = "pg_current_xact_id()::text::bigint"
+
+
+def _log_sql(xid: str, rows: str) -> str:
+    """SQL logging the buckets of the rows `rows` answers (store_id, product_id) as changed by transaction
+    `xid` (an SQL expression): a statement of its own, or a data-modifying CTE of the writing statement.
+    `FEED_BUCKET` is read at each call, for tests that make buckets small."""
+    return (
+        "INSERT INTO stock_change (xid, store_id, bucket) "
+        f"SELECT DISTINCT {xid}, store_id, product_id / {FEED_BUCKET} FROM ({rows}) AS changed "
+        "WHERE true ON CONFLICT DO NOTHING"
+    )
+
+
 _LOG_CHANGE = {
     dialect: text(
         f"INSERT INTO stock_change (xid, store_id, bucket) VALUES ({xid}, :store, :bucket) "
         "ON CONFLICT DO NOTHING"
     )
-    for dialect, xid in (("postgresql", "pg_current_xact_id()::text::bigint"), ("sqlite", ":xid"))
+    for dialect, xid in (("postgresql", _PG_XID), ("sqlite", ":xid"))
 }
 
 
 def _log_changes(session: Session, *, xid: int, rows: str) -> None:
     """Log the buckets of the rows `rows` (SQL answering store_id, product_id) as changed by `xid`."""
-    session.execute(
-        text(
-            "INSERT INTO stock_change (xid, store_id, bucket) "
-            f"SELECT DISTINCT :xid, store_id, product_id / {FEED_BUCKET} FROM ({rows}) AS changed "
-            "WHERE true ON CONFLICT DO NOTHING"
-        ),
-        {"xid": xid},
-    )
+    session.execute(text(_log_sql(":xid", rows)), {"xid": xid})
 
 
 def log_keys(session: Session, *, xid: int | None, keys: Iterable[tuple[int, int]]) -> None:
@@ -428,13 +436,14 @@ def _summarise_and_log(session: Session, *, xid: int) -> tuple[int, int, object]
                  FROM {STAGE_RESOLVED} GROUP BY 1, 2, 3"""
     totals = """SELECT sum(n) FILTER (WHERE good), sum(n) FILTER (WHERE NOT good),
                        min(since) FILTER (WHERE good) FROM groups"""
+    first_of_bucket = f"SELECT store_id, bucket * {FEED_BUCKET} AS product_id FROM groups WHERE good"
     if is_postgres(session):
         row = session.execute(
             text(
+                # The log reads the few groups, not the batch again: a group's first product id stands
+                # for its bucket.
                 f"""WITH groups AS MATERIALIZED ({groups}),
-                         logged AS (INSERT INTO stock_change (xid, store_id, bucket)
-                                    SELECT :xid, store_id, bucket FROM groups WHERE good
-                                    ON CONFLICT DO NOTHING)
+                         logged AS ({_log_sql(":xid", first_of_bucket)})
                     {totals}"""
             ),
             {"xid": xid},
@@ -714,22 +723,22 @@ _LOCK_STOCK_PG = (
     b"SELECT product_id, on_hand - reserved - safety_stock FROM stock "
     b"WHERE store_id = %s AND product_id = ANY(%s::integer[]) ORDER BY product_id FOR UPDATE"
 )
-# One statement writes the sums and logs their buckets in the feed; PostgreSQL computes the feed stamp
-# inside it. The rows are locked and the sums were checked against them, so the condition cannot fail;
-# it is there so that a bug here can never oversell (the caller compares the count).
-_RESERVE_PG = b"""
-    WITH reserved AS (
-        UPDATE stock SET reserved = stock.reserved + taken.quantity, changed_at = %(now)s,
-                         feed_xid = pg_current_xact_id()::text::bigint
-        FROM unnest(%(products)s::integer[], %(quantities)s::integer[]) AS taken(product_id, quantity)
-        WHERE stock.store_id = %(store)s AND stock.product_id = taken.product_id
-          AND stock.on_hand - stock.reserved - stock.safety_stock >= taken.quantity
-        RETURNING stock.product_id, stock.feed_xid),
-    logged AS (
-        INSERT INTO stock_change (xid, store_id, bucket)
-        SELECT DISTINCT feed_xid, %(store)s, product_id / %(bucket)s FROM reserved
-        ON CONFLICT DO NOTHING)
-    SELECT count(*) FROM reserved"""
+
+
+def _reserve_pg() -> bytes:
+    """One statement writes the sums and logs their buckets in the feed; PostgreSQL computes the feed stamp
+    inside it. The rows are locked and the sums were checked against them, so the condition cannot fail;
+    it is there so that a bug here can never oversell (the caller compares the count)."""
+    return f"""
+        WITH reserved AS (
+            UPDATE stock SET reserved = stock.reserved + taken.quantity, changed_at = %(now)s,
+                             feed_xid = {_PG_XID}
+            FROM unnest(%(products)s::integer[], %(quantities)s::integer[]) AS taken(product_id, quantity)
+            WHERE stock.store_id = %(store)s AND stock.product_id = taken.product_id
+              AND stock.on_hand - stock.reserved - stock.safety_stock >= taken.quantity
+            RETURNING stock.store_id, stock.product_id),
+        logged AS ({_log_sql(_PG_XID, "SELECT store_id, product_id FROM reserved")})
+        SELECT count(*) FROM reserved""".encode()
 
 
 @dataclass(frozen=True)
@@ -782,11 +791,10 @@ def reserve_baskets(
     now = db_time(session, utcnow())
     if pg:
         cursor.execute(
-            _RESERVE_PG,
+            _reserve_pg(),
             {
                 "now": now,
                 "store": store_id,
-                "bucket": FEED_BUCKET,
                 "products": _int_array(taken),
                 "quantities": _int_array(taken.values()),
             },
