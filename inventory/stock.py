@@ -151,6 +151,33 @@ def log_keys(session: Session, *, xid: int | None, keys: Iterable[tuple[int, int
     )
 
 
+def prune_change_log(session: Session, *, batch: int) -> int:
+    """Delete up to `batch` log rows that can no longer give the feed anything, oldest first; answers how
+    many. Without this the log grows by a row or more per stock-writing transaction, for ever.
+
+    A log row (xid, store, bucket) is spent once no stock row of that bucket still carries `xid`: a row's
+    `feed_xid` only ever moves on to a newer writer, so a spent log row stays spent, and a feed reading
+    it would find nothing (a poller whose cursor is before it reads the rows under their newer log rows).
+    Only writers older than the feed's horizon are pruned: every transaction that could still commit is
+    newer, so none of the stamps checked for can still appear.
+    """
+    deleted = session.execute(
+        text(
+            f"""DELETE FROM stock_change WHERE (xid, store_id, bucket) IN (
+                    SELECT c.xid, c.store_id, c.bucket FROM stock_change c
+                    WHERE c.xid < :horizon AND NOT EXISTS (
+                        SELECT 1 FROM stock s
+                        WHERE s.store_id = c.store_id AND s.feed_xid = c.xid
+                          AND s.product_id >= c.bucket * {FEED_BUCKET}
+                          AND s.product_id < (c.bucket + 1) * {FEED_BUCKET})
+                    ORDER BY c.xid, c.store_id, c.bucket
+                    LIMIT :batch)"""
+        ),
+        {"horizon": feed_horizon(session), "batch": batch},
+    )
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+
 # ------------------------------------------------------------------------------------------------ staging
 # Staged rows carry the webshop's codes; the merges resolve them to ids by joining, so a million-row CSV
 # needs no lookups from Python while its COPY is open, and unknown codes come back from one query.

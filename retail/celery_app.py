@@ -37,6 +37,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
+    "inventory.prune_change_log": {
+        "task": "inventory.prune_change_log",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }
 
 

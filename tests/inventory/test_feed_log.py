@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
+from inventory import tasks as inventory_tasks
 from stores import service as stores_service
 from tests.conftest import empty_tables, store_row
 
@@ -206,3 +207,109 @@ def test_a_snapshot_racing_an_insert_of_the_same_pair_applies_each_count_once(ca
     assert table[("S1", "P0")] == (5, 0)
     assert table[("S1", "P1")] == (42, 0)  # counted at 09:00, after the snapshot's 08:00
     assert table[("S1", "P2")] == (5, 0)
+
+
+def _log(engine: Engine) -> set[tuple[int, int, int]]:
+    with engine.connect() as connection:
+        return {
+            (int(r.xid), int(r.store_id), int(r.bucket))
+            for r in connection.execute(text("SELECT xid, store_id, bucket FROM stock_change"))
+        }
+
+
+def _counts(
+    store: str, on_hand: int, as_of: str, skus: list[str] = SKUS
+) -> list[tuple[int, dict[str, object]]]:
+    rows = [{"store_code": store, "sku": sku, "on_hand": on_hand, "as_of": as_of} for sku in skus]
+    return list(enumerate(rows))
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
+    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Buckets of two product ids: each store's six rows spread over three or four log rows per writer.
+    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", 2)
+    engine = catalogue
+    with Session(engine) as session:
+        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
+        inventory_service.apply_snapshots(session, rows=_counts("S2", 10, COUNTED))
+        session.commit()
+        stores, products = _ids(session)
+    first_log = _log(engine)
+    _, cursor = _drain(engine, None)
+    # Two products that fill one bucket of S1 alone; a newer count of both re-stamps all of that bucket, so
+    # the first snapshot's log row for it is spent.
+    sku_of = {product_id: sku for sku, product_id in products.items()}
+    pair = next([sku_of[i], sku_of[i + 1]] for i in sorted(sku_of) if i % 2 == 0 and i + 1 in sku_of)
+    with Session(engine) as session:
+        later = COUNTED[:11] + "09:00:00+01:00"
+        inventory_service.apply_snapshots(session, rows=_counts("S1", 8, later, pair))
+        session.commit()
+    bucket = products[pair[0]] // 2
+    spent = {(xid, store, b) for xid, store, b in first_log if store == stores["S1"] and b == bucket}
+    assert len(spent) == 1
+    before, _ = _drain(engine, None)
+    log_before = _log(engine)
+
+    with Session(engine) as session:
+        assert inventory_stock.prune_change_log(session, batch=100) == 1
+        session.commit()
+    assert _log(engine) == log_before - spent
+    with Session(engine) as session:
+        assert inventory_stock.prune_change_log(session, batch=100) == 0  # nothing else is spent
+
+    # The feed reads the same from no cursor, and a poller that had read the first counts gets the news.
+    after, _ = _drain(engine, None)
+    assert after == before == _table(engine)
+    news, _ = _drain(engine, cursor)
+    assert news == {("S1", pair[0]): (8, 0), ("S1", pair[1]): (8, 0)}
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> None:
+    engine = catalogue
+    with Session(engine) as session:
+        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
+        session.commit()
+    # A writer holds a transaction open that re-stamps every row: the first snapshot's log rows look spent
+    # to it, but it has not committed, so to everyone else they are not.
+    writer = Session(engine)
+    later = COUNTED[:11] + "09:00:00+01:00"
+    inventory_service.apply_snapshots(writer, rows=_counts("S1", 7, later))
+    try:
+        with Session(engine) as session:
+            assert inventory_stock.prune_change_log(session, batch=100) == 0
+            session.commit()
+        writer.commit()
+    finally:
+        writer.close()
+    seen, _ = _drain(engine, None)
+    assert seen == {("S1", sku): (7, 0) for sku in SKUS}
+    with Session(engine) as session:
+        # Now the first snapshot's rows are all spent (one log row: the bucket of 1,024 holds them all).
+        assert inventory_stock.prune_change_log(session, batch=100) == 1
+        session.commit()
+    assert _drain(engine, None)[0] == seen
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_the_beat_task_prunes_in_batches_until_nothing_is_spent(
+    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", 2)
+    monkeypatch.setattr(inventory_tasks, "PRUNE_BATCH", 1)
+    engine = catalogue
+    with Session(engine) as session:
+        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
+        session.commit()
+    first = _log(engine)
+    with Session(engine) as session:
+        inventory_service.apply_snapshots(session, rows=_counts("S1", 9, COUNTED[:11] + "09:00:00+01:00"))
+        session.commit()
+    second = _log(engine) - first
+    assert len(first) >= 3  # so the task needs several batches of one
+
+    assert inventory_tasks.prune_change_log() == len(first)
+    assert _log(engine) == second
+    assert _drain(engine, None)[0] == {("S1", sku): (9, 0) for sku in SKUS}

@@ -1,0 +1,31 @@
+"""Celery tasks of inventory: thin wrappers that open a transaction and call the stock module."""
+
+from __future__ import annotations
+
+import logging
+
+from inventory import stock
+from retail.celery_app import celery_app
+from retail.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+# Log rows deleted per transaction, and transactions per run at most: a run keeps up with a log growing
+# by thousands of rows a minute without holding one long transaction (or running past its next tick).
+PRUNE_BATCH = 5000
+PRUNE_MAX_BATCHES = 20
+
+
+@celery_app.task(name="inventory.prune_change_log", acks_late=True)
+def prune_change_log() -> int:
+    """Delete the availability feed's spent log rows (see `stock.prune_change_log`)."""
+    pruned = 0
+    for _ in range(PRUNE_MAX_BATCHES):
+        with session_scope() as session:
+            deleted = stock.prune_change_log(session, batch=PRUNE_BATCH)
+        pruned += deleted
+        if deleted < PRUNE_BATCH:
+            break
+    if pruned:
+        logger.info("pruned %s spent availability feed log rows", pruned)
+    return pruned
