@@ -17,8 +17,9 @@ Redis database, and loads one store open around the clock (no public holidays) w
    (lines in product order, as the service locks them, so overlapping baskets cannot deadlock) and one
    commit per basket. The baskets run in halves, raw-service-service-raw, so drift in the machine's load
    falls on both alike; both sides are warmed up first. This is repeated for `--reserve-rounds` rounds of
-   fresh baskets: the seconds add up, and each round's ratio is printed to show the spread. A third row, for information only, runs the same
-   baskets through `reserve_baskets` 50 to a transaction, as a run draining a store's queue does.
+   fresh baskets: the seconds add up, and each round's ratio is printed to show the spread. A third row,
+   for information only, runs the same baskets through `reserve_baskets` 50 to a transaction, as a run
+   draining a store's queue does.
 2. Celery over Redis with one and then two worker processes, each
    `python -m celery -A bench.noop_worker worker --pool <pool> --concurrency 1`: the service's own Celery app
    and tasks plus a no-op task (`bench/noop_worker.py`), so both workloads run on the very same workers,
