@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from retail.settings import Settings
 from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled
+from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import running_service, wait_serving
 from tests.e2e.stream import OrderStream
 
@@ -63,20 +64,13 @@ def test_an_order_accepted_while_redis_is_down_is_reserved_when_it_returns(
         check_books(pg_engine, counts={("R1", "A"): 5}, accepted={"outage-1": accepted.json()["order_id"]})
 
 
-STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
-
-
-@pytest.fixture
-def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with committed_shop(pg_engine, "R2", STREAM_STOCK):
-        yield pg_settings
-
-
 def test_orders_streaming_through_a_redis_outage_are_all_reserved_or_rejected_once(
-    stream_shop: Settings, pg_engine: Engine, tmp_path: Path
+    stream_shop: StreamShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
-    with running_service(stream_shop, tmp_path, worker_concurrency=2, beat=True) as service:
-        stream = OrderStream(service.base, store_code="R2", skus=list(STREAM_STOCK)).start()
+    with running_service(stream_shop.settings, tmp_path, worker_concurrency=2, beat=True) as service:
+        stream = OrderStream(
+            service.base, store_code=stream_shop.store_code, skus=list(stream_shop.stock)
+        ).start()
         stream.wait_for(10)
         service.stop_redis()
         before_outage = stream.accepted
@@ -86,9 +80,7 @@ def test_orders_streaming_through_a_redis_outage_are_all_reserved_or_rejected_on
         stream.wait_for(10)
         outcome = stream.stop()
         wait_settled(pg_engine)
-        books = check_books(
-            pg_engine, counts={("R2", sku): n for sku, n in STREAM_STOCK.items()}, accepted=outcome.accepted
-        )
+        books = check_books(pg_engine, counts=stream_shop.counts, accepted=outcome.accepted)
     assert during_outage >= 10
     assert (outcome.unclean, outcome.hung, outcome.refused) == ([], [], 0)
     assert set(outcome.statuses) <= {200, 202, 409}, outcome.statuses

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from retail.settings import Settings
 from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books, wait_settled
+from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import running_service, wait_until
 from tests.e2e.stream import OrderStream
 
@@ -94,20 +95,13 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         check_books(pg_engine, counts={("K1", "A"): 5})
 
 
-STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
-
-
-@pytest.fixture
-def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with committed_shop(pg_engine, "K2", STREAM_STOCK):
-        yield pg_settings
-
-
 def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books_balanced(
-    stream_shop: Settings, pg_engine: Engine, tmp_path: Path
+    stream_shop: StreamShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
-    with running_service(stream_shop, tmp_path, worker_concurrency=2, beat=True) as service:
-        stream = OrderStream(service.base, store_code="K2", skus=list(STREAM_STOCK)).start()
+    with running_service(stream_shop.settings, tmp_path, worker_concurrency=2, beat=True) as service:
+        stream = OrderStream(
+            service.base, store_code=stream_shop.store_code, skus=list(stream_shop.stock)
+        ).start()
         for _ in range(3):
             stream.wait_for(8)
             # Hold every stock row for a moment: the next reservation then provably waits inside its
@@ -122,9 +116,7 @@ def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books
         stream.wait_for(8)
         outcome = stream.stop()
         wait_settled(pg_engine)
-        books = check_books(
-            pg_engine, counts={("K2", sku): n for sku, n in STREAM_STOCK.items()}, accepted=outcome.accepted
-        )
+        books = check_books(pg_engine, counts=stream_shop.counts, accepted=outcome.accepted)
     assert (outcome.unclean, outcome.hung, outcome.refused) == ([], [], 0)
     assert books.orders == len(outcome.accepted)
     assert books.by_status.get("reserved", 0) > 0
