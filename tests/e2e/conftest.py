@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from retail.settings import Settings
 from tests.conftest import committed_shop
+from tests.e2e.stream import OrderStream
 
 STREAM_STORE = "S1"
 STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
@@ -28,6 +29,10 @@ class StreamShop:
     def counts(self) -> dict[tuple[str, str], int]:
         """Its snapshot counts, as check_books takes them."""
         return {(self.store_code, sku): n for sku, n in self.stock.items()}
+
+    def order_stream(self, base: str) -> OrderStream:
+        """Shoppers ordering its skus from the service at `base` (not started yet)."""
+        return OrderStream(base, store_code=self.store_code, skus=list(self.stock))
 
 
 @pytest.fixture

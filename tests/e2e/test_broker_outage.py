@@ -20,7 +20,6 @@ from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import running_service, wait_serving
-from tests.e2e.stream import OrderStream
 
 
 @pytest.fixture
@@ -68,9 +67,7 @@ def test_orders_streaming_through_a_redis_outage_are_all_reserved_or_rejected_on
     stream_shop: StreamShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
     with running_service(stream_shop.settings, tmp_path, worker_concurrency=2, beat=True) as service:
-        stream = OrderStream(
-            service.base, store_code=stream_shop.store_code, skus=list(stream_shop.stock)
-        ).start()
+        stream = stream_shop.order_stream(service.base).start()
         stream.wait_for(10)
         service.stop_redis()
         before_outage = stream.accepted

@@ -21,7 +21,6 @@ from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import running_service, wait_until
-from tests.e2e.stream import OrderStream
 
 
 @pytest.fixture
@@ -99,9 +98,7 @@ def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books
     stream_shop: StreamShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
     with running_service(stream_shop.settings, tmp_path, worker_concurrency=2, beat=True) as service:
-        stream = OrderStream(
-            service.base, store_code=stream_shop.store_code, skus=list(stream_shop.stock)
-        ).start()
+        stream = stream_shop.order_stream(service.base).start()
         for _ in range(3):
             stream.wait_for(8)
             # Hold every stock row for a moment: the next reservation then provably waits inside its
