@@ -12,11 +12,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from retail.settings import Settings
 
 # .ci/run installs Redis where it is missing, so the server binary is always there.
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -115,14 +117,105 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, what: str, ever
         time.sleep(every)
 
 
-def wait_serving(base: str, *, timeout: float = 60) -> None:
+def wait_serving(base: str, *, probe: str = "/healthz", timeout: float = 60) -> None:
+    """Until `probe` answers 200: /healthz once the process serves, /readyz once it also reaches the
+    database and the broker."""
+
     def up() -> bool:
         try:
-            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+            return httpx.get(f"{base}{probe}", timeout=2).status_code == 200
         except httpx.TransportError:
             return False
 
-    wait_until(up, timeout=timeout, what=f"{base} to serve")
+    wait_until(up, timeout=timeout, what=f"{base}{probe} to answer 200")
+
+
+class ServiceProcesses:
+    """The service as it runs in production, each part in its own process (`retail serve`, `retail worker`,
+    `retail beat`), against the given database and a Redis server of the test's own, so a test may stop
+    that Redis or kill a worker and disturb nothing else. Made by `running_service`, which stops it all."""
+
+    def __init__(self, settings: Settings, workdir: Path, *, worker_concurrency: int | None) -> None:
+        self.workdir = workdir
+        self.redis_port = free_port()
+        self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
+        self.env = service_env(
+            database_url=settings.database_url, redis_url=self.redis_url, secret=settings.secret
+        )
+        self.api_port = free_port()
+        self.worker_concurrency = worker_concurrency
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.api: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.beat: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base(self) -> str:
+        """The address `retail serve` answers at."""
+        assert self.api is not None, "this service runs no `retail serve`"
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def start_redis(self) -> None:
+        """Start Redis, or start it again after `stop_redis`: on the same port, where the service's
+        processes look for it."""
+        self.redis = start_redis(self.redis_port, self.workdir)
+
+    def stop_redis(self) -> None:
+        """The broker goes away; the service's processes keep running."""
+        assert self.redis is not None
+        stop(self.redis)
+
+    def start_api(self) -> None:
+        self.api = spawn(["serve", "--port", str(self.api_port)], self.env, self.workdir)
+
+    def start_worker(self) -> None:
+        """Start a worker, or a new one after `kill_worker`."""
+        assert self.worker_concurrency is not None, "this service runs no worker"
+        self.worker = spawn(["worker", "--concurrency", str(self.worker_concurrency)], self.env, self.workdir)
+
+    def kill_worker(self) -> None:
+        """SIGKILL to the worker and its pool at once: a task it was running is neither finished nor
+        acknowledged."""
+        assert self.worker is not None
+        end(self.worker, signal.SIGKILL)
+
+    def start_beat(self) -> None:
+        self.beat = spawn(["beat"], self.env, self.workdir)
+
+    def stop_all(self) -> None:
+        for process in (self.api, self.worker, self.beat):
+            if process is not None:
+                end(process)
+        if self.redis is not None:
+            stop(self.redis)
+
+
+@contextlib.contextmanager
+def running_service(
+    settings: Settings,
+    workdir: Path,
+    *,
+    serve: bool = True,
+    worker_concurrency: int | None = None,
+    beat: bool = False,
+) -> Iterator[ServiceProcesses]:
+    """A Redis of its own and the processes asked for (`worker_concurrency` None: no worker), ready once
+    `retail serve` answers; all of them stopped afterwards, whatever the test did. Their output goes to
+    log files in `workdir`."""
+    service = ServiceProcesses(settings, workdir, worker_concurrency=worker_concurrency)
+    try:
+        service.start_redis()
+        if serve:
+            service.start_api()
+        if worker_concurrency is not None:
+            service.start_worker()
+        if beat:
+            service.start_beat()
+        if serve:
+            wait_serving(service.base)
+        yield service
+    finally:
+        service.stop_all()
 
 
 # ---------------------------------------------------------------------------------- a private PostgreSQL

@@ -21,16 +21,7 @@ from retail.migrations import upgrade_database
 from retail.settings import Settings
 from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled
-from tests.e2e.processes import (
-    PrivatePostgres,
-    end,
-    free_port,
-    service_env,
-    spawn,
-    start_redis,
-    stop,
-    wait_serving,
-)
+from tests.e2e.processes import PrivatePostgres, running_service
 from tests.e2e.stream import OrderStream
 
 STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
@@ -59,21 +50,9 @@ def database(pg_settings: Settings) -> Iterator[Database]:
 
 
 def test_orders_survive_postgres_restarting_under_load(database: Database, tmp_path: Path) -> None:
-    redis_port, api_port = free_port(), free_port()
-    redis = start_redis(redis_port, tmp_path)
-    env = service_env(
-        database_url=database.cluster.url,
-        redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        secret=database.settings.secret,
-    )
-    processes = [
-        spawn(args, env, tmp_path)
-        for args in (["serve", "--port", str(api_port)], ["worker", "--concurrency", "2"], ["beat"])
-    ]
-    base = f"http://127.0.0.1:{api_port}"
-    try:
-        wait_serving(base)
-        stream = OrderStream(base, store_code="P1", skus=list(STOCK), clients=4, timeout=20).start()
+    # database.settings points at the private cluster (database.cluster.url).
+    with running_service(database.settings, tmp_path, worker_concurrency=2, beat=True) as service:
+        stream = OrderStream(service.base, store_code="P1", skus=list(STOCK), clients=4, timeout=20).start()
         stream.wait_for(10)
         database.cluster.restart()  # fast shutdown: every open connection is cut
         stream.wait_for(10)
@@ -86,10 +65,6 @@ def test_orders_survive_postgres_restarting_under_load(database: Database, tmp_p
         books = check_books(
             database.engine, counts={("P1", sku): n for sku, n in STOCK.items()}, accepted=outcome.accepted
         )
-    finally:
-        for process in processes:
-            end(process)
-        stop(redis)
     assert outcome.hung == [], "a request hung instead of failing"
     assert outcome.unclean == []
     # A database out of reach is a 503 the client may retry, never a 500 "unexpected error".

@@ -24,7 +24,7 @@ from retail.auth import Role, create_api_key
 from retail.settings import Settings
 from tests.conftest import committed_shop
 from tests.e2e.books import check_books
-from tests.e2e.processes import end, free_port, service_env, spawn, start_redis, stop, wait_serving
+from tests.e2e.processes import running_service
 
 SKUS = ["A", "B", "C", "D"]
 ROUNDS = 30
@@ -60,18 +60,8 @@ def _at_once(requests: list[tuple[str, str, dict[str, Any]]], base: str, key: st
 def test_the_same_batch_sent_twice_at_once_counts_once(
     webshop_key: str, pg_engine: Engine, pg_settings: Settings, tmp_path: Path
 ) -> None:
-    redis_port, api_port = free_port(), free_port()
-    redis = start_redis(redis_port, tmp_path)
-    env = service_env(
-        database_url=pg_settings.database_url,
-        redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        secret=pg_settings.secret,
-    )
-    api = spawn(["serve", "--port", str(api_port)], env, tmp_path)
-    base = f"http://127.0.0.1:{api_port}"
     rng = random.Random(6)
-    try:
-        wait_serving(base)
+    with running_service(pg_settings, tmp_path) as service:
         for round_ in range(ROUNDS):
             as_of = datetime(2026, 11, 24, tzinfo=UTC) + timedelta(hours=round_)
             counts = {sku: rng.randint(5, 50) for sku in SKUS}
@@ -101,7 +91,7 @@ def test_the_same_batch_sent_twice_at_once_counts_once(
                     ("POST", "/sync/v1/stock/movements", movements),
                     ("POST", "/sync/v1/stock/movements", movements),
                 ],
-                base,
+                service.base,
                 webshop_key,
             )
             assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
@@ -110,6 +100,3 @@ def test_the_same_batch_sent_twice_at_once_counts_once(
             assert sum(m["applied"] for m in moved) == MOVEMENTS
             assert sum(m["duplicates"] for m in moved) == MOVEMENTS
             check_books(pg_engine, counts={("W1", sku): n for sku, n in counts.items()})
-    finally:
-        end(api)
-        stop(redis)

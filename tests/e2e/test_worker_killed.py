@@ -9,9 +9,6 @@ sends the reservation again to the new worker.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,17 +19,8 @@ from sqlalchemy import Engine, text
 from retail.settings import Settings
 from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books, wait_settled
-from tests.e2e.processes import (
-    end,
-    free_port,
-    service_env,
-    spawn,
-    start_redis,
-    stop,
-    wait_serving,
-    wait_until,
-)
-from tests.e2e.stream import OrderStream
+from tests.e2e.conftest import StreamShop
+from tests.e2e.processes import running_service, wait_until
 
 
 @pytest.fixture
@@ -57,19 +45,10 @@ def _waiting_for_a_lock(engine: Engine) -> bool:
 def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
     shop: Settings, pg_engine: Engine, tmp_path: Path
 ) -> None:
-    redis_port = free_port()
-    redis = start_redis(redis_port, tmp_path)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
-        "RETAIL_DATABASE_URL": shop.database_url,
-        "RETAIL_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "RETAIL_SECRET_KEY": shop.secret,
-        "RETAIL_LOG_LEVEL": "WARNING",
-    }
-    worker = spawn(["worker", "--concurrency", "1"], env, tmp_path)
-    beat = spawn(["beat"], env, tmp_path)
-    blocker = pg_engine.connect()
-    try:
+    with (
+        running_service(shop, tmp_path, serve=False, worker_concurrency=1, beat=True) as service,
+        pg_engine.connect() as blocker,
+    ):
         hold = blocker.begin()
         blocker.execute(text("SELECT 1 FROM stock FOR UPDATE"))  # the worker will wait here, mid-reservation
 
@@ -78,7 +57,7 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
 
         from orders import tasks as orders_tasks
 
-        broker = Celery(broker=env["RETAIL_REDIS_URL"])
+        broker = Celery(broker=service.redis_url)
         order_pk = commit_order(
             pg_engine,
             "K1",
@@ -91,11 +70,10 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         while not _waiting_for_a_lock(pg_engine):
             assert time.monotonic() < deadline, "the worker never reached the reservation"
             time.sleep(0.2)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        service.kill_worker()
         hold.rollback()
 
-        worker = spawn(["worker", "--concurrency", "1"], env, tmp_path)
+        service.start_worker()
         status = "pending"
         deadline = time.monotonic() + 120
         while status == "pending" and time.monotonic() < deadline:
@@ -114,44 +92,13 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
             ).scalar_one()
         assert (reserved, events) == (2, 1)
         check_books(pg_engine, counts={("K1", "A"): 5})
-    finally:
-        blocker.close()
-        for process in (worker, beat):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-        stop(redis)
-
-
-STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
-
-
-@pytest.fixture
-def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with committed_shop(pg_engine, "K2", STREAM_STOCK):
-        yield pg_settings
 
 
 def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books_balanced(
-    stream_shop: Settings, pg_engine: Engine, tmp_path: Path
+    stream_shop: StreamShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
-    redis_port, api_port = free_port(), free_port()
-    redis = start_redis(redis_port, tmp_path)
-    env = service_env(
-        database_url=stream_shop.database_url,
-        redis_url=f"redis://127.0.0.1:{redis_port}/0",
-        secret=stream_shop.secret,
-    )
-    api = spawn(["serve", "--port", str(api_port)], env, tmp_path)
-    worker = spawn(["worker", "--concurrency", "2"], env, tmp_path)
-    beat = spawn(["beat"], env, tmp_path)
-    base = f"http://127.0.0.1:{api_port}"
-    try:
-        wait_serving(base)
-        stream = OrderStream(base, store_code="K2", skus=list(STREAM_STOCK)).start()
+    with running_service(stream_shop.settings, tmp_path, worker_concurrency=2, beat=True) as service:
+        stream = stream_shop.order_stream(service.base).start()
         for _ in range(3):
             stream.wait_for(8)
             # Hold every stock row for a moment: the next reservation then provably waits inside its
@@ -160,19 +107,13 @@ def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books
                 hold = blocker.begin()
                 blocker.execute(text("SELECT 1 FROM stock ORDER BY store_id, product_id FOR UPDATE"))
                 wait_until(lambda: _waiting_for_a_lock(pg_engine), timeout=60, what="a reservation")
-                end(worker, signal.SIGKILL)
+                service.kill_worker()
                 hold.rollback()
-            worker = spawn(["worker", "--concurrency", "2"], env, tmp_path)
+            service.start_worker()
         stream.wait_for(8)
         outcome = stream.stop()
         wait_settled(pg_engine)
-        books = check_books(
-            pg_engine, counts={("K2", sku): n for sku, n in STREAM_STOCK.items()}, accepted=outcome.accepted
-        )
-    finally:
-        for process in (api, worker, beat):
-            end(process)
-        stop(redis)
+        books = check_books(pg_engine, counts=stream_shop.counts, accepted=outcome.accepted)
     assert (outcome.unclean, outcome.hung, outcome.refused) == ([], [], 0)
     assert books.orders == len(outcome.accepted)
     assert books.by_status.get("reserved", 0) > 0
