@@ -18,9 +18,13 @@ def sync_lag(session: Session) -> Mapping[tuple[str, ...], float]:
     order), and since the newest movement the webshop sent. A metric is absent while there is none."""
     now = utcnow()
     ages: dict[tuple[str, ...], float] = {}
-    # Both read one end of an index: the feed's (feed_xid first) and the movements' primary key.
+    # Both read one end of an index: the feed's log backwards from its newest writer (a log row whose rows
+    # a later writer took over, or that a stale count logged, is passed over), and the movements' key.
     newest_change = session.execute(
-        text("SELECT max(changed_at) FROM stock WHERE feed_xid = (SELECT max(feed_xid) FROM stock)")
+        text(
+            f"""SELECT s.changed_at FROM stock_change c JOIN stock s ON {stock.logged_rows("c", "s")}
+                ORDER BY c.xid DESC LIMIT 1"""
+        )
     ).scalar()
     if newest_change is not None:
         ages[("availability_feed",)] = _age(newest_change, now)

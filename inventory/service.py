@@ -536,9 +536,7 @@ def availability_feed(session: Session, *, cursor: str | None, limit: int) -> Av
                 FROM (SELECT c.xid, s.store_id, s.product_id, s.on_hand, s.reserved, s.safety_stock,
                              s.changed_at
                       FROM stock_change c
-                      JOIN stock s ON s.store_id = c.store_id AND s.feed_xid = c.xid
-                       AND s.product_id >= c.bucket * {stock.FEED_BUCKET}
-                       AND s.product_id < (c.bucket + 1) * {stock.FEED_BUCKET}
+                      JOIN stock s ON {stock.logged_rows("c", "s")}
                       WHERE c.xid < :horizon {after}
                       ORDER BY c.xid, c.store_id, c.bucket, s.product_id
                       LIMIT :limit) AS page

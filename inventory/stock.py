@@ -132,6 +132,17 @@ _LOG_CHANGE = {
 }
 
 
+def logged_rows(change: str, stock_row: str) -> str:
+    """SQL condition: `stock_row` is one of the rows log row `change` names, still stamped by its writer.
+    The one way a log row is read: the feed, its pruning and the sync-lag metric all join through it.
+    `FEED_BUCKET` is read at each call, for tests that make buckets small."""
+    return (
+        f"{stock_row}.store_id = {change}.store_id AND {stock_row}.feed_xid = {change}.xid "
+        f"AND {stock_row}.product_id >= {change}.bucket * {FEED_BUCKET} "
+        f"AND {stock_row}.product_id < ({change}.bucket + 1) * {FEED_BUCKET}"
+    )
+
+
 def _log_changes(session: Session, *, xid: int, rows: str) -> None:
     """Log the buckets of the rows `rows` (SQL answering store_id, product_id) as changed by `xid`."""
     session.execute(text(_log_sql(":xid", rows)), {"xid": xid})
@@ -165,11 +176,8 @@ def prune_change_log(session: Session, *, batch: int) -> int:
         text(
             f"""DELETE FROM stock_change WHERE (xid, store_id, bucket) IN (
                     SELECT c.xid, c.store_id, c.bucket FROM stock_change c
-                    WHERE c.xid < :horizon AND NOT EXISTS (
-                        SELECT 1 FROM stock s
-                        WHERE s.store_id = c.store_id AND s.feed_xid = c.xid
-                          AND s.product_id >= c.bucket * {FEED_BUCKET}
-                          AND s.product_id < (c.bucket + 1) * {FEED_BUCKET})
+                    WHERE c.xid < :horizon
+                      AND NOT EXISTS (SELECT 1 FROM stock s WHERE {logged_rows("c", "s")})
                     ORDER BY c.xid, c.store_id, c.bucket
                     LIMIT :batch)"""
         ),
