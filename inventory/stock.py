@@ -108,7 +108,7 @@ def _full_xid(xid: int, next_xid: int) -> int:
 # is harmless (the feed finds no row with that `feed_xid` there), so writers log before they know.
 
 FEED_BUCKET = 1024  # product ids per log row; migration 0004 backfilled with this value
-# The writing transaction's id, computed by PostgreSQL inside a statement (SQLite binds `:xid`).
+# The writing transaction's id, computed by PostgreSQL inside a statement.
 _PG_XID = "pg_current_xact_id()::text::bigint"
 
 
@@ -123,13 +123,9 @@ def _log_sql(xid: str, rows: str) -> str:
     )
 
 
-_LOG_CHANGE = {
-    dialect: text(
-        f"INSERT INTO stock_change (xid, store_id, bucket) VALUES ({xid}, :store, :bucket) "
-        "ON CONFLICT DO NOTHING"
-    )
-    for dialect, xid in (("postgresql", _PG_XID), ("sqlite", ":xid"))
-}
+_LOG_KEY = text(
+    "INSERT INTO stock_change (xid, store_id, bucket) VALUES (:xid, :store, :bucket) ON CONFLICT DO NOTHING"
+)
 
 
 def logged_rows(change: str, stock_row: str) -> str:
@@ -148,18 +144,13 @@ def _log_changes(session: Session, *, xid: int, rows: str) -> None:
     session.execute(text(_log_sql(":xid", rows)), {"xid": xid})
 
 
-def log_keys(session: Session, *, xid: int | None, keys: Iterable[tuple[int, int]]) -> None:
-    """Log the buckets of (store_id, product_id) `keys` as changed by `xid` (on PostgreSQL, None: this
-    transaction's id, read inside the statement)."""
+def _log_keys(session: Session, *, xid: int, keys: Iterable[tuple[int, int]]) -> None:
+    """Log the buckets of (store_id, product_id) `keys` as changed by `xid`."""
     buckets = sorted({(store_id, product_id // FEED_BUCKET) for store_id, product_id in keys})
-    if not buckets:
-        return
-    dialect = "postgresql" if is_postgres(session) else "sqlite"
-    if xid is None and dialect == "sqlite":
-        raise ValueError("SQLite needs the transaction's feed_xid")
-    session.connection().execute(
-        _LOG_CHANGE[dialect], [{"xid": xid, "store": store, "bucket": bucket} for store, bucket in buckets]
-    )
+    if buckets:
+        session.connection().execute(
+            _LOG_KEY, [{"xid": xid, "store": store, "bucket": bucket} for store, bucket in buckets]
+        )
 
 
 def prune_change_log(session: Session, *, batch: int) -> int:
@@ -839,7 +830,7 @@ def reserve_baskets(
     else:
         xid = feed_xid(session)
         # The rows are stamped for the feed, so their buckets go in its log (`stock_change`) too.
-        log_keys(session, xid=xid, keys=((store_id, product) for product in taken))
+        _log_keys(session, xid=xid, keys=((store_id, product) for product in taken))
         rows = [
             {"now": now, "xid": xid, "store": store_id, "product": product, "quantity": taken[product]}
             for product in sorted(taken)
@@ -893,7 +884,7 @@ def collect(
 
 def _change_reserved(session: Session, *, store_id: int, lines: Sequence[Quantity], collect: bool) -> None:
     now, xid = db_time(session, utcnow()), feed_xid(session)
-    log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
+    _log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
     on_hand = "on_hand - :quantity" if collect else "on_hand"
     # Product order, as `reserve_baskets` locks them: each UPDATE locks its row, in one order.
     for line in sorted(lines, key=lambda q: q.product_id):
@@ -974,7 +965,7 @@ def repair_reserved(session: Session, *, live: str) -> list[ReservedDrift]:
     if not confirmed:
         return []
     now, xid = db_time(session, utcnow()), feed_xid(session)
-    log_keys(session, xid=xid, keys=((int(r.store_id), int(r.product_id)) for r in confirmed))
+    _log_keys(session, xid=xid, keys=((int(r.store_id), int(r.product_id)) for r in confirmed))
     session.execute(
         text(
             f"""UPDATE stock SET reserved = d.now, changed_at = :now, feed_xid = :xid
