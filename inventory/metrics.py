@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from inventory import stock
 from retail import metrics
-from retail.clock import utcnow
+from retail.clock import as_aware_utc, utcnow
 
 
 def sync_lag(session: Session) -> Mapping[tuple[str, ...], float]:
@@ -37,7 +37,7 @@ def sync_lag(session: Session) -> Mapping[tuple[str, ...], float]:
 
 
 def _age(value: datetime | str, now: datetime) -> float:
-    return max(0.0, (now - stock.as_utc(value)).total_seconds())
+    return max(0.0, (now - as_aware_utc(value)).total_seconds())
 
 
 def probes() -> list[metrics.Probe]:

@@ -34,7 +34,7 @@ from inventory.schemas import (
     stock_status,
 )
 from retail.bulk import BulkResult, RowError, validate_rows
-from retail.clock import utcnow
+from retail.clock import as_aware_utc, utcnow
 from retail.pagination import decode_position, encode_cursor
 from retail.streaming import ChunkReader
 from stores.models import Store
@@ -557,7 +557,7 @@ def availability_feed(session: Session, *, cursor: str | None, limit: int) -> Av
                 reserved=row.reserved,
                 available=available,
                 status=stock_status(available, row.low_stock_threshold),
-                changed_at=stock.as_utc(row.changed_at),
+                changed_at=as_aware_utc(row.changed_at),
             )
         )
     if rows:

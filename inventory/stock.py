@@ -34,7 +34,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
-from retail.clock import utcnow
+from retail.clock import as_aware_utc, utcnow
 
 STAGE_SNAPSHOT = "stage_stock_snapshot"
 STAGE_RESOLVED = "stage_stock_resolved"
@@ -657,7 +657,7 @@ def merge_movements(session: Session, *, source: str = "sync") -> MovementOutcom
             session,
             STAGE_FRESH,
             ("store_id", "product_id", "delta", "at"),
-            ((r.store_id, r.product_id, r.delta, db_time(session, as_utc(r.at))) for r in fresh),
+            ((r.store_id, r.product_id, r.delta, db_time(session, as_aware_utc(r.at))) for r in fresh),
         )
         add_deltas_after_count(session, now=now)
     return MovementOutcome(applied=len(fresh), duplicates=known - len(fresh))
@@ -713,13 +713,6 @@ def add_deltas_after_count(session: Session, *, now: datetime) -> None:
         ),
         {"now": db_time(session, now), "xid": xid},
     )
-
-
-def as_utc(value: datetime | str) -> datetime:
-    """A timestamp read back from the database, aware: SQLite hands back naive UTC (text for raw SQL)."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # ------------------------------------------------------------------------------------------- order paths

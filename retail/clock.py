@@ -12,8 +12,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def as_aware_utc(value: datetime) -> datetime:
-    # SQLite keeps no offset: a timestamp read back from it is naive, and was written as UTC.
+def as_aware_utc(value: datetime | str) -> datetime:
+    """A timestamp read back from the database, aware: SQLite keeps no offset (naive, written as UTC) and
+    answers raw SQL with text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
