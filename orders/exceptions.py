@@ -115,17 +115,6 @@ class InvalidFrame(InvalidInput):
         super().__init__(detail, field="body", code="invalid_image")
 
 
-class FrameTooLarge(RetailError):
-    status_code = 413
-    code = "payload_too_large"
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(
-            f"a frame may be at most {max_bytes} bytes; send it smaller",
-            extra={"errors": [{"field": "body", "message": f"at most {max_bytes} bytes"}]},
-        )
-
-
 class UnsupportedFrameType(RetailError):
     status_code = 415
     code = "unsupported_media_type"

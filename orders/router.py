@@ -10,14 +10,14 @@ from sqlmodel import Session
 
 from orders import scan, staff
 from orders import service as orders_service
-from orders.exceptions import FrameTooLarge, UnsupportedFrameType
+from orders.exceptions import UnsupportedFrameType
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderOut
 from orders.views import order_out
 from retail import ratelimit
 from retail.auth import Principal, Role, StaffKey
 from retail.db import SessionDep
-from retail.errors import problem_responses
+from retail.errors import PayloadTooLarge, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from retail.settings import get_settings
 
@@ -153,7 +153,7 @@ async def _frame(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > scan.MAX_FRAME_BYTES:
-            raise FrameTooLarge(scan.MAX_FRAME_BYTES)
+            raise PayloadTooLarge(scan.MAX_FRAME_BYTES, what="the frame")
     return bytes(body)
 
 

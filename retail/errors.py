@@ -74,6 +74,19 @@ class InvalidInput(RetailError):
         super().__init__(detail, code=code, extra={"errors": [{"field": field, "message": detail}]})
 
 
+class PayloadTooLarge(RetailError):
+    """413 for a body past its size limit, whatever the route: the API's own limit or an endpoint's."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+    def __init__(self, max_bytes: int, *, what: str = "the request body") -> None:
+        super().__init__(
+            f"{what} exceeds {max_bytes} bytes",
+            extra={"errors": [{"field": "body", "message": f"at most {max_bytes} bytes"}]},
+        )
+
+
 class ServiceUnavailable(RetailError):
     status_code = 503
     code = "service_unavailable"
@@ -193,6 +206,11 @@ _HTTP_CODES = {
 _UNPARSABLE_BODY = "There was an error parsing the body"
 
 
+def retail_error_response(exc: RetailError) -> JSONResponse:
+    """The problem+json answer to a business error (also for middleware, outside the exception handlers)."""
+    return problem_response(exc.status_code, exc.code, exc.detail, extra=exc.extra, headers=exc.headers)
+
+
 def internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
     """The answer to a bug: logged with its stack, a 500 problem that gives nothing away."""
     logger.exception("unhandled error on %s %s", method, path, exc_info=exc)
@@ -202,7 +220,7 @@ def internal_error(method: str, path: str, exc: BaseException) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RetailError)
     async def _retail_error(_request: Request, exc: RetailError) -> JSONResponse:
-        return problem_response(exc.status_code, exc.code, exc.detail, extra=exc.extra, headers=exc.headers)
+        return retail_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -18,10 +18,11 @@ from retail import observability, registry
 from retail.db import get_engine
 from retail.errors import (
     InvalidInput,
+    PayloadTooLarge,
     Problem,
     install_error_handlers,
-    problem_response,
     problem_responses,
+    retail_error_response,
 )
 from retail.settings import get_settings
 
@@ -97,13 +98,7 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413,
-            "payload_too_large",
-            f"the request body exceeds {self.max_bytes} bytes",
-            extra={"errors": [{"field": "body", "message": f"at most {self.max_bytes} bytes"}]},
-        )
-        await response(scope, receive, send)
+        await retail_error_response(PayloadTooLarge(self.max_bytes))(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
