@@ -178,11 +178,7 @@ _PLACE = text(
            INSERT INTO order_event (order_pk, status, at) SELECT order_pk, 'pending', :now FROM k),
        n AS (
            INSERT INTO notification (event_id, kind, payload, created_at, next_attempt_at, attempts)
-           SELECT :event_id, 'order.status_changed',
-                  json_build_object('order_id', :order_id, 'store_code', s.code, 'status', 'pending',
-                                    'at', CAST(:at AS text), 'customer_email', :customer_email),
-                  :now, :now, 0
-           FROM k CROSS JOIN s)
+           SELECT :event_id, :kind, CAST(:payload AS json), :now, :now, 0 FROM k)
        SELECT id, store_id, store_snapshot, total FROM o"""
 )
 
@@ -204,6 +200,7 @@ def _place_postgres(session: Session, order_in: OrderIn, *, key: str, request_ha
         created_at=now,
         updated_at=now,
     )
+    notification = _notification(order, OrderStatus.pending, now, store_code=order_in.store_code)
     row = session.execute(
         _PLACE,
         {
@@ -214,13 +211,15 @@ def _place_postgres(session: Session, order_in: OrderIn, *, key: str, request_ha
             "key": key,
             "request_hash": request_hash,
             "now": now,
-            "at": now.isoformat(),
             "order_id": order.order_id,
             "customer_name": order.customer_name,
             "customer_email": order.customer_email,
             "customer_phone": order.customer_phone,
             "currency": order.currency,
-            "event_id": str(uuid.uuid4()),
+            # The same notification `record_event` writes through the ORM, built by the same function.
+            "event_id": notification.event_id,
+            "kind": notification.kind,
+            "payload": json.dumps(notification.payload),
         },
     ).first()
     if row is None:
@@ -598,16 +597,16 @@ def record_event(
     assert order.id is not None
     session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
     # The outbox: the notification commits or rolls back with the transition itself.
-    session.add(_notification(order, status, at))
+    session.add(_notification(order, status, at, store_code=order.store_snapshot["code"]))
 
 
-def _notification(order: Order, status: OrderStatus, at: datetime) -> Notification:
+def _notification(order: Order, status: OrderStatus, at: datetime, *, store_code: str) -> Notification:
     return Notification(
         event_id=str(uuid.uuid4()),
         kind="order.status_changed",
         payload={
             "order_id": order.order_id,
-            "store_code": order.store_snapshot["code"],
+            "store_code": store_code,
             "status": OrderStatus(status).value,
             "at": at.isoformat(),
             "customer_email": order.customer_email,
