@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from retail.auth import Role, create_api_key  # noqa: E402
-from retail.db import get_session, make_engine  # noqa: E402
+from retail.db import get_session, make_engine, session_scope  # noqa: E402
 from retail.main import create_app  # noqa: E402
 from retail.migrations import upgrade_database  # noqa: E402
 from retail.registry import metadata  # noqa: E402
@@ -125,13 +125,8 @@ def committed_client(engine: Engine) -> Iterator[TestClient]:
     application = create_app()
 
     def real_session() -> Iterator[Session]:
-        with Session(engine, expire_on_commit=False) as db:
-            try:
-                yield db
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
+        with session_scope(engine) as db:
+            yield db
 
     application.dependency_overrides[get_session] = real_session
     try:

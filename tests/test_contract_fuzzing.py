@@ -28,7 +28,6 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from retail.db import get_engine, get_session
 from retail.main import create_app
 from tests.conftest import ALWAYS_OPEN, commit_order, empty_tables, store_row
 
@@ -127,21 +126,10 @@ def world(pg_engine: Engine) -> Iterator[World]:
     empty_tables(pg_engine)
 
 
-def _real_session() -> Iterator[Session]:
-    # Every request commits for real, as in production; `world` empties the tables afterwards.
-    with Session(get_engine(), expire_on_commit=False) as db:
-        try:
-            yield db
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
-
-
 # Loaded when the module is imported (schemathesis parametrizes at collection); the settings already point
 # at the test database, whose schema the session fixtures create before the first request is made.
+# Every request commits for real, as in production; `world` empties the tables afterwards.
 fuzz_app = create_app()
-fuzz_app.dependency_overrides[get_session] = _real_session
 # A request body over RETAIL_MAX_BODY_BYTES is refused with 413 before it is read: a rejection too.
 CONFIG = schemathesis.Config.from_dict(
     {
