@@ -199,6 +199,24 @@ def empty_tables(engine: Engine) -> None:
 
 
 @contextmanager
+def committed_catalogue(engine: Engine, skus: list[str]) -> Iterator[Engine]:
+    """Stores S1 and S2 and a product per sku, committed for real, without stock; emptied afterwards."""
+    from inventory import service as inventory_service
+    from stores import service as stores_service
+
+    with Session(engine) as session:
+        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
+        inventory_service.upsert_products(
+            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in skus]
+        )
+        session.commit()
+    try:
+        yield engine
+    finally:
+        empty_tables(engine)
+
+
+@contextmanager
 def committed_shop(engine: Engine, store_code: str, stock: dict[str, int]) -> Iterator[None]:
     """A store open around the clock with these skus in stock, committed for real; emptied afterwards.
     For tests of behaviour across transactions, processes and workers."""

@@ -12,28 +12,21 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from stores import service as stores_service
-from tests.conftest import empty_tables, store_row
+from tests.conftest import committed_catalogue
 
 SKUS = [f"C{i}" for i in range(300)]
 
 
 @pytest.fixture
-def committed_catalogue(pg_engine: Engine) -> Iterator[Engine]:
-    with Session(pg_engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
-        inventory_service.upsert_products(
-            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in SKUS]
-        )
-        session.commit()
-    yield pg_engine
-    empty_tables(pg_engine)
+def catalogue(pg_engine: Engine) -> Iterator[Engine]:
+    with committed_catalogue(pg_engine, SKUS) as engine:
+        yield engine
 
 
 def test_a_poller_sees_the_final_state_of_every_row_while_writers_commit_out_of_order(
-    committed_catalogue: Engine,
+    catalogue: Engine,
 ) -> None:
-    engine = committed_catalogue
+    engine = catalogue
     failures: list[BaseException] = []
 
     # Every (store, sku) is written exactly once, so a change the feed skips is never repaired by a later

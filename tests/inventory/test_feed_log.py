@@ -15,8 +15,7 @@ from sqlmodel import Session
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
 from inventory import tasks as inventory_tasks
-from stores import service as stores_service
-from tests.conftest import empty_tables, store_row
+from tests.conftest import committed_catalogue
 
 SKUS = [f"P{i}" for i in range(6)]
 COUNTED = "2026-11-23T08:00:00+01:00"
@@ -24,14 +23,8 @@ COUNTED = "2026-11-23T08:00:00+01:00"
 
 @pytest.fixture
 def catalogue(engine: Engine) -> Iterator[Engine]:
-    with Session(engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
-        inventory_service.upsert_products(
-            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in SKUS]
-        )
-        session.commit()
-    yield engine
-    empty_tables(engine)
+    with committed_catalogue(engine, SKUS) as engine:
+        yield engine
 
 
 def _ids(session: Session) -> tuple[dict[str, int], dict[str, int]]:
