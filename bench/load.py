@@ -148,21 +148,20 @@ async def browse(client: Client, chain: Chain, _handovers: asyncio.Queue[tuple[s
 
 
 async def availability(client: Client, chain: Chain, _handovers: asyncio.Queue[tuple[str, str, str]]) -> None:
-    sku = client.rng.choice(chain.skus)
-    await client.call(
-        "GET /products/{sku}/availability",
-        "GET",
-        f"/mobile/v1/products/{sku}/availability",
-        params={**point(client, chain), "limit": 10},
-    )
+    await _product_near(client, chain, "availability")
 
 
 async def prices(client: Client, chain: Chain, _handovers: asyncio.Queue[tuple[str, str, str]]) -> None:
+    await _product_near(client, chain, "prices")
+
+
+async def _product_near(client: Client, chain: Chain, view: str) -> None:
+    """A random product's `view` (availability, prices) at the stores near a random point."""
     sku = client.rng.choice(chain.skus)
     await client.call(
-        "GET /products/{sku}/prices",
+        f"GET /products/{{sku}}/{view}",
         "GET",
-        f"/mobile/v1/products/{sku}/prices",
+        f"/mobile/v1/products/{sku}/{view}",
         params={**point(client, chain), "limit": 10},
     )
 
