@@ -1,8 +1,8 @@
 """Test fixtures: real PostgreSQL (and the embedded SQLite default), each test in a rolled-back transaction.
 
-PostgreSQL: `RETAIL_TEST_DATABASE_URL` (default postgresql://postgres@127.0.0.1:5432/winkelpunt_test); the
-database is dropped and re-created once per run and brought up by the real migrations. Redis:
-`RETAIL_TEST_REDIS_URL` (default redis://127.0.0.1:6379/15).
+PostgreSQL: `RETAIL_TEST_DATABASE_URL` (default: a database named after this run on 127.0.0.1:5432), created
+once per run, brought up by the real migrations and dropped at the end. Redis: `RETAIL_TEST_REDIS_URL`
+(default: a database number on 127.0.0.1:6379 that no other run holds). See tests/run_services.py.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-PG_URL = os.environ.get("RETAIL_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/winkelpunt_test")
-REDIS_URL = os.environ.get("RETAIL_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+from tests import run_services  # imports no app module, so the settings below still come first
+
+PG_URL = run_services.database_url()
+REDIS_URL = run_services.claim_redis_url()
 
 # Settings are read once per process; point them at the test services before any app module loads.
 os.environ["RETAIL_DATABASE_URL"] = PG_URL
@@ -25,11 +27,9 @@ os.environ["RETAIL_SECRET_KEY"] = "test-secret-key-not-for-production"
 # The whole suite comes from one client address; the tests of the shopper limit lower it themselves.
 os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"] = "100000000"
 
-import psycopg  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
 from retail.auth import Role, create_api_key  # noqa: E402
@@ -40,21 +40,17 @@ from retail.registry import metadata  # noqa: E402
 from retail.settings import Settings  # noqa: E402
 
 
-def _recreate_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = parsed.set(database="postgres")
-    conninfo = admin.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{parsed.database}"')
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    run_services.release_redis_url(REDIS_URL)
 
 
 @pytest.fixture(scope="session")
-def pg_settings() -> Settings:
+def pg_settings() -> Iterator[Settings]:
     settings = Settings(database_url=PG_URL, redis_url=REDIS_URL, secret_key=os.environ["RETAIL_SECRET_KEY"])
-    _recreate_postgres_database(settings.sqlalchemy_url)
+    run_services.create_database(settings.sqlalchemy_url)
     upgrade_database(settings)
-    return settings
+    yield settings
+    run_services.drop_database(settings.sqlalchemy_url)
 
 
 @pytest.fixture(scope="session")
