@@ -50,7 +50,8 @@ _PAGE_HEADERS: Final = {
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/staff/", name="staff_desk")
+# HEAD too, as a static file server answers it: uptime checks and link checkers ask with HEAD.
+@router.api_route("/staff/", methods=["GET", "HEAD"], name="staff_desk")
 def desk_page() -> FileResponse:
     """The pickup desk: pick list, waiting list and hand-over, for store staff."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=_PAGE_HEADERS)

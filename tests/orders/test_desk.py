@@ -68,6 +68,20 @@ def test_the_page_is_served_with_its_files_and_a_strict_policy(client: TestClien
     assert "/staff/" not in client.get("/openapi.json").json()["paths"]
 
 
+@pytest.mark.parametrize("path", ["/staff/", "/staff/assets/desk.js", "/staff/assets/desk.css"])
+def test_head_answers_like_get_without_a_body(client: TestClient, path: str) -> None:
+    # Uptime checks and link checkers ask with HEAD; a 405 there reads as "the desk is down".
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    per_request = {"x-request-id", "date"}
+    assert {k: v for k, v in head.headers.items() if k not in per_request} == {
+        k: v for k, v in got.headers.items() if k not in per_request
+    }
+    assert int(head.headers["content-length"]) == len(got.content) > 0
+
+
 def test_the_page_does_not_shadow_the_staff_api(client: TestClient) -> None:
     wrong_method = client.get("/staff/v1/pickups/verify")
     assert wrong_method.status_code == 405
