@@ -85,8 +85,9 @@ def store_orders(
     session: SessionDep,
     principal: StaffKey,
     status: Annotated[
-        list[OrderStatus] | None, Query(description="default: reserved and ready_for_pickup")
-    ] = None,
+        list[OrderStatus],
+        Query(description="repeatable; default: reserved and ready_for_pickup (the orders to hand over)"),
+    ] = [OrderStatus.reserved, OrderStatus.ready_for_pickup],  # noqa: B006 (never mutated)
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> StaffOrderPage:
@@ -95,7 +96,7 @@ def store_orders(
         session,
         principal=principal,
         store_code=code,
-        statuses=status or [OrderStatus.reserved, OrderStatus.ready_for_pickup],
+        statuses=status,
         limit=limit,
         after=decode_position(cursor, str, int),
     )
