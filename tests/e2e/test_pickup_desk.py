@@ -39,9 +39,9 @@ from retail.clock import utcnow
 from retail.settings import Settings
 from stores import service as stores_service
 from tests.conftest import ALWAYS_OPEN, REDIS_URL, commit_order, empty_tables, store_row
+from tests.e2e.chromium import CHROMIUM, require_chromium
 from tests.e2e.processes import free_port, stop
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and name
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
 # Chromium may not show a camera prompt headless; these make it use a fake device and grant access.
@@ -51,13 +51,7 @@ CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-st
 # still right. A broken page fails all the same, only later.
 expect.set_options(timeout=20_000)
 
-if not CHROMIUM.exists():
-    # .ci/run installs it; elsewhere say what is missing rather than fail on a launch error.
-    if os.environ.get("CI"):
-        raise RuntimeError("the browser tests need Debian's chromium at /usr/bin/chromium")
-    pytest.skip(
-        "install Debian's chromium (apt-get install chromium) for the browser tests", allow_module_level=True
-    )
+require_chromium()
 
 
 # -------------------------------------------------------------------------------------------- service
