@@ -130,6 +130,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         ),
         200,
     ),
+    ("GET", "/staff/v1/stores/{code}"): (Access.staff, _get("/staff/v1/stores/S1"), 200),
     ("GET", "/staff/v1/stores/{code}/orders"): (Access.staff, _get("/staff/v1/stores/S1/orders"), 200),
     ("POST", "/staff/v1/orders/{order_id}/ready"): (
         Access.staff,

@@ -103,6 +103,26 @@ def test_me_names_the_role_and_store_of_the_key(client: TestClient, make_key: Ke
     assert webshop.status_code == 403
 
 
+def test_the_desk_learns_its_stores_name_and_time_zone(
+    client: TestClient, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    own = client.get("/staff/v1/stores/S1", headers=staff)
+    assert own.status_code == 200
+    assert own.json() == {"code": "S1", "name": "Winkelpunt S1", "timezone": "Europe/Amsterdam"}
+    elsewhere = client.get("/staff/v1/stores/S2", headers=staff)
+    assert elsewhere.status_code == 403
+    assert elsewhere.json()["code"] == "wrong_store"
+    # Another store's key learns nothing, not even whether a code exists.
+    assert client.get("/staff/v1/stores/NOPE", headers=staff).json()["code"] == "wrong_store"
+    admin = make_key("admin")
+    assert client.get("/staff/v1/stores/S2", headers=admin).json()["code"] == "S2"
+    unknown = client.get("/staff/v1/stores/NOPE", headers=admin)
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "store_not_found"
+    assert client.get("/staff/v1/stores/S1", headers=make_key("webshop")).status_code == 403
+
+
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_scan_reads_the_pickup_token_from_a_camera_frame(
     client: TestClient, shop: None, make_key: KeyFactory, fmt: str
