@@ -7,14 +7,14 @@ headers below keep it from leaking through a referrer, a frame or a script from 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Final
 
 from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import Scope
+
+from retail.static_files import StaticFilesWithHeaders
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
 ASSETS_PATH: Final = "/staff/assets"
@@ -50,25 +50,13 @@ _PAGE_HEADERS: Final = {
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/staff/", name="staff_desk")
+# HEAD too, as a static file server answers it: uptime checks and link checkers ask with HEAD.
+@router.api_route("/staff/", methods=["GET", "HEAD"], name="staff_desk")
 def desk_page() -> FileResponse:
     """The pickup desk: pick list, waiting list and hand-over, for store staff."""
     return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers=_PAGE_HEADERS)
 
 
-class _Assets(StaticFiles):
-    def file_response(
-        self,
-        full_path: str | os.PathLike[str],
-        stat_result: os.stat_result,
-        scope: Scope,
-        status_code: int = 200,
-    ) -> Response:
-        response = super().file_response(full_path, stat_result, scope, status_code)
-        response.headers.update(_HEADERS)
-        return response
-
-
 def assets() -> StaticFiles:
     """The page's scripts and styles, to mount at `ASSETS_PATH`."""
-    return _Assets(directory=STATIC_DIR)
+    return StaticFilesWithHeaders(directory=STATIC_DIR, headers=_HEADERS)

@@ -67,6 +67,14 @@ class StaffIdentity(BaseModel):
     store_code: str | None = Field(description="the store a staff key is for; null for an admin key")
 
 
+class CounterStore(BaseModel):
+    code: str
+    name: str
+    timezone: str = Field(
+        description="IANA time zone; the pickup desk shows every time in it, whatever the device's own zone"
+    )
+
+
 class ScanResult(BaseModel):
     code: str | None = Field(
         description="the QR code's content, to send to `pickups/verify`; null when the frame shows none"
@@ -79,14 +87,22 @@ def me(principal: StaffKey) -> StaffIdentity:
     return StaffIdentity(role=principal.role, store_code=principal.store_code)
 
 
+@router.get("/stores/{code}", name="staff_store", response_model=CounterStore)
+def counter_store(code: StoreCodePath, session: SessionDep, principal: StaffKey) -> CounterStore:
+    """The store a desk stands at: its name and time zone (another store's code: 403 `wrong_store`)."""
+    store = staff.counter_store(session, principal=principal, store_code=code)
+    return CounterStore(code=store.code, name=store.name, timezone=store.timezone)
+
+
 @router.get("/stores/{code}/orders", name="staff_store_orders", response_model=StaffOrderPage)
 def store_orders(
     code: StoreCodePath,
     session: SessionDep,
     principal: StaffKey,
     status: Annotated[
-        list[OrderStatus] | None, Query(description="default: reserved and ready_for_pickup")
-    ] = None,
+        list[OrderStatus],
+        Query(description="repeatable; default: reserved and ready_for_pickup (the orders to hand over)"),
+    ] = [OrderStatus.reserved, OrderStatus.ready_for_pickup],  # noqa: B006 (never mutated)
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> StaffOrderPage:
@@ -95,7 +111,7 @@ def store_orders(
         session,
         principal=principal,
         store_code=code,
-        statuses=status or [OrderStatus.reserved, OrderStatus.ready_for_pickup],
+        statuses=status,
         limit=limit,
         after=decode_position(cursor, str, int),
     )

@@ -37,6 +37,11 @@ def _store_for(session: Session, principal: Principal, store_code: str) -> Store
     return stores_service.get_store(session, code=store_code)
 
 
+def counter_store(session: Session, *, principal: Principal, store_code: str) -> Store:
+    """The store whose counter a desk stands at; a staff key reaches its own store only."""
+    return _store_for(session, principal, store_code)
+
+
 def pick_list(
     session: Session,
     *,

@@ -14,7 +14,7 @@ from redis import Redis
 from sqlalchemy import text
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from retail import observability, registry
+from retail import docs, observability, registry
 from retail.db import get_engine
 from retail.errors import (
     InvalidInput,
@@ -139,6 +139,9 @@ def create_app() -> FastAPI:
         generate_unique_id_function=_operation_id,
         responses=problem_responses(413, 422, 500),
         dependencies=[Depends(_no_nul_in_parameters)],
+        # FastAPI's pages load their scripts from a CDN; retail.docs serves the same pages whole.
+        docs_url=None,
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.include_router(mobile_router)
@@ -149,6 +152,7 @@ def create_app() -> FastAPI:
     app.include_router(sync_router)
     app.include_router(desk.router)
     app.mount(desk.ASSETS_PATH, desk.assets(), name="staff_desk_assets")
+    docs.install(app)
     _add_health(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
     # Last, so it is the outermost middleware: the request id and the metrics cover the 413s too.

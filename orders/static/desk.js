@@ -39,8 +39,12 @@
       hours: "{h} h {m} min",
       minutes: "{m} min",
       handOver: "Hand over to {name}",
+      handOverCode: "Hand over {code}",
       handedOver: "Handed over to {name}. Done.",
-      back: "Cancel",
+      close: "Close",
+      shortCode: "Code",
+      orderNumber: "Order",
+      noShopperCode: "Without the customer's code: check their name, or an ID, before handing over.",
       checkLines: "Check the items, then hand over:",
       markedReady: "{name}: ready for pickup.",
       enterCode: "Type or scan a code first.",
@@ -94,8 +98,12 @@
       hours: "{h} u {m} min",
       minutes: "{m} min",
       handOver: "Meegeven aan {name}",
+      handOverCode: "Meegeven {code}",
       handedOver: "Meegegeven aan {name}. Klaar.",
-      back: "Annuleren",
+      close: "Sluiten",
+      shortCode: "Code",
+      orderNumber: "Bestelling",
+      noShopperCode: "Zonder de code van de klant: controleer de naam, of een ID-bewijs, voordat je meegeeft.",
       checkLines: "Controleer de artikelen en geef ze mee:",
       markedReady: "{name}: klaar om af te halen.",
       enterCode: "Typ of scan eerst een code.",
@@ -129,12 +137,29 @@
   }
 
   const $ = (id) => document.getElementById(id);
-  const when = new Intl.DateTimeFormat(lang === "nl" ? "nl-NL" : "en-GB", {
-    dateStyle: "medium",
-    timeStyle: "short",
-  });
-  const clock = new Intl.DateTimeFormat(lang === "nl" ? "nl-NL" : "en-GB", { timeStyle: "short" });
-  const clockSeconds = new Intl.DateTimeFormat(lang === "nl" ? "nl-NL" : "en-GB", { timeStyle: "medium" });
+  const LOCALE = lang === "nl" ? "nl-NL" : "en-GB";
+
+  // Every time on the page is the store's wall-clock time, whatever zone the phone or counter PC is set
+  // to: "ready by 14:05" must mean 14:05 at this counter.
+  function timeFormats(timeZone) {
+    const format = (options) => new Intl.DateTimeFormat(LOCALE, { ...options, timeZone });
+    return {
+      when: format({ dateStyle: "medium", timeStyle: "short" }),
+      clock: format({ timeStyle: "short" }),
+      clockSeconds: format({ timeStyle: "medium" }),
+      day: format({ year: "numeric", month: "2-digit", day: "2-digit" }),
+    };
+  }
+
+  let formats = timeFormats(undefined);
+
+  function useTimeZone(timeZone) {
+    try {
+      formats = timeFormats(timeZone || undefined);
+    } catch {
+      formats = timeFormats(undefined); // a zone this browser does not know: its own is the best left
+    }
+  }
 
   // ------------------------------------------------------------------------------------------ state
 
@@ -146,8 +171,8 @@
   let lastOrders = [];
   let pendingCode = null; // the code of the order on screen, sent again to confirm
   let busy = false;
-  // Whether the last code came from the field (hand or hardware scanner) rather than the camera: only
-  // then does the field get the focus back, so a phone's keyboard does not pop up over a camera user.
+  // Whether the last code came from the field (hand or hardware scanner) rather than the camera or the
+  // waiting list: only then does the field get the focus back, so a phone's keyboard does not pop up.
   let typed = true;
 
   function load() {
@@ -202,7 +227,7 @@
     switch (error.code) {
       case "already_collected":
         return problem.collected_at
-          ? t("already_collected", { when: when.format(new Date(problem.collected_at)) })
+          ? t("already_collected", { when: formats.when.format(new Date(problem.collected_at)) })
           : t("already_collected_unknown");
       case "wrong_store":
         return t("wrong_store", { store: problem.store_code || "?" });
@@ -293,9 +318,22 @@
     show($("desk"), true);
     show($("sign-out"), true);
     $("store").textContent = auth.store;
+    useTimeZone(auth.timezone);
     selectTab("handover");
-    refresh();
+    if (auth.timezone) refresh();
+    else learnTimeZone(); // a session signed in before the page knew the store's zone
     refreshTimer = setInterval(refresh, REFRESH_MS);
+  }
+
+  async function learnTimeZone() {
+    try {
+      const counter = await api("GET", `/stores/${encodeURIComponent(auth.store)}`);
+      save({ ...auth, timezone: counter.timezone });
+      useTimeZone(counter.timezone);
+    } catch (error) {
+      if (handleAuthFailure(error)) return;
+    }
+    await refresh();
   }
 
   function stopRefreshing() {
@@ -332,9 +370,10 @@
           $("store-code").focus();
           return;
         }
-        await api("GET", `/stores/${encodeURIComponent(store)}/orders?limit=1`, { secret });
       }
-      save({ secret, store, role: me.role });
+      // Also how an admin's store code is checked: an unknown one is a 404 store_not_found.
+      const counter = await api("GET", `/stores/${encodeURIComponent(store)}`, { secret });
+      save({ secret, store: counter.code, role: me.role, timezone: counter.timezone });
       message($("sign-in-message"), "");
       showDesk();
     } catch (error) {
@@ -385,7 +424,8 @@
       lastOrders = orders;
       render();
       message($("pick-message"), "");
-      for (const node of document.querySelectorAll(".updated-at")) node.textContent = clockSeconds.format(new Date());
+      const updated = formats.clockSeconds.format(new Date());
+      for (const node of document.querySelectorAll(".updated-at")) node.textContent = updated;
     } catch (error) {
       if (seq !== refreshSeq) return;
       if (!handleAuthFailure(error)) message($("pick-message"), sentence(error));
@@ -412,6 +452,18 @@
     return at ? Date.parse(at) : Number.MAX_SAFE_INTEGER;
   }
 
+  // What the clerk writes on the bag, and reads off it at the counter.
+  function bagLabel(order) {
+    return el(
+      "dl",
+      { class: "label" },
+      order.pickup?.code
+        ? el("div", {}, el("dt", {}, t("shortCode")), el("dd", { class: "short-code" }, order.pickup.code))
+        : null,
+      el("div", {}, el("dt", {}, t("orderNumber")), el("dd", { class: "order-number" }, order.order_id)),
+    );
+  }
+
   function pickCard(order, now) {
     const readyBy = order.pickup?.ready_by ? Date.parse(order.pickup.ready_by) : null;
     const late = readyBy !== null && readyBy < now;
@@ -424,6 +476,7 @@
       "li",
       { class: "card pick", "data-order-id": order.order_id },
       el("h2", {}, order.customer_name),
+      bagLabel(order),
       readyBy !== null
         ? el(
             "p",
@@ -439,18 +492,36 @@
 
   function waitingCard(order, now) {
     const left = expiry(order) - now;
+    const code = order.pickup?.code;
     return el(
       "li",
       { class: "card waiting", "data-order-id": order.order_id },
       el("h2", {}, order.customer_name),
+      bagLabel(order),
       el("p", { class: left < 3600000 ? "meta time-left soon" : "meta time-left" }, timeLeft(left)),
       lineList(order.lines),
+      // For a customer without their code (a flat phone): the order is looked up by its short code and
+      // shown for the clerk to check, then confirmed there, as if the code had been typed.
+      code
+        ? el(
+            "button",
+            { type: "button", class: "secondary hand-over-code", onclick: () => handOverFromList(code) },
+            t("handOverCode", { code }),
+          )
+        : null,
     );
+  }
+
+  function handOverFromList(code) {
+    selectTab("handover");
+    lookUp(code, "list");
   }
 
   function shortWhen(ms, now) {
     const date = new Date(ms);
-    return new Date(now).toDateString() === date.toDateString() ? clock.format(date) : when.format(date);
+    // "Today" is the store's today, not the device's.
+    const today = formats.day.format(new Date(now)) === formats.day.format(date);
+    return today ? formats.clock.format(date) : formats.when.format(date);
   }
 
   function timeLeft(ms) {
@@ -500,15 +571,17 @@
     return resultSeq;
   }
 
-  async function lookUp(code, fromCamera = false) {
+  // `source`: "typed" (the field: by hand or a hardware scanner), "camera", or "list" (the waiting list's
+  // button, when the customer has no code to show).
+  async function lookUp(code, source = "typed") {
     code = (code || "").trim();
-    typed = !fromCamera;
+    typed = source === "typed";
     if (!code) {
       setResult(el("p", { class: "message refusal", role: "alert" }, t("enterCode")));
       return;
     }
     if (busy) {
-      queued = { code, fromCamera };
+      queued = { code, source };
       return;
     }
     busy = true;
@@ -518,7 +591,7 @@
       const order = await api("POST", "/pickups/verify", { json: codeBody(code) });
       if (seq !== resultSeq) return;
       pendingCode = code;
-      showHandOver(order);
+      showHandOver(order, source);
     } catch (error) {
       if (handleAuthFailure(error)) return;
       if (seq === resultSeq) showRefusal(error);
@@ -526,7 +599,7 @@
       busy = false;
       const next = queued;
       queued = null;
-      if (next && auth) await lookUp(next.code, next.fromCamera);
+      if (next && auth) await lookUp(next.code, next.source);
     }
   }
 
@@ -540,7 +613,7 @@
     if (typed) $("code").focus();
   }
 
-  function showHandOver(order) {
+  function showHandOver(order, source) {
     const confirmButton = el(
       "button",
       { type: "button", class: "confirm", id: "confirm", onclick: () => confirmHandOver(confirmButton) },
@@ -551,10 +624,11 @@
         "div",
         { class: "card hand-over", "data-order-id": order.order_id },
         el("h2", {}, order.customer_name),
+        source === "list" ? el("p", { class: "message warning", role: "note" }, t("noShopperCode")) : null,
         el("p", { class: "meta" }, t("checkLines")),
         lineList(order.lines),
         confirmButton,
-        el("button", { type: "button", class: "secondary", id: "hand-over-cancel", onclick: clearHandOver }, t("back")),
+        el("button", { type: "button", class: "secondary", id: "hand-over-close", onclick: clearHandOver }, t("close")),
       ),
     );
     // Never focus the confirm button: a hardware scanner's next Enter would hand this order over.
@@ -646,7 +720,7 @@
       const answer = await api("POST", "/pickups/scan", { blob });
       if (answer.code && stream) {
         stopCamera();
-        await lookUp(answer.code, true);
+        await lookUp(answer.code, "camera");
       }
     } catch (error) {
       if (handleAuthFailure(error)) return;

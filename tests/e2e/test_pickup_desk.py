@@ -18,14 +18,23 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import zxingcpp
 from PIL import Image
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, Route, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    FloatRect,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
 from redis import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
@@ -39,9 +48,9 @@ from retail.clock import utcnow
 from retail.settings import Settings
 from stores import service as stores_service
 from tests.conftest import ALWAYS_OPEN, REDIS_URL, commit_order, empty_tables, store_row
+from tests.e2e.chromium import CHROMIUM, require_chromium
 from tests.e2e.processes import free_port, stop
 
-CHROMIUM = Path("/usr/bin/chromium")
 TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and name
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
 # Chromium may not show a camera prompt headless; these make it use a fake device and grant access.
@@ -51,13 +60,7 @@ CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-st
 # still right. A broken page fails all the same, only later.
 expect.set_options(timeout=20_000)
 
-if not CHROMIUM.exists():
-    # .ci/run installs it; elsewhere say what is missing rather than fail on a launch error.
-    if os.environ.get("CI"):
-        raise RuntimeError("the browser tests need Debian's chromium at /usr/bin/chromium")
-    pytest.skip(
-        "install Debian's chromium (apt-get install chromium) for the browser tests", allow_module_level=True
-    )
+require_chromium()
 
 
 # -------------------------------------------------------------------------------------------- service
@@ -152,6 +155,14 @@ class Shop:
         assert answer.headers["content-type"] == "image/png"
         return answer.content
 
+    def set_times(self, placed: Placed, *, created_at: datetime, ready_by: datetime) -> None:
+        with Session(self.engine) as session:
+            order = session.exec(select(Order).where(Order.order_id == placed.order_id)).one()
+            order.created_at = created_at
+            order.ready_by = ready_by
+            session.add(order)
+            session.commit()
+
     def expire(self, placed: Placed) -> None:
         """What the expiry sweep does once the hold time has passed."""
         with Session(self.engine) as session:
@@ -214,17 +225,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def _context(browser: Browser, locale: str, *, phone: bool = False) -> BrowserContext:
+def _context(
+    browser: Browser, locale: str, *, phone: bool = False, timezone_id: str = "Europe/Amsterdam"
+) -> BrowserContext:
     if phone:
         context = browser.new_context(
             locale=locale,
+            timezone_id=timezone_id,
             viewport={"width": 360, "height": 740},
             device_scale_factor=2,
             is_mobile=True,
             has_touch=True,
         )
     else:
-        context = browser.new_context(locale=locale, viewport={"width": 1024, "height": 768})
+        context = browser.new_context(
+            locale=locale, timezone_id=timezone_id, viewport={"width": 1024, "height": 768}
+        )
     context.set_default_timeout(30_000)
     return context
 
@@ -343,6 +359,113 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
     expect(cards.nth(0).locator("h2")).to_have_text(third.customer_name)
 
 
+def test_each_card_carries_the_bags_label_and_a_waiting_order_hands_over_without_the_shoppers_code(
+    english: Page, shop: Shop
+) -> None:
+    secret = shop.key("D1")
+    to_pick = shop.order("Sanne de Vries", {"KOFFIE": 1})
+    waiting = shop.order("Ahmed Yilmaz", {"THEE": 2})
+    other = shop.order("Noor Jansen", {"MOLEN": 1})
+    shop.ready(waiting, secret)
+    shop.ready(other, secret)
+    sign_in(english, shop.base, secret)
+
+    english.locator("#tab-pick").click()
+    pick = english.locator("#pick-list > li")
+    expect(pick).to_have_count(1)
+    # What goes on the bag: the short code the shopper will show, and the order number.
+    expect(pick.locator(".label dt")).to_have_text(["Code", "Order"])
+    expect(pick.locator(".short-code")).to_have_text(to_pick.short_code)
+    expect(pick.locator(".order-number")).to_have_text(to_pick.order_id)
+
+    english.locator("#tab-waiting").click()
+    card = english.locator(f"#waiting-list > li[data-order-id='{waiting.order_id}']")
+    expect(card.locator(".short-code")).to_have_text(waiting.short_code)
+    expect(card.locator(".order-number")).to_have_text(waiting.order_id)
+    button = card.locator("button.hand-over-code")
+    expect(button).to_have_text(f"Hand over {waiting.short_code}")
+    shot(english, "12-waiting-hand-over-button")
+
+    # The shopper's phone died: the clerk hands over from the list, after the usual check.
+    button.click()
+    expect(english.locator("#tab-handover")).to_have_attribute("aria-selected", "true")
+    shown = english.locator("#result .hand-over")
+    expect(shown.locator("h2")).to_have_text("Ahmed Yilmaz")
+    expect(shown.locator(".warning")).to_have_text(
+        "Without the customer's code: check their name, or an ID, before handing over."
+    )
+    expect(shown.locator(".lines li")).to_have_text([f"2 {TIMES} Groene theeTHEE"])
+    expect(english.locator("#hand-over-close")).to_have_text("Close")
+    assert shop.status(waiting) == "ready_for_pickup"  # looking it up changes nothing
+    shot(english, "13-hand-over-from-the-list")
+    english.locator("#confirm").click()
+    expect(english.locator("#result .success")).to_have_text("Handed over to Ahmed Yilmaz. Done.")
+    assert shop.status(waiting) == "collected"
+    assert shop.status(other) == "ready_for_pickup"
+    assert shop.status(to_pick) == "reserved"
+    english.locator("#tab-waiting").click()
+    expect(english.locator("#waiting-list > li")).to_have_count(1)
+    expect(english.locator("#waiting-list > li h2")).to_have_text("Noor Jansen")
+
+
+def test_times_are_the_stores_whatever_zone_the_device_is_set_to(browser: Browser, shop: Shop) -> None:
+    # Half past midnight in Amsterdam is still the evening before in New York.
+    now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
+    order = shop.order("Sanne de Vries", {"KOFFIE": 1})
+    shop.set_times(
+        order,
+        created_at=datetime(2026, 11, 23, 22, 50, tzinfo=UTC),  # 23:50 in Amsterdam, on the day before
+        ready_by=datetime(2026, 11, 23, 23, 45, tzinfo=UTC),  # 00:45 in Amsterdam, today
+    )
+    context = _context(browser, "en-GB", timezone_id="America/New_York")
+    page = context.new_page()
+    try:
+        page.clock.set_fixed_time(now)
+        assert page.evaluate("new Date().getHours()") == 18  # the device's own clock reads New York time
+        sign_in(page, shop.base, shop.key("D1"))
+        page.locator("#tab-pick").click()
+        card = page.locator("#pick-list > li")
+        expect(card.locator(".ready-by")).to_have_text("Ready by 00:45")
+        expect(card.locator(".meta").nth(1)).to_have_text("Ordered 23 Nov 2026, 23:50")
+        expect(page.locator("#panel-pick .updated-at")).to_have_text("00:30:00")
+        shot(page, "14-store-time-on-a-new-york-device")
+    finally:
+        context.close()
+
+
+def test_the_header_keeps_the_store_code_on_one_line_on_a_360_px_phone(browser: Browser, shop: Shop) -> None:
+    with Session(shop.engine) as session:
+        stores_service.upsert_stores(session, rows=[store_row("NL-UTR-0042", hours=ALWAYS_OPEN)])
+        session.commit()
+    context = _context(browser, "nl-NL", phone=True)
+    page = context.new_page()
+    try:
+        sign_in(page, shop.base, shop.key("NL-UTR-0042"))
+        store = page.locator("#store")
+        expect(store).to_have_text("NL-UTR-0042")
+        shot(page, "15-phone-header")
+        # One line: a range over the text has one box per line it is laid out on.
+        lines = store.evaluate(
+            "node => { const r = document.createRange(); r.selectNodeContents(node);"
+            " return r.getClientRects().length; }"
+        )
+        assert lines == 1
+        bar, code, sign_out = (_box(page, selector) for selector in (".bar", "#store", "#sign-out"))
+        # The code, whole, beside the sign-out button, in one row of the header.
+        assert code["x"] + code["width"] <= sign_out["x"]
+        assert sign_out["x"] + sign_out["width"] <= 360
+        assert bar["height"] < 2 * sign_out["height"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
+
+
+def _box(page: Page, selector: str) -> FloatRect:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not shown"
+    return box
+
+
 def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
     secret = shop.key("D1")
     order = shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
@@ -368,7 +491,9 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
     look_up(dutch, _decode_token(shop.qr_png(other)))
     expect(card.locator("h2")).to_have_text("Ahmed Yilmaz")
     assert shop.status(order) == "ready_for_pickup"
-    dutch.locator("#hand-over-cancel").click()
+    # Putting the order away is "close": "cancel" under an order reads as cancelling the order.
+    expect(dutch.locator("#hand-over-close")).to_have_text("Sluiten")
+    dutch.locator("#hand-over-close").click()
     expect(card).to_have_count(0)
     assert shop.status(other) == "ready_for_pickup"
 
@@ -584,9 +709,16 @@ def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, shop: Shop) -> No
     try:
         sign_in(page, shop.base, secret)
         page.locator("#tab-pick").tap()
+        expect(page.locator("#pick-list .short-code")).to_have_text(order.short_code)
+        shot(page, "09-phone-pick-card")
+        _assert_fits_a_phone(page)  # the order number, a long unbroken word, included
         page.locator("#pick-list > li button.ready").tap()
         expect(page.locator("#pick-empty")).to_be_visible()
         shot(page, "09-phone-picked")
+        page.locator("#tab-waiting").tap()
+        expect(page.locator("#waiting-list button.hand-over-code")).to_be_visible()
+        shot(page, "09-phone-waiting")
+        _assert_fits_a_phone(page)
         page.locator("#tab-handover").tap()
         look_up(page, order.short_code)
         expect(page.locator("#confirm")).to_be_visible()

@@ -130,6 +130,17 @@ def test_nearest_by_place_name(client: TestClient, chain: None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("q", "name"), [("Den Haag", "Den Haag"), ("s-gravenhage", "'s-Gravenhage"), ("The Hague", "The Hague")]
+)
+def test_nearest_names_the_place_as_the_shopper_wrote_it(
+    client: TestClient, chain: None, q: str, name: str
+) -> None:
+    body = _nearest(client, q=q, limit=2).json()
+    assert body["origin"] == {"lat": 52.07667, "lon": 4.29861, "name": name}
+    assert [item["code"] for item in body["items"]] == ["DH-A", "DH-B"]
+
+
+@pytest.mark.parametrize(
     ("params", "field"),
     [
         ({}, "query.lat"),

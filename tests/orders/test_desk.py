@@ -68,6 +68,20 @@ def test_the_page_is_served_with_its_files_and_a_strict_policy(client: TestClien
     assert "/staff/" not in client.get("/openapi.json").json()["paths"]
 
 
+@pytest.mark.parametrize("path", ["/staff/", "/staff/assets/desk.js", "/staff/assets/desk.css"])
+def test_head_answers_like_get_without_a_body(client: TestClient, path: str) -> None:
+    # Uptime checks and link checkers ask with HEAD; a 405 there reads as "the desk is down".
+    got = client.get(path)
+    head = client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.content == b""
+    per_request = {"x-request-id", "date"}
+    assert {k: v for k, v in head.headers.items() if k not in per_request} == {
+        k: v for k, v in got.headers.items() if k not in per_request
+    }
+    assert int(head.headers["content-length"]) == len(got.content) > 0
+
+
 def test_the_page_does_not_shadow_the_staff_api(client: TestClient) -> None:
     wrong_method = client.get("/staff/v1/pickups/verify")
     assert wrong_method.status_code == 405
@@ -87,6 +101,26 @@ def test_me_names_the_role_and_store_of_the_key(client: TestClient, make_key: Ke
     assert unknown.json()["code"] == "unauthorized"
     webshop = client.get("/staff/v1/me", headers=make_key("webshop"))
     assert webshop.status_code == 403
+
+
+def test_the_desk_learns_its_stores_name_and_time_zone(
+    client: TestClient, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    own = client.get("/staff/v1/stores/S1", headers=staff)
+    assert own.status_code == 200
+    assert own.json() == {"code": "S1", "name": "Winkelpunt S1", "timezone": "Europe/Amsterdam"}
+    elsewhere = client.get("/staff/v1/stores/S2", headers=staff)
+    assert elsewhere.status_code == 403
+    assert elsewhere.json()["code"] == "wrong_store"
+    # Another store's key learns nothing, not even whether a code exists.
+    assert client.get("/staff/v1/stores/NOPE", headers=staff).json()["code"] == "wrong_store"
+    admin = make_key("admin")
+    assert client.get("/staff/v1/stores/S2", headers=admin).json()["code"] == "S2"
+    unknown = client.get("/staff/v1/stores/NOPE", headers=admin)
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "store_not_found"
+    assert client.get("/staff/v1/stores/S1", headers=make_key("webshop")).status_code == 403
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])

@@ -199,6 +199,31 @@ def test_ready_and_pick_list_rules(
     assert admin_short.json()["errors"][0]["field"] == "body.store_code"
 
 
+def test_the_pick_list_without_status_holds_the_open_orders_as_documented(
+    client: TestClient, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    tea = [{"sku": "THEE", "quantity": 1}]
+    picked = _reserved_order(client, key="k-picked", lines=tea)
+    to_pick = _reserved_order(client, key="k-to-pick", lines=tea)
+    cancelled = _reserved_order(client, key="k-cancelled", lines=tea)
+    assert client.post(f"/staff/v1/orders/{picked['order_id']}/ready", headers=staff).status_code == 200
+    cancel_url = f"/mobile/v1/orders/{cancelled['order_id']}/cancel"
+    assert client.post(cancel_url, headers=cancelled["headers"]).status_code == 200
+
+    listed = client.get("/staff/v1/stores/S1/orders", headers=staff).json()
+    assert [(o["order_id"], o["status"]) for o in listed["items"]] == [
+        (picked["order_id"], "ready_for_pickup"),
+        (to_pick["order_id"], "reserved"),
+    ]
+    # A generated client shows the default it will get when it sends none.
+    operation = client.get("/openapi.json").json()["paths"]["/staff/v1/stores/{code}/orders"]["get"]
+    [status] = [p for p in operation["parameters"] if p["name"] == "status"]
+    assert status["schema"]["default"] == ["reserved", "ready_for_pickup"]
+    assert status["schema"]["items"] == {"$ref": "#/components/schemas/OrderStatus"}
+    assert "reserved and ready_for_pickup" in status["description"]
+
+
 def test_guessing_codes_is_throttled(
     client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -38,29 +38,71 @@ def test_amsterdam(gazetteer: GazetteerGeocoder) -> None:
     assert gazetteer.geocode("Amsterdam") == Place("Amsterdam", 52.37403, 4.88969, "NL", "place")
 
 
+# The place is named as the shopper knows it: the spelling of the name they typed, as the gazetteer writes
+# it (a shopper in Den Haag never calls it "The Hague"), and the place's own name when that is what matched.
 @pytest.mark.parametrize(
-    "query",
-    ["Den Haag", "den haag", "'s-Gravenhage", "s Gravenhage", "'S GRAVENHAGE", "The Hague", "Denhaag"],
+    ("query", "name"),
+    [
+        ("Den Haag", "Den Haag"),
+        ("den haag", "Den Haag"),
+        ("Denhaag", "Den Haag"),
+        ("'s-Gravenhage", "'s-Gravenhage"),
+        ("s Gravenhage", "'s-Gravenhage"),
+        ("'S GRAVENHAGE", "'s-Gravenhage"),
+        ("The Hague", "The Hague"),
+        ("Den Haag, NL", "Den Haag"),
+        ("Den Haag Nederland", "Den Haag"),
+    ],
 )
-def test_the_hague_and_its_alternate_names(gazetteer: GazetteerGeocoder, query: str) -> None:
-    assert gazetteer.geocode(query) == Place("The Hague", 52.07667, 4.29861, "NL", "place")
-
-
-@pytest.mark.parametrize("query", ["Brussel", "Bruxelles", "Brussels", "BRUXELLES", "Brüssel"])
-def test_brussels(gazetteer: GazetteerGeocoder, query: str) -> None:
-    assert gazetteer.geocode(query) == Place("Brussels", 50.85045, 4.34878, "BE", "place")
-
-
-@pytest.mark.parametrize("query", ["Liège", "liege", "LIEGE", "Luik", "Lüttich", "  liège  "])
-def test_case_accents_and_spacing_are_ignored(gazetteer: GazetteerGeocoder, query: str) -> None:
-    assert gazetteer.geocode(query) == Place("Liège", 50.63373, 5.56749, "BE", "place")
+def test_the_hague_and_its_alternate_names(gazetteer: GazetteerGeocoder, query: str, name: str) -> None:
+    assert gazetteer.geocode(query) == Place(name, 52.07667, 4.29861, "NL", "place")
 
 
 @pytest.mark.parametrize(
-    "query", ["Den Bosch", "'s-Hertogenbosch", "s-hertogenbosch", "\u2019s-Hertogenbosch"]
+    ("query", "name"),
+    [
+        ("Brussel", "Brussel"),
+        ("Bruxelles", "Bruxelles"),
+        ("Brussels", "Brussels"),
+        ("BRUXELLES", "Bruxelles"),
+        # "Brüssel" and "Brussel" are one name once accents are ignored: the accents typed pick the spelling.
+        ("Brüssel", "Brüssel"),
+        ("brussel", "Brussel"),
+    ],
 )
-def test_punctuation_is_ignored(gazetteer: GazetteerGeocoder, query: str) -> None:
-    assert gazetteer.geocode(query) == Place("'s-Hertogenbosch", 51.69917, 5.30417, "NL", "place")
+def test_brussels(gazetteer: GazetteerGeocoder, query: str, name: str) -> None:
+    assert gazetteer.geocode(query) == Place(name, 50.85045, 4.34878, "BE", "place")
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Liège", "Liège"),
+        # The place's own name matched: it is given as the place spells it, with its accent.
+        ("liege", "Liège"),
+        ("LIEGE", "Liège"),
+        ("  liège  ", "Liège"),
+        ("Luik", "Luik"),
+        ("Lüttich", "Lüttich"),
+        ("luettich", "Luettich"),
+    ],
+)
+def test_case_accents_and_spacing_are_ignored(gazetteer: GazetteerGeocoder, query: str, name: str) -> None:
+    assert gazetteer.geocode(query) == Place(name, 50.63373, 5.56749, "BE", "place")
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("Den Bosch", "Den Bosch"),
+        ("den bosch", "Den Bosch"),
+        ("'s-Hertogenbosch", "'s-Hertogenbosch"),
+        ("s-hertogenbosch", "'s-Hertogenbosch"),
+        ("\u2019s-Hertogenbosch", "'s-Hertogenbosch"),
+    ],
+)
+def test_punctuation_is_ignored(gazetteer: GazetteerGeocoder, query: str, name: str) -> None:
+    assert gazetteer.geocode(query) == Place(name, 51.69917, 5.30417, "NL", "place")
 
 
 def test_ambiguous_name_resolves_to_larger_population(gazetteer: GazetteerGeocoder) -> None:
@@ -71,7 +113,8 @@ def test_ambiguous_name_resolves_to_larger_population(gazetteer: GazetteerGeocod
 def test_own_name_beats_alternate_name(gazetteer: GazetteerGeocoder) -> None:
     # "Bergen" is also the Dutch name of Mons (95k), and "Monster" an old name of Münster.
     assert gazetteer.geocode("Bergen") == Place("Bergen", 52.66917, 4.70417, "NL", "place")
-    assert gazetteer.geocode("Bergen, BE") == Place("Mons", 50.45413, 3.95229, "BE", "place")
+    # Mons is "Bergen" to a Dutch speaker, and named so to them.
+    assert gazetteer.geocode("Bergen, BE") == Place("Bergen", 50.45413, 3.95229, "BE", "place")
     assert gazetteer.geocode("Lier") == Place("Lier", 51.13128, 4.57041, "BE", "place")
     assert GazetteerGeocoder(["NL", "DE"], postcodes=None).geocode("Monster") == Place(
         "Monster", 52.02583, 4.175, "NL", "place"
@@ -93,10 +136,10 @@ def test_country_suffix_variants(gazetteer: GazetteerGeocoder) -> None:
     assert gazetteer.geocode("Aachen Duitsland") is None  # Germany is not configured by default
     with_germany = GazetteerGeocoder(["NL", "BE", "DE"], postcodes=None)
     assert with_germany.geocode("Aachen Duitsland") == Place("Aachen", 50.77664, 6.08342, "DE", "place")
-    assert with_germany.geocode("Keulen") == Place("Köln", 50.93333, 6.95, "DE", "place")
+    assert with_germany.geocode("Keulen") == Place("Keulen", 50.93333, 6.95, "DE", "place")
     assert with_germany.geocode("Essen") == Place("Essen", 51.45657, 7.01228, "DE", "place")
     assert with_germany.geocode("Essen, BE") == gazetteer.geocode("Essen")
-    assert gazetteer.geocode("Brussel, België") == Place("Brussels", 50.85045, 4.34878, "BE", "place")
+    assert gazetteer.geocode("Brussel, België") == Place("Brussel", 50.85045, 4.34878, "BE", "place")
     assert gazetteer.geocode("Den Haag, BE") is None  # no The Hague in Belgium
     assert gazetteer.geocode("Utrecht, Mars") is None
 
