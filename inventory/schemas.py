@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from retail.bulk import BulkResult, rows_of
+from retail.clock import UtcDateTime
 
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
@@ -219,7 +220,7 @@ class AvailabilityFeedItem(BaseModel):
     reserved: int
     available: int
     status: StockStatus
-    changed_at: datetime
+    changed_at: UtcDateTime
 
 
 class AvailabilityFeed(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
@@ -128,6 +128,48 @@ class Pickup(BaseModel):
     expires_at: UtcDateTime | None
 
 
+class ShortLine(BaseModel):
+    sku: str
+    requested: int = Field(description="units ordered")
+    available: int = Field(description="units the store could promise when the order was decided")
+
+
+class Alternative(BaseModel):
+    """Another store nearby that could supply the whole basket when the order was decided."""
+
+    code: str
+    name: str
+    distance_km: float = Field(description="from the store the order was placed at")
+    ready_by: UtcDateTime | None = Field(description="when an order placed then would have been ready")
+
+
+class OrderProblem(BaseModel):
+    """Why an order was rejected: the lines the store could not supply, and where to go instead."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "out_of_stock",
+                    "lines": [{"sku": "WP-100234", "requested": 2, "available": 1}],
+                    "alternatives": [
+                        {
+                            "code": "NL-AMS-002",
+                            "name": "Winkelpunt Amsterdam Zuid",
+                            "distance_km": 3.217,
+                            "ready_by": "2026-11-23T15:02:11+00:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    code: str = Field(description="stable machine code: `out_of_stock`")
+    lines: list[ShortLine]
+    alternatives: list[Alternative] = Field(description="nearest first; empty when no store nearby can")
+
+
 class OrderOut(BaseModel):
     order_id: str
     status: OrderStatus
@@ -137,4 +179,4 @@ class OrderOut(BaseModel):
     created_at: UtcDateTime
     history: list[HistoryEntry]
     pickup: Pickup | None
-    problem: dict[str, Any] | None
+    problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")
