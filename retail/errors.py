@@ -7,7 +7,9 @@ unexpected crash) goes through the same renderer, so clients parse one shape.
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any, ClassVar
@@ -87,7 +89,8 @@ class RetailError(Exception):
 
     status_code: int = 400
     code: str = "bad_request"
-    # The shape of this error's answer, which renders it: every instant in it carries an offset.
+    # The shape of this error's answer: it renders it (so every instant in it carries an offset) and
+    # documents it in the OpenAPI document (`problem_responses`).
     problem: ClassVar[type[Problem]] = Problem
 
     def __init__(
@@ -193,15 +196,44 @@ def problem_response(
     return JSONResponse(rendered, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` entries for errors, documented with the problem+json media type they really use."""
+def problem_responses(*answers: int | type[RetailError]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries for the errors a route answers: statuses, or the RetailError classes
+    it raises, documented with their problem models (several of one status as alternatives, the more
+    specific first) and the problem+json media type they really use."""
+    by_status: dict[int, list[type[Problem]]] = {}
+    for answer in answers:
+        if isinstance(answer, int):
+            status, model = answer, _STATUS_PROBLEMS.get(answer, Problem)
+        else:
+            status, model = answer.status_code, answer.problem
+        models = by_status.setdefault(status, [])
+        if model not in models:
+            models.append(model)
     return {
         status: {
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "model": functools.reduce(operator.or_, models) if len(models) > 1 else models[0],
+            # The marker `problem_json_content` moves the model's schema under: FastAPI files an extra
+            # response's model under the route's own media type.
+            "content": {PROBLEM_JSON: {}},
         }
-        for status in statuses
+        for status, models in by_status.items()
     }
+
+
+def problem_json_content(document: dict[str, Any]) -> None:
+    """Move the schemas `problem_responses` declared to `application/problem+json`, where they belong."""
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if not isinstance(operation, dict):
+                continue
+            for response in operation.get("responses", {}).values():
+                content = response.get("content", {})
+                if PROBLEM_JSON in content and "application/json" in content:
+                    content[PROBLEM_JSON] = content.pop("application/json")
+
+
+_STATUS_PROBLEMS: dict[int, type[Problem]] = {413: ValidationProblem, 422: ValidationProblem}
 
 
 def field_path(loc: Sequence[int | str]) -> str:
