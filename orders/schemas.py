@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from inventory.schemas import Money, Sku, StoreCode
 from orders.models import OrderStatus
 from retail.clock import UtcDateTime
+from retail.errors import described_pattern
 
 MAX_LINES = 50
 
@@ -29,11 +30,25 @@ class CustomerIn(BaseModel):
         StringConstraints(
             strip_whitespace=True,
             max_length=254,
-            pattern=r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
+            pattern=described_pattern(
+                r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
+                "not a valid email address",
+            ),
         ),
     ]
     phone: (
-        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-]{6,20}$")] | None
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True,
+                pattern=described_pattern(
+                    r"^\+?[0-9 ()\-]{6,20}$",
+                    "not a valid phone number: 6 to 20 digits, spaces, brackets or dashes, with a + in front "
+                    "if international",
+                ),
+            ),
+        ]
+        | None
     ) = None
 
     @field_validator("name")

@@ -240,15 +240,38 @@ def field_path(loc: Sequence[int | str]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+# What a person is told when a value does not have the form a pattern asks for, by pattern: filled in by
+# `described_pattern` where each constrained type is declared.
+_PATTERN_MEANINGS: dict[str, str] = {}
+_UNDESCRIBED_PATTERN = "is not in the form this field takes"
+
+
+def described_pattern(pattern: str, meaning: str) -> str:
+    """`pattern`, for `StringConstraints(pattern=...)` or `Query(pattern=...)`, with the words a refused
+    value is answered with instead of the regular expression, e.g. "not a valid email address"."""
+    _PATTERN_MEANINGS[pattern] = meaning
+    return pattern
+
+
+def field_message(error: Mapping[str, Any]) -> str:
+    """What one pydantic error tells a person: its own message, except where that is written for
+    programmers (a regular expression, pydantic's "Value error, " prefix)."""
+    error_type = error.get("type")
+    message = str(error.get("msg", "invalid"))
+    if error_type == "string_pattern_mismatch":
+        pattern = (error.get("ctx") or {}).get("pattern")
+        return _PATTERN_MEANINGS.get(str(pattern), _UNDESCRIBED_PATTERN)
+    if error_type in ("value_error", "assertion_error"):
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+    return message
+
+
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     """Pydantic error dicts as `{field, message, type}`; the offending input is left out because it may be
     huge or hostile and the client already has it."""
     return [
-        {
-            "field": field_path(err.get("loc", ())),
-            "message": str(err.get("msg", "invalid")),
-            "type": err.get("type"),
-        }
+        {"field": field_path(err.get("loc", ())), "message": field_message(err), "type": err.get("type")}
         for err in errors
     ]
 
