@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retail.errors import NotFound, RetailError
+from retail.errors import NotFound, RetailError, ValidationProblem
 
 
 class ProductNotFound(NotFound):
@@ -17,6 +17,7 @@ class InvalidCsv(RetailError):
 
     status_code = 422
     code = "invalid_csv"
+    problem = ValidationProblem
 
     def __init__(self, detail: str, *, line: int | None = None) -> None:
         field = "body" if line is None else f"body.line.{line}"

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from inventory import service
+from inventory.exceptions import InvalidCsv
 from inventory.schemas import (
     AvailabilityFeed,
     MovementResult,
@@ -63,7 +64,16 @@ _STOCK_BODY = {
                 }
             },
             "text/csv": {
-                "schema": {"type": "string"},
+                # Binary, so that generated clients send a file or a stream as it is, at any size.
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": (
+                        "UTF-8 CSV: the header line `store_code,sku,on_hand,as_of`, then one count per "
+                        "line, `as_of` RFC 3339 with an offset. Streamed: any size, exempt from the body "
+                        "limit; a file that cannot be read as a whole is 422 `invalid_csv`"
+                    ),
+                },
                 "example": "store_code,sku,on_hand,as_of\nNL-AMS-001,WP-100234,7,2026-11-23T06:00:00+01:00\n",
             },
         },
@@ -76,7 +86,7 @@ _STOCK_BODY = {
     name="sync_put_stock",
     response_model=SnapshotResult,
     openapi_extra=_STOCK_BODY,
-    responses=problem_responses(415, 422),
+    responses=problem_responses(415, InvalidCsv),
 )
 async def put_stock(request: Request, session: SessionDep, _key: WebshopKey) -> SnapshotResult:
     """Absolute stock counts as of `as_of`: JSON up to 10,000 rows, or `text/csv` with the header

@@ -11,12 +11,29 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from retail.bulk import BulkResult, rows_of
+from retail.clock import UtcDateTime
+from retail.errors import described_pattern
+
+# Re-exported: the sync rows and the orders name their store with the store network's one code type.
+from stores.schemas import StoreCode as StoreCode
 
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
 
-Sku = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")]
-StoreCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+Sku = Annotated[
+    str,
+    StringConstraints(
+        pattern=described_pattern(
+            r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$",
+            "a sku is 1 to 64 letters, digits, dots, slashes, dashes or underscores, starting with a "
+            "letter or digit",
+        )
+    ),
+]
+# GTIN-8, -13 or -14; the product search takes the same in its `ean` query.
+EAN_PATTERN = described_pattern(
+    r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$", "an EAN is 8, 13 or 14 digits (GTIN-8, -13 or -14)"
+)
 
 
 class StockStatus(enum.StrEnum):
@@ -46,7 +63,14 @@ class Money(BaseModel):
     )
 
     amount: Decimal = Field(description="decimal string with two places", examples=["12.99"])
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = CURRENCY
+    currency: Annotated[
+        str,
+        StringConstraints(
+            pattern=described_pattern(
+                r"^[A-Z]{3}$", "a currency is three capital letters (ISO 4217), e.g. EUR"
+            )
+        ),
+    ] = CURRENCY
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -102,13 +126,25 @@ class ProductIn(BaseModel):
     )
 
     sku: Sku
-    ean: Annotated[str, StringConstraints(pattern=r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$")] | None = Field(
+    ean: Annotated[str, StringConstraints(pattern=EAN_PATTERN)] | None = Field(
         default=None, description="GTIN-8, -13 or -14 with a valid check digit"
     )
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
     description: Annotated[str, StringConstraints(max_length=5000)] = ""
-    image_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
+    image_url: (
+        Annotated[
+            str,
+            StringConstraints(
+                pattern=described_pattern(
+                    r"^https?://\S+$",
+                    "not a web address: it starts with http:// or https:// and has no spaces",
+                ),
+                max_length=500,
+            ),
+        ]
+        | None
+    ) = None
     category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
     online_price: Money
     store_price: Money | None = Field(
@@ -180,7 +216,17 @@ class StockMovementIn(BaseModel):
         },
     )
 
-    movement_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
+    movement_id: Annotated[
+        str,
+        StringConstraints(
+            min_length=1,
+            max_length=100,
+            pattern=described_pattern(
+                r"^[\x21-\x7e]+$",
+                "a movement id is printable ASCII: no spaces, accents or control characters",
+            ),
+        ),
+    ]
     store_code: StoreCode
     sku: Sku
     delta: int = Field(ge=-1_000_000, le=1_000_000)
@@ -219,7 +265,7 @@ class AvailabilityFeedItem(BaseModel):
     reserved: int
     available: int
     status: StockStatus
-    changed_at: datetime
+    changed_at: UtcDateTime
 
 
 class AvailabilityFeed(BaseModel):

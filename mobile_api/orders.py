@@ -13,7 +13,7 @@ from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
 from orders import pickup
 from orders import service as orders_service
 from orders import tasks as orders_tasks
-from orders.exceptions import IdempotencyKeyMissing, NoPickupCode
+from orders.exceptions import IdempotencyKeyMissing, InvalidTransition, NoPickupCode
 from orders.models import HOLDING
 from orders.schemas import OrderAccepted, OrderIn, OrderOut
 from orders.views import order_out
@@ -43,18 +43,40 @@ def _token(
 
 OrderToken = Annotated[str | None, Depends(_token)]
 
+# Documented as the required header it is. The parameter below is optional only so that a request without
+# it gets the contract's 400 `idempotency_key_missing`, not FastAPI's 422 for a missing parameter.
+IDEMPOTENCY_KEY_HEADER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": (
+        "a fresh random value (e.g. a UUID) per order: a retry with the same key and body answers the "
+        "same order, never a second one; the same key with another body is 422 `idempotency_key_reused`"
+    ),
+    "schema": {"type": "string", "maxLength": 200},
+    "example": "3f8e2b2c-6c1d-4a5e-9d8e-2f1b7c4a9e10",
+}
+
+
+def _qr_image(media_type: str) -> dict[str, Any]:
+    return {
+        "description": "the QR code staff scan",
+        "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+    }
+
 
 @router.post(
     "/orders",
     name="order_create",
     status_code=202,
     response_model=OrderAccepted,
-    responses=problem_responses(400, 422),
+    responses=problem_responses(IdempotencyKeyMissing, 422),
+    openapi_extra={"parameters": [IDEMPOTENCY_KEY_HEADER]},
 )
 def create_order(
     order_in: OrderIn,
     session: SessionDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200, include_in_schema=False)] = None,
 ) -> OrderAccepted:
     """Accept a click-and-collect order; its stock is reserved shortly after, all lines or none."""
     if idempotency_key is None:
@@ -85,7 +107,7 @@ def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> 
     name="order_cancel",
     openapi_extra=TOKEN_OPTIONAL,
     response_model=OrderOut,
-    responses=problem_responses(409),
+    responses=problem_responses(InvalidTransition),
 )
 def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
     """Cancel before collection; the stock goes back on the shelf."""
@@ -98,8 +120,8 @@ def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) 
     openapi_extra=TOKEN_OPTIONAL,
     response_class=Response,
     responses={
-        200: {"content": {"image/png": {}}, "description": "the QR code staff scan"},
-        **problem_responses(409),
+        200: _qr_image("image/png"),
+        **problem_responses(NoPickupCode),
     },
 )
 def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
@@ -113,8 +135,8 @@ def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToke
     openapi_extra=TOKEN_OPTIONAL,
     response_class=Response,
     responses={
-        200: {"content": {"image/svg+xml": {}}, "description": "the QR code staff scan"},
-        **problem_responses(409),
+        200: _qr_image("image/svg+xml"),
+        **problem_responses(NoPickupCode),
     },
 )
 def pickup_code_svg(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:

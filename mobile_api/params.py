@@ -18,7 +18,7 @@ from stores import service as stores_service
 # Every shopper route counts against its client address: the app is public, and one client hammering the
 # nearest-store search or order endpoints must not take the service from everyone else.
 SHOPPER_RATE_LIMIT = ratelimit.per_client("shopper", lambda: get_settings().shopper_requests_per_minute)
-SHOPPER_RESPONSES = problem_responses(429)
+SHOPPER_RESPONSES = problem_responses(ratelimit.RateLimited)
 
 AtQuery = Annotated[
     datetime | None,

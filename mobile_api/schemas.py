@@ -3,12 +3,12 @@ only by addition, whatever the domains do with their storage."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from inventory.schemas import StockStatus
+from retail.clock import UtcDateTime
 from stores.hours import Period, ResolvedDay, SpecialDay, WeeklyHours
 from stores.models import Store
 from stores.schemas import Address, Location
@@ -33,7 +33,7 @@ _STORE_EXAMPLE: dict[str, Any] = {
 
 
 class NextChangeOut(BaseModel):
-    at: datetime = Field(description="RFC 3339 instant with the store's UTC offset")
+    at: UtcDateTime = Field(description="RFC 3339 instant with the store's UTC offset")
     open: bool = Field(description="whether the store is open after this change")
 
 

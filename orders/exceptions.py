@@ -2,7 +2,52 @@
 
 from __future__ import annotations
 
-from retail.errors import InvalidInput, NotFound, RetailError
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from orders.models import OrderStatus
+from retail.clock import UtcDateTime, as_aware_utc
+from retail.errors import InvalidInput, NotFound, Problem, RetailError, ValidationProblem
+
+# ------------------------------------------------------------------ the problems' own members, typed
+
+
+class InvalidTransitionProblem(Problem):
+    code: Literal["invalid_transition"]
+    # `order_status`, not `status`: that member of a problem is the HTTP status code (RFC 9457).
+    order_status: OrderStatus = Field(description="the order's status, which does not allow this")
+
+
+class WrongStoreProblem(Problem):
+    code: Literal["wrong_store"]
+    store_code: str = Field(description="the store the order is to be collected at")
+
+
+class NotReadyProblem(Problem):
+    code: Literal["not_ready"]
+
+
+class AlreadyCollectedProblem(Problem):
+    code: Literal["already_collected"]
+    collected_at: UtcDateTime | None = Field(description="when the order was handed over")
+
+
+class CancelledProblem(Problem):
+    code: Literal["cancelled"]
+
+
+class ExpiredProblem(Problem):
+    code: Literal["expired"]
+
+
+class UnsupportedMediaTypeProblem(Problem):
+    code: Literal["unsupported_media_type"]
+    accepted: list[str] = Field(description="the media types this endpoint takes")
+
+
+# ---------------------------------------------------------------------------------------- the errors
 
 
 class OrderNotFound(NotFound):
@@ -17,6 +62,7 @@ class OrderNotFound(NotFound):
 class IdempotencyKeyMissing(RetailError):
     status_code = 400
     code = "idempotency_key_missing"
+    problem = ValidationProblem
 
     def __init__(self) -> None:
         super().__init__(
@@ -37,15 +83,16 @@ class IdempotencyKeyReused(InvalidInput):
 class InvalidTransition(RetailError):
     status_code = 409
     code = "invalid_transition"
+    problem = InvalidTransitionProblem
 
     def __init__(self, status: str, action: str) -> None:
-        # `order_status`, not `status`: that member of a problem is the HTTP status code (RFC 9457).
         super().__init__(f"an order that is {status} cannot be {action}", extra={"order_status": status})
 
 
 class InvalidCode(RetailError):
     status_code = 422
     code = "invalid_code"
+    problem = ValidationProblem
 
     def __init__(self) -> None:
         super().__init__(
@@ -57,6 +104,7 @@ class InvalidCode(RetailError):
 class WrongStore(RetailError):
     status_code = 403
     code = "wrong_store"
+    problem = WrongStoreProblem
 
     def __init__(self, store_code: str) -> None:
         super().__init__(
@@ -67,6 +115,7 @@ class WrongStore(RetailError):
 class NotReady(RetailError):
     status_code = 409
     code = "not_ready"
+    problem = NotReadyProblem
 
     def __init__(self) -> None:
         super().__init__("this order has not been picked yet; mark it ready first")
@@ -75,16 +124,17 @@ class NotReady(RetailError):
 class AlreadyCollected(RetailError):
     status_code = 409
     code = "already_collected"
+    problem = AlreadyCollectedProblem
 
-    def __init__(self, collected_at: str | None) -> None:
-        super().__init__(
-            f"this order was already collected at {collected_at}", extra={"collected_at": collected_at}
-        )
+    def __init__(self, collected_at: datetime | None) -> None:
+        when = "before" if collected_at is None else f"at {as_aware_utc(collected_at).isoformat()}"
+        super().__init__(f"this order was already collected {when}", extra={"collected_at": collected_at})
 
 
 class OrderCancelled(RetailError):
     status_code = 409
     code = "cancelled"
+    problem = CancelledProblem
 
     def __init__(self) -> None:
         super().__init__("this order was cancelled")
@@ -93,6 +143,7 @@ class OrderCancelled(RetailError):
 class OrderExpired(RetailError):
     status_code = 410
     code = "expired"
+    problem = ExpiredProblem
 
     def __init__(self) -> None:
         super().__init__(
@@ -118,6 +169,7 @@ class InvalidFrame(InvalidInput):
 class UnsupportedFrameType(RetailError):
     status_code = 415
     code = "unsupported_media_type"
+    problem = UnsupportedMediaTypeProblem
 
     def __init__(self, allowed: list[str]) -> None:
         super().__init__(f"send the frame as one of {', '.join(allowed)}", extra={"accepted": allowed})

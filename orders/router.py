@@ -10,7 +10,17 @@ from sqlmodel import Session
 
 from orders import scan, staff
 from orders import service as orders_service
-from orders.exceptions import UnsupportedFrameType
+from orders.exceptions import (
+    AlreadyCollected,
+    InvalidCode,
+    InvalidFrame,
+    InvalidTransition,
+    NotReady,
+    OrderCancelled,
+    OrderExpired,
+    UnsupportedFrameType,
+    WrongStore,
+)
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderOut
 from orders.views import order_out
@@ -19,11 +29,17 @@ from retail.auth import Principal, Role, StaffKey
 from retail.db import SessionDep
 from retail.errors import PayloadTooLarge, problem_responses
 from retail.pagination import decode_position, encode_cursor
+from retail.ratelimit import RateLimited
 from retail.settings import get_settings
 
 router = APIRouter(prefix="/staff/v1", tags=["staff"], responses=problem_responses(401, 403, 404))
 
 OrderIdPath = Annotated[str, Path(max_length=64)]
+
+# Why verify and confirm refuse a code; 403 is also a key of the wrong role.
+HAND_OVER_REFUSALS = problem_responses(
+    WrongStore, 403, NotReady, AlreadyCollected, OrderCancelled, OrderExpired, InvalidCode, RateLimited
+)
 StoreCodePath = Annotated[str, Path(max_length=32)]
 
 
@@ -125,7 +141,7 @@ def store_orders(
     "/orders/{order_id}/ready",
     name="staff_order_ready",
     response_model=StaffOrder,
-    responses=problem_responses(409),
+    responses=problem_responses(InvalidTransition),
 )
 def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey) -> StaffOrder:
     """The order is picked: `reserved` -> `ready_for_pickup`."""
@@ -136,7 +152,7 @@ def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey)
     "/pickups/verify",
     name="staff_pickup_verify",
     response_model=HandOver,
-    responses=problem_responses(409, 410, 422, 429),
+    responses=HAND_OVER_REFUSALS,
 )
 def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """The order a code belongs to, for the clerk to check; changes nothing."""
@@ -150,7 +166,7 @@ def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     "/pickups/confirm",
     name="staff_pickup_confirm",
     response_model=HandOver,
-    responses=problem_responses(409, 410, 422, 429),
+    responses=HAND_OVER_REFUSALS,
 )
 def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """Hand the order over: it becomes `collected` and its units leave the store's stock."""
@@ -175,7 +191,9 @@ async def _frame(request: Request) -> bytes:
 
 _FRAME_BODY = {
     "required": True,
-    "description": "one camera frame",
+    "description": (
+        "one camera frame, JPEG, PNG or WebP, at most 1 MiB and 4 megapixels; the Content-Type names it"
+    ),
     "content": {
         media_type: {"schema": {"type": "string", "format": "binary"}}
         for media_type in sorted(scan.FRAME_MEDIA_TYPES)
@@ -187,7 +205,7 @@ _FRAME_BODY = {
     "/pickups/scan",
     name="staff_pickup_scan",
     response_model=ScanResult,
-    responses=problem_responses(413, 415, 422, 429),
+    responses=problem_responses(PayloadTooLarge, UnsupportedFrameType, InvalidFrame, RateLimited),
     openapi_extra={"requestBody": _FRAME_BODY},
 )
 def scan_frame(principal: StaffKey, frame: Annotated[bytes, Depends(_frame)]) -> ScanResult:

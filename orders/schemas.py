@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
 from orders.models import OrderStatus
 from retail.clock import UtcDateTime
+from retail.errors import described_pattern
 
 MAX_LINES = 50
 
@@ -29,11 +30,25 @@ class CustomerIn(BaseModel):
         StringConstraints(
             strip_whitespace=True,
             max_length=254,
-            pattern=r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
+            pattern=described_pattern(
+                r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
+                "not a valid email address",
+            ),
         ),
     ]
     phone: (
-        Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()\-]{6,20}$")] | None
+        Annotated[
+            str,
+            StringConstraints(
+                strip_whitespace=True,
+                pattern=described_pattern(
+                    r"^\+?[0-9 ()\-]{6,20}$",
+                    "not a valid phone number: 6 to 20 digits, spaces, brackets or dashes, with a + in front "
+                    "if international",
+                ),
+            ),
+        ]
+        | None
     ) = None
 
     @field_validator("name")
@@ -128,6 +143,48 @@ class Pickup(BaseModel):
     expires_at: UtcDateTime | None
 
 
+class ShortLine(BaseModel):
+    sku: str
+    requested: int = Field(description="units ordered")
+    available: int = Field(description="units the store could promise when the order was decided")
+
+
+class Alternative(BaseModel):
+    """Another store nearby that could supply the whole basket when the order was decided."""
+
+    code: str
+    name: str
+    distance_km: float = Field(description="from the store the order was placed at")
+    ready_by: UtcDateTime | None = Field(description="when an order placed then would have been ready")
+
+
+class OrderProblem(BaseModel):
+    """Why an order was rejected: the lines the store could not supply, and where to go instead."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "code": "out_of_stock",
+                    "lines": [{"sku": "WP-100234", "requested": 2, "available": 1}],
+                    "alternatives": [
+                        {
+                            "code": "NL-AMS-002",
+                            "name": "Winkelpunt Amsterdam Zuid",
+                            "distance_km": 3.217,
+                            "ready_by": "2026-11-23T15:02:11+00:00",
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    code: str = Field(description="stable machine code: `out_of_stock`")
+    lines: list[ShortLine]
+    alternatives: list[Alternative] = Field(description="nearest first; empty when no store nearby can")
+
+
 class OrderOut(BaseModel):
     order_id: str
     status: OrderStatus
@@ -137,4 +194,4 @@ class OrderOut(BaseModel):
     created_at: UtcDateTime
     history: list[HistoryEntry]
     pickup: Pickup | None
-    problem: dict[str, Any] | None
+    problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")

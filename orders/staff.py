@@ -156,11 +156,11 @@ def _refuse_unless_ready(session: Session, order: Order) -> None:
     raise InvalidCode()  # pending or rejected orders have no pickup code
 
 
-def _when(session: Session, order: Order, status: OrderStatus) -> str | None:
+def _when(session: Session, order: Order, status: OrderStatus) -> datetime | None:
     event = session.exec(
         select(OrderEvent).where(OrderEvent.order_pk == order.id, OrderEvent.status == status)
     ).first()
-    return event.at.isoformat() if event is not None else None
+    return event.at if event is not None else None
 
 
 def confirm(session: Session, *, principal: Principal, code: str, store_code: str | None) -> Order:

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError, WithJsonSchema
 
-from retail.errors import field_path
+from retail.errors import field_message, field_path
 
 MAX_BULK_ROWS = 10_000
 
@@ -82,6 +82,8 @@ def validate_rows(
             details = exc.errors(include_url=False, include_input=False)
             first = details[0]
             path = field_path(first["loc"])
-            message = "; ".join(f"{field_path(err['loc']) or 'row'}: {err['msg']}" for err in details[:5])
+            message = "; ".join(
+                f"{field_path(err['loc']) or 'row'}: {field_message(err)}" for err in details[:5]
+            )
             errors.append(RowError(index=index, code=error_code(path), detail=message))
     return valid, errors

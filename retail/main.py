@@ -19,8 +19,8 @@ from retail.db import get_engine
 from retail.errors import (
     InvalidInput,
     PayloadTooLarge,
-    Problem,
     install_error_handlers,
+    problem_json_content,
     problem_responses,
     retail_error_response,
 )
@@ -28,8 +28,16 @@ from retail.settings import get_settings
 
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
 
-Errors are RFC 9457 `application/problem+json` with a stable `code`. Auth: `Authorization: Bearer <secret>`
-for `/admin`, `/staff` and `/sync`; shopper endpoints need no key (orders use their `order_token`).
+Errors are RFC 9457 `application/problem+json` with a stable `code`; each error answer documents its
+problems, with their own members (`collected_at` of `already_collected`, `errors` naming each bad field).
+Every instant is RFC 3339 with an offset. Auth: `Authorization: Bearer <secret>` for `/admin`, `/staff` and
+`/sync`; shopper endpoints need no key (orders use their `order_token`).
+
+Generated clients: the QR images, the camera frame of `pickups/scan` and the `text/csv` stock upload are
+binary (`format: binary`). openapi-python-client reads JSON and `application/octet-stream` only: map
+`image/png`, `image/svg+xml`, `image/jpeg`, `image/webp` and `text/csv` to `application/octet-stream` with
+its `content_type_overrides` (the repository's `clients/openapi-python-client.yaml` does, and works around
+a bug of the generator's).
 
 Every response carries an `X-Request-ID` header: the client's own, when it sent a sane one (1-128 of
 `A-Z a-z 0-9 . _ : @ + = / -`), else a fresh one. It is in every log line written for the request; quote it
@@ -196,6 +204,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    problem_json_content(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     # Bulk bodies are read leniently (rows validated one by one) but documented with their row models.
     for model in _documented_row_models():
@@ -211,7 +220,7 @@ def _documented_row_models() -> list[type[BaseModel]]:
     from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, StorePriceIn
     from stores.schemas import StoreIn
 
-    return [Problem, StoreIn, ProductIn, StorePriceIn, StockSnapshotIn, StockMovementIn]
+    return [StoreIn, ProductIn, StorePriceIn, StockSnapshotIn, StockMovementIn]
 
 
 __all__ = ["create_app", "registry"]

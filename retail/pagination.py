@@ -11,7 +11,7 @@ import binascii
 import json
 from typing import Any
 
-from retail.errors import RetailError
+from retail.errors import RetailError, ValidationProblem
 
 MAX_CURSOR_LENGTH = 512
 
@@ -19,6 +19,7 @@ MAX_CURSOR_LENGTH = 512
 class InvalidCursor(RetailError):
     status_code = 422
     code = "invalid_cursor"
+    problem = ValidationProblem
 
     def __init__(self) -> None:
         super().__init__(

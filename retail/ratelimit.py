@@ -6,18 +6,25 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import Depends, Request
+from pydantic import Field
 from redis.exceptions import RedisError
 
-from retail.errors import RetailError
+from retail.errors import Problem, RetailError
 from retail.redis_client import redis_client
+
+
+class RateLimitedProblem(Problem):
+    code: Literal["rate_limited"]
+    retry_after: int = Field(description="seconds to wait, as the `Retry-After` header says")
 
 
 class RateLimited(RetailError):
     status_code = 429
     code = "rate_limited"
+    problem = RateLimitedProblem
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(

@@ -18,11 +18,20 @@ from pydantic import (
 )
 
 from retail.bulk import BulkResult, rows_of
+from retail.errors import described_pattern
 from stores.hours import OpeningHours
 from stores.osm_hours import parse_osm_opening_hours
 from stores.public_holidays import check_region
 
-StoreCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
+StoreCode = Annotated[
+    str,
+    StringConstraints(
+        pattern=described_pattern(
+            r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
+            "a store code is 1 to 32 letters, digits, dashes or underscores, starting with a letter or digit",
+        )
+    ),
+]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
@@ -38,12 +47,23 @@ class Address(BaseModel):
     street: Text200 = ""
     postcode: Annotated[str, StringConstraints(strip_whitespace=True, max_length=16)] = ""
     city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")] = Field(
-        description="ISO 3166-1 alpha-2", examples=["NL"]
-    )
-    subdivision: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")] | None = Field(
-        default=None, description="ISO 3166-2; selects regional public holidays", examples=["NL-NH"]
-    )
+    country: Annotated[
+        str,
+        StringConstraints(
+            pattern=described_pattern(r"^[A-Z]{2}$", "a country is two capital letters (ISO 3166-1), e.g. NL")
+        ),
+    ] = Field(description="ISO 3166-1 alpha-2", examples=["NL"])
+    subdivision: (
+        Annotated[
+            str,
+            StringConstraints(
+                pattern=described_pattern(
+                    r"^[A-Z]{2}-[A-Z0-9]{1,3}$", "a subdivision is an ISO 3166-2 code in capitals, e.g. NL-NH"
+                )
+            ),
+        ]
+        | None
+    ) = Field(default=None, description="ISO 3166-2; selects regional public holidays", examples=["NL-NH"])
 
 
 class Location(BaseModel):
