@@ -78,29 +78,34 @@ def feed_xid(session: Session) -> int:
 def feed_horizon(session: Session) -> int:
     """Feed rows with a `feed_xid` below this are final: no transaction that could still commit is older.
 
-    PostgreSQL: the oldest transaction id still held by a session of this database, or the next id to be
-    given out when none is. Sessions of other databases on the same server cannot write these tables, so
-    they are left out: a long transaction there does not hold the feed back.
+    PostgreSQL: the oldest transaction id still held by a session of this database, or the end of the
+    current snapshot (one past the newest finished transaction) when none is. Sessions of other databases
+    on the same server cannot write these tables, so they are left out: a long transaction there does not
+    hold the feed back.
     """
     if is_postgres(session):
-        row = session.execute(
-            text(
-                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
-                "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
-                " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
-            )
-        ).one()
-        next_xid, running = int(row[0]), row[1] or []
-        return min([next_xid, *(_full_xid(xid, next_xid) for xid in running)])
+        # pg_stat_activity is read once per transaction and then served from a copy: a backend that took
+        # its id since would be missing from it, and the horizon would pass a writer still running.
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        return int(session.execute(_PG_HORIZON).scalar_one())
     value = session.execute(text("SELECT value FROM feed_clock WHERE id = 1")).scalar()
     return int(value or 0) + 1
 
 
-def _full_xid(xid: int, next_xid: int) -> int:
-    # pg_stat_activity shows 32-bit ids; place one in the 64-bit epoch of `next_xid` (or the one before,
-    # for an id given out before the counter wrapped).
-    full = (next_xid >> 32 << 32) | xid
-    return full - (1 << 32) if full > next_xid else full
+# The running transactions come from the snapshot, whose ids are 64-bit; pg_stat_activity (32-bit ids)
+# only says which of them belong to this database. Matched on their low 32 bits, which is exact: ids in
+# use at once are never 2^31 apart. (Placing pg_stat_activity's ids in an epoch by hand went wrong: a
+# transaction that took its id after the newest finished one is past the snapshot's end, and was put an
+# epoch back, 2^32 below everything, so the feed answered empty pages in the middle of its data.)
+_PG_HORIZON = text(
+    """WITH snapshot AS (SELECT pg_current_snapshot() AS s)
+       SELECT LEAST(pg_snapshot_xmax(s)::text::bigint,
+                    pg_current_xact_id_if_assigned()::text::bigint,
+                    (SELECT min(running::text::bigint) FROM pg_snapshot_xip(s) AS running
+                     WHERE xid(running) IN (SELECT backend_xid FROM pg_stat_activity
+                                            WHERE datname = current_database())))
+       FROM snapshot"""
+)
 
 
 # The feed's log (`stock_change`): every writer that stamps rows with its `feed_xid` also logs their

@@ -8,10 +8,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from inventory import service as inventory_service
+from inventory import stock as inventory_stock
 from tests.conftest import committed_catalogue
 
 SKUS = [f"C{i}" for i in range(300)]
@@ -96,3 +97,55 @@ def test_a_poller_sees_the_final_state_of_every_row_while_writers_commit_out_of_
         }
     assert final  # the writers did write
     assert seen == final
+
+
+def _take_xid(engine: Engine) -> tuple[Connection, int]:
+    """A connection whose open transaction holds a transaction id, as a writer does."""
+    connection = engine.connect()
+    return connection, int(connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+
+
+def test_two_transactions_running_at_once_do_not_empty_the_feed(catalogue: Engine) -> None:
+    """The newer of two running transactions took its id after the newest finished one: it lies past the
+    end of every snapshot. The feed must still serve what committed before both."""
+    engine = catalogue
+    with Session(engine) as session:
+        rows = [
+            {"store_code": "S1", "sku": sku, "on_hand": 5, "as_of": "2026-11-23T08:00:00+01:00"}
+            for sku in SKUS[:3]
+        ]
+        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == 3
+        session.commit()
+    first, first_xid = _take_xid(engine)
+    second, second_xid = _take_xid(engine)
+    try:
+        assert second_xid > first_xid
+        with Session(engine) as session:
+            horizon = inventory_stock.feed_horizon(session)
+            page = inventory_service.availability_feed(session, cursor=None, limit=10)
+        assert horizon == first_xid
+        assert sorted((item.sku, item.on_hand) for item in page.items) == [
+            (sku, 5) for sku in sorted(SKUS[:3])
+        ]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(catalogue: Engine) -> None:
+    """PostgreSQL serves pg_stat_activity from a copy taken at its first read in a transaction; a writer
+    that took its id since must still hold the horizon back, even once a newer transaction has finished."""
+    engine = catalogue
+    with Session(engine) as reader:
+        before = inventory_stock.feed_horizon(reader)
+        writer, writer_xid = _take_xid(engine)
+        try:
+            with (
+                engine.begin() as later
+            ):  # a newer transaction that finishes: the snapshot's end passes the writer
+                later.execute(text("SELECT pg_current_xact_id()"))
+            assert before <= writer_xid
+            assert inventory_stock.feed_horizon(reader) == writer_xid
+        finally:
+            writer.close()
+        assert inventory_stock.feed_horizon(reader) > writer_xid
