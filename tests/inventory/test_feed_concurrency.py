@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
+from inventory import feed as inventory_feed
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
 from tests.conftest import committed_catalogue
@@ -149,3 +150,98 @@ def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(c
         finally:
             writer.close()
         assert inventory_stock.feed_horizon(reader) > writer_xid
+
+
+def _drain(engine: Engine, cursor: str | None, *, limit: int) -> tuple[dict[str, tuple[int, int]], str, int]:
+    """Follow the feed from `cursor` until a page is empty: each sku's last state, the last cursor and
+    how many items came (repeats included)."""
+    seen: dict[str, tuple[int, int]] = {}
+    served = 0
+    for _ in range(100):
+        with Session(engine) as session:
+            page = inventory_service.availability_feed(session, cursor=cursor, limit=limit)
+        cursor = page.next_cursor
+        if not page.items:
+            return seen, cursor, served
+        served += len(page.items)
+        seen.update((item.sku, (item.on_hand, item.reserved)) for item in page.items)
+    raise AssertionError("the feed did not end")
+
+
+def _move(session: Session, moves: dict[str, int]) -> None:
+    rows: list[dict[str, object]] = [
+        {"movement_id": f"{sku}-{delta}", "store_code": "S1", "sku": sku, "delta": delta, "at": LATER}
+        for sku, delta in moves.items()
+    ]
+    assert inventory_service.record_movements(session, rows=rows).applied == len(rows)
+
+
+COUNTED = "2026-11-23T08:00:00+01:00"
+LATER = "2026-11-23T09:00:00+01:00"
+
+
+def _count(engine: Engine, skus: list[str], on_hand: int) -> None:
+    with Session(engine) as session:
+        rows = [{"store_code": "S1", "sku": sku, "on_hand": on_hand, "as_of": COUNTED} for sku in skus]
+        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == len(skus)
+        session.commit()
+
+
+def test_a_change_committed_behind_a_running_writer_is_served_and_that_writer_comes_later(
+    catalogue: Engine,
+) -> None:
+    """A writer that began first and is still running must neither hide a newer writer's committed change
+    from a walk (the walk would end without a row it never saw) nor, once it commits, land behind the
+    walk's cursor."""
+    engine = catalogue
+    _count(engine, ["C0", "C1", "C2"], 5)
+    slow = Session(engine)
+    try:
+        slow.execute(text("SELECT pg_current_xact_id()"))  # began to write: its id is older than the next
+        with Session(engine) as session:
+            _move(session, {"C0": 2})  # re-stamps C0 past the slow writer, and commits
+            session.commit()
+
+        seen, cursor, _ = _drain(engine, None, limit=2)
+        assert seen == {"C0": (7, 0), "C1": (5, 0), "C2": (5, 0)}
+
+        _move(slow, {"C2": 3, "C1": 1})
+        slow.commit()
+    finally:
+        slow.close()
+    later, _, _ = _drain(engine, cursor, limit=1)  # a page of one: the late writer's rows over two pages
+    assert later == {"C1": (6, 0), "C2": (8, 0)}
+    assert _drain(engine, None, limit=5)[0] == {"C0": (7, 0), "C1": (6, 0), "C2": (8, 0)}
+
+
+def test_a_walk_goes_past_no_more_running_writers_than_its_cursor_can_list(
+    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for one waiting writer, a walk goes past the first running writer and stops before the
+    second (their changes are served once they commit): held back, never lost."""
+    monkeypatch.setattr(inventory_feed, "_room", lambda end, *, oldest, kept: 1 - kept)
+    engine = catalogue
+    _count(engine, ["C0", "C1", "C2"], 5)
+    first, second = Session(engine), Session(engine)
+    try:
+        first.execute(text("SELECT pg_current_xact_id()"))
+        with Session(engine) as session:
+            _move(session, {"C0": 1})
+            session.commit()
+        second.execute(text("SELECT pg_current_xact_id()"))
+        with Session(engine) as session:
+            _move(session, {"C1": 1})
+            session.commit()
+
+        seen, cursor, _ = _drain(engine, None, limit=10)
+        assert seen == {"C0": (6, 0), "C2": (5, 0)}  # C1's change lies past the second running writer
+        _move(second, {"C2": 2})
+        second.commit()
+        later, cursor, _ = _drain(engine, cursor, limit=10)
+        assert later == {"C1": (6, 0), "C2": (7, 0)}
+        _move(first, {"C0": 3})
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert _drain(engine, cursor, limit=10)[0] == {"C0": (9, 0)}
