@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from inventory import csv_import, stock
+from inventory import csv_import, feed, stock
 from inventory.exceptions import ProductNotFound
 from inventory.models import MONEY, Product, Stock, StorePrice
 from inventory.schemas import (
@@ -35,7 +35,6 @@ from inventory.schemas import (
 )
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import as_aware_utc, utcnow
-from retail.pagination import decode_position, encode_cursor
 from retail.streaming import ChunkReader
 from stores.models import Store
 
@@ -512,46 +511,16 @@ def _merge_errors(errors: list[RowError], unknown: list[stock.UnknownCode]) -> l
 
 
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
-    """Stock rows changed since `cursor`, oldest change first; the cursor is never null.
-
-    Rows come in (feed_xid, store, product) order: the log of changes (`stock_change`, in its key order)
-    names the (store, bucket) each transaction wrote, and each bucket's rows still stamped with that
-    transaction are read by primary key. The page is cut before codes are joined, so the joins stay off
-    the ordered walk.
-    """
-    position = decode_position(cursor, int, int, int)
-    params: dict[str, object] = {"horizon": stock.feed_horizon(session), "limit": limit}
-    after = ""
-    if position is not None:
-        after = (
-            "AND (c.xid, c.store_id, c.bucket) >= (:xid, :store, :bucket) "
-            "AND (c.xid, s.store_id, s.product_id) > (:xid, :store, :product)"
-        )
-        xid, store_id, product_id = position
-        params.update(xid=xid, store=store_id, product=product_id, bucket=product_id // stock.FEED_BUCKET)
-    rows = session.execute(
-        text(
-            f"""SELECT page.xid, page.store_id, page.product_id, page.on_hand, page.reserved,
-                       page.safety_stock, page.changed_at, st.code, st.low_stock_threshold, p.sku
-                FROM (SELECT c.xid, s.store_id, s.product_id, s.on_hand, s.reserved, s.safety_stock,
-                             s.changed_at
-                      FROM stock_change c
-                      JOIN stock s ON {stock.logged_rows("c", "s")}
-                      WHERE c.xid < :horizon {after}
-                      ORDER BY c.xid, c.store_id, c.bucket, s.product_id
-                      LIMIT :limit) AS page
-                JOIN store st ON st.id = page.store_id
-                JOIN product p ON p.id = page.product_id
-                ORDER BY page.xid, page.store_id, page.product_id"""
-        ),
-        params,
-    ).all()
+    """Stock rows changed since `cursor`, each in its latest state; the cursor is never null. Followed
+    from no cursor until `items` is empty, it serves every change committed before that last page (see
+    `inventory.feed`)."""
+    page = feed.read_page(session, cursor=feed.FeedCursor.decode(cursor), limit=limit)
     items = []
-    for row in rows:
+    for row in page.rows:
         available = available_quantity(row.on_hand, row.reserved, row.safety_stock)
         items.append(
             AvailabilityFeedItem(
-                store_code=row.code,
+                store_code=row.store_code,
                 sku=row.sku,
                 on_hand=row.on_hand,
                 reserved=row.reserved,
@@ -560,10 +529,7 @@ def availability_feed(session: Session, *, cursor: str | None, limit: int) -> Av
                 changed_at=as_aware_utc(row.changed_at),
             )
         )
-    if rows:
-        last = rows[-1]
-        position = (int(last.xid), int(last.store_id), int(last.product_id))
-    return AvailabilityFeed(items=items, next_cursor=encode_cursor(list(position or (0, 0, 0))))
+    return AvailabilityFeed(items=items, next_cursor=page.next_cursor.encode())
 
 
 # --- shopper lookups

@@ -16,10 +16,10 @@ second one by one statement, then written by one statement per rule, so a 10,000
 million-row CSV costs a handful of round trips.
 
 The feed: a row's `feed_xid` is its last writer's transaction id, and the writer logs the row's (store,
-bucket of product ids) under that id in `stock_change`. The feed walks the log in order and reads each
-logged bucket's rows still stamped with that id. A reader only takes log rows whose writer is older than
-every transaction still running (PostgreSQL's snapshot xmin), so a row whose writer commits later can never
-land behind a cursor that has already passed it.
+bucket of product ids) under that id in `stock_change`. `inventory.feed` walks the log in order and reads
+each logged bucket's rows still stamped with that id, serving only writers that have finished
+(`feed_snapshot`); its cursor lists the running writers a page went past, so a row whose writer commits
+later can never land behind a cursor that has already passed it.
 """
 
 from __future__ import annotations
@@ -75,32 +75,57 @@ def feed_xid(session: Session) -> int:
     return int(session.execute(text("SELECT value FROM feed_clock WHERE id = 1")).scalar_one())
 
 
-def feed_horizon(session: Session) -> int:
-    """Feed rows with a `feed_xid` below this are final: no transaction that could still commit is older.
+@dataclass(frozen=True)
+class FeedSnapshot:
+    """Which writers' changes the feed may serve: those of every id below `end` that is not `running`.
 
-    PostgreSQL: the oldest transaction id still held by a session of this database, or the next id to be
-    given out when none is. Sessions of other databases on the same server cannot write these tables, so
-    they are left out: a long transaction there does not hold the feed back.
+    `running` holds the transactions of this database that could still commit (the caller's own
+    included). Sessions of other databases on the same server cannot write these tables, so they are left
+    out: a long transaction there does not hold the feed back.
     """
+
+    end: int
+    running: frozenset[int]
+
+    @property
+    def horizon(self) -> int:
+        """Feed rows with a `feed_xid` below this are final: every transaction that could commit is newer."""
+        return min(self.running | {self.end})
+
+
+def feed_snapshot(session: Session) -> FeedSnapshot:
+    """PostgreSQL: the current snapshot's end (one past the newest finished transaction) and this
+    database's transactions running below it. SQLite: one writer at a time, none of them running while
+    this transaction reads, so every id the clock gave out is final."""
     if is_postgres(session):
-        row = session.execute(
-            text(
-                "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint, "
-                "(SELECT array_agg(backend_xid::text::bigint) FROM pg_stat_activity "
-                " WHERE datname = current_database() AND backend_xid IS NOT NULL)"
-            )
-        ).one()
-        next_xid, running = int(row[0]), row[1] or []
-        return min([next_xid, *(_full_xid(xid, next_xid) for xid in running)])
+        # pg_stat_activity is read once per transaction and then served from a copy: a backend that took
+        # its id since would be missing from it, and a second snapshot would pass a writer still running.
+        session.execute(text("SELECT pg_stat_clear_snapshot()"))
+        end, running = session.execute(_PG_FEED_SNAPSHOT).one()
+        return FeedSnapshot(end=int(end), running=frozenset(int(xid) for xid in running or ()))
     value = session.execute(text("SELECT value FROM feed_clock WHERE id = 1")).scalar()
-    return int(value or 0) + 1
+    return FeedSnapshot(end=int(value or 0) + 1, running=frozenset())
 
 
-def _full_xid(xid: int, next_xid: int) -> int:
-    # pg_stat_activity shows 32-bit ids; place one in the 64-bit epoch of `next_xid` (or the one before,
-    # for an id given out before the counter wrapped).
-    full = (next_xid >> 32 << 32) | xid
-    return full - (1 << 32) if full > next_xid else full
+def feed_horizon(session: Session) -> int:
+    """See `FeedSnapshot.horizon`."""
+    return feed_snapshot(session).horizon
+
+
+# The running transactions come from the snapshot, whose ids are 64-bit; pg_stat_activity (32-bit ids)
+# only says which of them belong to this database. Matched on their low 32 bits, which is exact: ids in
+# use at once are never 2^31 apart. (Placing pg_stat_activity's ids in an epoch by hand went wrong: a
+# transaction that took its id after the newest finished one is past the snapshot's end, and was put an
+# epoch back, 2^32 below everything, so the feed answered empty pages in the middle of its data.)
+_PG_FEED_SNAPSHOT = text(
+    """WITH snapshot AS (SELECT pg_current_snapshot() AS s)
+       SELECT pg_snapshot_xmax(s)::text::bigint,
+              array_remove((SELECT array_agg(running::text::bigint) FROM pg_snapshot_xip(s) AS running
+                            WHERE xid(running) IN (SELECT backend_xid FROM pg_stat_activity
+                                                   WHERE datname = current_database()))
+                           || pg_current_xact_id_if_assigned()::text::bigint, NULL)
+       FROM snapshot"""
+)
 
 
 # The feed's log (`stock_change`): every writer that stamps rows with its `feed_xid` also logs their
@@ -158,10 +183,11 @@ def prune_change_log(session: Session, *, batch: int) -> int:
     many. Without this the log grows by a row or more per stock-writing transaction, for ever.
 
     A log row (xid, store, bucket) is spent once no stock row of that bucket still carries `xid`: a row's
-    `feed_xid` only ever moves on to a newer writer, so a spent log row stays spent, and a feed reading
-    it would find nothing (a poller whose cursor is before it reads the rows under their newer log rows).
-    Only writers older than the feed's horizon are pruned: every transaction that could still commit is
-    newer, so none of the stamps checked for can still appear.
+    `feed_xid` only ever moves on to its next writer, and a finished writer stamps nothing more, so a
+    spent log row stays spent, and a feed reading it would find nothing (a poller whose cursor is before
+    it reads the rows under their later writers' log rows). Only writers older than the feed's horizon
+    are pruned: every transaction that could still commit is newer, so none of the stamps checked for can
+    still appear.
     """
     deleted = session.execute(
         text(

@@ -8,10 +8,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
+from inventory import feed as inventory_feed
 from inventory import service as inventory_service
+from inventory import stock as inventory_stock
 from tests.conftest import committed_catalogue
 
 SKUS = [f"C{i}" for i in range(300)]
@@ -96,3 +98,150 @@ def test_a_poller_sees_the_final_state_of_every_row_while_writers_commit_out_of_
         }
     assert final  # the writers did write
     assert seen == final
+
+
+def _take_xid(engine: Engine) -> tuple[Connection, int]:
+    """A connection whose open transaction holds a transaction id, as a writer does."""
+    connection = engine.connect()
+    return connection, int(connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
+
+
+def test_two_transactions_running_at_once_do_not_empty_the_feed(catalogue: Engine) -> None:
+    """The newer of two running transactions took its id after the newest finished one: it lies past the
+    end of every snapshot. The feed must still serve what committed before both."""
+    engine = catalogue
+    with Session(engine) as session:
+        rows = [
+            {"store_code": "S1", "sku": sku, "on_hand": 5, "as_of": "2026-11-23T08:00:00+01:00"}
+            for sku in SKUS[:3]
+        ]
+        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == 3
+        session.commit()
+    first, first_xid = _take_xid(engine)
+    second, second_xid = _take_xid(engine)
+    try:
+        assert second_xid > first_xid
+        with Session(engine) as session:
+            horizon = inventory_stock.feed_horizon(session)
+            page = inventory_service.availability_feed(session, cursor=None, limit=10)
+        assert horizon == first_xid
+        assert sorted((item.sku, item.on_hand) for item in page.items) == [
+            (sku, 5) for sku in sorted(SKUS[:3])
+        ]
+    finally:
+        first.close()
+        second.close()
+
+
+def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(catalogue: Engine) -> None:
+    """PostgreSQL serves pg_stat_activity from a copy taken at its first read in a transaction; a writer
+    that took its id since must still hold the horizon back, even once a newer transaction has finished."""
+    engine = catalogue
+    with Session(engine) as reader:
+        before = inventory_stock.feed_horizon(reader)
+        writer, writer_xid = _take_xid(engine)
+        try:
+            with (
+                engine.begin() as later
+            ):  # a newer transaction that finishes: the snapshot's end passes the writer
+                later.execute(text("SELECT pg_current_xact_id()"))
+            assert before <= writer_xid
+            assert inventory_stock.feed_horizon(reader) == writer_xid
+        finally:
+            writer.close()
+        assert inventory_stock.feed_horizon(reader) > writer_xid
+
+
+def _drain(engine: Engine, cursor: str | None, *, limit: int) -> tuple[dict[str, tuple[int, int]], str, int]:
+    """Follow the feed from `cursor` until a page is empty: each sku's last state, the last cursor and
+    how many items came (repeats included)."""
+    seen: dict[str, tuple[int, int]] = {}
+    served = 0
+    for _ in range(100):
+        with Session(engine) as session:
+            page = inventory_service.availability_feed(session, cursor=cursor, limit=limit)
+        cursor = page.next_cursor
+        if not page.items:
+            return seen, cursor, served
+        served += len(page.items)
+        seen.update((item.sku, (item.on_hand, item.reserved)) for item in page.items)
+    raise AssertionError("the feed did not end")
+
+
+def _move(session: Session, moves: dict[str, int]) -> None:
+    rows: list[dict[str, object]] = [
+        {"movement_id": f"{sku}-{delta}", "store_code": "S1", "sku": sku, "delta": delta, "at": LATER}
+        for sku, delta in moves.items()
+    ]
+    assert inventory_service.record_movements(session, rows=rows).applied == len(rows)
+
+
+COUNTED = "2026-11-23T08:00:00+01:00"
+LATER = "2026-11-23T09:00:00+01:00"
+
+
+def _count(engine: Engine, skus: list[str], on_hand: int) -> None:
+    with Session(engine) as session:
+        rows = [{"store_code": "S1", "sku": sku, "on_hand": on_hand, "as_of": COUNTED} for sku in skus]
+        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == len(skus)
+        session.commit()
+
+
+def test_a_change_committed_behind_a_running_writer_is_served_and_that_writer_comes_later(
+    catalogue: Engine,
+) -> None:
+    """A writer that began first and is still running must neither hide a newer writer's committed change
+    from a walk (the walk would end without a row it never saw) nor, once it commits, land behind the
+    walk's cursor."""
+    engine = catalogue
+    _count(engine, ["C0", "C1", "C2"], 5)
+    slow = Session(engine)
+    try:
+        slow.execute(text("SELECT pg_current_xact_id()"))  # began to write: its id is older than the next
+        with Session(engine) as session:
+            _move(session, {"C0": 2})  # re-stamps C0 past the slow writer, and commits
+            session.commit()
+
+        seen, cursor, _ = _drain(engine, None, limit=2)
+        assert seen == {"C0": (7, 0), "C1": (5, 0), "C2": (5, 0)}
+
+        _move(slow, {"C2": 3, "C1": 1})
+        slow.commit()
+    finally:
+        slow.close()
+    later, _, _ = _drain(engine, cursor, limit=1)  # a page of one: the late writer's rows over two pages
+    assert later == {"C1": (6, 0), "C2": (8, 0)}
+    assert _drain(engine, None, limit=5)[0] == {"C0": (7, 0), "C1": (6, 0), "C2": (8, 0)}
+
+
+def test_a_walk_goes_past_no_more_running_writers_than_its_cursor_can_list(
+    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for one waiting writer, a walk goes past the first running writer and stops before the
+    second (their changes are served once they commit): held back, never lost."""
+    monkeypatch.setattr(inventory_feed, "_room", lambda end, *, oldest, kept: 1 - kept)
+    engine = catalogue
+    _count(engine, ["C0", "C1", "C2"], 5)
+    first, second = Session(engine), Session(engine)
+    try:
+        first.execute(text("SELECT pg_current_xact_id()"))
+        with Session(engine) as session:
+            _move(session, {"C0": 1})
+            session.commit()
+        second.execute(text("SELECT pg_current_xact_id()"))
+        with Session(engine) as session:
+            _move(session, {"C1": 1})
+            session.commit()
+
+        seen, cursor, _ = _drain(engine, None, limit=10)
+        assert seen == {"C0": (6, 0), "C2": (5, 0)}  # C1's change lies past the second running writer
+        _move(second, {"C2": 2})
+        second.commit()
+        later, cursor, _ = _drain(engine, cursor, limit=10)
+        assert later == {"C1": (6, 0), "C2": (7, 0)}
+        _move(first, {"C0": 3})
+        first.commit()
+    finally:
+        first.close()
+        second.close()
+    assert _drain(engine, cursor, limit=10)[0] == {"C0": (9, 0)}
