@@ -19,10 +19,11 @@ SNAPSHOT_COLUMNS = ("store_code", "sku", "on_hand", "as_of")
 
 
 def snapshot_rows(
-    stream: io.RawIOBase, *, on_row: Callable[[int], None] | None = None
+    stream: io.RawIOBase | IO[bytes], *, on_row: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, dict[str, object] | RowError]]:
     """(index, row) for each data line; a file that cannot be read as CSV raises `InvalidCsv`."""
-    text_stream = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
+    buffered = io.BufferedReader(stream, 1 << 16) if isinstance(stream, io.RawIOBase) else stream
+    text_stream = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
     reader = csv.reader(text_stream, strict=True)
     try:
         header = next(reader, None)
@@ -54,13 +55,6 @@ def snapshot_rows(
         raise InvalidCsv(
             f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num
         ) from exc
-
-
-def tee(chunks: Iterable[bytes], spool: IO[bytes]) -> Iterator[bytes]:
-    """Pass the chunks on, writing each to `spool` too, so the body can be read again."""
-    for chunk in chunks:
-        spool.write(chunk)
-        yield chunk
 
 
 def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:

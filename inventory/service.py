@@ -6,13 +6,13 @@ Services take the session first and keyword-only arguments, may flush, and never
 from __future__ import annotations
 
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
 import psycopg
 from sqlalchemy import bindparam, text, tuple_
@@ -36,11 +36,12 @@ from inventory.schemas import (
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import as_aware_utc, utcnow
 from retail.pagination import decode_position, encode_cursor
-from retail.streaming import ChunkReader
 from stores.models import Store
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
 _CHUNK = 1000
+# Bytes of a CSV body handed to COPY at a time.
+_COPY_CHUNK = 1 << 20
 
 
 def search_key(text: str) -> str:
@@ -438,30 +439,26 @@ def apply_snapshots(
     return _snapshot_result(stock.merge_snapshots(session, checked=True, staged=staged), errors, error_count)
 
 
-def apply_snapshot_csv(session: Session, *, body: Iterator[bytes]) -> SnapshotResult:
-    """A snapshot CSV of any size, streamed.
+def apply_snapshot_csv(session: Session, *, body: IO[bytes]) -> SnapshotResult:
+    """A snapshot CSV of any size, read from `body` (the spooled request body, or a file).
 
     On PostgreSQL the bytes go straight into COPY and SQL checks and casts them: no Python work per row,
-    which is what makes a million rows take seconds. The body is spooled (to disk past a few MB) on the
-    way; if COPY or a cast meets a row it cannot read, the spool is replayed through the row-by-row path,
-    which names each bad row. SQLite always takes the row-by-row path.
+    which is what makes a million rows take seconds. If COPY or a cast meets a row it cannot read, the body
+    is read again from the start through the row-by-row path, which names each bad row. SQLite always
+    takes the row-by-row path.
     """
     if not stock.is_postgres(session):
-        return apply_snapshots(session, rows=csv_import.snapshot_rows(ChunkReader(body)))
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
-        spooled = csv_import.tee(body, spool)
-        columns, data = csv_import.split_header(spooled)
-        try:
-            with session.begin_nested():
-                staged = stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
-                merged = stock.merge_snapshots(session, checked=False, staged=staged)
-        except (DBAPIError, psycopg.Error) as exc:
-            if not stock.is_bad_input(exc):
-                raise
-            for _ in spooled:  # the rest of the body, so the replay sees all of it
-                pass
-            spool.seek(0)
-            return apply_snapshots(session, rows=csv_import.snapshot_rows(spool))  # type: ignore[arg-type]
+        return apply_snapshots(session, rows=csv_import.snapshot_rows(body))
+    columns, data = csv_import.split_header(iter(partial(body.read, _COPY_CHUNK), b""))
+    try:
+        with session.begin_nested():
+            staged = stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
+            merged = stock.merge_snapshots(session, checked=False, staged=staged)
+    except (DBAPIError, psycopg.Error) as exc:
+        if not stock.is_bad_input(exc):
+            raise
+        body.seek(0)
+        return apply_snapshots(session, rows=csv_import.snapshot_rows(body))
     return _snapshot_result(merged, [], 0)
 
 
