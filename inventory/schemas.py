@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from inventory.stock import INSTANT_RULE
 from retail.bulk import BulkResult, rows_of
 
 CURRENCY = "EUR"
@@ -161,7 +162,7 @@ class StockSnapshotIn(BaseModel):
     store_code: StoreCode
     sku: Sku
     on_hand: int = Field(ge=0, le=10_000_000)
-    as_of: datetime = Field(description="when the count was taken, RFC 3339 with an offset")
+    as_of: datetime = Field(description=f"when the count was taken: {INSTANT_RULE}")
 
 
 class StockMovementIn(BaseModel):
@@ -184,7 +185,7 @@ class StockMovementIn(BaseModel):
     store_code: StoreCode
     sku: Sku
     delta: int = Field(ge=-1_000_000, le=1_000_000)
-    at: datetime
+    at: datetime = Field(description=f"when it happened: {INSTANT_RULE}")
 
 
 class ProductBatch(BaseModel):

@@ -359,7 +359,7 @@ def _integer(value: object, field: str, low: int, high: int) -> int | str:
     return value
 
 
-def _instant(value: object, field: str) -> datetime | str:
+def _instant(value: object, field: str, *, now: datetime) -> datetime | str:
     if not isinstance(value, str) or len(value) > 40:
         return f"{field}: an RFC 3339 timestamp with an offset"
     try:
@@ -368,13 +368,13 @@ def _instant(value: object, field: str) -> datetime | str:
         return f"{field}: {value!r} is not an RFC 3339 timestamp"
     if parsed.tzinfo is None:
         return f"{field}: give an offset, e.g. {value}+01:00"
-    if not 2000 <= parsed.year <= 2100:
-        return f"{field}: {value!r} is out of range"
-    return parsed
+    problem = stock.instant_problem(parsed, now=now)
+    return f"{field}: {value!r} {problem}" if problem else parsed
 
 
-def parse_snapshot(index: int, row: dict[str, object]) -> stock.StagedSnapshot | RowError:
-    """One snapshot row (JSON object or CSV record), checked field by field; fast enough for a million."""
+def parse_snapshot(index: int, row: dict[str, object], *, now: datetime) -> stock.StagedSnapshot | RowError:
+    """One snapshot row (JSON object or CSV record), checked field by field; fast enough for a million.
+    `now` is the server's clock, which no count may be dated ahead of (`stock.instant_problem`)."""
     unknown = row.keys() - set(_SNAPSHOT_FIELDS)
     if unknown:
         return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
@@ -388,13 +388,13 @@ def parse_snapshot(index: int, row: dict[str, object]) -> stock.StagedSnapshot |
         return RowError(index=index, code="invalid_on_hand", detail=on_hand)
     if on_hand < 0:
         return RowError(index=index, code="negative_on_hand", detail="on_hand: a count cannot be negative")
-    as_of = _instant(row.get("as_of"), "as_of")
+    as_of = _instant(row.get("as_of"), "as_of", now=now)
     if isinstance(as_of, str):
         return RowError(index=index, code="invalid_date", detail=as_of)
     return stock.StagedSnapshot(index, store_code, sku, on_hand, as_of)
 
 
-def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement | RowError:
+def parse_movement(index: int, row: dict[str, object], *, now: datetime) -> stock.StagedMovement | RowError:
     unknown = row.keys() - set(_MOVEMENT_FIELDS)
     if unknown:
         return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
@@ -410,7 +410,7 @@ def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement |
     delta = _integer(row.get("delta"), "delta", -1_000_000, 1_000_000)
     if isinstance(delta, str):
         return RowError(index=index, code="invalid_delta", detail=delta)
-    at = _instant(row.get("at"), "at")
+    at = _instant(row.get("at"), "at", now=now)
     if isinstance(at, str):
         return RowError(index=index, code="invalid_date", detail=at)
     return stock.StagedMovement(index, movement_id, store_code, sku, delta, at)
@@ -423,11 +423,12 @@ def apply_snapshots(
     see `inventory.stock` for the rules. A row a reader could not split into fields arrives as its error."""
     errors: list[RowError] = []
     error_count = 0
+    now = utcnow()
 
     def valid_rows() -> Iterator[stock.StagedSnapshot]:
         nonlocal error_count
         for index, row in rows:
-            parsed = row if isinstance(row, RowError) else parse_snapshot(index, row)
+            parsed = row if isinstance(row, RowError) else parse_snapshot(index, row, now=now)
             if isinstance(parsed, RowError):
                 error_count += 1
                 if len(errors) < stock.MAX_REPORTED_ERRORS:
@@ -477,8 +478,9 @@ def record_movements(session: Session, *, rows: Sequence[dict[str, object]]) -> 
     """Relative changes from the webshop, idempotent by `movement_id`."""
     errors: list[RowError] = []
     staged: list[stock.StagedMovement] = []
+    now = utcnow()
     for index, row in enumerate(rows):
-        parsed = parse_movement(index, row)
+        parsed = parse_movement(index, row, now=now)
         if isinstance(parsed, RowError):
             errors.append(parsed)
         else:
