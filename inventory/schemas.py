@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from inventory.stock import INSTANT_RULE
 from retail.bulk import BulkResult, rows_of
@@ -115,7 +115,7 @@ class ProductIn(BaseModel):
     store_price: Money | None = Field(
         default=None, description="default store price; the online price if absent"
     )
-    online_stock: int = Field(default=0, ge=0, le=10_000_000)
+    online_stock: StrictInt = Field(default=0, ge=0, le=10_000_000)
 
     @field_validator("ean")
     @classmethod
@@ -161,7 +161,7 @@ class StockSnapshotIn(BaseModel):
 
     store_code: StoreCode
     sku: Sku
-    on_hand: int = Field(ge=0, le=10_000_000)
+    on_hand: StrictInt = Field(ge=0, le=10_000_000)
     as_of: datetime = Field(description=f"when the count was taken: {INSTANT_RULE}")
 
 
@@ -184,7 +184,7 @@ class StockMovementIn(BaseModel):
     movement_id: Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[\x21-\x7e]+$")]
     store_code: StoreCode
     sku: Sku
-    delta: int = Field(ge=-1_000_000, le=1_000_000)
+    delta: StrictInt = Field(ge=-1_000_000, le=1_000_000)
     at: datetime = Field(description=f"when it happened: {INSTANT_RULE}")
 
 
