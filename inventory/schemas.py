@@ -107,10 +107,11 @@ class ProductIn(BaseModel):
         default=None, description="GTIN-8, -13 or -14 with a valid check digit"
     )
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    # A row replaces the stored product: a field left out or null is cleared.
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     image_url: Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=500)] | None = None
-    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     online_price: Money
     store_price: Money | None = Field(
         default=None, description="default store price; the online price if absent"
