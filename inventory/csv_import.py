@@ -16,13 +16,16 @@ from inventory.exceptions import InvalidCsv
 from retail.bulk import RowError
 
 SNAPSHOT_COLUMNS = ("store_code", "sku", "on_hand", "as_of")
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,18}")
 
 
 def snapshot_rows(
-    stream: io.RawIOBase, *, on_row: Callable[[int], None] | None = None
+    stream: io.RawIOBase | IO[bytes], *, on_row: Callable[[int], None] | None = None
 ) -> Iterator[tuple[int, dict[str, object] | RowError]]:
-    """(index, row) for each data line; a file that cannot be read as CSV raises `InvalidCsv`."""
-    text_stream = io.TextIOWrapper(io.BufferedReader(stream, 1 << 16), encoding="utf-8-sig", newline="")
+    """(index, row) for each data line, `on_hand` a whole number (the JSON body's type), the rest text; a
+    file that cannot be read as CSV raises `InvalidCsv`."""
+    buffered = io.BufferedReader(stream, 1 << 16) if isinstance(stream, io.RawIOBase) else stream
+    text_stream = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
     reader = csv.reader(text_stream, strict=True)
     try:
         header = next(reader, None)
@@ -38,6 +41,7 @@ def snapshot_rows(
                 line=1,
             )
         width = len(names)
+        on_hand_at = names.index("on_hand")
         index = -1
         for record in reader:
             if not record:  # a blank line, e.g. at the end of the file
@@ -49,18 +53,18 @@ def snapshot_rows(
                 detail = f"row: {len(record)} fields where the header has {width}"
                 yield index, RowError(index=index, code="invalid_row", detail=detail)
                 continue
-            yield index, dict(zip(names, record, strict=True))
+            row: dict[str, object] = dict(zip(names, record, strict=True))
+            on_hand = _whole_number(record[on_hand_at])
+            if on_hand is None:
+                detail = f"on_hand: {record[on_hand_at][:40]!r} is not a whole number"
+                yield index, RowError(index=index, code="invalid_on_hand", detail=detail)
+                continue
+            row["on_hand"] = on_hand
+            yield index, row
     except (csv.Error, UnicodeDecodeError) as exc:
         raise InvalidCsv(
             f"the CSV cannot be read at line {reader.line_num}: {exc}", line=reader.line_num
         ) from exc
-
-
-def tee(chunks: Iterable[bytes], spool: IO[bytes]) -> Iterator[bytes]:
-    """Pass the chunks on, writing each to `spool` too, so the body can be read again."""
-    for chunk in chunks:
-        spool.write(chunk)
-        yield chunk
 
 
 def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
@@ -96,6 +100,12 @@ def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
         yield from chunks
 
     return names, data()
+
+
+def _whole_number(text: str) -> int | None:
+    """A CSV field as an integer (spaces around it allowed), or None when it is not one."""
+    stripped = text.strip()
+    return int(stripped) if _WHOLE_NUMBER.fullmatch(stripped) else None
 
 
 _BLANK_LINES = re.compile(rb"\n(?:[ \t]*\n)+")

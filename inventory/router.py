@@ -22,10 +22,10 @@ from inventory.schemas import (
     StorePriceBatch,
 )
 from retail.auth import WebshopKey
+from retail.bodies import spool_body
 from retail.bulk import BulkResult
 from retail.db import SessionDep
 from retail.errors import RetailError, problem_responses
-from retail.streaming import body_chunks
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -86,21 +86,26 @@ _STOCK_BODY = {
     name="sync_put_stock",
     response_model=SnapshotResult,
     openapi_extra=_STOCK_BODY,
-    responses=problem_responses(415, InvalidCsv),
+    responses=problem_responses(408, 415, InvalidCsv),
 )
 async def put_stock(request: Request, session: SessionDep, _key: WebshopKey) -> SnapshotResult:
     """Absolute stock counts as of `as_of`: JSON up to 10,000 rows, or `text/csv` with the header
-    `store_code,sku,on_hand,as_of`, streamed at any size. Not newer than the stored count: `stale`."""
+    `store_code,sku,on_hand,as_of`, of any size. Not newer than the stored count: `stale`. A body that
+    stalls (`RETAIL_BODY_STALL_TIMEOUT_S`) is refused with 408 and nothing of it applies."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
-        chunks = body_chunks(request)
-        return await run_in_threadpool(lambda: service.apply_snapshot_csv(session, body=chunks))
-    if media_type not in ("application/json", ""):
+    if media_type not in ("text/csv", "application/json", ""):
         raise RetailError(
             f"send application/json or text/csv, not {media_type}",
             status_code=415,
             code="unsupported_media_type",
         )
+    # Checking the key opened a transaction: on SQLite (BEGIN IMMEDIATE) that is the database's one write
+    # lock, on PostgreSQL a pooled connection. End it before waiting for the body, however slowly that
+    # arrives; the counts are applied in a transaction of their own once the whole body is here.
+    session.rollback()
+    if media_type == "text/csv":
+        with await spool_body(request) as body:
+            return await run_in_threadpool(lambda: service.apply_snapshot_csv(session, body=body))
     batch = _parse(StockSnapshotBatch, await request.body())
     rows = list(enumerate(batch.items))
     return await run_in_threadpool(lambda: service.apply_snapshots(session, rows=rows))

@@ -8,8 +8,9 @@ from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from inventory.stock import INSTANT_RULE
 from retail.bulk import BulkResult, rows_of
 from retail.clock import UtcDateTime
 from retail.errors import described_pattern
@@ -130,8 +131,9 @@ class ProductIn(BaseModel):
         default=None, description="GTIN-8, -13 or -14 with a valid check digit"
     )
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] = ""
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    # A row replaces the stored product: a field left out or null is cleared.
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
     image_url: (
         Annotated[
             str,
@@ -145,12 +147,12 @@ class ProductIn(BaseModel):
         ]
         | None
     ) = None
-    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    category: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
     online_price: Money
     store_price: Money | None = Field(
         default=None, description="default store price; the online price if absent"
     )
-    online_stock: int = Field(default=0, ge=0, le=10_000_000)
+    online_stock: StrictInt = Field(default=0, ge=0, le=10_000_000)
 
     @field_validator("ean")
     @classmethod
@@ -196,8 +198,8 @@ class StockSnapshotIn(BaseModel):
 
     store_code: StoreCode
     sku: Sku
-    on_hand: int = Field(ge=0, le=10_000_000)
-    as_of: datetime = Field(description="when the count was taken, RFC 3339 with an offset")
+    on_hand: StrictInt = Field(ge=0, le=10_000_000)
+    as_of: datetime = Field(description=f"when the count was taken: {INSTANT_RULE}")
 
 
 class StockMovementIn(BaseModel):
@@ -229,8 +231,8 @@ class StockMovementIn(BaseModel):
     ]
     store_code: StoreCode
     sku: Sku
-    delta: int = Field(ge=-1_000_000, le=1_000_000)
-    at: datetime
+    delta: StrictInt = Field(ge=-1_000_000, le=1_000_000)
+    at: datetime = Field(description=f"when it happened: {INSTANT_RULE}")
 
 
 class ProductBatch(BaseModel):

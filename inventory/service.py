@@ -6,13 +6,13 @@ Services take the session first and keyword-only arguments, may flush, and never
 from __future__ import annotations
 
 import re
-import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import IO, Any
 
 import psycopg
 from sqlalchemy import bindparam, text, tuple_
@@ -35,11 +35,12 @@ from inventory.schemas import (
 )
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import as_aware_utc, utcnow
-from retail.streaming import ChunkReader
 from stores.models import Store
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
 _CHUNK = 1000
+# Bytes of a CSV body handed to COPY at a time.
+_COPY_CHUNK = 1 << 20
 
 
 def search_key(text: str) -> str:
@@ -128,10 +129,11 @@ def upsert_products(session: Session, *, rows: Sequence[Any]) -> BulkResult:
                 "ean": p.ean,
                 "name": p.name,
                 "search_name": search_key(p.name),
-                "brand": p.brand,
-                "description": p.description,
+                # The catalogue keeps a text the webshop gave none of (null or left out) as "".
+                "brand": p.brand or "",
+                "description": p.description or "",
                 "image_url": p.image_url,
-                "category": p.category,
+                "category": p.category or "",
                 "currency": p.online_price.currency,
                 "online_price": p.online_price.amount,
                 "store_price": (p.store_price or p.online_price).amount,
@@ -343,13 +345,12 @@ _MAX_COUNT = 10_000_000
 
 
 def _integer(value: object, field: str, low: int, high: int) -> int | str:
+    # A JSON integer only: JSON has true and "3" for what they are, and a reader of text (the CSV) turns
+    # its fields into numbers itself.
     if isinstance(value, bool):
-        return f"{field}: a whole number, not a boolean"
+        return f"{field}: a whole number, not {str(value).lower()}"
     if isinstance(value, str):
-        text_value = value.strip()
-        if not text_value.lstrip("+-").isascii() or not text_value.lstrip("+-").isdigit():
-            return f"{field}: {value[:40]!r} is not a whole number"
-        value = int(text_value)
+        return f"{field}: a whole number, not the string {value[:40]!r}"
     if not isinstance(value, int):
         return f"{field}: a whole number"
     if not low <= value <= high:
@@ -357,7 +358,7 @@ def _integer(value: object, field: str, low: int, high: int) -> int | str:
     return value
 
 
-def _instant(value: object, field: str) -> datetime | str:
+def _instant(value: object, field: str, *, now: datetime) -> datetime | str:
     if not isinstance(value, str) or len(value) > 40:
         return f"{field}: an RFC 3339 timestamp with an offset"
     try:
@@ -366,13 +367,13 @@ def _instant(value: object, field: str) -> datetime | str:
         return f"{field}: {value!r} is not an RFC 3339 timestamp"
     if parsed.tzinfo is None:
         return f"{field}: give an offset, e.g. {value}+01:00"
-    if not 2000 <= parsed.year <= 2100:
-        return f"{field}: {value!r} is out of range"
-    return parsed
+    problem = stock.instant_problem(parsed, now=now)
+    return f"{field}: {value!r} {problem}" if problem else parsed
 
 
-def parse_snapshot(index: int, row: dict[str, object]) -> stock.StagedSnapshot | RowError:
-    """One snapshot row (JSON object or CSV record), checked field by field; fast enough for a million."""
+def parse_snapshot(index: int, row: dict[str, object], *, now: datetime) -> stock.StagedSnapshot | RowError:
+    """One snapshot row (JSON object or CSV record), checked field by field; fast enough for a million.
+    `now` is the server's clock, which no count may be dated ahead of (`stock.instant_problem`)."""
     unknown = row.keys() - set(_SNAPSHOT_FIELDS)
     if unknown:
         return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
@@ -386,13 +387,13 @@ def parse_snapshot(index: int, row: dict[str, object]) -> stock.StagedSnapshot |
         return RowError(index=index, code="invalid_on_hand", detail=on_hand)
     if on_hand < 0:
         return RowError(index=index, code="negative_on_hand", detail="on_hand: a count cannot be negative")
-    as_of = _instant(row.get("as_of"), "as_of")
+    as_of = _instant(row.get("as_of"), "as_of", now=now)
     if isinstance(as_of, str):
         return RowError(index=index, code="invalid_date", detail=as_of)
     return stock.StagedSnapshot(index, store_code, sku, on_hand, as_of)
 
 
-def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement | RowError:
+def parse_movement(index: int, row: dict[str, object], *, now: datetime) -> stock.StagedMovement | RowError:
     unknown = row.keys() - set(_MOVEMENT_FIELDS)
     if unknown:
         return RowError(index=index, code="invalid_row", detail=f"{sorted(unknown)[0]}: unknown field")
@@ -408,7 +409,7 @@ def parse_movement(index: int, row: dict[str, object]) -> stock.StagedMovement |
     delta = _integer(row.get("delta"), "delta", -1_000_000, 1_000_000)
     if isinstance(delta, str):
         return RowError(index=index, code="invalid_delta", detail=delta)
-    at = _instant(row.get("at"), "at")
+    at = _instant(row.get("at"), "at", now=now)
     if isinstance(at, str):
         return RowError(index=index, code="invalid_date", detail=at)
     return stock.StagedMovement(index, movement_id, store_code, sku, delta, at)
@@ -421,11 +422,12 @@ def apply_snapshots(
     see `inventory.stock` for the rules. A row a reader could not split into fields arrives as its error."""
     errors: list[RowError] = []
     error_count = 0
+    now = utcnow()
 
     def valid_rows() -> Iterator[stock.StagedSnapshot]:
         nonlocal error_count
         for index, row in rows:
-            parsed = row if isinstance(row, RowError) else parse_snapshot(index, row)
+            parsed = row if isinstance(row, RowError) else parse_snapshot(index, row, now=now)
             if isinstance(parsed, RowError):
                 error_count += 1
                 if len(errors) < stock.MAX_REPORTED_ERRORS:
@@ -437,30 +439,26 @@ def apply_snapshots(
     return _snapshot_result(stock.merge_snapshots(session, checked=True, staged=staged), errors, error_count)
 
 
-def apply_snapshot_csv(session: Session, *, body: Iterator[bytes]) -> SnapshotResult:
-    """A snapshot CSV of any size, streamed.
+def apply_snapshot_csv(session: Session, *, body: IO[bytes]) -> SnapshotResult:
+    """A snapshot CSV of any size, read from `body` (the spooled request body, or a file).
 
     On PostgreSQL the bytes go straight into COPY and SQL checks and casts them: no Python work per row,
-    which is what makes a million rows take seconds. The body is spooled (to disk past a few MB) on the
-    way; if COPY or a cast meets a row it cannot read, the spool is replayed through the row-by-row path,
-    which names each bad row. SQLite always takes the row-by-row path.
+    which is what makes a million rows take seconds. If COPY or a cast meets a row it cannot read, the body
+    is read again from the start through the row-by-row path, which names each bad row. SQLite always
+    takes the row-by-row path.
     """
     if not stock.is_postgres(session):
-        return apply_snapshots(session, rows=csv_import.snapshot_rows(ChunkReader(body)))
-    with tempfile.SpooledTemporaryFile(max_size=8 << 20) as spool:
-        spooled = csv_import.tee(body, spool)
-        columns, data = csv_import.split_header(spooled)
-        try:
-            with session.begin_nested():
-                staged = stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
-                merged = stock.merge_snapshots(session, checked=False, staged=staged)
-        except (DBAPIError, psycopg.Error) as exc:
-            if not stock.is_bad_input(exc):
-                raise
-            for _ in spooled:  # the rest of the body, so the replay sees all of it
-                pass
-            spool.seek(0)
-            return apply_snapshots(session, rows=csv_import.snapshot_rows(spool))  # type: ignore[arg-type]
+        return apply_snapshots(session, rows=csv_import.snapshot_rows(body))
+    columns, data = csv_import.split_header(iter(partial(body.read, _COPY_CHUNK), b""))
+    try:
+        with session.begin_nested():
+            staged = stock.stage_snapshot_csv(session, columns, csv_import.without_blank_lines(data))
+            merged = stock.merge_snapshots(session, checked=False, staged=staged)
+    except (DBAPIError, psycopg.Error) as exc:
+        if not stock.is_bad_input(exc):
+            raise
+        body.seek(0)
+        return apply_snapshots(session, rows=csv_import.snapshot_rows(body))
     return _snapshot_result(merged, [], 0)
 
 
@@ -479,8 +477,9 @@ def record_movements(session: Session, *, rows: Sequence[dict[str, object]]) -> 
     """Relative changes from the webshop, idempotent by `movement_id`."""
     errors: list[RowError] = []
     staged: list[stock.StagedMovement] = []
+    now = utcnow()
     for index, row in enumerate(rows):
-        parsed = parse_movement(index, row)
+        parsed = parse_movement(index, row, now=now)
         if isinstance(parsed, RowError):
             errors.append(parsed)
         else:

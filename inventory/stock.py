@@ -10,6 +10,9 @@ The rules of the webshop sync:
   in the count yet, while movements before `as_of` already are.
 - A movement counts once (by `movement_id`). It changes `on_hand` only if it happened after the stored
   `as_of`; an older one is already contained in the last count.
+- No count or movement may be dated more than `MAX_CLOCK_SKEW` ahead of the server's clock, nor before
+  `EARLIEST_INSTANT` (`instant_problem`): a count from the future would make every real count until then
+  stale, and a movement from the future would be added on top of every count until then.
 
 Batches are written to a temporary staging table first (COPY on PostgreSQL), resolved and checked into a
 second one by one statement, then written by one statement per rule, so a 10,000-row request or a
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import psycopg
@@ -40,6 +43,34 @@ STAGE_SNAPSHOT = "stage_stock_snapshot"
 STAGE_RESOLVED = "stage_stock_resolved"
 UNIQUE_VIOLATION = "23505"
 STAGE_MOVEMENT = "stage_stock_movement"
+
+
+# The clocks of tills and the webshop run a little ahead of the server's now and then; more than this is
+# a wrong date (2099 for 2025), refused per row with `invalid_date`.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+_TOO_LATE = f"lies more than {MAX_CLOCK_SKEW.total_seconds() / 60:g} minutes ahead of the server's clock"
+_TOO_EARLY = f"lies before {EARLIEST_INSTANT.date().isoformat()}"
+INSTANT_RULE = (
+    f"RFC 3339 with an offset, from {EARLIEST_INSTANT.year} on, at most "
+    f"{MAX_CLOCK_SKEW.total_seconds() / 60:g} minutes ahead of the server's clock"
+)
+
+
+def instant_window(now: datetime) -> tuple[datetime, datetime]:
+    """The first and the last instant a count or a movement may be dated at, by the server's clock `now`."""
+    return EARLIEST_INSTANT, now + MAX_CLOCK_SKEW
+
+
+def instant_problem(value: datetime, *, now: datetime) -> str | None:
+    """Why a count's `as_of` or a movement's `at` is refused, or None. The CSV fast path applies the same
+    window in SQL (`_resolve_snapshots`)."""
+    earliest, latest = instant_window(now)
+    if value > latest:
+        return _TOO_LATE
+    if value < earliest:
+        return _TOO_EARLY
+    return None
 
 
 def is_postgres(session: Session) -> bool:
@@ -375,8 +406,9 @@ def merge_snapshots(session: Session, *, checked: bool, staged: int) -> Snapshot
         # The sort holds the whole batch; in memory it takes a fraction of the time of an external merge
         # on disk. Local to this transaction.
         session.execute(text("SET LOCAL work_mem = '256MB'"))
-    _resolve_snapshots(session, checked=checked)
-    now, xid = db_time(session, utcnow()), feed_xid(session)
+    clock = utcnow()
+    _resolve_snapshots(session, checked=checked, now=clock)
+    now, xid = db_time(session, clock), feed_xid(session)
     good, bad, since = _summarise_and_log(session, xid=xid)
     problems = []
     if bad:
@@ -398,9 +430,7 @@ def merge_snapshots(session: Session, *, checked: bool, staged: int) -> Snapshot
             ),
             {"n": MAX_REPORTED_ERRORS},
         ).all()
-        problems = [
-            SnapshotProblem(r.line, r.problem, _problem_detail(r.problem, r.store_code, r.sku)) for r in rows
-        ]
+        problems = [_snapshot_problem(r.line, r.problem, r.store_code, r.sku) for r in rows]
     # Every staged row without a problem counts: applied, or stale (a repeated pair's losers included).
     valid = staged - bad
     if good == 0:
@@ -420,7 +450,7 @@ _HAS_OFFSET = """length(as_of) >= 16 AND (right(as_of, 1) IN ('Z', 'z')
                  OR left(right(as_of, 3), 1) IN ('+', '-'))"""
 
 
-def _resolve_snapshots(session: Session, *, checked: bool) -> None:
+def _resolve_snapshots(session: Session, *, checked: bool, now: datetime) -> None:
     """Staged rows to `STAGE_RESOLVED` (the staged row's `line` on SQLite, its `ctid` on PostgreSQL;
     store_id, product_id, on_hand, as_of, problem).
 
@@ -456,7 +486,10 @@ def _resolve_snapshots(session: Session, *, checked: bool) -> None:
         else "WHEN s.on_hand IS NULL THEN 'invalid_on_hand' "
         "WHEN CAST(s.on_hand AS INTEGER) < 0 THEN 'negative_on_hand' "
         "WHEN t.value IS NULL THEN 'invalid_date' "
+        "WHEN t.value > :latest THEN 'future_date' "
+        "WHEN t.value < :earliest THEN 'early_date' "
     )
+    earliest, latest = instant_window(now)
     session.execute(
         text(
             f"""CREATE TEMPORARY TABLE {STAGE_RESOLVED} AS
@@ -475,7 +508,8 @@ def _resolve_snapshots(session: Session, *, checked: bool) -> None:
                                                       WHEN p.id IS NULL THEN 'unknown_sku' {checks}
                                                  END AS code) AS problem) AS checked
                 ORDER BY store_id, product_id, tie, as_of DESC, tid DESC"""
-        )
+        ),
+        {} if checked else {"earliest": earliest, "latest": latest},
     )
     session.execute(text(f"ANALYZE {STAGE_RESOLVED}"))
 
@@ -623,14 +657,18 @@ def is_bad_input(exc: Exception) -> bool:
     return sqlstate.startswith("22")
 
 
-def _problem_detail(code: str, store_code: str, sku: str) -> str:
-    return {
-        "unknown_store": f"store_code: no store {store_code!r}",
-        "unknown_sku": f"sku: no product {sku!r}",
-        "negative_on_hand": "on_hand: a count cannot be negative",
-        "invalid_date": "as_of: give an offset, e.g. +01:00",
-        "invalid_on_hand": "on_hand: a whole number",
-    }[code]
+def _snapshot_problem(line: int, problem: str, store_code: str, sku: str) -> SnapshotProblem:
+    """A problem the merge found in a staged row, as its row error (code and detail)."""
+    code, detail = {
+        "unknown_store": ("unknown_store", f"store_code: no store {store_code!r}"),
+        "unknown_sku": ("unknown_sku", f"sku: no product {sku!r}"),
+        "negative_on_hand": ("negative_on_hand", "on_hand: a count cannot be negative"),
+        "invalid_date": ("invalid_date", "as_of: give an offset, e.g. +01:00"),
+        "future_date": ("invalid_date", f"as_of: {_TOO_LATE}"),
+        "early_date": ("invalid_date", f"as_of: {_TOO_EARLY}"),
+        "invalid_on_hand": ("invalid_on_hand", "on_hand: a whole number"),
+    }[problem]
+    return SnapshotProblem(line, code, detail)
 
 
 @dataclass(frozen=True)

@@ -52,24 +52,25 @@ class ProductOut(BaseModel):
     sku: str
     ean: str | None = Field(description="GTIN-8, -13 or -14")
     name: str
-    brand: str
-    description: str
+    brand: str | None
+    description: str | None
     image_url: str | None
-    category: str
+    category: str | None
     online_price: Money
     store_price: Money = Field(description="the price in a store that has no price of its own")
     online_availability: OnlineAvailability
 
     @classmethod
     def of(cls, product: Product) -> ProductOut:
+        # The catalogue keeps a text the webshop gave none of as "": the shopper sees null.
         return cls(
             sku=product.sku,
             ean=product.ean,
             name=product.name,
-            brand=product.brand,
-            description=product.description,
+            brand=product.brand or None,
+            description=product.description or None,
             image_url=product.image_url,
-            category=product.category,
+            category=product.category or None,
             online_price=_money(product.online_price, product.currency),
             store_price=_money(product.store_price, product.currency),
             online_availability=OnlineAvailability.of(product),

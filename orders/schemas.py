@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
 from orders.models import OrderStatus
@@ -18,7 +18,7 @@ class OrderLineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: Sku
-    quantity: int = Field(ge=1, le=99)
+    quantity: StrictInt = Field(ge=1, le=99)
 
 
 class CustomerIn(BaseModel):

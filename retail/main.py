@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
@@ -12,17 +11,15 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from redis import Redis
 from sqlalchemy import text
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail import docs, observability, registry
+from retail.bodies import STREAMED_UPLOADS, BodyLimits
 from retail.db import get_engine
 from retail.errors import (
     InvalidInput,
-    PayloadTooLarge,
     install_error_handlers,
     problem_json_content,
     problem_responses,
-    retail_error_response,
 )
 from retail.settings import get_settings
 
@@ -52,65 +49,6 @@ def _operation_id(route: APIRoute) -> str:
     # Stable ids from the route's explicit name, so the mobile team's generated clients never churn when a
     # handler function is renamed or moved.
     return route.name
-
-
-# Uploads that are processed as a stream, row by row, and so may be of any size.
-STREAMED_UPLOADS = frozenset({("PUT", "/sync/v1/stock", "text/csv")})
-
-
-class BodySizeLimit:
-    """Refuse request bodies over a byte limit with 413, whether or not they declare their length."""
-
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, streamed: frozenset[tuple[str, str, str]] = frozenset()
-    ) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-        self.streamed = streamed
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        media_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1").lower()
-        if (scope["method"], scope["path"], media_type) in self.streamed:
-            await self.app(scope, receive, send)
-            return
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(scope, receive, send)
-            return
-        received = 0
-        too_large = False
-
-        async def counting_receive() -> Message:
-            nonlocal received, too_large
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    too_large = True
-                    raise _BodyTooLarge
-            return message
-
-        async def send_unless_too_large(message: Message) -> None:
-            # FastAPI turns any error while reading a body into its own 400; once the limit tripped, that
-            # answer is dropped and the 413 below goes out instead.
-            if not too_large:
-                await send(message)
-
-        with contextlib.suppress(_BodyTooLarge):
-            await self.app(scope, counting_receive, send_unless_too_large)
-        if too_large:
-            await self._refuse(scope, receive, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await retail_error_response(PayloadTooLarge(self.max_bytes))(scope, receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
 
 
 def _no_nul_in_parameters(request: Request) -> None:
@@ -162,7 +100,12 @@ def create_app() -> FastAPI:
     app.mount(desk.ASSETS_PATH, desk.assets(), name="staff_desk_assets")
     docs.install(app)
     _add_health(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, streamed=STREAMED_UPLOADS)
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        stall_timeout_s=settings.body_stall_timeout_s,
+        streamed=STREAMED_UPLOADS,
+    )
     # Last, so it is the outermost middleware: the request id and the metrics cover the 413s too.
     observability.install(app, probes=[*orders_metrics.probes(), *inventory_metrics.probes()])
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

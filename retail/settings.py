@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     geocoder_timeout_s: float = 3.0
     gazetteer_countries: str = "NL,BE,LU"
     max_body_bytes: int = 2 * 1024 * 1024
+    body_stall_timeout_s: float = Field(
+        default=30.0, gt=0, description="longest wait for the next part of a request body (408 beyond)"
+    )
     webhook_url: str | None = Field(
         default=None, description="where order notifications are POSTed; unset: they are logged"
     )

@@ -17,7 +17,15 @@ from itertools import pairwise
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from stores.public_holidays import check_region, holidays_for_year
@@ -236,7 +244,7 @@ class SpecialDay(BaseModel):
 
     # dt.date: a field called `date` would shadow the type in the class namespace.
     date: dt.date = Field(description="The store-local date this exception applies to")
-    closed: bool = Field(default=False, description="True: closed all day (then give no periods)")
+    closed: StrictBool = Field(default=False, description="True: closed all day (then give no periods)")
     periods: list[Period] = Field(
         default_factory=list,
         max_length=MAX_PERIODS_PER_DAY,

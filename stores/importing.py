@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -40,8 +41,21 @@ _OPTIONAL_SCALARS = (
 )
 
 
+_INTEGERS = frozenset({"low_stock_threshold", "hold_hours", "pick_minutes"})
+_BOOLEANS = frozenset({"click_and_collect", "closed_on_public_holidays"})
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "on", "1"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "off", "0"), False),
+}
+_WHOLE_NUMBER = re.compile(r"[+-]?[0-9]{1,9}")
+
+
 def csv_row_to_store(row: dict[str, str | None]) -> dict[str, Any]:
-    """A CSV row as a store object; blanks mean "not given", and validation happens in the upsert."""
+    """A CSV row as a store object; blanks mean "not given", and validation happens in the upsert.
+
+    The upsert takes JSON's types only (a number for `lat`, `true` for `click_and_collect`), so the cells
+    that hold numbers or yes/no are read here; one that does not read as its type is passed on as text,
+    for the upsert to report it by its field."""
 
     def cell(name: str) -> str | None:
         value = row.get(name)
@@ -51,11 +65,26 @@ def csv_row_to_store(row: dict[str, str | None]) -> dict[str, Any]:
         "code": cell("code"),
         "name": cell("name"),
         "address": {name: cell(name) for name in _ADDRESS if cell(name) is not None},
-        "location": {"lat": cell("lat"), "lon": cell("lon")},
+        "location": {"lat": _typed("lat", cell("lat")), "lon": _typed("lon", cell("lon"))},
         "timezone": cell("timezone"),
     }
-    store.update({name: cell(name) for name in _OPTIONAL_SCALARS if cell(name) is not None})
+    store.update({name: _typed(name, cell(name)) for name in _OPTIONAL_SCALARS if cell(name) is not None})
     return store
+
+
+def _typed(name: str, text: str | None) -> object:
+    if text is None:
+        return None
+    if name in ("lat", "lon"):
+        try:
+            return float(text)
+        except ValueError:
+            return text
+    if name in _INTEGERS:
+        return int(text) if _WHOLE_NUMBER.fullmatch(text) else text
+    if name in _BOOLEANS:
+        return _BOOLEAN_WORDS.get(text.lower(), text)
+    return text
 
 
 def count_rows(path: Path) -> int:

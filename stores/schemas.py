@@ -11,6 +11,9 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -67,8 +70,8 @@ class Address(BaseModel):
 
 
 class Location(BaseModel):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False, examples=[52.3702])
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.8952])
+    lat: StrictFloat = Field(ge=-90, le=90, allow_inf_nan=False, examples=[52.3702])
+    lon: StrictFloat = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.8952])
 
 
 class StoreIn(BaseModel):
@@ -104,11 +107,11 @@ class StoreIn(BaseModel):
     location: Location
     timezone: Annotated[str, StringConstraints(max_length=64)] = Field(examples=["Europe/Amsterdam"])
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
-    click_and_collect: bool = True
-    low_stock_threshold: int = Field(default=2, ge=0, le=1000)
-    hold_hours: int = Field(default=72, ge=1, le=24 * 31)
-    pick_minutes: int = Field(default=60, ge=0, le=24 * 60)
-    closed_on_public_holidays: bool | None = Field(
+    click_and_collect: StrictBool = True
+    low_stock_threshold: StrictInt = Field(default=2, ge=0, le=1000)
+    hold_hours: StrictInt = Field(default=72, ge=1, le=24 * 31)
+    pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
+    closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
     )
     hours: OpeningHours | None = None

@@ -69,12 +69,13 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 # ------------------------------------------------------------------------- the service's own processes
 
 
-def service_env(*, database_url: str, redis_url: str, secret: str, **extra: str) -> dict[str, str]:
-    """The environment of `retail serve|worker|beat`: this machine's, with only the given RETAIL_ settings."""
+def service_env(*, database_url: str, redis_url: str | None, secret: str, **extra: str) -> dict[str, str]:
+    """The environment of `retail serve|worker|beat`: this machine's, with only the given RETAIL_ settings
+    (`redis_url` None: no broker, tasks run in the API process)."""
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
         "RETAIL_DATABASE_URL": database_url,
-        "RETAIL_REDIS_URL": redis_url,
+        **({"RETAIL_REDIS_URL": redis_url} if redis_url is not None else {}),
         "RETAIL_SECRET_KEY": secret,
         "RETAIL_LOG_LEVEL": "WARNING",
         **{f"RETAIL_{k.upper()}": v for k, v in extra.items()},
@@ -135,12 +136,22 @@ class ServiceProcesses:
     `retail beat`), against the given database and a Redis server of the test's own, so a test may stop
     that Redis or kill a worker and disturb nothing else. Made by `running_service`, which stops it all."""
 
-    def __init__(self, settings: Settings, workdir: Path, *, worker_concurrency: int | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workdir: Path,
+        *,
+        worker_concurrency: int | None,
+        extra_settings: dict[str, str] | None = None,
+    ) -> None:
         self.workdir = workdir
         self.redis_port = free_port()
         self.redis_url = f"redis://127.0.0.1:{self.redis_port}/0"
         self.env = service_env(
-            database_url=settings.database_url, redis_url=self.redis_url, secret=settings.secret
+            database_url=settings.database_url,
+            redis_url=self.redis_url,
+            secret=settings.secret,
+            **(extra_settings or {}),
         )
         self.api_port = free_port()
         self.worker_concurrency = worker_concurrency
@@ -198,11 +209,14 @@ def running_service(
     serve: bool = True,
     worker_concurrency: int | None = None,
     beat: bool = False,
+    extra_settings: dict[str, str] | None = None,
 ) -> Iterator[ServiceProcesses]:
     """A Redis of its own and the processes asked for (`worker_concurrency` None: no worker), ready once
     `retail serve` answers; all of them stopped afterwards, whatever the test did. Their output goes to
-    log files in `workdir`."""
-    service = ServiceProcesses(settings, workdir, worker_concurrency=worker_concurrency)
+    log files in `workdir`. `extra_settings` adds RETAIL_ settings (`{"log_level": "INFO"}`)."""
+    service = ServiceProcesses(
+        settings, workdir, worker_concurrency=worker_concurrency, extra_settings=extra_settings
+    )
     try:
         service.start_redis()
         if serve:

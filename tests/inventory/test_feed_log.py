@@ -3,6 +3,7 @@ across log buckets, and a snapshot racing a concurrent insert still applies ever
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -166,7 +167,7 @@ def test_a_snapshot_racing_an_insert_of_the_same_pair_applies_each_count_once(ca
     def sync() -> None:
         try:
             with Session(engine) as session:
-                outcome.append(inventory_service.apply_snapshot_csv(session, body=iter([csv.encode()])))
+                outcome.append(inventory_service.apply_snapshot_csv(session, body=io.BytesIO(csv.encode())))
                 session.commit()
         except BaseException as exc:  # pragma: no cover - reported below
             outcome.append(exc)

@@ -96,6 +96,38 @@ def test_products_upsert_with_row_errors(
     assert session.exec(select(Product).where(Product.sku == "P1")).one().name == "Koffiebonen"
 
 
+def test_product_texts_may_be_null_and_a_row_replaces_the_product(
+    client: TestClient, webshop: dict[str, str]
+) -> None:
+    texts = ("ean", "brand", "description", "image_url", "category")
+    full = product(
+        "P1",
+        ean="8712345678906",
+        brand="Philips",
+        description="Heteluchtfriteuse voor het hele gezin.",
+        image_url="https://images.example/p1.jpg",
+        category="Keuken > Keukenapparatuur",
+    )
+
+    def put(row: dict[str, Any]) -> None:
+        answer = client.put("/sync/v1/products", json={"products": [row]}, headers=webshop)
+        assert answer.json() == {"applied": 1, "errors": []}
+
+    def shown() -> tuple[Any, ...]:
+        body = client.get("/mobile/v1/products/P1").json()
+        return tuple(body[name] for name in texts)
+
+    put(full)
+    assert shown() == tuple(full[name] for name in texts)
+    # null means "none", and clears what was stored.
+    put(product("P1", **dict.fromkeys(texts)))
+    assert shown() == (None,) * len(texts)
+    # A row replaces the product: a text left out is cleared too, as it always was.
+    put(full)
+    put(product("P1"))
+    assert shown() == (None,) * len(texts)
+
+
 def test_store_prices(client: TestClient, session: Session, webshop: dict[str, str]) -> None:
     client.put("/sync/v1/products", json={"products": [product("P1")]}, headers=webshop)
     body = client.put(

@@ -152,7 +152,13 @@ def test_product_detail(client: TestClient, catalogue: None) -> None:
     assert bare["online_price"] == eur("9.99")
     assert bare["store_price"] == eur("9.99")  # the online price when the webshop gave none
     assert bare["online_availability"] == {"available": 0, "status": "out_of_stock"}
-    assert (bare["brand"], bare["description"], bare["image_url"], bare["category"]) == ("", "", None, "")
+    # Texts the webshop gave none of are null, not "".
+    assert (bare["brand"], bare["description"], bare["image_url"], bare["category"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 @BOTH_DATABASES
