@@ -68,16 +68,17 @@ def search_products(
     if ean is None and (q is None or not inventory_service.search_key(q)):
         # A blank `q` would match the whole catalogue: browsing it is not what this endpoint is for.
         raise InvalidInput("give q (some text of the name) or ean", field="query.q")
+    scope = {"route": "products_search", "q": inventory_service.search_key(q or ""), "ean": ean}
     products, resume = inventory_service.search_products(
         session,
         q=q,
         ean=ean,
         limit=limit,
-        after=decode_position(cursor, str, int),
+        after=decode_position(cursor, str, int, scope=scope),
     )
     return ProductPage(
         items=[ProductOut.of(p) for p in products],
-        next_cursor=encode_cursor(list(resume)) if resume is not None else None,
+        next_cursor=encode_cursor(list(resume), scope=scope) if resume is not None else None,
     )
 
 
