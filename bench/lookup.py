@@ -1,14 +1,15 @@
-"""Benchmark: product availability at the nearest stores, and the 5-item basket filter, each beside a
-hand-written SQL query that answers the same question for the same point in the same run.
+"""Benchmark: product availability at the nearest stores, the 5-item basket filter and the product search,
+each beside a hand-written SQL query that answers the same question in the same run.
 
     .venv/bin/python bench/lookup.py [--queries 200] [--stock-method copy|insert-select] [--stock-budget 120]
 
 A throwaway PostgreSQL database (default `winkelpunt_bench`, dropped and re-created) is brought up by the
-real migrations and loaded with 5,000 synthetic stores over the Netherlands and Belgium and 20,000 products
-through the real services, then stock rows straight into the `stock` table for 2,000 of the products in
-every store: 10 million rows. Stock for all 20,000 products (100 million rows) would not load in this
-machine's time budget; the timed lookups only ever ask for stocked skus, and a store without a stock row
-for a sku simply has none, which the API and the baselines both handle.
+real migrations and loaded with 5,000 synthetic stores over the Netherlands and Belgium and 100,000
+products (the demo catalogue's names and brands in variants, bench/product_search.py) through the real
+services, then stock rows straight into the `stock` table for 2,000 of the products in every store: 10
+million rows. Stock for every product would not load in this machine's time budget; the timed lookups
+only ever ask for stocked skus, and a store without a stock row for a sku simply has none, which the API
+and the baselines both handle.
 
 Loading stock: two ways are implemented, both in (store, product) order so that the primary key and the
 feed index grow at their right edge. Measured on the development machine (2 cores, PostgreSQL 15 with
@@ -26,12 +27,15 @@ Timed, over `--queries` random points (drawn like the stores) with a random stoc
 (b) `GET /mobile/v1/stores/nearest?lat&lon&limit=10&in_stock=true&sku=..x5`, the 10 nearest stores holding
     all five skus, against one SQL query that filters the boxed stores by a count of available stock rows.
 If the basket filter answers 422 (not built yet), (b) is reported as not available.
+(c) `GET /mobile/v1/products?q=` over the 100,000 products, against the same search as a LIKE scan without
+    its index (see bench/product_search.py, which also runs it on its own and on SQLite).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
 import statistics
 import sys
 import time
@@ -44,6 +48,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import product_search
 from bench.benchdb import fresh_database
 
 K = 10
@@ -166,11 +171,14 @@ def load_catalogue(n_stores: int, n_products: int, rng: np.random.Generator) -> 
     with session_scope() as session:
         assert stores_service.upsert_stores(session, rows=rows).errors == []
     cents = rng.integers(199, 49_999, n_products)
+    named = product_search.catalogue(n_products)
     for start in range(0, n_products, 5000):
         products = [
             {
                 "sku": f"P{i:06d}",
-                "name": f"Product {i}",
+                "name": named[i]["name"],
+                "brand": named[i]["brand"],
+                "ean": named[i]["ean"],
                 "online_price": {"amount": f"{cents[i] / 100:.2f}", "currency": "EUR"},
                 "store_price": {"amount": f"{(cents[i] + 50) / 100:.2f}", "currency": "EUR"},
                 "online_stock": int(rng.integers(0, 50)),
@@ -304,7 +312,7 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL database to drop, re-create and load",
     )
     parser.add_argument("--stores", type=int, default=5000)
-    parser.add_argument("--products", type=int, default=20_000)
+    parser.add_argument("--products", type=int, default=100_000)
     parser.add_argument("--stocked-products", type=int, default=2000, help="products with stock rows")
     parser.add_argument("--stock-method", choices=("copy", "insert-select"), default="copy")
     parser.add_argument("--stock-budget", type=float, default=120.0, help="seconds for loading stock rows")
@@ -407,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
             partial(boxed, basket, lat, lon, km_at=1, skus=b)
             for (lat, lon), b in zip(points, baskets, strict=True)
         )
+        searches = product_search.shopper_queries(
+            product_search.catalogue(args.products), args.queries, random.Random(SEED)
+        )
+        product_search.measure(client, args.database, searches, args.products)
 
     print(
         f"\n{args.queries} random points over NL/BE, {args.stores:,} stores, limit={K}; times in ms; "

@@ -25,8 +25,11 @@ class Product(SQLModel, table=True):
     sku: str = Field(max_length=64, unique=True)
     ean: str | None = Field(default=None, max_length=14, unique=True)
     name: str = Field(max_length=200)
-    # Lower-cased, accent-folded name: what the shopper's text search matches against.
+    # Lower-cased, accent-folded name: the order of search results of equal relevance.
     search_name: str = Field(max_length=200, index=True)
+    # The distinct words of name, brand and EAN, folded (`inventory.search.search_words`): what the
+    # shopper's text search finds a product by, through an index per database (migration 0006).
+    search_words: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     brand: str = Field(default="", max_length=100)
     description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     image_url: str | None = Field(default=None, max_length=500)

@@ -6,7 +6,6 @@ Services take the session first and keyword-only arguments, may flush, and never
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,12 +14,12 @@ from functools import partial
 from typing import IO, Any
 
 import psycopg
-from sqlalchemy import bindparam, text, tuple_
+from sqlalchemy import bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
-from inventory import csv_import, feed, stock
+from inventory import csv_import, feed, search, stock
 from inventory.exceptions import ProductNotFound
 from inventory.models import MONEY, Product, Stock, StorePrice
 from inventory.schemas import (
@@ -41,12 +40,6 @@ ONLINE_LOW_STOCK_THRESHOLD = 2
 _CHUNK = 1000
 # Bytes of a CSV body handed to COPY at a time.
 _COPY_CHUNK = 1 << 20
-
-
-def search_key(text: str) -> str:
-    """Lower case without accents: "Crème Brûlée" and "creme brulee" find each other."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
 
 
 def _row_code(field: str) -> str:
@@ -128,7 +121,8 @@ def upsert_products(session: Session, *, rows: Sequence[Any]) -> BulkResult:
                 "sku": p.sku,
                 "ean": p.ean,
                 "name": p.name,
-                "search_name": search_key(p.name),
+                "search_name": search.fold(p.name),
+                "search_words": search.search_words(p.name, p.brand or "", p.ean),
                 # The catalogue keeps a text the webshop gave none of (null or left out) as "".
                 "brand": p.brand or "",
                 "description": p.description or "",
@@ -226,27 +220,22 @@ def products_by_sku(session: Session, *, skus: Sequence[str]) -> dict[str, Produ
     return {p.sku: p for p in found}
 
 
+MAX_SEARCH_TERMS = search.MAX_TERMS
+
+
+def search_terms(q: str) -> list[str]:
+    """The distinct words of a shopper's search text, each of which a product must match (none: nothing
+    to search for, as in "%" or "--")."""
+    return search.words(q)
+
+
 def search_products(
-    session: Session, *, q: str | None, ean: str | None, limit: int, after: tuple[str, int] | None
-) -> tuple[list[Product], tuple[str, int] | None]:
-    """Products whose name contains `q` (as plain text: `%`, `_` and quotes mean themselves) and/or with
-    this EAN, ordered by name; answers the page and where the next one starts."""
-    query = select(Product)
-    if q:
-        escaped = search_key(q).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(col(Product.search_name).like(f"%{escaped}%", escape="\\"))
-    if ean:
-        query = query.where(Product.ean == ean)
-    if after is not None:
-        query = query.where(tuple_(Product.search_name, Product.id) > tuple_(*after))
-    rows = list(
-        session.exec(query.order_by(col(Product.search_name), col(Product.id)).limit(limit + 1)).all()
-    )
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        assert last.id is not None
-        return rows[:limit], (last.search_name, last.id)
-    return rows, None
+    session: Session, *, terms: list[str], ean: str | None, limit: int, after: tuple[int, str, int] | None
+) -> tuple[list[Product], tuple[int, str, int] | None]:
+    """Products with every one of `terms` (each starting a word of the name, brand or EAN; see
+    `inventory.search`) and/or with this EAN, most relevant first; answers the page and where the next
+    one starts."""
+    return search.search(session, terms=terms, ean=ean, limit=limit, after=after)
 
 
 # ------------------------------------------------------------------------------------------------- stock

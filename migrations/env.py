@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from retail.db import make_engine
-from retail.registry import metadata
+from retail.registry import include_object, metadata
 from retail.settings import get_settings
 
 config = context.config
@@ -13,7 +13,13 @@ url = config.attributes.get("database_url") or get_settings().sqlalchemy_url
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=url, target_metadata=metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=url,
+        target_metadata=metadata,
+        include_object=include_object,
+        literal_binds=True,
+        render_as_batch=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -22,7 +28,12 @@ def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
         # Batch mode lets the same migrations alter tables on SQLite, which lacks most ALTER TABLE forms.
-        context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            include_object=include_object,
+            render_as_batch=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

@@ -80,11 +80,16 @@ class ProductOut(BaseModel):
 class ProductPage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [{"items": [_PRODUCT_EXAMPLE], "next_cursor": "WyJwaGlsaXBzIGFpcmZyeWVyIiwxMl0"}]
+            "examples": [
+                {
+                    "items": [_PRODUCT_EXAMPLE],
+                    "next_cursor": "WyJ4U3JfUUp2NHRfdnMiLDQsInBoaWxpcHMgYWlyZnJ5ZXIgeGwiLDEyXQ",
+                }
+            ]
         }
     )
 
-    items: list[ProductOut] = Field(description="ordered by name (case and accents ignored)")
+    items: list[ProductOut] = Field(description="most relevant first, then by name")
     next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
 
 

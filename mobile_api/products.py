@@ -51,8 +51,9 @@ def search_products(
         Query(
             min_length=1,
             max_length=100,
-            description="text in the product's name, case and accents ignored; `%` and `_` are plain text",
-            examples=["airfryer"],
+            description="words, in any order, each the start of a word of the product's name, brand or "
+            "EAN; case, accents and punctuation ignored (`%`, `_`, quotes and `*` are plain text)",
+            examples=["ajax citroen"],
         ),
     ] = None,
     ean: Annotated[
@@ -64,20 +65,30 @@ def search_products(
         str | None, Query(max_length=512, description="`next_cursor` of the previous page")
     ] = None,
 ) -> ProductPage:
-    """Products whose name contains `q` and/or with this EAN, ordered by name. At least one of the two."""
-    if ean is None and (q is None or not inventory_service.search_key(q)):
-        # A blank `q` would match the whole catalogue: browsing it is not what this endpoint is for.
-        raise InvalidInput("give q (some text of the name) or ean", field="query.q")
+    """Products matching every word of `q` and/or with this EAN, most relevant first: a word that is a
+    whole word of the product counts more than one that only starts a word; ties by name. At least one
+    of `q` and `ean`."""
+    terms = inventory_service.search_terms(q) if q is not None else []
+    if q is not None and not terms:
+        # Nothing but spaces and punctuation: no word to look for, and the whole catalogue is not a result.
+        raise InvalidInput("q holds no letters or digits to search for", field="query.q")
+    most = inventory_service.MAX_SEARCH_TERMS
+    if len(terms) > most:
+        raise InvalidInput(f"q has {len(terms)} different words; at most {most}", field="query.q")
+    if ean is None and q is None:
+        raise InvalidInput("give q (words of the name or brand) or ean", field="query.q")
+    # Words in any order are the same query, and so is their page.
+    scope = {"route": "products_search", "terms": sorted(terms), "ean": ean}
     products, resume = inventory_service.search_products(
         session,
-        q=q,
+        terms=terms,
         ean=ean,
         limit=limit,
-        after=decode_position(cursor, str, int),
+        after=decode_position(cursor, int, str, int, scope=scope),
     )
     return ProductPage(
         items=[ProductOut.of(p) for p in products],
-        next_cursor=encode_cursor(list(resume)) if resume is not None else None,
+        next_cursor=encode_cursor(list(resume), scope=scope) if resume is not None else None,
     )
 
 

@@ -85,19 +85,30 @@ def nearest_stores(
     if in_stock and not sku:
         raise InvalidInput("in_stock needs at least one sku", field="query.sku")
     basket = Basket(session, sku) if sku else None
+    when = instant(at)
+    # Everything that decides which stores come in which order, so a cursor only continues its own query.
+    scope = {
+        "route": "stores_nearest",
+        "origin": [origin.lat, origin.lon],
+        "radius_km": radius_km,
+        # `at` decides which stores are open; without `open_now` it only changes what is said of them.
+        "open_at": (when.isoformat() if at is not None else "now") if open_now else None,
+        "click_and_collect": click_and_collect,
+        "in_stock": sorted(set(sku or [])) if in_stock else None,
+    }
     page = stores_service.nearest_stores(
         session,
         lat=origin.lat,
         lon=origin.lon,
         limit=limit,
-        at=instant(at),
+        at=when,
         radius_km=radius_km,
         open_now_only=open_now,
         click_and_collect_only=click_and_collect,
-        after=decode_position(cursor, float, str),
+        after=decode_position(cursor, float, str, scope=scope),
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
-    next_cursor = encode_cursor(list(page.resume_after)) if page.resume_after else None
+    next_cursor = encode_cursor(list(page.resume_after), scope=scope) if page.resume_after else None
     items = [NearestStores.item(s, basket.availability(s.store) if basket else None) for s in page.stores]
     return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -123,17 +124,19 @@ def store_orders(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> StaffOrderPage:
     """The pick list: the store's orders in the given states, oldest first."""
+    statuses = sorted(set(status or [OrderStatus.reserved, OrderStatus.ready_for_pickup]))
+    scope = {"route": "staff_store_orders", "store": code, "status": [s.value for s in statuses]}
     orders, more = staff.pick_list(
         session,
         principal=principal,
         store_code=code,
-        statuses=status,
+        statuses=statuses,
         limit=limit,
-        after=decode_position(cursor, str, int),
+        after=decode_position(cursor, datetime, int, scope=scope),
     )
     return StaffOrderPage(
         items=[staff_order(session, order) for order in orders],
-        next_cursor=encode_cursor(list(more)) if more else None,
+        next_cursor=encode_cursor([more[0].isoformat(), more[1]], scope=scope) if more else None,
     )
 
 

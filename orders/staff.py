@@ -24,7 +24,7 @@ from orders.exceptions import (
 )
 from orders.models import HOLDING, Order, OrderEvent, OrderStatus
 from retail.auth import Principal, Role
-from retail.clock import utcnow
+from retail.clock import as_aware_utc, utcnow
 from retail.errors import Forbidden, InvalidInput
 from retail.settings import get_settings
 from stores import service as stores_service
@@ -49,15 +49,16 @@ def pick_list(
     store_code: str,
     statuses: list[OrderStatus],
     limit: int,
-    after: tuple[str, int] | None,
-) -> tuple[list[Order], tuple[str, int] | None]:
-    """The store's orders in these states, oldest first; answers a page and where the next one starts."""
+    after: tuple[datetime, int] | None,
+) -> tuple[list[Order], tuple[datetime, int] | None]:
+    """The store's orders in these states, oldest first; answers a page and where the next one starts,
+    as (created_at, id)."""
     store = _store_for(session, principal, store_code)
     query = select(Order).where(
         Order.store_id == store.id, col(Order.status).in_([s.value for s in statuses])
     )
     if after is not None:
-        created, pk = datetime.fromisoformat(after[0]), after[1]
+        created, pk = after
         query = query.where(
             (col(Order.created_at) > created) | ((col(Order.created_at) == created) & (col(Order.id) > pk))
         )
@@ -65,7 +66,7 @@ def pick_list(
     if len(rows) > limit:
         last = rows[limit - 1]
         assert last.id is not None
-        return rows[:limit], (last.created_at.isoformat(), last.id)
+        return rows[:limit], (as_aware_utc(last.created_at), last.id)
     return rows, None
 
 

@@ -1,5 +1,6 @@
-"""Shopper product endpoints: search, one product, availability at the nearest stores, price comparison;
-success and every error path. Data goes in through the real services, answers are checked value by value."""
+"""Shopper product endpoints: one product, availability at the nearest stores, price comparison; success
+and every error path (the search is in test_product_search.py). Data goes in through the real services,
+answers are checked value by value."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from geopy.distance import geodesic
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from retail.pagination import encode_cursor
 from stores import service as stores_service
 from tests.conftest import stock_of, store_row
 
@@ -90,17 +90,7 @@ def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
     return body
 
 
-# ------------------------------------------------------------------------------------------------ search
-
-SPECIAL_NAMES = {
-    "PCT": "100% Katoen Shirt",
-    "NOPCT": "1000 Katoen Shirt",
-    "UND": "Snoer_2m",
-    "NOUND": "Snoer-2m",
-    "QUOTE": 'Jan\'s "Beste" Koffie',
-    "BACK": "Map C:\\temp",
-    "NOBACK": "Map C:temp",
-}
+# ----------------------------------------------------------------------------------------------- product
 
 
 @pytest.fixture
@@ -121,15 +111,9 @@ def catalogue(session: Session) -> None:
                 online_stock=2,
             ),
             product("GTIN8", "Tandenstokers", ean="96385074"),
-            *[product(f"LAMP-{c}", f"Bureaulamp {c}") for c in "EDCBA"],
-            *[product(sku, name) for sku, name in SPECIAL_NAMES.items()],
         ],
     )
     session.commit()
-
-
-def _search(client: TestClient, **params: Any) -> Any:
-    return client.get("/mobile/v1/products", params=params)
 
 
 @BOTH_DATABASES
@@ -159,109 +143,6 @@ def test_product_detail(client: TestClient, catalogue: None) -> None:
         None,
         None,
     )
-
-
-@BOTH_DATABASES
-def test_search_by_name_ignores_case_and_accents(client: TestClient, catalogue: None) -> None:
-    for q in ("CREME brulee", "crème BRÛLÉE", "rûl"):
-        body = _search(client, q=q).json()
-        assert [item["sku"] for item in body["items"]] == ["CB-1"], q
-        assert body["next_cursor"] is None
-    item = _search(client, q="brander").json()["items"][0]
-    assert item == client.get("/mobile/v1/products/CB-1").json()
-    assert _search(client, q="nergens te vinden").json() == {"items": [], "next_cursor": None}
-
-
-@BOTH_DATABASES
-def test_search_by_ean(client: TestClient, catalogue: None) -> None:
-    assert [i["sku"] for i in _search(client, ean="8712345678906").json()["items"]] == ["CB-1"]
-    assert [i["sku"] for i in _search(client, ean="96385074").json()["items"]] == ["GTIN8"]
-    assert _search(client, ean="8712345678913").json() == {"items": [], "next_cursor": None}
-    # Both given: both must match.
-    assert [i["sku"] for i in _search(client, ean="8712345678906", q="brander").json()["items"]] == ["CB-1"]
-    assert _search(client, ean="8712345678906", q="lamp").json()["items"] == []
-
-
-@BOTH_DATABASES
-@pytest.mark.parametrize(
-    ("q", "skus"),
-    [
-        ("100%", ["PCT"]),
-        ("0% k", ["PCT"]),
-        ("r_2", ["UND"]),
-        ("_", ["UND"]),
-        ("%", ["PCT"]),
-        ("jan's", ["QUOTE"]),
-        ('"beste"', ["QUOTE"]),
-        ("c:\\t", ["BACK"]),
-        ("\\", ["BACK"]),
-    ],
-)
-def test_search_treats_wildcards_quotes_and_backslashes_as_text(
-    client: TestClient, catalogue: None, q: str, skus: list[str]
-) -> None:
-    response = _search(client, q=q)
-    assert response.status_code == 200
-    assert [item["sku"] for item in response.json()["items"]] == skus
-
-
-@BOTH_DATABASES
-def test_search_pages_walk_every_match_once_in_name_order(client: TestClient, catalogue: None) -> None:
-    pages: list[list[str]] = []
-    cursor = None
-    for _ in range(10):
-        params: dict[str, Any] = {"q": "bureaulamp", "limit": 2}
-        if cursor is not None:
-            params["cursor"] = cursor
-        body = _search(client, **params).json()
-        pages.append([item["sku"] for item in body["items"]])
-        cursor = body["next_cursor"]
-        if cursor is None:
-            break
-    assert pages == [["LAMP-A", "LAMP-B"], ["LAMP-C", "LAMP-D"], ["LAMP-E"]]
-    # An exact fit ends with a null cursor, not with an empty page.
-    five = _search(client, q="bureaulamp", limit=5).json()
-    assert len(five["items"]) == 5
-    assert five["next_cursor"] is None
-
-
-@pytest.mark.parametrize(
-    ("params", "field"),
-    [
-        ({}, "query.q"),
-        ({"q": ""}, "query.q"),
-        ({"q": "   "}, "query.q"),
-        ({"q": "x" * 101}, "query.q"),
-        ({"ean": "123"}, "query.ean"),
-        ({"ean": "871234567890a"}, "query.ean"),
-        ({"ean": "871234567890612"}, "query.ean"),
-        ({"q": "lamp", "limit": 0}, "query.limit"),
-        ({"q": "lamp", "limit": 101}, "query.limit"),
-        ({"q": "lamp", "limit": "ten"}, "query.limit"),
-        ({"q": "lamp", "cursor": "x" * 513}, "query.cursor"),
-    ],
-)
-def test_search_rejects_bad_input_naming_the_field(
-    client: TestClient, catalogue: None, params: dict[str, Any], field: str
-) -> None:
-    body = _problem(_search(client, **params), 422, "validation_error")
-    assert field in [error["field"] for error in body["errors"]]
-
-
-@pytest.mark.parametrize(
-    "cursor",
-    [
-        "!!not-a-cursor!!",
-        encode_cursor(["bureaulamp a"]),
-        encode_cursor(["a", True]),
-        encode_cursor({"a": 1}),
-    ],
-)
-def test_search_rejects_a_cursor_it_did_not_give_out(
-    client: TestClient, catalogue: None, cursor: str
-) -> None:
-    body = _problem(_search(client, q="lamp", cursor=cursor), 422, "invalid_cursor")
-    assert [error["field"] for error in body["errors"]] == ["query.cursor"]
 
 
 def test_unknown_product_is_a_problem_404(client: TestClient, catalogue: None) -> None:

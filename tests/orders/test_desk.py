@@ -4,6 +4,7 @@ camera frame (`/staff/v1/pickups/scan`). The page itself is driven in a browser 
 from __future__ import annotations
 
 import io
+import random
 import re
 from collections.abc import Callable
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from orders import scan
+from orders import pickup, scan
+from orders.exceptions import InvalidFrame
 from tests.orders.conftest import order_body, place
 
 KeyFactory = Callable[..., dict[str, str]]
@@ -195,6 +197,73 @@ def test_scan_refuses_what_is_not_a_sane_image(client: TestClient, make_key: Key
 
     no_key = client.post("/staff/v1/pickups/scan", content=b"x", headers={"Content-Type": "image/png"})
     assert no_key.status_code == 401
+
+
+@pytest.mark.parametrize("size", [(1, 70_000), (70_000, 1), (2, 65_536)])
+def test_scan_refuses_a_frame_too_long_on_one_side(
+    client: TestClient, make_key: KeyFactory, size: tuple[int, int]
+) -> None:
+    """A strip passes the pixel count (70,000 of 4 million) but not the decoder, which takes at most 65,535
+    px a side: refused from its header like any other frame of an insane size."""
+    strip = io.BytesIO()
+    Image.new("1", size, 1).save(strip, format="PNG")
+    assert len(strip.getvalue()) < 1000
+    assert size[0] * size[1] < scan.MAX_FRAME_PIXELS
+    response = client.post(
+        "/staff/v1/pickups/scan",
+        content=strip.getvalue(),
+        headers={**make_key("staff", store_code="S1"), "Content-Type": "image/png"},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["code"] == "invalid_image"
+    assert [error["field"] for error in body["errors"]] == ["body"]
+    assert f"{size[0]}x{size[1]}" in body["detail"]
+
+
+def test_the_side_limit_is_exact(client: TestClient, make_key: KeyFactory) -> None:
+    staff = make_key("staff", store_code="S1")
+
+    def post_strip(length: int) -> Any:
+        strip = io.BytesIO()
+        Image.new("1", (1, length), 1).save(strip, format="PNG")
+        return client.post(
+            "/staff/v1/pickups/scan",
+            content=strip.getvalue(),
+            headers={**staff, "Content-Type": "image/png"},
+        )
+
+    at_limit = post_strip(scan.MAX_FRAME_SIDE)
+    assert at_limit.status_code == 200, at_limit.text
+    assert at_limit.json() == {"code": None}
+    past_limit = post_strip(scan.MAX_FRAME_SIDE + 1)
+    assert past_limit.status_code == 422
+    assert past_limit.json()["code"] == "invalid_image"
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "WEBP"])
+def test_damaged_frames_are_read_or_refused_never_an_error(fmt: str) -> None:
+    """Frames of a real pickup QR code with bytes overwritten and tails cut off, as a flaky upload or an
+    attacker would send them: each is read (a code or None) or refused as `invalid_image`."""
+    original = _frame(pickup.qr_png("WPK1.damaged-frame"), size=(320, 240), qr_side=200, fmt=fmt)
+    assert scan.decode_frame(original) == "WPK1.damaged-frame"
+    rng = random.Random(fmt)
+    outcomes = {"read": 0, "refused": 0}
+    for _ in range(300):
+        damaged = bytearray(original)
+        for _ in range(rng.randint(1, 8)):
+            damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            damaged = damaged[: rng.randrange(1, len(damaged))]
+        try:
+            scan.decode_frame(bytes(damaged))
+            outcomes["read"] += 1
+        except InvalidFrame:
+            outcomes["refused"] += 1
+    # Both outcomes occur, so the damage reached the decoder as well as the file parser.
+    assert outcomes["read"] > 0, outcomes
+    assert outcomes["refused"] > 0, outcomes
 
 
 def test_scanning_is_throttled_per_key(

@@ -224,6 +224,32 @@ def test_the_pick_list_without_status_holds_the_open_orders_as_documented(
     assert "reserved and ready_for_pickup" in status["description"]
 
 
+def test_the_pick_list_pages_through_every_order_once_oldest_first(
+    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    placed = [
+        _reserved_order(client, key=f"page-{i}", lines=[{"sku": "THEE", "quantity": 1}])["order_id"]
+        for i in range(5)
+    ]
+    # Two orders placed in the same microsecond: the id decides, and the cursor must not skip either.
+    rows = {o.order_id: o for o in session.exec(select(Order)).all()}
+    rows[placed[2]].created_at = rows[placed[1]].created_at
+    session.add(rows[placed[2]])
+    session.commit()
+    for limit in (1, 2, 5):
+        seen: list[str] = []
+        cursor = None
+        for _ in range(10):
+            params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+            body = client.get("/staff/v1/stores/S1/orders", params=params, headers=staff).json()
+            seen += [item["order_id"] for item in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == placed, limit
+
+
 def test_guessing_codes_is_throttled(
     client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,0 +1,151 @@
+"""Product search: every word of the shopper's text must start a word of the product's name, brand or EAN,
+in any order, case and accents ignored; the best matches first.
+
+Words are made here, in Python, for the stored products and for the query alike (`words`): case-folded,
+accents dropped, split on anything that is not a letter or a digit. So both databases see the same
+words, PostgreSQL needs no `unaccent` extension (not every managed server lets the application's user
+create one), and no character of the shopper's text can reach either database's query syntax: `%`, `_`,
+quotes, `*`, `-`, `:`, parentheses and `NEAR` are separators or plain words.
+
+Each product stores its distinct words, space-separated, in `product.search_words`; the index over them
+is the one piece that differs per database (`_matching`), created by migration 0006:
+- PostgreSQL: a GIN index on `product.search_vector`, a stored generated column
+  `array_to_tsvector(string_to_array(search_words, ' '))` (the words as given, no parser or dictionary in
+  between; stored: building it per row made the table scan of a broad word five times slower), queried with
+  prefix lexemes `'ajax':* & 'citroen':*`;
+- SQLite: the FTS5 table `product_search` (ASCII tokenizer: with the words already folded it splits on
+  the spaces only), kept in step with `product` by triggers, queried with `"ajax"* "citroen"*`.
+
+Relevance (`_rank`) is computed the same way on both, over the matching rows only: each word of the query
+scores 2 when it is a whole word of the product, 1 when it only starts one; ties go by name, then id. An
+integer rank lets a cursor carry its position exactly.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Integer,
+    TextClause,
+    bindparam,
+    case,
+    column,
+    literal,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from inventory.models import Product
+
+SEARCH_TABLE = "product_search"
+#: What migration 0006 made outside the models (each database's own index, FTS5's shadow tables), which
+#: schema comparison leaves alone.
+DATABASE_ONLY_OBJECTS = frozenset(
+    {
+        "search_vector",
+        "ix_product_search_vector",
+        SEARCH_TABLE,
+        *(f"{SEARCH_TABLE}_{part}" for part in ("data", "idx", "content", "docsize", "config")),
+    }
+)
+# Letters and digits of any script; everything else (underscore included) separates words.
+_WORD = re.compile(r"[^\W_]+")
+# More words than a shopper types: each is a prefix scan of the index and a term of the rank, and 50
+# one-letter words (what 100 characters allow) cost PostgreSQL ten times a typical query.
+MAX_TERMS = 20
+
+
+# Latin letters that Unicode does not decompose into a base letter and an accent, spelled as a Dutch
+# keyboard would type them (casefold already makes ß "ss").
+_UNDECOMPOSED = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ħ": "h", "æ": "ae", "œ": "oe", "þ": "th", "\u0131": "i"}
+)
+
+
+def fold(text: str) -> str:
+    """Lower case without accents: "Crème Brûlée" and "creme brulee" fold to the same text."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_UNDECOMPOSED))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+def words(text: str) -> list[str]:
+    """The distinct searchable words of a text, in order of first appearance."""
+    return list(dict.fromkeys(_WORD.findall(fold(text))))
+
+
+def search_words(name: str, brand: str, ean: str | None) -> str:
+    """What a product is found by, as stored in `product.search_words`."""
+    return " ".join(dict.fromkeys([*words(name), *words(brand), *([ean] if ean else [])]))
+
+
+def search(
+    session: Session,
+    *,
+    terms: list[str],
+    ean: str | None,
+    limit: int,
+    after: tuple[int, str, int] | None,
+) -> tuple[list[Product], tuple[int, str, int] | None]:
+    """Products matching every one of `terms` (from `words`, at most `MAX_TERMS`) and/or with this EAN,
+    most relevant first; answers the page and the (rank, name key, id) position the next page starts
+    after."""
+    rank = _rank(terms).label("rank")
+    matching = select(Product, rank)
+    if terms:
+        matching = matching.where(_matching(session, terms))
+    if ean:
+        matching = matching.where(col(Product.ean) == ean)
+    # One level, no join: so PostgreSQL keeps only the best `limit` rows while it ranks (a top-N sort)
+    # instead of sorting every match of a broad word.
+    found = matching.subquery("found")
+    product = aliased(Product, found)
+    query = select(product, found.c.rank)
+    if after is not None:
+        resume_rank, name_key, product_id = after
+        # Descending rank, ascending name and id, as one row comparison both databases run.
+        query = query.where(
+            tuple_(-found.c.rank, found.c.search_name, found.c.id)
+            > tuple_(-resume_rank, name_key, product_id)
+        )
+    rows = session.execute(
+        query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(limit + 1)
+    ).all()
+    products = [row[0] for row in rows[:limit]]
+    if len(rows) > limit:
+        last, last_rank = rows[limit - 1]
+        assert last.id is not None
+        return products, (int(last_rank), last.search_name, last.id)
+    return products, None
+
+
+def _matching(session: Session, terms: list[str]) -> ColumnElement[bool] | TextClause:
+    """Every term starts one of the product's words: the indexed part, the one that differs per database.
+
+    The terms are letters and digits only (`words`), so quoting them is all the escaping either query
+    language needs; they still travel as a bound parameter, never as SQL text."""
+    assert len(terms) <= MAX_TERMS, terms
+    assert all(_WORD.fullmatch(term) for term in terms), terms
+    if session.get_bind().dialect.name == "postgresql":
+        lexemes = " & ".join(f"'{term}':*" for term in terms)
+        return text("product.search_vector @@ CAST(:lexemes AS tsquery)").bindparams(lexemes=lexemes)
+    phrases = " ".join(f'"{term}"*' for term in terms)
+    found = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :phrases")
+    return col(Product.id).in_(found.bindparams(phrases=phrases).columns(column("rowid", Integer)))
+
+
+def _rank(terms: list[str]) -> ColumnElement[int]:
+    """2 per term that is a whole word of the product, 1 per term that only starts one (the match already
+    guarantees one of the two)."""
+    padded = literal(" ") + col(Product.search_words) + literal(" ")
+    score: ColumnElement[int] = literal(0, Integer)
+    for index, term in enumerate(terms):
+        whole: BindParameter[str] = bindparam(f"whole_{index}", f"% {term} %")
+        score = score + case((padded.like(whole), 2), else_=1)
+    return score
