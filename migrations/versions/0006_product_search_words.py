@@ -1,6 +1,6 @@
 """full-text product search: the words of each product and an index over them on each database
 
-Revision ID: 0006_h_search_product_words
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-28 12:00:00.000000
 
@@ -18,7 +18,7 @@ from alembic import op
 
 from inventory.search import search_words
 
-revision: str = '0006_h_search_product_words'
+revision: str = '0006'
 down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
