@@ -80,4 +80,6 @@ def test_the_endpoint_refuses_a_cursor_whose_waiting_writer_is_not_below_it(
     assert answer.status_code == 422
     assert answer.headers["content-type"] == "application/problem+json"
     assert answer.json()["code"] == "invalid_cursor"
-    assert answer.json()["errors"] == [{"field": "query.cursor", "message": "cursor is not one this endpoint gave out"}]
+    assert answer.json()["errors"] == [
+        {"field": "query.cursor", "message": "cursor is not one this endpoint gave out"}
+    ]
