@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from retail.celery_app import celery_app
+from retail.settings import Settings
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -50,7 +51,10 @@ def test_worker_answers_a_ping_over_redis(tmp_path: Path) -> None:
     assert "ready" in output
 
 
-def test_worker_logs_json_lines_that_name_the_request_that_sent_the_task(tmp_path: Path) -> None:
+def test_worker_logs_json_lines_that_name_the_request_that_sent_the_task(
+    tmp_path: Path, pg_settings: Settings
+) -> None:
+    # pg_settings: the task reads the test database, which must exist even when this test runs alone.
     from orders import tasks as orders_tasks
     from retail.logs import request_id_var
 
