@@ -62,6 +62,10 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A worker or beat keeps trying to reach the broker however long it is away (the default gives up
+        # after 100 attempts, about 50 minutes, and the process exits); orders accepted meanwhile stay
+        # pending in the database and are reserved once it is back.
+        broker_connection_max_retries=None,
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule=BEAT_SCHEDULE,
         worker_hijack_root_logger=False,

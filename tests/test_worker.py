@@ -138,3 +138,10 @@ def test_the_embedded_default_runs_the_beat_schedule_in_process(monkeypatch: pyt
     runner.join(timeout=5)
     assert not runner.is_alive()
     assert 4 <= len(calls) <= 7
+
+
+def test_workers_and_beat_never_give_up_on_the_broker() -> None:
+    # Celery's default (100 attempts, about 50 minutes) ends a worker, and beat, during a longer outage;
+    # None retries for as long as it takes. (Riding out the outage itself: tests/e2e/test_broker_outage.py.)
+    assert celery_app.conf.broker_connection_max_retries is None
+    assert celery_app.conf.broker_connection_retry is True
