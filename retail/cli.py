@@ -61,17 +61,21 @@ def serve(
     if demo:
         _load_demo()
     if not settings.redis_url:
-        from retail.celery_app import run_schedule_in_process
+        from retail.celery_app import load_task_modules, run_schedule_in_process
 
-        # No broker, so no beat: this process sweeps pending and expired orders itself.
+        # No broker, so no beat: the periodic tasks run here, in a thread of this process. With `--workers`
+        # this is uvicorn's supervising process: one for the life of the service (uvicorn replaces a
+        # worker that dies, never itself), it serves no requests, and its workers are spawned afresh, so
+        # none of them runs the schedule too. It imports the task modules it calls, which the app does
+        # not all import.
+        load_task_modules()
         threading.Thread(
             target=run_schedule_in_process, args=(threading.Event(),), name="schedule", daemon=True
         ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     # One process answers requests on one core only (the handlers are CPU-bound Python); with `--workers`
-    # uvicorn forks that many, each building the app from the factory. The schedule thread above stays in
-    # this supervising process, so the embedded default still sweeps once, not once per worker.
+    # uvicorn starts that many (spawned, not forked), each building the app from the factory.
     # log_config=None: uvicorn keeps the JSON logging (set up again in each worker by `served_app`); its
     # access log is replaced by the request id middleware's one line per request.
     uvicorn.run(

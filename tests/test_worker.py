@@ -105,39 +105,50 @@ def test_worker_refuses_to_start_without_a_broker(tmp_path: Path) -> None:
     assert "RETAIL_REDIS_URL" in result.stderr
 
 
-def test_the_embedded_default_runs_the_beat_schedule_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
+def test_the_embedded_schedule_runs_each_entry_when_due_and_survives_a_failing_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from retail.celery_app import EmbeddedSchedule
 
-    from retail import celery_app as celery_module
+    calls: list[str] = []
 
-    calls: list[float] = []
-
-    @celery_module.celery_app.task(name="tests.tick")
+    @celery_app.task(name="tests.tick")
     def tick() -> None:
-        calls.append(time.monotonic())
+        calls.append("tick")
 
-    @celery_module.celery_app.task(name="tests.broken")
+    @celery_app.task(name="tests.broken")
     def broken() -> None:
+        calls.append("broken")
         raise RuntimeError("a failing run must not stop the schedule")
 
-    monkeypatch.setattr(
-        celery_module,
-        "BEAT_SCHEDULE",
+    schedule = EmbeddedSchedule(
         {
-            "tick": {"task": "tests.tick", "schedule": 0.2},
-            "broken": {"task": "tests.broken", "schedule": 0.2},
-        },
+            "tick": {"task": "tests.tick", "schedule": 5.0},
+            "broken": {"task": "tests.broken", "schedule": 2.0},
+        }
     )
-    stop = threading.Event()
-    runner = threading.Thread(
-        target=celery_module.run_schedule_in_process, args=(stop,), kwargs={"tick_s": 0.05}
-    )
-    runner.start()
-    time.sleep(1.1)
-    stop.set()
-    runner.join(timeout=5)
-    assert not runner.is_alive()
-    assert 4 <= len(calls) <= 7
+    # Moments of the monotonic clock, as the schedule thread passes them once a second.
+    ran = {now: schedule.run_due(now) for now in (100.0, 101.0, 102.0, 104.5, 105.0)}
+    assert ran == {
+        100.0: ["tests.tick", "tests.broken"],
+        101.0: [],
+        102.0: ["tests.broken"],
+        104.5: ["tests.broken"],
+        105.0: ["tests.tick"],
+    }
+    assert calls == ["tick", "broken", "broken", "broken", "tick"]
+    failures = [r for r in caplog.records if r.getMessage() == "periodic task tests.broken failed"]
+    assert len(failures) == 3
+
+
+def test_the_embedded_schedule_refuses_to_start_with_a_task_nobody_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retail import celery_app as celery_module
+
+    monkeypatch.setitem(celery_module.BEAT_SCHEDULE, "tests.ghost", {"task": "tests.ghost", "schedule": 1.0})
+    with pytest.raises(RuntimeError, match=r"no module registers: tests\.ghost"):
+        celery_module.load_task_modules()
 
 
 def test_workers_and_beat_never_give_up_on_the_broker() -> None:
