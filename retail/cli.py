@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from retail.auth import Role, create_api_key, revoke_api_keys
+from retail.auth import SECRET_PREFIX, Role, create_api_key, ensure_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.logs import configure_logging
 from retail.migrations import upgrade_database
@@ -22,6 +25,7 @@ from retail.settings import DEFAULT_DATA_DIR, get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlmodel import Session
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -304,6 +308,33 @@ def _require_broker() -> None:
         raise typer.Exit(2)
 
 
+def _demo_staff_store(rows: list[dict[str, Any]]) -> str:
+    return DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else str(rows[0]["code"])
+
+
+def _demo_keys(session: Session, *, secret: str, staff_store: str) -> dict[str, str]:
+    """The demo's admin, staff and webshop keys, by name; any other demo key is revoked.
+
+    Their secrets are derived from the service's secret key rather than drawn at random, so every start
+    makes the same keys live again and the ones printed the first time keep working (the embedded
+    default keeps its secret beside its database). Only their hashes are stored, as for every key."""
+
+    def derived(purpose: str) -> str:
+        mac = hmac.new(secret.encode(), f"demo-api-key|{purpose}".encode(), hashlib.sha256).digest()
+        return SECRET_PREFIX + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    wanted = {
+        "admin": (Role.admin, None),
+        f"staff ({staff_store})": (Role.staff, staff_store),
+        "webshop": (Role.webshop, None),
+    }
+    keys = {name: derived(f"{role.value}|{store or ''}") for name, (role, store) in wanted.items()}
+    revoke_api_keys(session, label=DEMO_KEY_LABEL)
+    for name, (role, store) in wanted.items():
+        ensure_api_key(session, secret=keys[name], role=role, store_code=store, label=DEMO_KEY_LABEL)
+    return keys
+
+
 def _load_demo() -> None:
     from inventory import demo as inventory_demo
     from inventory import service as inventory_service
@@ -326,24 +357,15 @@ def _load_demo() -> None:
         problems = result.errors + catalogue.errors + prices.errors + stock.errors
         if problems:
             raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
-        # Each start prints fresh demo keys; the ones printed before stop working, so keys do not pile up.
-        revoke_api_keys(session, label=DEMO_KEY_LABEL)
-        staff_store = (
-            DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else rows[0]["code"]
-        )
-        keys = {
-            "admin": create_api_key(session, role=Role.admin, label=DEMO_KEY_LABEL),
-            f"staff ({staff_store})": create_api_key(
-                session, role=Role.staff, store_code=staff_store, label=DEMO_KEY_LABEL
-            ),
-            "webshop": create_api_key(session, role=Role.webshop, label=DEMO_KEY_LABEL),
-        }
+        keys = _demo_keys(session, secret=get_settings().secret, staff_store=_demo_staff_store(rows))
     console.print(
         f"demo chain loaded: {result.applied} stores, {catalogue.applied} products, "
-        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows"
+        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows",
+        soft_wrap=True,
     )
+    # Unwrapped, however narrow the terminal: a key broken over two lines cannot be copied.
     for name, secret in keys.items():
-        console.print(f"  demo {name} key: {secret}")
+        console.print(f"  demo {name} key: {secret}", soft_wrap=True, highlight=False)
 
 
 def main() -> None:
