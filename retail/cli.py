@@ -82,6 +82,7 @@ def serve(
     # uvicorn starts that many (spawned, not forked), each building the app from the factory.
     # log_config=None: uvicorn keeps the JSON logging (set up again in each worker by `served_app`); its
     # access log is replaced by the request id middleware's one line per request.
+    trusted_proxies = settings.forwarded_allow_ips.strip()
     uvicorn.run(
         "retail.cli:served_app",
         factory=True,
@@ -93,9 +94,10 @@ def serve(
         log_config=None,
         access_log=False,
         # The shopper rate limit counts per client address: behind a load balancer that is the one the
-        # balancer forwards, trusted only from the proxies listed here.
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # balancer forwards in X-Forwarded-For, trusted only from the proxies configured. None are by
+        # default: any client can send that header, and would otherwise pick the address it is counted as.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
     )
 
 

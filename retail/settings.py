@@ -56,9 +56,9 @@ class Settings(BaseSettings):
         default=1200, ge=1, description="requests one client address may make per minute to /mobile/v1"
     )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated, "
-        "or *)",
+        default="",
+        description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated "
+        "addresses or networks, or *); empty: none, the client address is the connecting peer's",
     )
     metrics_token: str | None = Field(
         default=None, description="when set, GET /metrics needs `Authorization: Bearer <this token>`"
