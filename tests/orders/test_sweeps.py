@@ -346,6 +346,7 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.reconcile_reserved": ("orders.reconcile_reserved", 600.0),
         "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
+        "orders.prune_idempotency_keys": ("orders.prune_idempotency_keys", 3600.0),
     }
     # What `retail serve` does before it runs the schedule itself (a worker imports them on start).
     load_task_modules()
