@@ -123,6 +123,8 @@ class IdempotencyKey(SQLModel, table=True):
     """The order a shopper's `Idempotency-Key` created, and a hash of the request that created it."""
 
     __tablename__ = "idempotency_key"
+    # For the sweep that forgets keys older than a day (orders/sweeps.py).
+    __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
 
     key: str = Field(sa_column=Column(String(64), primary_key=True))  # SHA-256 of the client's key
     request_hash: str = Field(max_length=64)

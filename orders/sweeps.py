@@ -8,6 +8,7 @@ status check after locking).
 - `expire_ready`: orders not collected by `expires_at` expire and give their stock back.
 - `log_reminders`: orders whose pickup deadline is a day away (logged only, until the notification outbox).
 - `reconcile_reserved`: `stock.reserved` recomputed from the orders that hold stock, repairing any drift.
+- `prune_idempotency_keys`: shoppers' `Idempotency-Key`s older than a day are forgotten.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ REMINDER_LEAD = timedelta(hours=24)
 # The beat interval of the expiry sweep, which also logs the reminders (see `log_reminders`).
 REMINDER_PERIOD = timedelta(minutes=1)
 REMINDER_BATCH = 5000
+# How long an `Idempotency-Key` answers the order it made. A shopper's app retries a POST it got no answer
+# to within minutes (hours, if it was offline); after a day the key is forgotten, and with it the table
+# stops growing by a row per order for ever. The same key after that places a new order.
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 # What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal.
 LIVE_RESERVATIONS = f"""
@@ -199,3 +204,21 @@ def reconcile_reserved(session: Session, *, dry_run: bool = False) -> list[inven
             drift.now,
         )
     return repaired
+
+
+# -------------------------------------------------------------------------------------- idempotency keys
+
+
+def prune_idempotency_keys(session: Session, *, batch: int, now: datetime | None = None) -> int:
+    """Delete up to `batch` idempotency keys older than `IDEMPOTENCY_KEY_TTL`, oldest first (through the
+    index on `created_at`); answers how many. The orders stay. Two runs at once delete each key once."""
+    cutoff = inventory_stock.db_time(session, (now or utcnow()) - IDEMPOTENCY_KEY_TTL)
+    deleted = session.execute(
+        text(
+            """DELETE FROM idempotency_key WHERE key IN (
+                   SELECT key FROM idempotency_key WHERE created_at < :cutoff
+                   ORDER BY created_at LIMIT :batch)"""
+        ),
+        {"cutoff": cutoff, "batch": batch},
+    )
+    return int(deleted.rowcount)  # type: ignore[attr-defined]

@@ -21,6 +21,10 @@ RESERVE_BATCH = 50
 # Redis restart), the store's next order queues a new run after this; the pending sweep backs it up.
 QUEUED_TTL_S = 10
 QUEUED_MARK = "orders:reserve-queued:{store_code}"
+# Idempotency keys deleted per transaction, and transactions per run at most (an hourly run then keeps up
+# with 100,000 orders an hour without one long transaction).
+PRUNE_KEYS_BATCH = 5000
+PRUNE_KEYS_MAX_BATCHES = 20
 
 
 @celery_app.task(name="orders.reserve", acks_late=True, max_retries=None)
@@ -135,3 +139,18 @@ def reconcile_reserved() -> int:
 def deliver_notifications() -> int:
     """Send due order notifications (the outbox) to the webhook, or to the log."""
     return notifications.deliver_due(get_engine())
+
+
+@celery_app.task(name="orders.prune_idempotency_keys", acks_late=True)
+def prune_idempotency_keys() -> int:
+    """Forget shoppers' idempotency keys older than a day (see `sweeps.prune_idempotency_keys`)."""
+    pruned = 0
+    for _ in range(PRUNE_KEYS_MAX_BATCHES):
+        with session_scope() as session:
+            deleted = sweeps.prune_idempotency_keys(session, batch=PRUNE_KEYS_BATCH)
+        pruned += deleted
+        if deleted < PRUNE_KEYS_BATCH:
+            break
+    if pruned:
+        logger.info("pruned %s idempotency keys older than a day", pruned)
+    return pruned

@@ -69,16 +69,38 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_api_key(session: Session, *, role: Role, store_code: str | None = None, label: str = "") -> str:
-    """Create a key and return its secret, which is not stored and cannot be shown again."""
+def _check_scope(role: Role, store_code: str | None) -> None:
     if role is Role.staff and not store_code:
         raise InvalidInput("a staff key needs a store", field="store_code")
     if role is not Role.staff and store_code:
         raise InvalidInput("only staff keys are scoped to a store", field="store_code")
+
+
+def create_api_key(session: Session, *, role: Role, store_code: str | None = None, label: str = "") -> str:
+    """Create a key and return its secret, which is not stored and cannot be shown again."""
+    _check_scope(role, store_code)
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiKey(secret_hash=hash_secret(secret), role=role, store_code=store_code, label=label))
     session.flush()
     return secret
+
+
+def ensure_api_key(
+    session: Session, *, secret: str, role: Role, store_code: str | None = None, label: str = ""
+) -> None:
+    """Make `secret` a live key of this role and scope: created, or revived if it was revoked. For a
+    secret derived rather than drawn at random (the demo's keys), which must go on working."""
+    _check_scope(role, store_code)
+    if not secret.startswith(SECRET_PREFIX) or len(secret) > MAX_SECRET_LENGTH:
+        raise InvalidInput(f"a secret starts with {SECRET_PREFIX!r}", field="secret")
+    digest = hash_secret(secret)
+    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == digest)).first()
+    if key is None:
+        key = ApiKey(secret_hash=digest, role=role, store_code=store_code, label=label)
+    else:
+        key.role, key.store_code, key.label, key.revoked_at = role, store_code, label, None
+    session.add(key)
+    session.flush()
 
 
 def revoke_api_keys(session: Session, *, label: str) -> int:

@@ -8,6 +8,7 @@ Redis broker, a task delayed past the visibility timeout is delivered twice).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -42,6 +43,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    "orders.prune_idempotency_keys": {
+        "task": "orders.prune_idempotency_keys",
+        "schedule": 3600.0,
+        "options": {"expires": 3600},
+    },
 }
 
 
@@ -62,6 +68,10 @@ def configure(app: Celery, settings: Settings) -> None:
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        # A worker or beat keeps trying to reach the broker however long it is away (the default gives up
+        # after 100 attempts, about 50 minutes, and the process exits); orders accepted meanwhile stay
+        # pending in the database and are reserved once it is back.
+        broker_connection_max_retries=None,
         broker_transport_options={"visibility_timeout": 3600},
         beat_schedule=BEAT_SCHEDULE,
         worker_hijack_root_logger=False,
@@ -123,17 +133,45 @@ signals.task_postrun.connect(_leave_task_context)
 signals.task_failure.connect(_count_task_failure)
 
 
-def run_schedule_in_process(stop: threading.Event, *, tick_s: float = 1.0) -> None:
-    """The embedded default has no beat process: the API process runs the same schedule itself, each task
-    in-process, until `stop` is set. One failing run is logged and the schedule goes on."""
-    due = dict.fromkeys(BEAT_SCHEDULE, 0.0)
-    while not stop.wait(tick_s):
-        now = time.monotonic()
-        for name, entry in BEAT_SCHEDULE.items():
-            if now < due[name]:
+def load_task_modules() -> None:
+    """Import every domain's tasks module, as a worker does when it starts, and check that each task the
+    schedule calls is registered. The embedded schedule runs in the `retail serve` process, which
+    otherwise imports only what its routes use (under `--workers`, nothing at all)."""
+    celery_app.loader.import_default_modules()  # runs the autodiscovery above
+    missing = sorted({entry["task"] for entry in BEAT_SCHEDULE.values()} - set(celery_app.tasks))
+    if missing:
+        raise RuntimeError(f"the schedule calls tasks that no module registers: {', '.join(missing)}")
+
+
+class EmbeddedSchedule:
+    """The beat schedule run by the embedded default itself, each task in-process: `run_due` runs every
+    entry due at a moment of `time.monotonic`, and sets when it is due next."""
+
+    def __init__(self, schedule: dict[str, dict[str, Any]]) -> None:
+        self._schedule = schedule
+        self._due = dict.fromkeys(schedule, 0.0)
+
+    def run_due(self, now: float) -> list[str]:
+        """Run what is due at `now`; answers the names of the tasks run. A failing run is logged and the
+        others still run (the sweeps are idempotent; the next tick tries again)."""
+        ran: list[str] = []
+        for name, entry in self._schedule.items():
+            if now < self._due[name]:
                 continue
-            due[name] = now + float(entry["schedule"])
+            self._due[name] = now + float(entry["schedule"])
+            ran.append(entry["task"])
             try:
                 celery_app.tasks[entry["task"]].apply(throw=True)
-            except Exception:  # the sweeps are idempotent; the next tick tries again
+            except Exception:
                 logger.exception("periodic task %s failed", entry["task"])
+        return ran
+
+
+def run_schedule_in_process(stop: threading.Event, *, tick_s: float = 1.0) -> None:
+    """The embedded default has no beat process: `retail serve` runs the same schedule itself, in a thread
+    of its own process, until `stop` is set. Call `load_task_modules` first."""
+    schedule = EmbeddedSchedule(BEAT_SCHEDULE)
+    # One line per process that runs the schedule, so an operator (and a test) can see there is one.
+    logger.info("running the periodic tasks in process %s", os.getpid(), extra={"pid": os.getpid()})
+    while not stop.wait(tick_s):
+        schedule.run_due(time.monotonic())

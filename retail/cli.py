@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import io
 import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from retail.auth import Role, create_api_key, revoke_api_keys
+from retail.auth import SECRET_PREFIX, Role, create_api_key, ensure_api_key, revoke_api_keys
 from retail.db import session_scope
 from retail.logs import configure_logging
 from retail.migrations import upgrade_database
@@ -22,6 +25,7 @@ from retail.settings import DEFAULT_DATA_DIR, get_settings
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+    from sqlmodel import Session
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -61,19 +65,24 @@ def serve(
     if demo:
         _load_demo()
     if not settings.redis_url:
-        from retail.celery_app import run_schedule_in_process
+        from retail.celery_app import load_task_modules, run_schedule_in_process
 
-        # No broker, so no beat: this process sweeps pending and expired orders itself.
+        # No broker, so no beat: the periodic tasks run here, in a thread of this process. With `--workers`
+        # this is uvicorn's supervising process: one for the life of the service (uvicorn replaces a
+        # worker that dies, never itself), it serves no requests, and its workers are spawned afresh, so
+        # none of them runs the schedule too. It imports the task modules it calls, which the app does
+        # not all import.
+        load_task_modules()
         threading.Thread(
             target=run_schedule_in_process, args=(threading.Event(),), name="schedule", daemon=True
         ).start()
 
     console.print(f"Winkelpunt on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     # One process answers requests on one core only (the handlers are CPU-bound Python); with `--workers`
-    # uvicorn forks that many, each building the app from the factory. The schedule thread above stays in
-    # this supervising process, so the embedded default still sweeps once, not once per worker.
+    # uvicorn starts that many (spawned, not forked), each building the app from the factory.
     # log_config=None: uvicorn keeps the JSON logging (set up again in each worker by `served_app`); its
     # access log is replaced by the request id middleware's one line per request.
+    trusted_proxies = settings.forwarded_allow_ips.strip()
     uvicorn.run(
         "retail.cli:served_app",
         factory=True,
@@ -85,9 +94,10 @@ def serve(
         log_config=None,
         access_log=False,
         # The shopper rate limit counts per client address: behind a load balancer that is the one the
-        # balancer forwards, trusted only from the proxies listed here.
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
+        # balancer forwards in X-Forwarded-For, trusted only from the proxies configured. None are by
+        # default: any client can send that header, and would otherwise pick the address it is counted as.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies or None,
     )
 
 
@@ -300,6 +310,33 @@ def _require_broker() -> None:
         raise typer.Exit(2)
 
 
+def _demo_staff_store(rows: list[dict[str, Any]]) -> str:
+    return DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else str(rows[0]["code"])
+
+
+def _demo_keys(session: Session, *, secret: str, staff_store: str) -> dict[str, str]:
+    """The demo's admin, staff and webshop keys, by name; any other demo key is revoked.
+
+    Their secrets are derived from the service's secret key rather than drawn at random, so every start
+    makes the same keys live again and the ones printed the first time keep working (the embedded
+    default keeps its secret beside its database). Only their hashes are stored, as for every key."""
+
+    def derived(purpose: str) -> str:
+        mac = hmac.new(secret.encode(), f"demo-api-key|{purpose}".encode(), hashlib.sha256).digest()
+        return SECRET_PREFIX + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    wanted = {
+        "admin": (Role.admin, None),
+        f"staff ({staff_store})": (Role.staff, staff_store),
+        "webshop": (Role.webshop, None),
+    }
+    keys = {name: derived(f"{role.value}|{store or ''}") for name, (role, store) in wanted.items()}
+    revoke_api_keys(session, label=DEMO_KEY_LABEL)
+    for name, (role, store) in wanted.items():
+        ensure_api_key(session, secret=keys[name], role=role, store_code=store, label=DEMO_KEY_LABEL)
+    return keys
+
+
 def _load_demo() -> None:
     from inventory import demo as inventory_demo
     from inventory import service as inventory_service
@@ -322,24 +359,15 @@ def _load_demo() -> None:
         problems = result.errors + catalogue.errors + prices.errors + stock.errors
         if problems:
             raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
-        # Each start prints fresh demo keys; the ones printed before stop working, so keys do not pile up.
-        revoke_api_keys(session, label=DEMO_KEY_LABEL)
-        staff_store = (
-            DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else rows[0]["code"]
-        )
-        keys = {
-            "admin": create_api_key(session, role=Role.admin, label=DEMO_KEY_LABEL),
-            f"staff ({staff_store})": create_api_key(
-                session, role=Role.staff, store_code=staff_store, label=DEMO_KEY_LABEL
-            ),
-            "webshop": create_api_key(session, role=Role.webshop, label=DEMO_KEY_LABEL),
-        }
+        keys = _demo_keys(session, secret=get_settings().secret, staff_store=_demo_staff_store(rows))
     console.print(
         f"demo chain loaded: {result.applied} stores, {catalogue.applied} products, "
-        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows"
+        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows",
+        soft_wrap=True,
     )
+    # Unwrapped, however narrow the terminal: a key broken over two lines cannot be copied.
     for name, secret in keys.items():
-        console.print(f"  demo {name} key: {secret}")
+        console.print(f"  demo {name} key: {secret}", soft_wrap=True, highlight=False)
 
 
 def main() -> None:

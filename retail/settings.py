@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import secrets
+import stat
+import tempfile
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEFAULT_DATA_DIR = Path("var")
+# Beside the embedded database `PATH`, the secret every process of it uses when none is configured.
+SECRET_FILE_SUFFIX = ".secret"
+MIN_SECRET_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -50,27 +59,28 @@ class Settings(BaseSettings):
         default=1200, ge=1, description="requests one client address may make per minute to /mobile/v1"
     )
     forwarded_allow_ips: str = Field(
-        default="127.0.0.1",
-        description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated, "
-        "or *)",
+        default="",
+        description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated "
+        "addresses or networks, or *); empty: none, the client address is the connecting peer's",
     )
     metrics_token: str | None = Field(
         default=None, description="when set, GET /metrics needs `Authorization: Bearer <this token>`"
     )
     log_level: str = "INFO"
 
+    _embedded_secret: str | None = PrivateAttr(default=None)
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
-        # A generated secret is fine for the single-process embedded demo, but on a shared database several
-        # processes must agree on it, so a production deployment has to set one explicitly.
+        # The embedded default keeps a generated secret beside its database (see `secret`); a shared
+        # PostgreSQL database has processes on several machines, so a deployment must set one explicitly.
         if self.secret_key is None:
             if self.is_postgres:
                 raise ValueError(
                     "RETAIL_SECRET_KEY must be set when RETAIL_DATABASE_URL points at PostgreSQL"
                 )
-            self.secret_key = secrets.token_urlsafe(32)
-        elif len(self.secret_key) < 16:
-            raise ValueError("RETAIL_SECRET_KEY must be at least 16 characters")
+        elif len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"RETAIL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
         return self
 
     @property
@@ -87,13 +97,76 @@ class Settings(BaseSettings):
         return url
 
     @property
+    def sqlite_path(self) -> Path | None:
+        """The embedded database's file; None on PostgreSQL and for an in-memory database."""
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+            return None
+        return Path(url.database)
+
+    @property
     def secret(self) -> str:
-        assert self.secret_key is not None  # filled in by the validator
-        return self.secret_key
+        """`RETAIL_SECRET_KEY`, or on the embedded default the one kept beside its database file.
+
+        Tokens, pickup codes and webhook signatures must verify in every process (`--workers`, a
+        restart, the CLI) that uses the same database, so the secret is generated once, by whichever
+        process comes first, and read back by all. Read on first use, so a command that never signs
+        anything (`retail --help`) leaves no file behind."""
+        if self.secret_key is not None:
+            return self.secret_key
+        with _secret_lock:
+            if self._embedded_secret is None:
+                path = self.sqlite_path
+                # An in-memory database lives and dies with its one process, and so may its secret.
+                self._embedded_secret = (
+                    secrets.token_urlsafe(32)
+                    if path is None
+                    else read_or_create_secret(path.with_name(path.name + SECRET_FILE_SUFFIX))
+                )
+            return self._embedded_secret
 
     @property
     def gazetteer_country_list(self) -> list[str]:
         return [c.strip().upper() for c in self.gazetteer_countries.split(",") if c.strip()]
+
+
+_secret_lock = threading.Lock()
+
+
+def read_or_create_secret(path: Path) -> str:
+    """The secret in `path` (owner-only), generated and written first if there is none yet.
+
+    Several processes may start at once on a fresh database: each writes a candidate to a private
+    temporary file and links it into place, which succeeds for one of them only; all then read the one
+    that won. No process ever reads a half-written file."""
+    try:
+        return _read_secret(path)
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, candidate = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # created 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        # If another process was first, its secret is the one.
+        with contextlib.suppress(FileExistsError):
+            os.link(candidate, path)
+    finally:
+        os.unlink(candidate)
+    return _read_secret(path)
+
+
+def _read_secret(path: Path) -> str:
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        # Copied or restored with looser permissions: the secret signs every pickup code, so tighten them
+        # rather than refuse to start.
+        os.chmod(path, 0o600)
+    secret = path.read_text(encoding="ascii").strip()
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"{path} does not hold a secret key; remove it to generate a new one")
+    return secret
 
 
 @lru_cache

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from retail.celery_app import celery_app
+from retail.settings import Settings
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -50,7 +51,10 @@ def test_worker_answers_a_ping_over_redis(tmp_path: Path) -> None:
     assert "ready" in output
 
 
-def test_worker_logs_json_lines_that_name_the_request_that_sent_the_task(tmp_path: Path) -> None:
+def test_worker_logs_json_lines_that_name_the_request_that_sent_the_task(
+    tmp_path: Path, pg_settings: Settings
+) -> None:
+    # pg_settings: the task reads the test database, which must exist even when this test runs alone.
     from orders import tasks as orders_tasks
     from retail.logs import request_id_var
 
@@ -101,36 +105,54 @@ def test_worker_refuses_to_start_without_a_broker(tmp_path: Path) -> None:
     assert "RETAIL_REDIS_URL" in result.stderr
 
 
-def test_the_embedded_default_runs_the_beat_schedule_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    import threading
+def test_the_embedded_schedule_runs_each_entry_when_due_and_survives_a_failing_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from retail.celery_app import EmbeddedSchedule
 
-    from retail import celery_app as celery_module
+    calls: list[str] = []
 
-    calls: list[float] = []
-
-    @celery_module.celery_app.task(name="tests.tick")
+    @celery_app.task(name="tests.tick")
     def tick() -> None:
-        calls.append(time.monotonic())
+        calls.append("tick")
 
-    @celery_module.celery_app.task(name="tests.broken")
+    @celery_app.task(name="tests.broken")
     def broken() -> None:
+        calls.append("broken")
         raise RuntimeError("a failing run must not stop the schedule")
 
-    monkeypatch.setattr(
-        celery_module,
-        "BEAT_SCHEDULE",
+    schedule = EmbeddedSchedule(
         {
-            "tick": {"task": "tests.tick", "schedule": 0.2},
-            "broken": {"task": "tests.broken", "schedule": 0.2},
-        },
+            "tick": {"task": "tests.tick", "schedule": 5.0},
+            "broken": {"task": "tests.broken", "schedule": 2.0},
+        }
     )
-    stop = threading.Event()
-    runner = threading.Thread(
-        target=celery_module.run_schedule_in_process, args=(stop,), kwargs={"tick_s": 0.05}
-    )
-    runner.start()
-    time.sleep(1.1)
-    stop.set()
-    runner.join(timeout=5)
-    assert not runner.is_alive()
-    assert 4 <= len(calls) <= 7
+    # Moments of the monotonic clock, as the schedule thread passes them once a second.
+    ran = {now: schedule.run_due(now) for now in (100.0, 101.0, 102.0, 104.5, 105.0)}
+    assert ran == {
+        100.0: ["tests.tick", "tests.broken"],
+        101.0: [],
+        102.0: ["tests.broken"],
+        104.5: ["tests.broken"],
+        105.0: ["tests.tick"],
+    }
+    assert calls == ["tick", "broken", "broken", "broken", "tick"]
+    failures = [r for r in caplog.records if r.getMessage() == "periodic task tests.broken failed"]
+    assert len(failures) == 3
+
+
+def test_the_embedded_schedule_refuses_to_start_with_a_task_nobody_registered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from retail import celery_app as celery_module
+
+    monkeypatch.setitem(celery_module.BEAT_SCHEDULE, "tests.ghost", {"task": "tests.ghost", "schedule": 1.0})
+    with pytest.raises(RuntimeError, match=r"no module registers: tests\.ghost"):
+        celery_module.load_task_modules()
+
+
+def test_workers_and_beat_never_give_up_on_the_broker() -> None:
+    # Celery's default (100 attempts, about 50 minutes) ends a worker, and beat, during a longer outage;
+    # None retries for as long as it takes. (Riding out the outage itself: tests/e2e/test_broker_outage.py.)
+    assert celery_app.conf.broker_connection_max_retries is None
+    assert celery_app.conf.broker_connection_retry is True

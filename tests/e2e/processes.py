@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import Engine, text
 
 from retail.settings import Settings
 
@@ -131,6 +132,23 @@ def wait_serving(base: str, *, probe: str = "/healthz", timeout: float = 60) -> 
     wait_until(up, timeout=timeout, what=f"{base}{probe} to answer 200")
 
 
+def reservation_waiting_for_a_lock(engine: Engine, *, held_by: int | None = None) -> bool:
+    """Whether a reservation waits for a stock row lock (with `held_by`, one that backend pid holds): its
+    task is then provably running, inside its transaction and not yet acknowledged."""
+    # The reservation locks the basket's stock rows (in product order) before it changes them.
+    with engine.connect() as connection:
+        waiting = connection.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' "
+                "AND query LIKE 'SELECT product_id, on_hand - reserved - safety_stock FROM stock %FOR UPDATE'"
+                " AND (CAST(:held_by AS integer) IS NULL OR :held_by = ANY(pg_blocking_pids(pid)))"
+            ),
+            {"held_by": held_by},
+        ).scalar_one()
+    return int(waiting) > 0
+
+
 class ServiceProcesses:
     """The service as it runs in production, each part in its own process (`retail serve`, `retail worker`,
     `retail beat`), against the given database and a Redis server of the test's own, so a test may stop
@@ -142,6 +160,7 @@ class ServiceProcesses:
         workdir: Path,
         *,
         worker_concurrency: int | None,
+        workers: int = 1,
         extra_settings: dict[str, str] | None = None,
     ) -> None:
         self.workdir = workdir
@@ -155,9 +174,10 @@ class ServiceProcesses:
         )
         self.api_port = free_port()
         self.worker_concurrency = worker_concurrency
+        self.worker_count = workers
         self.redis: subprocess.Popen[bytes] | None = None
         self.api: subprocess.Popen[bytes] | None = None
-        self.worker: subprocess.Popen[bytes] | None = None
+        self.workers: list[subprocess.Popen[bytes]] = []
         self.beat: subprocess.Popen[bytes] | None = None
 
     @property
@@ -179,22 +199,30 @@ class ServiceProcesses:
     def start_api(self) -> None:
         self.api = spawn(["serve", "--port", str(self.api_port)], self.env, self.workdir)
 
-    def start_worker(self) -> None:
-        """Start a worker, or a new one after `kill_worker`."""
+    def start_workers(self) -> None:
+        """Start the `retail worker` processes, or new ones after `kill_workers`."""
         assert self.worker_concurrency is not None, "this service runs no worker"
-        self.worker = spawn(["worker", "--concurrency", str(self.worker_concurrency)], self.env, self.workdir)
+        self.workers = [
+            spawn(["worker", "--concurrency", str(self.worker_concurrency)], self.env, self.workdir)
+            for _ in range(self.worker_count)
+        ]
 
-    def kill_worker(self) -> None:
-        """SIGKILL to the worker and its pool at once: a task it was running is neither finished nor
+    def kill_workers(self) -> None:
+        """SIGKILL to every worker and its pool at once: a task one was running is neither finished nor
         acknowledged."""
-        assert self.worker is not None
-        end(self.worker, signal.SIGKILL)
+        assert self.workers, "no worker is running"
+        for worker in self.workers:
+            end(worker, signal.SIGKILL)
+
+    def dead_workers(self) -> dict[int, int]:
+        """The workers that have exited since they started: pid -> exit status."""
+        return {w.pid: code for w in self.workers if (code := w.poll()) is not None}
 
     def start_beat(self) -> None:
         self.beat = spawn(["beat"], self.env, self.workdir)
 
     def stop_all(self) -> None:
-        for process in (self.api, self.worker, self.beat):
+        for process in (self.api, *self.workers, self.beat):
             if process is not None:
                 end(process)
         if self.redis is not None:
@@ -208,21 +236,27 @@ def running_service(
     *,
     serve: bool = True,
     worker_concurrency: int | None = None,
+    workers: int = 1,
     beat: bool = False,
     extra_settings: dict[str, str] | None = None,
 ) -> Iterator[ServiceProcesses]:
-    """A Redis of its own and the processes asked for (`worker_concurrency` None: no worker), ready once
-    `retail serve` answers; all of them stopped afterwards, whatever the test did. Their output goes to
-    log files in `workdir`. `extra_settings` adds RETAIL_ settings (`{"log_level": "INFO"}`)."""
+    """A Redis of its own and the processes asked for (`worker_concurrency` None: no worker; else
+    `workers` `retail worker` processes of that concurrency each), ready once `retail serve` answers; all
+    of them stopped afterwards, whatever the test did. Their output goes to log files in `workdir`.
+    `extra_settings` adds RETAIL_ settings (`{"log_level": "INFO"}`)."""
     service = ServiceProcesses(
-        settings, workdir, worker_concurrency=worker_concurrency, extra_settings=extra_settings
+        settings,
+        workdir,
+        worker_concurrency=worker_concurrency,
+        workers=workers,
+        extra_settings=extra_settings,
     )
     try:
         service.start_redis()
         if serve:
             service.start_api()
         if worker_concurrency is not None:
-            service.start_worker()
+            service.start_workers()
         if beat:
             service.start_beat()
         if serve:

@@ -20,26 +20,13 @@ from retail.settings import Settings
 from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
-from tests.e2e.processes import running_service, wait_until
+from tests.e2e.processes import reservation_waiting_for_a_lock, running_service, wait_until
 
 
 @pytest.fixture
 def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
     with committed_shop(pg_engine, "K1", {"A": 5}):
         yield pg_settings
-
-
-def _waiting_for_a_lock(engine: Engine) -> bool:
-    # The reservation locks the basket's stock rows (in product order) before it changes them.
-    with engine.connect() as connection:
-        waiting = connection.execute(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock' "
-                "AND query LIKE 'SELECT product_id, on_hand - reserved - safety_stock FROM stock %FOR UPDATE'"
-            )
-        ).scalar_one()
-    return int(waiting) > 0
 
 
 def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
@@ -67,13 +54,13 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         ).id
 
         deadline = time.monotonic() + 60
-        while not _waiting_for_a_lock(pg_engine):
+        while not reservation_waiting_for_a_lock(pg_engine):
             assert time.monotonic() < deadline, "the worker never reached the reservation"
             time.sleep(0.2)
-        service.kill_worker()
+        service.kill_workers()
         hold.rollback()
 
-        service.start_worker()
+        service.start_workers()
         status = "pending"
         deadline = time.monotonic() + 120
         while status == "pending" and time.monotonic() < deadline:
@@ -106,10 +93,12 @@ def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books
             with pg_engine.connect() as blocker:
                 hold = blocker.begin()
                 blocker.execute(text("SELECT 1 FROM stock ORDER BY store_id, product_id FOR UPDATE"))
-                wait_until(lambda: _waiting_for_a_lock(pg_engine), timeout=60, what="a reservation")
-                service.kill_worker()
+                wait_until(
+                    lambda: reservation_waiting_for_a_lock(pg_engine), timeout=60, what="a reservation"
+                )
+                service.kill_workers()
                 hold.rollback()
-            service.start_worker()
+            service.start_workers()
         stream.wait_for(8)
         outcome = stream.stop()
         wait_settled(pg_engine)

@@ -31,7 +31,7 @@ from orders import sweeps
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderIn
-from retail.celery_app import BEAT_SCHEDULE, celery_app
+from retail.celery_app import BEAT_SCHEDULE, celery_app, load_task_modules
 from retail.clock import utcnow
 from retail.db import make_engine
 from stores import service as stores_service
@@ -346,7 +346,10 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.reconcile_reserved": ("orders.reconcile_reserved", 600.0),
         "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
+        "orders.prune_idempotency_keys": ("orders.prune_idempotency_keys", 3600.0),
     }
+    # What `retail serve` does before it runs the schedule itself (a worker imports them on start).
+    load_task_modules()
     assert {task for task, _ in schedule.values()} <= set(celery_app.tasks)
 
 
