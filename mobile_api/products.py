@@ -70,8 +70,9 @@ def search_products(
     of `q` and `ean`."""
     terms = inventory_service.search_terms(q) if q is not None else []
     if q is not None and not terms:
-        # Nothing but spaces and punctuation: no word to look for, and the whole catalogue is not a result.
-        raise InvalidInput("q holds no letters or digits to search for", field="query.q")
+        # Nothing but spaces and punctuation ("%", "*"): text no product's words can start with, so no
+        # product matches. A shopper's search box answers that with no results, not an error.
+        return ProductPage(items=[], next_cursor=None)
     most = inventory_service.MAX_SEARCH_TERMS
     if len(terms) > most:
         raise InvalidInput(f"q has {len(terms)} different words; at most {most}", field="query.q")
