@@ -21,7 +21,7 @@ def fresh_database(database_url: str) -> str:
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{url.database}"')
-    from retail.migrations import upgrade_database
+    from app.migrations import upgrade_database
 
     upgrade_database()
     return url.set(drivername="postgresql").render_as_string(hide_password=False)

@@ -324,7 +324,7 @@ def seed_chain(database_url: str) -> Chain:
 
     print("loading the demo chain (retail demo) ...", file=sys.stderr)
     subprocess.run(
-        [sys.executable, "-m", "retail", "demo"],
+        [sys.executable, "-m", "app", "demo"],
         check=True,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -433,9 +433,9 @@ def main() -> int:
     machine: list[str] = []
     samples: list[str] = []
     with processes() as running:
-        api = running.start("serve", ["-m", "retail", "serve", "--port", str(api_port)])
-        running.start("worker", ["-m", "retail", "worker", "--concurrency", "2"])
-        running.start("beat", ["-m", "retail", "beat"])
+        api = running.start("serve", ["-m", "app", "serve", "--port", str(api_port)])
+        running.start("worker", ["-m", "app", "worker", "--concurrency", "2"])
+        running.start("beat", ["-m", "app", "beat"])
         running.start(
             "bare",
             ["-m", "uvicorn", "bench.bare_app:app", "--port", str(bare_port), "--log-level", "warning"],

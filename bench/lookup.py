@@ -349,7 +349,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fastapi.testclient import TestClient
 
-    from retail.main import create_app
+    from app.main import create_app
 
     q_lats, q_lons = nl_be_points(rng, args.queries)
     skus = [f"P{i:06d}" for i in rng.integers(0, args.stocked_products, args.queries)]

@@ -113,8 +113,8 @@ def run_api(
     fresh_database(database_url)
     from fastapi.testclient import TestClient
 
+    from app.main import create_app
     from retail.db import session_scope
-    from retail.main import create_app
     from stores import service as stores_service
 
     rng = np.random.default_rng(SEED + size)

@@ -252,7 +252,7 @@ def wait_for(condition: Callable[[], bool], running: Processes, timeout_s: float
 
 def start_server(running: Processes, workers: int) -> str:
     port = free_port()
-    running.start("serve", ["-m", "retail", "serve", "--port", str(port), "--workers", str(workers)])
+    running.start("serve", ["-m", "app", "serve", "--port", str(port), "--workers", str(workers)])
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:

@@ -241,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["RETAIL_DATABASE_URL"] = args.database
         os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"] = "1000000000"
         os.environ.pop("RETAIL_REDIS_URL", None)
-        from retail.migrations import upgrade_database
+        from app.migrations import upgrade_database
 
         upgrade_database()
     else:
@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from fastapi.testclient import TestClient
 
-    from retail.main import create_app
+    from app.main import create_app
 
     with TestClient(create_app()) as client:
         measure(client, args.database, queries, len(products))

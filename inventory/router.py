@@ -30,6 +30,9 @@ from retail.errors import RetailError, problem_responses
 M = TypeVar("M", bound=BaseModel)
 
 router = APIRouter(prefix="/sync/v1", tags=["webshop sync"], responses=problem_responses(401, 403))
+# (method, path, media type) of the uploads read as a stream, row by row, and so of any size: the app
+# exempts them from its body size limit.
+STREAMED_UPLOADS = frozenset({("PUT", "/sync/v1/stock", "text/csv")})
 
 MAX_FEED_LIMIT = 5000
 

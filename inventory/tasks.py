@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from inventory import stock
-from retail.celery_app import celery_app
+from retail.celery_app import celery_app, periodic
 from retail.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ PRUNE_BATCH = 5000
 PRUNE_MAX_BATCHES = 20
 
 
+@periodic(every_s=300.0)
 @celery_app.task(name="inventory.prune_change_log", acks_late=True)
 def prune_change_log() -> int:
     """Delete the availability feed's spent log rows (see `stock.prune_change_log`)."""

@@ -1,11 +1,11 @@
-"""Alembic environment: the schema is `retail.registry.metadata`, the URL comes from the settings."""
+"""Alembic environment: the schema is `app.registry.metadata`, the URL comes from the settings."""
 
 from __future__ import annotations
 
 from alembic import context
 
+from app.registry import include_object, metadata
 from retail.db import make_engine
-from retail.registry import include_object, metadata
 from retail.settings import get_settings
 
 config = context.config

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from orders import metrics, notifications, service, sweeps
 from orders.models import OrderStatus
-from retail.celery_app import celery_app
+from retail.celery_app import celery_app, periodic
 from retail.db import get_engine, session_scope
 from retail.redis_client import redis_client
 
@@ -108,6 +108,7 @@ def queue_reservation(order_pk: int, *, store_code: str) -> None:
 # finds nothing left to do (see orders/sweeps.py), so beat ticks delivered twice are harmless.
 
 
+@periodic(every_s=15.0)
 @celery_app.task(name="orders.sweep_pending", acks_late=True)
 def sweep_pending() -> int:
     """Send the reservation of orders still pending past the grace period again."""
@@ -116,6 +117,7 @@ def sweep_pending() -> int:
     return len(sent)
 
 
+@periodic(every_s=60.0)
 @celery_app.task(name="orders.expire_ready", acks_late=True)
 def expire_ready() -> int:
     """Expire ready orders past their pickup deadline, releasing their stock; log the day-ahead reminders."""
@@ -125,6 +127,7 @@ def expire_ready() -> int:
     return len(expired)
 
 
+@periodic(every_s=600.0)
 @celery_app.task(name="orders.reconcile_reserved", acks_late=True)
 def reconcile_reserved() -> int:
     """Repair stock rows whose `reserved` drifted from the orders that hold stock."""
@@ -135,12 +138,14 @@ def reconcile_reserved() -> int:
     return len(repaired)
 
 
+@periodic(every_s=5.0)
 @celery_app.task(name="orders.deliver_notifications", acks_late=True)
 def deliver_notifications() -> int:
     """Send due order notifications (the outbox) to the webhook, or to the log."""
     return notifications.deliver_due(get_engine())
 
 
+@periodic(every_s=3600.0)
 @celery_app.task(name="orders.prune_idempotency_keys", acks_late=True)
 def prune_idempotency_keys() -> int:
     """Forget shoppers' idempotency keys older than a day (see `sweeps.prune_idempotency_keys`)."""

@@ -18,9 +18,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail.errors import PayloadTooLarge, RetailError, retail_error_response
 
-# Uploads that are processed as a stream, row by row, and so may be of any size.
-STREAMED_UPLOADS = frozenset({("PUT", "/sync/v1/stock", "text/csv")})
-
 # A spooled body stays in memory up to this size, then moves to a temporary file.
 SPOOL_IN_MEMORY_BYTES = 8 << 20
 # Received chunks are written to the spool in pieces of about this size, each from a worker thread, so a

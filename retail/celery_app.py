@@ -1,8 +1,8 @@
 """The Celery app: Redis broker when `RETAIL_REDIS_URL` is set, in-process execution otherwise.
 
-Domain packages own their tasks in `<domain>/tasks.py`; they are found by autodiscovery. Periodic work is
-declared in `BEAT_SCHEDULE` as deadlines swept from the database, never as tasks delayed for hours (with the
-Redis broker, a task delayed past the visibility timeout is delivered twice).
+Domain packages own their tasks in `<domain>/tasks.py`, imported by the composition root (`app.registry`).
+Periodic work is declared with `periodic` as deadlines swept from the database, never as tasks delayed for
+hours (with the Redis broker, a task delayed past the visibility timeout is delivered twice).
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from celery import Celery, Task, signals
 
@@ -19,36 +20,22 @@ from retail import metrics
 from retail.logs import configure_logging, request_id_var, task_id_var
 from retail.settings import Settings, get_settings
 
-DOMAIN_PACKAGES = ["stores", "inventory", "orders"]
+# The beat schedule. Each domain puts its periodic tasks on it with `periodic`, in its own tasks module;
+# the composition root imports every one of those, so one beat process (or the embedded schedule) runs all.
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {}
 
-# Entries are added by the issues that bring the periodic work (order expiry, reminders, the pending-order
-# sweep, stock reconciliation); the schedule lives here so that one beat process runs all of it.
-BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
-    # Intervals in seconds. `expires` drops a tick still queued when the next one is due: after a worker
-    # outage the sweep runs once, not once per missed tick.
-    "orders.sweep_pending": {"task": "orders.sweep_pending", "schedule": 15.0, "options": {"expires": 15}},
-    "orders.expire_ready": {"task": "orders.expire_ready", "schedule": 60.0, "options": {"expires": 60}},
-    "orders.deliver_notifications": {
-        "task": "orders.deliver_notifications",
-        "schedule": 5.0,
-        "options": {"expires": 5},
-    },
-    "orders.reconcile_reserved": {
-        "task": "orders.reconcile_reserved",
-        "schedule": 600.0,
-        "options": {"expires": 600},
-    },
-    "inventory.prune_change_log": {
-        "task": "inventory.prune_change_log",
-        "schedule": 300.0,
-        "options": {"expires": 300},
-    },
-    "orders.prune_idempotency_keys": {
-        "task": "orders.prune_idempotency_keys",
-        "schedule": 3600.0,
-        "options": {"expires": 3600},
-    },
-}
+_Task = TypeVar("_Task", bound=Task)
+
+
+def periodic(every_s: float) -> Callable[[_Task], _Task]:
+    """Run the decorated task every `every_s` seconds. `expires` drops a tick still queued when the next
+    one is due: after a worker outage the sweep runs once, not once per missed tick."""
+
+    def schedule(task: _Task) -> _Task:
+        BEAT_SCHEDULE[task.name] = {"task": task.name, "schedule": every_s, "options": {"expires": every_s}}
+        return task
+
+    return schedule
 
 
 def configure(app: Celery, settings: Settings) -> None:
@@ -80,7 +67,6 @@ def configure(app: Celery, settings: Settings) -> None:
 
 celery_app = Celery("winkelpunt")
 configure(celery_app, get_settings())
-celery_app.autodiscover_tasks(DOMAIN_PACKAGES)
 
 
 logger = logging.getLogger(__name__)
@@ -133,16 +119,6 @@ signals.task_postrun.connect(_leave_task_context)
 signals.task_failure.connect(_count_task_failure)
 
 
-def load_task_modules() -> None:
-    """Import every domain's tasks module, as a worker does when it starts, and check that each task the
-    schedule calls is registered. The embedded schedule runs in the `retail serve` process, which
-    otherwise imports only what its routes use (under `--workers`, nothing at all)."""
-    celery_app.loader.import_default_modules()  # runs the autodiscovery above
-    missing = sorted({entry["task"] for entry in BEAT_SCHEDULE.values()} - set(celery_app.tasks))
-    if missing:
-        raise RuntimeError(f"the schedule calls tasks that no module registers: {', '.join(missing)}")
-
-
 class EmbeddedSchedule:
     """The beat schedule run by the embedded default itself, each task in-process: `run_due` runs every
     entry due at a moment of `time.monotonic`, and sets when it is due next."""
@@ -169,7 +145,7 @@ class EmbeddedSchedule:
 
 def run_schedule_in_process(stop: threading.Event, *, tick_s: float = 1.0) -> None:
     """The embedded default has no beat process: `retail serve` runs the same schedule itself, in a thread
-    of its own process, until `stop` is set. Call `load_task_modules` first."""
+    of its own process, until `stop` is set. Import every domain's tasks first (the composition root does)."""
     schedule = EmbeddedSchedule(BEAT_SCHEDULE)
     # One line per process that runs the schedule, so an operator (and a test) can see there is one.
     logger.info("running the periodic tasks in process %s", os.getpid(), extra={"pid": os.getpid()})

@@ -32,11 +32,11 @@ from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 from sqlmodel import Session, select  # noqa: E402
 
+from app.main import create_app  # noqa: E402
+from app.migrations import upgrade_database  # noqa: E402
+from app.registry import metadata  # noqa: E402
 from retail.auth import Role, create_api_key  # noqa: E402
 from retail.db import get_session, make_engine, session_scope  # noqa: E402
-from retail.main import create_app  # noqa: E402
-from retail.migrations import upgrade_database  # noqa: E402
-from retail.registry import metadata  # noqa: E402
 from retail.settings import Settings  # noqa: E402
 
 

@@ -21,9 +21,9 @@ from httpx import Response
 from PIL import Image
 from sqlmodel import Session, select
 
+from app.main import create_app
 from orders import service as orders_service
 from orders.models import Order
-from retail.main import create_app
 from tests.conftest import store_row
 from tests.orders.conftest import order_body, place, shop  # noqa: F401 (the fixture)
 
@@ -352,7 +352,7 @@ def test_no_order_was_written_by_the_limited_request(
 
 def test_no_secret_is_stored_as_it_was_given(session: Session, world: Any) -> None:
     """API keys, order tokens, pickup tokens and short codes are kept only as hashes (or not at all)."""
-    from retail.registry import metadata
+    from app.registry import metadata
 
     shop_state, headers = world
     order = session.exec(select(Order).where(Order.order_id == shop_state.order_id)).one()

@@ -8,9 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.main import create_app
 from retail.auth import ApiKey, Role, authenticate, create_api_key, hash_secret, revoke_api_keys
 from retail.errors import InvalidInput
-from retail.main import create_app
 from retail.settings import Settings
 
 
@@ -25,10 +25,10 @@ def test_readyz_checks_database_and_redis(client: TestClient) -> None:
 
 
 def test_readyz_is_503_when_the_broker_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
-    from retail import main
+    from retail import http
 
     dead = Settings(database_url="sqlite:///:memory:", redis_url="redis://127.0.0.1:1/0", secret_key="x" * 32)
-    monkeypatch.setattr(main, "get_settings", lambda: dead)
+    monkeypatch.setattr(http, "get_settings", lambda: dead)
     with TestClient(create_app(), raise_server_exceptions=False) as client:
         response = client.get("/readyz")
     assert response.status_code == 503

@@ -22,7 +22,7 @@ from inventory.models import Stock
 from retail.db import make_engine
 from tests.conftest import ALWAYS_OPEN, store_row
 
-RETAIL = [sys.executable, "-m", "retail"]
+RETAIL = [sys.executable, "-m", "app"]
 
 
 def _env(db: Path, **extra: str) -> dict[str, str]:
@@ -400,7 +400,7 @@ def test_the_readme_tells_how_to_reach_the_retail_command() -> None:
 
 
 def test_the_served_http_protocol_turns_nagle_off() -> None:
-    from retail.serving import _no_delay
+    from app.serving import _no_delay
 
     class Transport:
         def __init__(self, sock: socket.socket) -> None:

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from retail.main import create_app
+from app.main import create_app
 from tests.conftest import ALWAYS_OPEN, commit_order, empty_tables, store_row
 
 Case = schemathesis.Case[Any]

@@ -25,9 +25,9 @@ import pytest
 import yaml
 from sqlmodel import Session
 
+from app.main import create_app
 from retail.auth import Role, create_api_key
 from retail.db import make_engine
-from retail.main import create_app
 from tests.conftest import ALWAYS_OPEN, store_row
 from tests.e2e.processes import end, free_port, spawn, wait_serving, wait_until
 

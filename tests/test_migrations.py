@@ -13,10 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
+from app.migrations import alembic_config, upgrade_database
+from app.registry import include_object, metadata
 from inventory import service as inventory_service
 from retail.db import make_engine
-from retail.migrations import alembic_config, upgrade_database
-from retail.registry import include_object, metadata
 from retail.settings import Settings
 from tests import run_services
 from tests.conftest import PG_URL

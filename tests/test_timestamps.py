@@ -18,12 +18,12 @@ from pydantic import AfterValidator, BaseModel
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.main import create_app
 from orders import service as orders_service
 from orders import sweeps
 from orders import tasks as orders_tasks
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import RetailError
-from retail.main import create_app
 from tests.conftest import ALWAYS_OPEN, store_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)

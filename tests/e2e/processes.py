@@ -88,7 +88,7 @@ def spawn(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen[b
     can be killed as one group. Its output goes to a log file in `cwd`, for a failing test to show."""
     log = (cwd / f"{args[0]}-{time.monotonic_ns()}.log").open("wb")
     return subprocess.Popen(
-        [sys.executable, "-m", "retail", *args],
+        [sys.executable, "-m", "app", *args],
         env=env,
         cwd=cwd,
         stdout=log,

@@ -80,7 +80,7 @@ def server(pg_settings: Settings) -> Iterator[str]:
     }
     with (ARTIFACTS / "server.log").open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "retail", "serve", "--port", str(port)],
+            [sys.executable, "-m", "app", "serve", "--port", str(port)],
             env=env,
             cwd=ARTIFACTS,
             stdout=log,

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from app.migrations import upgrade_database
 from retail.db import make_engine
-from retail.migrations import upgrade_database
 from retail.settings import Settings
 from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled

@@ -25,10 +25,10 @@ import httpx
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.migrations import upgrade_database
 from inventory import service as inventory_service
 from retail.auth import Role, create_api_key
 from retail.db import make_engine
-from retail.migrations import upgrade_database
 from retail.settings import Settings
 from stores import service as stores_service
 from tests.conftest import empty_tables, stock_of, store_row

@@ -17,11 +17,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.migrations import upgrade_database
 from inventory import service as inventory_service
 from inventory import stock as inventory_stock
 from inventory.models import StockMovement
 from retail.db import make_engine
-from retail.migrations import upgrade_database
 from retail.settings import Settings
 from stores import service as stores_service
 from tests.conftest import stock_of, store_row
@@ -172,7 +172,7 @@ def test_retail_stock_import_refuses_a_count_from_the_future(tmp_path: Path) -> 
     counts.write_bytes(_csv(("P1", 99, DECADES_AHEAD), ("P2", 5, PAST)))
     env = {"PATH": "/usr/bin:/bin", "RETAIL_DATABASE_URL": settings.database_url}
     result = subprocess.run(
-        [sys.executable, "-m", "retail", "stock", "import", str(counts)],
+        [sys.executable, "-m", "app", "stock", "import", str(counts)],
         env=env,
         capture_output=True,
         text=True,

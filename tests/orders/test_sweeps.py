@@ -31,7 +31,7 @@ from orders import sweeps
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
 from orders.schemas import OrderIn
-from retail.celery_app import BEAT_SCHEDULE, celery_app, load_task_modules
+from retail.celery_app import BEAT_SCHEDULE, celery_app
 from retail.clock import utcnow
 from retail.db import make_engine
 from stores import service as stores_service
@@ -348,9 +348,12 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
         "orders.prune_idempotency_keys": ("orders.prune_idempotency_keys", 3600.0),
     }
-    # What `retail serve` does before it runs the schedule itself (a worker imports them on start).
-    load_task_modules()
+    # Each entry is put there by its task's own module, which the composition root imports for `retail
+    # serve`'s schedule, a worker and beat alike.
     assert {task for task, _ in schedule.values()} <= set(celery_app.tasks)
+    assert {entry["options"]["expires"] for entry in BEAT_SCHEDULE.values()} == {
+        seconds for _, seconds in schedule.values()
+    }
 
 
 @pytest.fixture
@@ -529,7 +532,7 @@ def test_retail_stock_check_reports_and_repairs_drift_on_sqlite(tmp_path: Path) 
 
     def retail(*args: str) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
-            [sys.executable, "-m", "retail", *args], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=120
         )
         assert result.returncode == 0, result.stderr
         return result

@@ -1,4 +1,5 @@
-"""Every domain's tables, imported in one place so that Alembic and the app see the whole schema."""
+"""Every domain's tables and tasks, imported in one place: Alembic and the app see the whole schema, and
+a worker, beat and the embedded schedule see every task (and every periodic one) the domains declare."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from sqlmodel import SQLModel
 
 from inventory import models as inventory_models
 from inventory import search as inventory_search
+from inventory import tasks as inventory_tasks
 from orders import models as orders_models
+from orders import tasks as orders_tasks
 from retail import auth
 from stores import models as stores_models
 
@@ -21,4 +24,13 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     return not (reflected and compare_to is None and name in inventory_search.DATABASE_ONLY_OBJECTS)
 
 
-__all__ = ["auth", "include_object", "inventory_models", "metadata", "orders_models", "stores_models"]
+__all__ = [
+    "auth",
+    "include_object",
+    "inventory_models",
+    "inventory_tasks",
+    "metadata",
+    "orders_models",
+    "orders_tasks",
+    "stores_models",
+]

@@ -1,4 +1,5 @@
-"""The `retail` command line (Typer)."""
+"""The `retail` command line (Typer). It imports every domain (`app.registry`): a worker and beat find
+every task there, and `serve` runs the embedded schedule with all of them."""
 
 from __future__ import annotations
 
@@ -11,21 +12,38 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
+import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from sqlmodel import Session, col, select
 
+from app import (
+    registry as registry,  # every domain's tables and tasks: worker, beat and the schedule need them
+)
+from app.main import create_app
+from app.migrations import upgrade_database
+from app.serving import http_protocol
+from inventory import demo as inventory_demo
+from inventory import service as inventory_service
+from inventory.csv_import import snapshot_rows
+from inventory.exceptions import InvalidCsv
+from inventory.models import Product
+from orders import metrics as orders_metrics
+from orders import sweeps
 from retail.auth import SECRET_PREFIX, Role, create_api_key, ensure_api_key, revoke_api_keys
+from retail.celery_app import celery_app, run_schedule_in_process
 from retail.db import session_scope
+from retail.errors import RetailError
 from retail.logs import configure_logging
-from retail.migrations import upgrade_database
 from retail.settings import DEFAULT_DATA_DIR, get_settings
-
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-    from sqlmodel import Session
+from stores import service as stores_service
+from stores.demo import demo_store_rows
+from stores.importing import count_rows, read_store_file
+from stores.models import Store
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -54,10 +72,6 @@ def serve(
     ] = 1,
 ) -> None:
     """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
-    import uvicorn
-
-    from retail.serving import http_protocol
-
     settings = get_settings()
     if not settings.is_postgres:
         # The embedded default must work from a fresh checkout with no separate setup step.
@@ -65,14 +79,10 @@ def serve(
     if demo:
         _load_demo()
     if not settings.redis_url:
-        from retail.celery_app import load_task_modules, run_schedule_in_process
-
         # No broker, so no beat: the periodic tasks run here, in a thread of this process. With `--workers`
         # this is uvicorn's supervising process: one for the life of the service (uvicorn replaces a
         # worker that dies, never itself), it serves no requests, and its workers are spawned afresh, so
-        # none of them runs the schedule too. It imports the task modules it calls, which the app does
-        # not all import.
-        load_task_modules()
+        # none of them runs the schedule too. It has imported every task it calls (`app.registry`).
         threading.Thread(
             target=run_schedule_in_process, args=(threading.Event(),), name="schedule", daemon=True
         ).start()
@@ -84,7 +94,7 @@ def serve(
     # access log is replaced by the request id middleware's one line per request.
     trusted_proxies = settings.forwarded_allow_ips.strip()
     uvicorn.run(
-        "retail.cli:served_app",
+        "app.cli:served_app",
         factory=True,
         host=host,
         port=port,
@@ -103,9 +113,6 @@ def serve(
 
 def served_app() -> FastAPI:
     """The app `serve` runs, in each worker process."""
-    from retail.main import create_app
-    from stores import service as stores_service
-
     # A worker process started by uvicorn's `--workers` does not inherit the parent's logging setup.
     configure_logging(get_settings().log_level)
     # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
@@ -120,8 +127,6 @@ def worker(
 ) -> None:
     """Run a Celery worker (needs RETAIL_REDIS_URL)."""
     _require_broker()
-    from retail.celery_app import celery_app
-
     celery_app.worker_main(["worker", f"--concurrency={concurrency}", "--loglevel=INFO"])
 
 
@@ -129,8 +134,6 @@ def worker(
 def beat() -> None:
     """Run Celery beat, the one scheduler of the periodic sweeps (needs RETAIL_REDIS_URL)."""
     _require_broker()
-    from retail.celery_app import celery_app
-
     # Beat keeps only its last-run times here; the deadlines themselves live in the database.
     DEFAULT_DATA_DIR.mkdir(parents=True, exist_ok=True)
     celery_app.start(["beat", "--loglevel=INFO", f"--schedule={DEFAULT_DATA_DIR / 'celerybeat-schedule'}"])
@@ -157,13 +160,9 @@ def keys_create(
     label: Annotated[str, typer.Option(help="who or what the key is for")] = "",
 ) -> None:
     """Create an API key. The secret is printed once, as the last line, and only its hash is kept."""
-    from retail.errors import RetailError
-
     try:
         with session_scope() as session:
             if store is not None:
-                from stores import service as stores_service
-
                 stores_service.get_store(session, code=store)
             secret = create_api_key(session, role=role, store_code=store, label=label)
     except RetailError as exc:
@@ -182,9 +181,6 @@ def stores_import(
     ],
 ) -> None:
     """Upsert stores from a CSV (hours in OpenStreetMap syntax) or JSON file; bad rows are reported."""
-    from stores import service as stores_service
-    from stores.importing import count_rows, read_store_file
-
     try:
         total = count_rows(path)
         rows = read_store_file(path)
@@ -218,10 +214,6 @@ def stock_import(
     ],
 ) -> None:
     """Apply stock counts from a CSV file of any size, as `PUT /sync/v1/stock` does, in one transaction."""
-    from inventory import service as inventory_service
-    from inventory.csv_import import snapshot_rows
-    from inventory.exceptions import InvalidCsv
-
     with _progress() as progress, io.FileIO(path, "r") as raw:
         task = progress.add_task(f"importing {path.name}", total=path.stat().st_size)
         counting = _CountingReader(raw, lambda n: progress.update(task, advance=n))
@@ -245,13 +237,6 @@ def stock_check(
 ) -> None:
     """Recompute `reserved` from the orders holding stock and repair the rows that drifted, as the
     periodic reconciliation does; prints one line per drifted row (stdout) and a summary (stderr)."""
-    from sqlmodel import col, select
-
-    from inventory.models import Product
-    from orders import metrics as orders_metrics
-    from orders import sweeps
-    from stores.models import Store
-
     with session_scope() as session:
         drifted = sweeps.reconcile_reserved(session, dry_run=dry_run)
         # Codes, not ids, for the person reading it; only the drifted rows' ones are looked up.
@@ -338,11 +323,6 @@ def _demo_keys(session: Session, *, secret: str, staff_store: str) -> dict[str, 
 
 
 def _load_demo() -> None:
-    from inventory import demo as inventory_demo
-    from inventory import service as inventory_service
-    from stores import service as stores_service
-    from stores.demo import demo_store_rows
-
     rows = demo_store_rows()
     store_codes = [row["code"] for row in rows]
     with session_scope() as session:

@@ -1,3 +1,0 @@
-from retail.cli import main
-
-main()
