@@ -73,7 +73,7 @@ def serve(
 ) -> None:
     """Run the API. With nothing configured: an embedded SQLite database and tasks run in-process."""
     settings = get_settings()
-    if not settings.is_postgres:
+    if settings.is_embedded:
         # The embedded default must work from a fresh checkout with no separate setup step.
         upgrade_database()
     if demo:

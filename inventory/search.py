@@ -43,6 +43,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from inventory.models import Product
+from retail import dialect
 
 SEARCH_TABLE = "product_search"
 #: What migration 0006 made outside the models (each database's own index, FTS5's shadow tables), which
@@ -132,9 +133,15 @@ def _matching(session: Session, terms: list[str]) -> ColumnElement[bool] | TextC
     language needs; they still travel as a bound parameter, never as SQL text."""
     assert len(terms) <= MAX_TERMS, terms
     assert all(_WORD.fullmatch(term) for term in terms), terms
-    if session.get_bind().dialect.name == "postgresql":
-        lexemes = " & ".join(f"'{term}':*" for term in terms)
-        return text("product.search_vector @@ CAST(:lexemes AS tsquery)").bindparams(lexemes=lexemes)
+    return dialect.pick(session, postgresql=_matching_postgresql, sqlite=_matching_sqlite)(terms)
+
+
+def _matching_postgresql(terms: list[str]) -> ColumnElement[bool] | TextClause:
+    lexemes = " & ".join(f"'{term}':*" for term in terms)
+    return text("product.search_vector @@ CAST(:lexemes AS tsquery)").bindparams(lexemes=lexemes)
+
+
+def _matching_sqlite(terms: list[str]) -> ColumnElement[bool] | TextClause:
     phrases = " ".join(f'"{term}"*' for term in terms)
     found = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :phrases")
     return col(Product.id).in_(found.bindparams(phrases=phrases).columns(column("rowid", Integer)))

@@ -6,7 +6,7 @@ Services take the session first and keyword-only arguments, may flush, and never
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -15,7 +15,6 @@ from typing import IO, Any
 
 import psycopg
 from sqlalchemy import bindparam, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -32,6 +31,7 @@ from inventory.schemas import (
     available_quantity,
     stock_status,
 )
+from retail import dialect
 from retail.bulk import BulkResult, RowError, validate_rows
 from retail.clock import as_aware_utc, utcnow
 from stores.models import Store
@@ -57,10 +57,6 @@ def _row_code(field: str) -> str:
         "store_price": "invalid_price",
         "price": "invalid_price",
     }.get(head, "invalid_row")
-
-
-def _insert_for(session: Session) -> Callable[..., Any]:
-    return postgresql.insert if stock.is_postgres(session) else sqlite.insert
 
 
 # ----------------------------------------------------------------------------------------- code lookups
@@ -136,7 +132,7 @@ def upsert_products(session: Session, *, rows: Sequence[Any]) -> BulkResult:
             }
             for _, p in accepted
         ]
-        statement = _insert_for(session)(Product.__table__)  # type: ignore[attr-defined]
+        statement = dialect.insert(session, Product.__table__)  # type: ignore[attr-defined]
         updated = {c: statement.excluded[c] for c in values[0] if c != "sku"}
         session.connection().execute(
             statement.on_conflict_do_update(index_elements=["sku"], set_=updated), values
@@ -196,7 +192,7 @@ def upsert_store_prices(session: Session, *, rows: Sequence[Any]) -> BulkResult:
             "updated_at": now,
         }
     if values:
-        statement = _insert_for(session)(StorePrice.__table__)  # type: ignore[attr-defined]
+        statement = dialect.insert(session, StorePrice.__table__)  # type: ignore[attr-defined]
         session.connection().execute(
             statement.on_conflict_do_update(
                 index_elements=["store_id", "product_id"],

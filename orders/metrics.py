@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from sqlalchemy import text
 from sqlmodel import Session
 
-from inventory import stock as inventory_stock
 from orders.models import OrderStatus
-from retail import metrics
+from retail import dialect, metrics
 
 # The states an order waits in. Final states are left out: counting them would read every order ever
 # placed at each scrape; how many orders end in each state is in the logs and the order history.
@@ -21,15 +20,16 @@ def open_orders_by_status(session: Session) -> Mapping[tuple[str, ...], float]:
     """How many orders are in each open state now, every open state listed (0 included)."""
     params = {f"s{i}": status.value for i, status in enumerate(OPEN)}
     wanted = ", ".join(f":s{i}" for i in range(len(OPEN)))
-    if inventory_stock.is_postgres(session):
-        # The one index on status leads with the store, so count per store through it (an index range
-        # over the open orders of each store) rather than scan every order ever placed.
-        query = f"""SELECT c.status, sum(c.n) FROM store st CROSS JOIN LATERAL (
-                        SELECT o.status, count(*) AS n FROM "order" o
-                        WHERE o.store_id = st.id AND o.status IN ({wanted}) GROUP BY o.status) AS c
-                    GROUP BY c.status"""
-    else:
-        query = f'SELECT status, count(*) FROM "order" WHERE status IN ({wanted}) GROUP BY status'
+    # The one index on status leads with the store, so PostgreSQL counts per store through it (an index
+    # range over the open orders of each store) rather than scan every order ever placed.
+    query = dialect.pick(
+        session,
+        postgresql=f"""SELECT c.status, sum(c.n) FROM store st CROSS JOIN LATERAL (
+                           SELECT o.status, count(*) AS n FROM "order" o
+                           WHERE o.store_id = st.id AND o.status IN ({wanted}) GROUP BY o.status) AS c
+                       GROUP BY c.status""",
+        sqlite=f'SELECT status, count(*) FROM "order" WHERE status IN ({wanted}) GROUP BY status',
+    )
     counts = {str(status): float(n) for status, n in session.execute(text(query), params).all()}
     return {(status.value,): counts.get(status.value, 0.0) for status in OPEN}
 

@@ -33,6 +33,7 @@ from orders.exceptions import (
 )
 from orders.models import HOLDING, IdempotencyKey, Notification, Order, OrderEvent, OrderLine, OrderStatus
 from orders.schemas import OrderIn
+from retail import dialect
 from retail.clock import utcnow
 from retail.db import on_commit
 from retail.errors import InvalidInput
@@ -331,9 +332,7 @@ def order_state(bind: Engine | Connection, *, order_pk: int) -> OrderState | Non
     """
     if isinstance(bind, Engine):
         with bind.connect() as connection:
-            if bind.dialect.name == "postgresql":  # SQLite's connections BEGIN IMMEDIATE (retail/db.py)
-                connection.execution_options(isolation_level="AUTOCOMMIT")
-            return order_state(connection, order_pk=order_pk)
+            return order_state(dialect.autocommit(connection), order_pk=order_pk)
     row = bind.execute(_STATE, {"id": order_pk}).first()
     return None if row is None else OrderState(order_pk, OrderStatus(row[0]), int(row[1]))
 

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from inventory import stock as inventory_stock
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
 from orders.service import transition
+from retail import dialect
 from retail.clock import utcnow
 
 logger = logging.getLogger(__name__)
@@ -66,20 +67,21 @@ def _due(
     lower = f" AND o.{column} >= :since" if since is not None else ""
     params = {
         "status": status.value,
-        "before": inventory_stock.db_time(session, before),
-        "since": inventory_stock.db_time(session, since) if since is not None else None,
+        "before": dialect.timestamp(session, before),
+        "since": dialect.timestamp(session, since) if since is not None else None,
         "limit": limit,
     }
-    if inventory_stock.is_postgres(session):
-        query = f"""SELECT d.id FROM store st CROSS JOIN LATERAL (
-                        SELECT o.id, o.{column} AS due FROM "order" o
-                        WHERE o.store_id = st.id AND o.status = :status AND o.{column} < :before{lower}
-                        ORDER BY o.{column}, o.id LIMIT :limit) AS d
-                    ORDER BY d.due, d.id LIMIT :limit"""
-    else:
-        query = f"""SELECT o.id FROM "order" o
-                    WHERE o.status = :status AND o.{column} < :before{lower}
-                    ORDER BY o.{column}, o.id LIMIT :limit"""
+    query = dialect.pick(
+        session,
+        postgresql=f"""SELECT d.id FROM store st CROSS JOIN LATERAL (
+                           SELECT o.id, o.{column} AS due FROM "order" o
+                           WHERE o.store_id = st.id AND o.status = :status AND o.{column} < :before{lower}
+                           ORDER BY o.{column}, o.id LIMIT :limit) AS d
+                       ORDER BY d.due, d.id LIMIT :limit""",
+        sqlite=f"""SELECT o.id FROM "order" o
+                   WHERE o.status = :status AND o.{column} < :before{lower}
+                   ORDER BY o.{column}, o.id LIMIT :limit""",
+    )
     return [int(pk) for pk in session.execute(text(query), params).scalars()]
 
 
@@ -212,7 +214,7 @@ def reconcile_reserved(session: Session, *, dry_run: bool = False) -> list[inven
 def prune_idempotency_keys(session: Session, *, batch: int, now: datetime | None = None) -> int:
     """Delete up to `batch` idempotency keys older than `IDEMPOTENCY_KEY_TTL`, oldest first (through the
     index on `created_at`); answers how many. The orders stay. Two runs at once delete each key once."""
-    cutoff = inventory_stock.db_time(session, (now or utcnow()) - IDEMPOTENCY_KEY_TTL)
+    cutoff = dialect.timestamp(session, (now or utcnow()) - IDEMPOTENCY_KEY_TTL)
     deleted = session.execute(
         text(
             """DELETE FROM idempotency_key WHERE key IN (

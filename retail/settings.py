@@ -75,7 +75,7 @@ class Settings(BaseSettings):
         # The embedded default keeps a generated secret beside its database (see `secret`); a shared
         # PostgreSQL database has processes on several machines, so a deployment must set one explicitly.
         if self.secret_key is None:
-            if self.is_postgres:
+            if not self.is_embedded:
                 raise ValueError(
                     "RETAIL_SECRET_KEY must be set when RETAIL_DATABASE_URL points at PostgreSQL"
                 )
@@ -84,8 +84,10 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_postgres(self) -> bool:
-        return self.database_url.startswith(("postgresql", "postgres://"))
+    def is_embedded(self) -> bool:
+        """The embedded default: a SQLite database of this machine's own, which `retail serve` migrates
+        itself, rather than a shared PostgreSQL server that a deployment migrates once."""
+        return not self.database_url.startswith(("postgresql", "postgres://"))
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
+from retail import dialect
 from retail.bulk import RowError, validate_rows
 from retail.clock import utcnow
 from retail.settings import get_settings
@@ -81,17 +81,12 @@ def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
     }
 
 
-def _insert_for(session: Session) -> Callable[..., Any]:
-    dialect = session.get_bind().dialect.name
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
     # One upsert statement, compiled once and sent with every row as its parameters (SQLAlchemy batches
     # them into multi-row VALUES), instead of a read-modify-write per store.
     now = utcnow()
     values = [_row_values(s, now) for s in stores_in]
-    statement = _insert_for(session)(Store.__table__)  # type: ignore[attr-defined]
+    statement = dialect.insert(session, Store.__table__)  # type: ignore[attr-defined]
     updated = {
         column: statement.excluded[column] for column in values[0] if column not in ("code", "created_at")
     }
@@ -101,8 +96,9 @@ def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
 
 
 def _touch_network(session: Session) -> None:
-    insert = _insert_for(session)
-    statement = insert(StoreNetworkRevision).values(id=1, token=uuid.uuid4().hex)
+    statement = dialect.insert(session, StoreNetworkRevision.__table__).values(  # type: ignore[attr-defined]
+        id=1, token=uuid.uuid4().hex
+    )
     session.execute(
         statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token})
     )

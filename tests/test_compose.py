@@ -200,7 +200,7 @@ def test_interpolation(services: dict[str, dict[str, Any]]) -> None:
         redis_url=resolved["RETAIL_REDIS_URL"],
         secret_key=resolved["RETAIL_SECRET_KEY"],
     )
-    assert settings.is_postgres
+    assert not settings.is_embedded
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.secret == given["RETAIL_SECRET_KEY"]
 

@@ -1,0 +1,163 @@
+"""The one place that knows PostgreSQL from SQLite.
+
+Business code reads as the rule, the same on both databases. Where the two need different SQL, the
+function that runs that statement holds its two forms side by side and takes the one for its database
+with `pick`; the few things that are not a statement (COPY, the driver's own connection, how a timestamp
+is bound in raw SQL, a server setting) are functions here. Nothing else asks which engine it runs on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
+
+import psycopg
+from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+Bind = Session | Connection | Engine
+
+_SQLITE_BATCH = 5000
+# SQLSTATE of a unique violation, and the class of data exceptions (a bad integer or date, a field too
+# long) and of COPY's own format errors (22P04 bad_copy_file_format): a row PostgreSQL could not read.
+_UNIQUE_VIOLATION = "23505"
+_DATA_EXCEPTION_CLASS = "22"
+
+
+def _name(bind: Bind) -> str:
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return engine.dialect.name
+
+
+def pick(bind: Bind, *, postgresql: T, sqlite: T) -> T:
+    """The form of one statement (or of one step) for the database `bind` runs on."""
+    return postgresql if _name(bind) == "postgresql" else sqlite
+
+
+def insert(bind: Bind, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that takes `on_conflict_do_update` / `_do_nothing`, in the database's own dialect."""
+    if _name(bind) == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def timestamp(bind: Bind, value: datetime) -> datetime | str:
+    """A timestamp as raw SQL must bind it.
+
+    PostgreSQL compares `timestamptz` values whatever their offset. SQLite stores text and compares it as
+    text, so every timestamp is written in UTC in the one format SQLAlchemy's own DateTime columns use;
+    otherwise 06:00+01:00 would sort after 05:30+00:00 and a stale snapshot could win.
+    """
+    if value.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    if _name(bind) == "postgresql":
+        return value
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def timestamp_text(bind: Bind, value: datetime) -> str:
+    """`timestamp` as text, for a text column of a staging table that SQL casts later."""
+    bound = timestamp(bind, value)
+    return bound if isinstance(bound, str) else bound.isoformat()
+
+
+def driver_connection(session: Session) -> psycopg.Connection[tuple[Any, ...]]:
+    """The psycopg connection under the session's, in the session's transaction (PostgreSQL only: for
+    COPY and for the prepared statements of the hottest paths)."""
+    return cast("psycopg.Connection[tuple[Any, ...]]", session.connection().connection.driver_connection)
+
+
+def create_temporary_table(session: Session, table: str, columns: str) -> None:
+    """A temporary table for this transaction's staging, empty (one left by an earlier statement of the
+    same connection is dropped first)."""
+    session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    session.execute(text(f"CREATE TEMPORARY TABLE {table} ({columns})"))
+
+
+def copy_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    """Write `rows` into `table`: COPY on PostgreSQL, multi-row INSERTs on SQLite; answers how many."""
+    return pick(session, postgresql=_copy_rows_postgresql, sqlite=_insert_rows_sqlite)(
+        session, table, columns, rows
+    )
+
+
+def _copy_rows_postgresql(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    cursor = driver_connection(session).cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    return int(cursor.rowcount)
+
+
+def _insert_rows_sqlite(
+    session: Session, table: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]]
+) -> int:
+    statement = text(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    count = 0
+    batch: list[dict[str, object]] = []
+    for row in rows:
+        batch.append(dict(zip(columns, row, strict=True)))
+        if len(batch) == _SQLITE_BATCH:
+            session.execute(statement, batch)
+            count += len(batch)
+            batch = []
+    if batch:
+        session.execute(statement, batch)
+        count += len(batch)
+    return count
+
+
+def copy_csv(session: Session, table: str, columns: Sequence[str], body: Iterable[bytes]) -> int:
+    """PostgreSQL: COPY a CSV body (without its header line) into a table created in this same
+    subtransaction, as it is; answers how many rows. FREEZE writes the rows frozen: the first scan then
+    has no hint bits to set, which would otherwise dirty and write back every page of the stage."""
+    cursor = driver_connection(session).cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv, FREEZE)") as copy:
+        for chunk in body:
+            copy.write(chunk)
+    return int(cursor.rowcount)
+
+
+def set_local(session: Session, setting: str, value: str) -> None:
+    """A planner or memory setting for the rest of this transaction (PostgreSQL); SQLite has none."""
+    if _name(session) == "postgresql":
+        session.execute(text(f"SET LOCAL {setting} = {value}"))
+
+
+def analyze(session: Session, table: str) -> None:
+    """Statistics for a freshly filled temporary table (PostgreSQL plans it as empty without them)."""
+    if _name(session) == "postgresql":
+        session.execute(text(f"ANALYZE {table}"))
+
+
+def autocommit(connection: Connection) -> Connection:
+    """The connection outside any transaction, for a read that needs no BEGIN and COMMIT. SQLite's
+    connections begin IMMEDIATE on their own (retail/db.py) and are left as they are."""
+    if _name(connection) == "postgresql":
+        return connection.execution_options(isolation_level="AUTOCOMMIT")
+    return connection
+
+
+def _sqlstate(exc: BaseException) -> str:
+    error = exc.orig if isinstance(exc, DBAPIError) else exc
+    return str(getattr(error, "sqlstate", None) or "")
+
+
+def is_unique_violation(exc: BaseException) -> bool:
+    return _sqlstate(exc) == _UNIQUE_VIOLATION
+
+
+def is_bad_input(exc: BaseException) -> bool:
+    """A value PostgreSQL could not read (a bad integer or date, a CSV row COPY could not split)."""
+    return _sqlstate(exc).startswith(_DATA_EXCEPTION_CLASS)
