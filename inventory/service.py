@@ -14,7 +14,7 @@ from functools import partial
 from typing import IO, Any
 
 import psycopg
-from sqlalchemy import bindparam, text
+from sqlalchemy import Select, bindparam, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col, select
 
@@ -568,3 +568,34 @@ def cheapest_offer(online_price: Decimal, offers: Sequence[StoreOffer]) -> Store
         if offer.price < best_price:
             best, best_price = offer, offer.price
     return best
+
+
+# --- the ledger
+# What the order flow asks of stock: reserve baskets, give units back, hand them over, and keep `reserved`
+# in step with the orders that hold stock. The one write path is `inventory.stock`.
+
+Quantity = stock.Quantity
+BasketOutcome = stock.BasketOutcome
+ReservedDrift = stock.ReservedDrift
+reserve_baskets = stock.reserve_baskets
+release = stock.release
+collect = stock.collect
+
+HeldUnits = Select[int, int, int]
+"""The units the orders holding stock hold, per stock row: a query of the order flow's own tables that
+answers (store_id, product_id, quantity), run inside inventory's statements so that both are read in one
+snapshot."""
+
+
+def _held_sql(session: Session, held: HeldUnits) -> str:
+    return str(held.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+
+
+def reserved_drift(session: Session, *, held: HeldUnits) -> list[ReservedDrift]:
+    """Stock rows whose `reserved` differs from what the orders hold."""
+    return stock.reserved_drift(session, live=_held_sql(session, held))
+
+
+def repair_reserved(session: Session, *, held: HeldUnits) -> list[ReservedDrift]:
+    """Set `reserved` to what the orders hold wherever it drifted; answers what it changed."""
+    return stock.repair_reserved(session, live=_held_sql(session, held))

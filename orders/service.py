@@ -385,11 +385,11 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
     ):
         lines_by_order[line.order_pk].append(line)
-    outcomes = inventory_stock.reserve_baskets(
+    outcomes = inventory_service.reserve_baskets(
         session,
         store_id=store.id or 0,
         baskets=[
-            [inventory_stock.Quantity(line.product_id, line.quantity) for line in lines_by_order[o.id or 0]]
+            [inventory_service.Quantity(line.product_id, line.quantity) for line in lines_by_order[o.id or 0]]
             for o in orders
         ],
     )
@@ -537,11 +537,12 @@ def cancel_order(session: Session, *, order_id: str, token: str | None) -> Order
     if order.status not in (OrderStatus.pending, *HOLDING):
         raise InvalidTransition(OrderStatus(order.status).value, "cancelled")
     if order.status in HOLDING:
-        inventory_stock.release(
+        inventory_service.release(
             session,
             store_id=order.store_id,
             lines=[
-                inventory_stock.Quantity(line.product_id, line.quantity) for line in lines_of(session, order)
+                inventory_service.Quantity(line.product_id, line.quantity)
+                for line in lines_of(session, order)
             ],
         )
     transition(session, order, OrderStatus.cancelled, utcnow())

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from inventory import stock as inventory_stock
+from inventory import service as inventory_service
 from orders import pickup
 from orders import service as orders_service
 from orders.exceptions import (
@@ -171,11 +171,11 @@ def confirm(session: Session, *, principal: Principal, code: str, store_code: st
     order = orders_service.lock_order(session, found.id) or found
     _refuse_unless_ready(session, order)
     now = utcnow()
-    inventory_stock.collect(
+    inventory_service.collect(
         session,
         store_id=order.store_id,
         lines=[
-            inventory_stock.Quantity(line.product_id, line.quantity)
+            inventory_service.Quantity(line.product_id, line.quantity)
             for line in orders_service.lines_of(session, order)
         ],
         order_id=order.order_id,

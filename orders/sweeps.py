@@ -19,9 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
-from inventory import stock as inventory_stock
+from inventory import service as inventory_service
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
 from orders.service import transition
 from retail import dialect
@@ -42,12 +42,15 @@ REMINDER_BATCH = 5000
 # stops growing by a row per order for ever. The same key after that places a new order.
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
-# What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal.
-LIVE_RESERVATIONS = f"""
-    SELECT o.store_id, l.product_id, sum(l.quantity) AS quantity
-    FROM "order" o JOIN order_line l ON l.order_pk = o.id
-    WHERE o.status IN ({", ".join(f"'{status.value}'" for status in HOLDING)})
-    GROUP BY o.store_id, l.product_id"""
+
+def held_units() -> inventory_service.HeldUnits:
+    """What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal."""
+    return (
+        select(Order.store_id, OrderLine.product_id, func.sum(OrderLine.quantity).label("quantity"))
+        .join(OrderLine, col(OrderLine.order_pk) == col(Order.id))
+        .where(col(Order.status).in_([status.value for status in HOLDING]))
+        .group_by(col(Order.store_id), col(OrderLine.product_id))
+    )
 
 
 def _due(
@@ -152,10 +155,10 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
     for line in lines:
         held[store_of[line.order_pk]][line.product_id] += line.quantity
     for store_id in sorted(held):
-        inventory_stock.release(
+        inventory_service.release(
             session,
             store_id=store_id,
-            lines=[inventory_stock.Quantity(pid, qty) for pid, qty in sorted(held[store_id].items())],
+            lines=[inventory_service.Quantity(pid, qty) for pid, qty in sorted(held[store_id].items())],
         )
     for order in orders:
         transition(session, order, OrderStatus.expired, now)
@@ -191,12 +194,12 @@ def log_reminders(session: Session, *, now: datetime | None = None) -> list[int]
 # ---------------------------------------------------------------------------------------- reconciliation
 
 
-def reconcile_reserved(session: Session, *, dry_run: bool = False) -> list[inventory_stock.ReservedDrift]:
+def reconcile_reserved(session: Session, *, dry_run: bool = False) -> list[inventory_service.ReservedDrift]:
     """Recompute every stock row's `reserved` from the orders holding stock, and repair the rows that
     drifted (unless `dry_run`); answers the drifted rows with the old and the recomputed value."""
     if dry_run:
-        return inventory_stock.reserved_drift(session, live=LIVE_RESERVATIONS)
-    repaired = inventory_stock.repair_reserved(session, live=LIVE_RESERVATIONS)
+        return inventory_service.reserved_drift(session, held=held_units())
+    repaired = inventory_service.repair_reserved(session, held=held_units())
     for drift in repaired:
         logger.warning(
             "stock of store %s product %s: reserved was %s, the live reservations hold %s; repaired",

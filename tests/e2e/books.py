@@ -7,7 +7,7 @@ counted twice, and every stock counter agrees with the records it is derived fro
 - Idempotency: every order belongs to exactly one idempotency key, and each key a client was answered a
   202 for still leads to the order it was told about (accepted orders are never lost).
 - `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`), computed by the
-  service's own reconciliation query (`orders.sweeps.LIVE_RESERVATIONS`, `inventory.stock.reserved_drift`).
+  service's own reconciliation query (`orders.sweeps.held_units`, `inventory.service.reserved_drift`).
 - `on_hand`: equals the last snapshot count applied to the row plus every movement after that count's
   `as_of` (all movements when the row was never counted), the rule of `inventory/stock.py`.
 """
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from inventory import stock as inventory_stock
+from inventory import service as inventory_service
 from orders import sweeps
 from orders.models import FINAL, HOLDING, OrderStatus
 
@@ -129,7 +129,7 @@ def check_books(
         )
         assert not collections, f"collection movements do not match collected orders: {collections}"
 
-        drift = inventory_stock.reserved_drift(session, live=sweeps.LIVE_RESERVATIONS)
+        drift = inventory_service.reserved_drift(session, held=sweeps.held_units())
         assert not drift, f"reserved differs from the live reservations: {drift}"
 
         stock = _rows(
