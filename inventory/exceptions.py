@@ -5,11 +5,16 @@ from __future__ import annotations
 from retail.errors import NotFound, RetailError, ValidationProblem
 
 
+def no_product(sku: str) -> str:
+    """How every answer says that a sku names no product (a 404, a refused order line, a bulk row)."""
+    return f"no product with sku {sku!r}"
+
+
 class ProductNotFound(NotFound):
     code = "product_not_found"
 
     def __init__(self, sku: str) -> None:
-        super().__init__(f"no product with sku {sku!r}")
+        super().__init__(no_product(sku))
 
 
 class InvalidCsv(RetailError):

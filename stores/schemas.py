@@ -22,18 +22,14 @@ from pydantic import (
 
 from retail.bulk import BulkResult, rows_of
 from retail.errors import described_pattern
+from stores.codes import STORE_CODE_MEANING, STORE_CODE_PATTERN
 from stores.hours import OpeningHours
 from stores.osm_hours import parse_osm_opening_hours
 from stores.public_holidays import check_region
 
 StoreCode = Annotated[
     str,
-    StringConstraints(
-        pattern=described_pattern(
-            r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$",
-            "a store code is 1 to 32 letters, digits, dashes or underscores, starting with a letter or digit",
-        )
-    ),
+    StringConstraints(pattern=described_pattern(f"^{STORE_CODE_PATTERN}$", STORE_CODE_MEANING)),
 ]
 Text200 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
