@@ -152,7 +152,9 @@ def require_roles(*roles: Role) -> object:
 
     def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
         if principal.role not in allowed:
-            raise Forbidden(f"this endpoint needs a {' or '.join(sorted(allowed))} key", code="forbidden")
+            wanted = " or ".join(sorted(allowed))
+            article = "an" if wanted[0] in "aeiou" else "a"
+            raise Forbidden(f"this endpoint needs {article} {wanted} key", code="forbidden")
         return principal
 
     return Depends(dependency)
