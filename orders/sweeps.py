@@ -24,6 +24,7 @@ from sqlmodel import Session, col, func, select
 from inventory import service as inventory_service
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
 from orders.service import transition
+from orders.store_walk import STORES_WITH_ORDERS
 from retail import dialect
 from retail.clock import utcnow
 
@@ -64,8 +65,8 @@ def _due(
 ) -> list[int]:
     """Ids of orders in `status` whose `column` lies in [since, before), earliest first, at most `limit`.
 
-    No index leads with the status (the one there is store, status, created_at), so on PostgreSQL the
-    search runs per store through that index instead of scanning every order ever placed.
+    On PostgreSQL the search runs per store through the (store, status, created_at) index (see
+    `orders.store_walk`) instead of scanning every order ever placed.
     """
     lower = f" AND o.{column} >= :since" if since is not None else ""
     params = {
@@ -76,9 +77,11 @@ def _due(
     }
     query = dialect.pick(
         session,
-        postgresql=f"""SELECT d.id FROM store st CROSS JOIN LATERAL (
+        postgresql=f"""{STORES_WITH_ORDERS}
+                       SELECT d.id FROM walk CROSS JOIN LATERAL (
                            SELECT o.id, o.{column} AS due FROM "order" o
-                           WHERE o.store_id = st.id AND o.status = :status AND o.{column} < :before{lower}
+                           WHERE o.store_id = walk.store_id AND o.status = :status
+                             AND o.{column} < :before{lower}
                            ORDER BY o.{column}, o.id LIMIT :limit) AS d
                        ORDER BY d.due, d.id LIMIT :limit""",
         sqlite=f"""SELECT o.id FROM "order" o
