@@ -6,7 +6,7 @@ status check after locking).
 
 - `sweep_pending`: orders whose reservation task never arrived (broker down, worker killed) are sent again.
 - `expire_ready`: orders not collected by `expires_at` expire and give their stock back.
-- `log_reminders`: orders whose pickup deadline is a day away (logged only, until the notification outbox).
+- `log_reminders`: orders whose pickup deadline is a day away (logged; the outbox carries transitions only).
 - `reconcile_reserved`: `stock.reserved` recomputed from the orders that hold stock, repairing any drift.
 - `prune_idempotency_keys`: shoppers' `Idempotency-Key`s older than a day are forgotten.
 """
@@ -174,10 +174,11 @@ def log_reminders(session: Session, *, now: datetime | None = None) -> list[int]
     `REMINDER_PERIOD` (whole minutes, so consecutive sweeps cover consecutive, disjoint windows and each
     order is logged once); answers their ids.
 
-    Nothing is stored: the notification outbox (a later step) will carry reminders with a deduplication key,
-    and then also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log
-    it twice, and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already
-    names the deadline).
+    Nothing is stored, and nothing goes into the outbox (`orders/notifications.py`), which carries each
+    transition once. Carrying reminders there would need a deduplication key per order, and would then
+    also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log it twice,
+    and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already names
+    the deadline).
     """
     now = now or utcnow()
     end = now.replace(second=0, microsecond=0) + REMINDER_LEAD
