@@ -85,8 +85,10 @@ class InvalidTransition(RetailError):
     code = "invalid_transition"
     problem = InvalidTransitionProblem
 
-    def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"an order that is {status} cannot be {action}", extra={"order_status": status})
+    def __init__(self, status: OrderStatus, action: str) -> None:
+        super().__init__(
+            f"an order that is {status.value} cannot be {action}", extra={"order_status": status.value}
+        )
 
 
 class InvalidCode(RetailError):

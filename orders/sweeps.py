@@ -22,8 +22,8 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from inventory import service as inventory_service
+from orders import lifecycle
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
-from orders.service import transition
 from orders.store_walk import STORES_WITH_ORDERS
 from retail import dialect
 from retail.clock import utcnow
@@ -145,18 +145,14 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
     orders = [o for o in orders if o.status == OrderStatus.ready_for_pickup and o.id is not None]
     if not orders:
         return []
-    lines = session.exec(
-        select(OrderLine)
-        .where(col(OrderLine.order_pk).in_([o.id for o in orders]))
-        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
-    ).all()
+    lines = lifecycle.lines_by_order(session, order_pks=[o.id for o in orders if o.id is not None])
     # One release per store, stores in id order: stock rows are then locked in (store, product) order,
     # the order every other stock writer keeps, so releasing many orders at once cannot deadlock with a
     # reservation that holds some of the same rows.
-    store_of = {o.id: o.store_id for o in orders}
     held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for line in lines:
-        held[store_of[line.order_pk]][line.product_id] += line.quantity
+    for order in orders:
+        for line in lines[order.id or 0]:
+            held[order.store_id][line.product_id] += line.quantity
     for store_id in sorted(held):
         inventory_service.release(
             session,
@@ -164,7 +160,7 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
             lines=[inventory_service.Quantity(pid, qty) for pid, qty in sorted(held[store_id].items())],
         )
     for order in orders:
-        transition(session, order, OrderStatus.expired, now)
+        lifecycle.transition(session, order, OrderStatus.expired, now)
         logger.info("order %s expired (was due at %s)", order.id, order.expires_at)
     return [o.id for o in orders if o.id is not None]
 
