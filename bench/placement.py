@@ -4,12 +4,13 @@ on PostgreSQL), interleaved A/B/B/A in blocks so that drift in the machine's loa
 
     .venv/bin/python bench/placement.py [--database postgresql://...] [--rounds 8] [--block 250]
 
-Creates a throwaway PostgreSQL database (see `bench/benchdb.py`) with one store and 200 products. Each
-order is `orders.service.place_order` and a commit on a session of its own (a basket of 1-3 random
-products, 1-3 units each, a fresh Idempotency-Key): what `POST /mobile/v1/orders` spends in the service,
-without HTTP. Client CPU is this process's `time.process_time()` (the API process's share); backend CPU
-is the `utime + stime` of the PostgreSQL backend serving the pool's one connection, from /proc (so the
-database must run on this machine; clock ticks, 10 ms, summed over all blocks).
+Creates a throwaway PostgreSQL database (see `bench/benchdb.py`) with `bench/orders.py`'s shop (one
+store, 200 products) and baskets (1-3 random products, 1-3 units each). Each order is
+`orders.service.place_order` and a commit on a session of its own, with a fresh Idempotency-Key: what
+`POST /mobile/v1/orders` spends in the service, without HTTP. Client CPU is this process's
+`time.process_time()` (the API process's share); backend CPU is the `utime + stime` of the PostgreSQL
+backend serving the pool's one connection, from /proc (so the database must run on this machine; clock
+ticks, 10 ms, summed over all blocks).
 """
 
 from __future__ import annotations
@@ -26,13 +27,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.benchdb import fresh_database
+from bench.orders import STORE, load_shop, random_baskets, sku
 
-PRODUCTS = 200
-STORE = "BENCH-PLACE"
-ALWAYS_OPEN = {
-    day: [{"opens": "00:00", "closes": "24:00"}]
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -40,43 +36,6 @@ def backend_cpu_s(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
-
-
-def load_shop() -> None:
-    from inventory import service as inventory_service
-    from retail.db import session_scope
-    from stores import service as stores_service
-
-    with session_scope() as session:
-        stores = stores_service.upsert_stores(
-            session,
-            rows=[
-                {
-                    "code": STORE,
-                    "name": "Bench 24/7",
-                    "address": {
-                        "street": "Hoogstraat 1",
-                        "postcode": "3511 AA",
-                        "city": "Utrecht",
-                        "country": "NL",
-                    },
-                    "location": {"lat": 52.0907, "lon": 5.1214},
-                    "timezone": "Europe/Amsterdam",
-                    "click_and_collect": True,
-                    "closed_on_public_holidays": False,
-                    "hours": {"weekly": ALWAYS_OPEN},
-                }
-            ],
-        )
-        products = inventory_service.upsert_products(
-            session,
-            rows=[
-                {"sku": f"P{p:03d}", "name": f"Bench product {p}", "online_price": {"amount": "2.50"}}
-                for p in range(PRODUCTS)
-            ],
-        )
-        if stores.errors or products.errors:
-            raise SystemExit(f"the bench shop did not load: {stores.errors + products.errors}")
 
 
 @contextmanager
@@ -104,8 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=250, help="orders per block")
     parser.add_argument("--warmup", type=int, default=200, help="orders per writer before timing")
     args = parser.parse_args(argv)
-    fresh_database(args.database)
-    load_shop()
+    load_shop(fresh_database(args.database))
 
     from sqlalchemy import text
     from sqlmodel import Session
@@ -119,14 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     keys = iter(range(10**9))
 
     def place(count: int) -> None:
-        for _ in range(count):
+        for basket in random_baskets(rng, count):
             order_in = OrderIn.model_validate(
                 {
                     "store_code": STORE,
-                    "lines": [
-                        {"sku": f"P{p:03d}", "quantity": rng.randint(1, 3)}
-                        for p in rng.sample(range(PRODUCTS), rng.randint(1, 3))
-                    ],
+                    "lines": [{"sku": sku(p), "quantity": quantity} for p, quantity in basket],
                     "customer": {"name": "Bench Klant", "email": "klant@example.nl"},
                 }
             )
