@@ -12,8 +12,8 @@ from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, Store
 from mobile_api.orders import router as orders_router
 from mobile_api.products import router as products_router
 from mobile_api.router import router as mobile_router
-from orders import desk
 from orders import metrics as orders_metrics
+from orders.desk import desk
 from orders.router import router as staff_router
 from retail import docs, http, observability
 from retail.bodies import BodyLimits

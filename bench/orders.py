@@ -29,7 +29,7 @@ Redis database, and loads one store open around the clock (no public holidays) w
      until a Redis counter (one INCR per task) shows all ran: the workers' rate, not the sender's.
    - reservations, the same way: `--orders` orders POSTed while the workers are paused, reserved from
      the queue after the resume; timed from the resume to the last `order_event` decision. The API
-     queues at most one reservation run per store at a time (`orders.tasks.queue_reservation`) and a
+     queues at most one reservation run per store at a time (`orders.queueing.queue_reservation`) and a
      run drains the store's pending orders in batches, so this counts orders, not tasks.
    - end to end: `--concurrency` client threads POST `--orders` orders to `/mobile/v1/orders` (1-3 random
      lines, a unique `Idempotency-Key` each; one keep-alive `http.client` connection per thread, as

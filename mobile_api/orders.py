@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlmodel import Session
 
 from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
-from orders import pickup
+from orders import pickup, responses
 from orders import service as orders_service
-from orders import tasks as orders_tasks
 from orders.exceptions import IdempotencyKeyMissing, InvalidTransition, NoPickupCode
-from orders.models import HOLDING
 from orders.schemas import OrderAccepted, OrderIn, OrderOut
-from orders.views import order_out
 from retail.db import SessionDep
 from retail.errors import problem_responses
 
@@ -81,12 +76,7 @@ def create_order(
     """Accept a click-and-collect order; its stock is reserved shortly after, all lines or none."""
     if idempotency_key is None:
         raise IdempotencyKeyMissing()
-    order, token = orders_service.place_order(
-        session,
-        order_in=order_in,
-        idempotency_key=idempotency_key,
-        send_reservation=partial(orders_tasks.queue_reservation, store_code=order_in.store_code),
-    )
+    order, token = orders_service.place_order(session, order_in=order_in, idempotency_key=idempotency_key)
     return OrderAccepted(
         order_id=order.order_id,
         order_token=token,
@@ -99,7 +89,8 @@ def create_order(
 @router.get("/orders/{order_id}", name="order_get", response_model=OrderOut, openapi_extra=TOKEN_OPTIONAL)
 def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
     """The order's status, lines, history and, while it waits for pickup, its pickup code."""
-    return order_out(session, orders_service.get_order(session, order_id=order_id, token=token))
+    order = orders_service.get_order(session, order_id=order_id, token=token)
+    return responses.order_out(orders_service.order_record(session, order=order))
 
 
 @router.post(
@@ -111,7 +102,8 @@ def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> 
 )
 def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
     """Cancel before collection; the stock goes back on the shelf."""
-    return order_out(session, orders_service.cancel_order(session, order_id=order_id, token=token))
+    order = orders_service.cancel_order(session, order_id=order_id, token=token)
+    return responses.order_out(orders_service.order_record(session, order=order))
 
 
 @router.get(
@@ -126,7 +118,8 @@ def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) 
 )
 def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
     """The QR code to show at the counter, while the order waits for pickup."""
-    return Response(pickup.qr_png(_pickup_token(session, order_id, token)), media_type="image/png")
+    code = orders_service.pickup_token(session, order_id=order_id, token=token)
+    return Response(pickup.qr_png(code), media_type="image/png")
 
 
 @router.get(
@@ -141,12 +134,5 @@ def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToke
 )
 def pickup_code_svg(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
     """The same QR code as SVG."""
-    return Response(pickup.qr_svg(_pickup_token(session, order_id, token)), media_type="image/svg+xml")
-
-
-def _pickup_token(session: Session, order_id: str, token: str | None) -> str:
-    order = orders_service.get_order(session, order_id=order_id, token=token)
-    issued = orders_service.pickup_of(order)
-    if order.status not in HOLDING or issued is None:
-        raise NoPickupCode()
-    return issued.token
+    code = orders_service.pickup_token(session, order_id=order_id, token=token)
+    return Response(pickup.qr_svg(code), media_type="image/svg+xml")

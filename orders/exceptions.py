@@ -7,9 +7,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from inventory.exceptions import no_product
 from orders.models import OrderStatus
 from retail.clock import UtcDateTime, as_aware_utc
 from retail.errors import InvalidInput, NotFound, Problem, RetailError, ValidationProblem
+from stores.exceptions import no_store
 
 # ------------------------------------------------------------------ the problems' own members, typed
 
@@ -80,13 +82,34 @@ class IdempotencyKeyReused(InvalidInput):
         )
 
 
+class UnknownStore(InvalidInput):
+    def __init__(self, store_code: str) -> None:
+        super().__init__(no_store(store_code), field="body.store_code", code="unknown_store")
+
+
+class NoClickAndCollect(InvalidInput):
+    def __init__(self, store_code: str) -> None:
+        super().__init__(
+            f"store {store_code!r} does not offer click and collect",
+            field="body.store_code",
+            code="no_click_and_collect",
+        )
+
+
+class UnknownSku(InvalidInput):
+    def __init__(self, sku: str, *, line: int) -> None:
+        super().__init__(no_product(sku), field=f"body.lines.{line}.sku", code="unknown_sku")
+
+
 class InvalidTransition(RetailError):
     status_code = 409
     code = "invalid_transition"
     problem = InvalidTransitionProblem
 
-    def __init__(self, status: str, action: str) -> None:
-        super().__init__(f"an order that is {status} cannot be {action}", extra={"order_status": status})
+    def __init__(self, status: OrderStatus, action: str) -> None:
+        super().__init__(
+            f"an order that is {status.value} cannot be {action}", extra={"order_status": status.value}
+        )
 
 
 class InvalidCode(RetailError):

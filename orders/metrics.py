@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from orders.models import OrderStatus
+from orders.store_walk import STORES_WITH_ORDERS
 from retail import dialect, metrics
 
 # The states an order waits in. Final states are left out: counting them would read every order ever
@@ -20,13 +21,14 @@ def open_orders_by_status(session: Session) -> Mapping[tuple[str, ...], float]:
     """How many orders are in each open state now, every open state listed (0 included)."""
     params = {f"s{i}": status.value for i, status in enumerate(OPEN)}
     wanted = ", ".join(f":s{i}" for i in range(len(OPEN)))
-    # The one index on status leads with the store, so PostgreSQL counts per store through it (an index
-    # range over the open orders of each store) rather than scan every order ever placed.
+    # PostgreSQL counts per store (an index range over the open orders of each; see `orders.store_walk`)
+    # rather than scan every order ever placed.
     query = dialect.pick(
         session,
-        postgresql=f"""SELECT c.status, sum(c.n) FROM store st CROSS JOIN LATERAL (
+        postgresql=f"""{STORES_WITH_ORDERS}
+                       SELECT c.status, sum(c.n) FROM walk CROSS JOIN LATERAL (
                            SELECT o.status, count(*) AS n FROM "order" o
-                           WHERE o.store_id = st.id AND o.status IN ({wanted}) GROUP BY o.status) AS c
+                           WHERE o.store_id = walk.store_id AND o.status IN ({wanted}) GROUP BY o.status) AS c
                        GROUP BY c.status""",
         sqlite=f'SELECT status, count(*) FROM "order" WHERE status IN ({wanted}) GROUP BY status',
     )

@@ -6,11 +6,8 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session
 
-from orders import scan, staff
-from orders import service as orders_service
+from orders import lifecycle, responses, scan, staff
 from orders.exceptions import (
     AlreadyCollected,
     InvalidCode,
@@ -22,11 +19,18 @@ from orders.exceptions import (
     UnsupportedFrameType,
     WrongStore,
 )
-from orders.models import Order, OrderStatus
-from orders.schemas import OrderOut
-from orders.views import order_out
+from orders.models import OrderStatus
+from orders.schemas import (
+    CodeIn,
+    CounterStore,
+    HandOver,
+    ScanResult,
+    StaffIdentity,
+    StaffOrder,
+    StaffOrderPage,
+)
 from retail import ratelimit
-from retail.auth import Principal, Role, StaffKey
+from retail.auth import Principal, StaffKey
 from retail.db import SessionDep
 from retail.errors import PayloadTooLarge, problem_responses
 from retail.pagination import decode_position, encode_cursor
@@ -42,60 +46,6 @@ HAND_OVER_REFUSALS = problem_responses(
     WrongStore, 403, NotReady, AlreadyCollected, OrderCancelled, OrderExpired, InvalidCode, RateLimited
 )
 StoreCodePath = Annotated[str, Path(max_length=32)]
-
-
-class StaffOrder(OrderOut):
-    customer_name: str
-
-
-class StaffOrderPage(BaseModel):
-    items: list[StaffOrder]
-    next_cursor: str | None
-
-
-class CodeIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"code": "K7QM-4T9X"}, {"code": "WPK1.ord_....NL-AMS-001...."}]},
-    )
-
-    code: str = Field(min_length=1, max_length=256, description="the QR code's content, or the short code")
-    store_code: str | None = Field(
-        default=None, max_length=32, description="with an admin key and a short code: the store's counter"
-    )
-
-
-class HandOverLine(BaseModel):
-    sku: str
-    name: str
-    quantity: int
-
-
-class HandOver(BaseModel):
-    order_id: str
-    status: OrderStatus
-    store_code: str
-    customer_name: str
-    lines: list[HandOverLine]
-
-
-class StaffIdentity(BaseModel):
-    role: Role = Field(description="`staff` (one store) or `admin` (any store)")
-    store_code: str | None = Field(description="the store a staff key is for; null for an admin key")
-
-
-class CounterStore(BaseModel):
-    code: str
-    name: str
-    timezone: str = Field(
-        description="IANA time zone; the pickup desk shows every time in it, whatever the device's own zone"
-    )
-
-
-class ScanResult(BaseModel):
-    code: str | None = Field(
-        description="the QR code's content, to send to `pickups/verify`; null when the frame shows none"
-    )
 
 
 @router.get("/me", name="staff_me", response_model=StaffIdentity)
@@ -135,7 +85,7 @@ def store_orders(
         after=decode_position(cursor, datetime, int, scope=scope),
     )
     return StaffOrderPage(
-        items=[staff_order(session, order) for order in orders],
+        items=[responses.staff_order(record) for record in lifecycle.order_records(session, orders=orders)],
         next_cursor=encode_cursor([more[0].isoformat(), more[1]], scope=scope) if more else None,
     )
 
@@ -148,7 +98,8 @@ def store_orders(
 )
 def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey) -> StaffOrder:
     """The order is picked: `reserved` -> `ready_for_pickup`."""
-    return staff_order(session, staff.mark_ready(session, principal=principal, order_id=order_id))
+    order = staff.mark_ready(session, principal=principal, order_id=order_id)
+    return responses.staff_order(lifecycle.order_record(session, order=order))
 
 
 @router.post(
@@ -160,9 +111,8 @@ def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey)
 def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """The order a code belongs to, for the clerk to check; changes nothing."""
     _throttle(principal)
-    return hand_over(
-        session, staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)
-    )
+    order = staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)
+    return responses.hand_over(order, lifecycle.order_lines(session, order=order))
 
 
 @router.post(
@@ -174,9 +124,8 @@ def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
 def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """Hand the order over: it becomes `collected` and its units leave the store's stock."""
     _throttle(principal)
-    return hand_over(
-        session, staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
-    )
+    order = staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
+    return responses.hand_over(order, lifecycle.order_lines(session, order=order))
 
 
 async def _frame(request: Request) -> bytes:
@@ -225,20 +174,3 @@ def _throttle(principal: Principal) -> None:
     # A short code has ~40 bits: safe only while guessing is slow. A clerk scanning a queue stays far
     # below the limit; a script trying codes does not.
     ratelimit.hit(f"pickup:{principal.key_ref}", limit=get_settings().pickup_attempts_per_minute, window_s=60)
-
-
-def staff_order(session: Session, order: Order) -> StaffOrder:
-    return StaffOrder(**order_out(session, order).model_dump(mode="json"), customer_name=order.customer_name)
-
-
-def hand_over(session: Session, order: Order) -> HandOver:
-    return HandOver(
-        order_id=order.order_id,
-        status=order.status,
-        store_code=order.store_snapshot["code"],
-        customer_name=order.customer_name,
-        lines=[
-            HandOverLine(sku=line.sku, name=line.name, quantity=line.quantity)
-            for line in orders_service.lines_of(session, order)
-        ],
-    )

@@ -1,4 +1,4 @@
-"""API models of click-and-collect orders."""
+"""API models of click-and-collect orders: the shopper's order and the store staff's answers."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints,
 
 from inventory.schemas import Money, Sku, StoreCode
 from orders.models import OrderStatus
+from retail.auth import Role
 from retail.clock import UtcDateTime
 from retail.errors import described_pattern
 
@@ -195,3 +196,60 @@ class OrderOut(BaseModel):
     history: list[HistoryEntry]
     pickup: Pickup | None
     problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")
+
+
+# ---------------------------------------------------------------------------------------- store staff
+
+
+class StaffOrder(OrderOut):
+    customer_name: str
+
+
+class StaffOrderPage(BaseModel):
+    items: list[StaffOrder]
+    next_cursor: str | None
+
+
+class CodeIn(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"code": "K7QM-4T9X"}, {"code": "WPK1.ord_....NL-AMS-001...."}]},
+    )
+
+    code: str = Field(min_length=1, max_length=256, description="the QR code's content, or the short code")
+    store_code: str | None = Field(
+        default=None, max_length=32, description="with an admin key and a short code: the store's counter"
+    )
+
+
+class HandOverLine(BaseModel):
+    sku: str
+    name: str
+    quantity: int
+
+
+class HandOver(BaseModel):
+    order_id: str
+    status: OrderStatus
+    store_code: str
+    customer_name: str
+    lines: list[HandOverLine]
+
+
+class StaffIdentity(BaseModel):
+    role: Role = Field(description="`staff` (one store) or `admin` (any store)")
+    store_code: str | None = Field(description="the store a staff key is for; null for an admin key")
+
+
+class CounterStore(BaseModel):
+    code: str
+    name: str
+    timezone: str = Field(
+        description="IANA time zone; the pickup desk shows every time in it, whatever the device's own zone"
+    )
+
+
+class ScanResult(BaseModel):
+    code: str | None = Field(
+        description="the QR code's content, to send to `pickups/verify`; null when the frame shows none"
+    )

@@ -10,8 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import pickup
-from orders import service as orders_service
+from orders import lifecycle, pickup
 from orders.exceptions import (
     AlreadyCollected,
     InvalidCode,
@@ -22,7 +21,7 @@ from orders.exceptions import (
     OrderNotFound,
     WrongStore,
 )
-from orders.models import HOLDING, Order, OrderEvent, OrderStatus
+from orders.models import HOLDING, Order, OrderStatus
 from retail.auth import Principal, Role
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import Forbidden, InvalidInput
@@ -76,14 +75,12 @@ def mark_ready(session: Session, *, principal: Principal, order_id: str) -> Orde
     if order is None or order.id is None:
         raise OrderNotFound()
     store = _store_for(session, principal, order.store_snapshot["code"])
-    order = orders_service.lock_order(session, order.id) or order
+    order = lifecycle.lock_order(session, order.id) or order
     if order.status != OrderStatus.reserved:
-        raise InvalidTransition(OrderStatus(order.status).value, "marked ready")
+        raise InvalidTransition(OrderStatus(order.status), "marked ready")
     now = utcnow()
     order.expires_at = now + timedelta(hours=store.hold_hours)
-    orders_service.transition(
-        session, order, OrderStatus.ready_for_pickup, now, actor_key_id=principal.key_id
-    )
+    lifecycle.transition(session, order, OrderStatus.ready_for_pickup, now, actor_key_id=principal.key_id)
     return order
 
 
@@ -127,7 +124,7 @@ def _by_short_code(
         raise InvalidInput(
             "an admin key must name the store_code the short code belongs to", field="body.store_code"
         )
-    store = session.exec(select(Store).where(Store.code == code_store)).first()
+    store = stores_service.find_store(session, code=code_store)
     if store is None:
         raise InvalidCode()
     code_hash = pickup.short_code_hash(store.code, parsed.code, secret_key=get_settings().secret)
@@ -149,7 +146,7 @@ def _refuse_unless_ready(session: Session, order: Order) -> None:
     if status is OrderStatus.reserved:
         raise NotReady()
     if status is OrderStatus.collected:
-        raise AlreadyCollected(_when(session, order, OrderStatus.collected))
+        raise AlreadyCollected(lifecycle.entered_at(session, order=order, status=OrderStatus.collected))
     if status is OrderStatus.cancelled:
         raise OrderCancelled()
     if status is OrderStatus.expired:
@@ -157,29 +154,19 @@ def _refuse_unless_ready(session: Session, order: Order) -> None:
     raise InvalidCode()  # pending or rejected orders have no pickup code
 
 
-def _when(session: Session, order: Order, status: OrderStatus) -> datetime | None:
-    event = session.exec(
-        select(OrderEvent).where(OrderEvent.order_pk == order.id, OrderEvent.status == status)
-    ).first()
-    return event.at if event is not None else None
-
-
 def confirm(session: Session, *, principal: Principal, code: str, store_code: str | None) -> Order:
     """Hand the order over. The row lock makes a second confirmation wait and then see `collected`."""
     found = find_by_code(session, principal=principal, code=code, store_code=store_code)
     assert found.id is not None
-    order = orders_service.lock_order(session, found.id) or found
+    order = lifecycle.lock_order(session, found.id) or found
     _refuse_unless_ready(session, order)
     now = utcnow()
     inventory_service.collect(
         session,
         store_id=order.store_id,
-        lines=[
-            inventory_service.Quantity(line.product_id, line.quantity)
-            for line in orders_service.lines_of(session, order)
-        ],
+        lines=lifecycle.quantities(lifecycle.order_lines(session, order=order)),
         order_id=order.order_id,
         at=now,
     )
-    orders_service.transition(session, order, OrderStatus.collected, now, actor_key_id=principal.key_id)
+    lifecycle.transition(session, order, OrderStatus.collected, now, actor_key_id=principal.key_id)
     return order

@@ -6,7 +6,7 @@ status check after locking).
 
 - `sweep_pending`: orders whose reservation task never arrived (broker down, worker killed) are sent again.
 - `expire_ready`: orders not collected by `expires_at` expire and give their stock back.
-- `log_reminders`: orders whose pickup deadline is a day away (logged only, until the notification outbox).
+- `log_reminders`: orders whose pickup deadline is a day away (logged; the outbox carries transitions only).
 - `reconcile_reserved`: `stock.reserved` recomputed from the orders that hold stock, repairing any drift.
 - `prune_idempotency_keys`: shoppers' `Idempotency-Key`s older than a day are forgotten.
 """
@@ -22,8 +22,9 @@ from sqlalchemy import text
 from sqlmodel import Session, col, func, select
 
 from inventory import service as inventory_service
+from orders import lifecycle
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
-from orders.service import transition
+from orders.store_walk import STORES_WITH_ORDERS
 from retail import dialect
 from retail.clock import utcnow
 
@@ -64,8 +65,8 @@ def _due(
 ) -> list[int]:
     """Ids of orders in `status` whose `column` lies in [since, before), earliest first, at most `limit`.
 
-    No index leads with the status (the one there is store, status, created_at), so on PostgreSQL the
-    search runs per store through that index instead of scanning every order ever placed.
+    On PostgreSQL the search runs per store through the (store, status, created_at) index (see
+    `orders.store_walk`) instead of scanning every order ever placed.
     """
     lower = f" AND o.{column} >= :since" if since is not None else ""
     params = {
@@ -76,9 +77,11 @@ def _due(
     }
     query = dialect.pick(
         session,
-        postgresql=f"""SELECT d.id FROM store st CROSS JOIN LATERAL (
+        postgresql=f"""{STORES_WITH_ORDERS}
+                       SELECT d.id FROM walk CROSS JOIN LATERAL (
                            SELECT o.id, o.{column} AS due FROM "order" o
-                           WHERE o.store_id = st.id AND o.status = :status AND o.{column} < :before{lower}
+                           WHERE o.store_id = walk.store_id AND o.status = :status
+                             AND o.{column} < :before{lower}
                            ORDER BY o.{column}, o.id LIMIT :limit) AS d
                        ORDER BY d.due, d.id LIMIT :limit""",
         sqlite=f"""SELECT o.id FROM "order" o
@@ -142,18 +145,14 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
     orders = [o for o in orders if o.status == OrderStatus.ready_for_pickup and o.id is not None]
     if not orders:
         return []
-    lines = session.exec(
-        select(OrderLine)
-        .where(col(OrderLine.order_pk).in_([o.id for o in orders]))
-        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
-    ).all()
+    lines = lifecycle.lines_by_order(session, order_pks=[o.id for o in orders if o.id is not None])
     # One release per store, stores in id order: stock rows are then locked in (store, product) order,
     # the order every other stock writer keeps, so releasing many orders at once cannot deadlock with a
     # reservation that holds some of the same rows.
-    store_of = {o.id: o.store_id for o in orders}
     held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    for line in lines:
-        held[store_of[line.order_pk]][line.product_id] += line.quantity
+    for order in orders:
+        for line in lines[order.id or 0]:
+            held[order.store_id][line.product_id] += line.quantity
     for store_id in sorted(held):
         inventory_service.release(
             session,
@@ -161,7 +160,7 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
             lines=[inventory_service.Quantity(pid, qty) for pid, qty in sorted(held[store_id].items())],
         )
     for order in orders:
-        transition(session, order, OrderStatus.expired, now)
+        lifecycle.transition(session, order, OrderStatus.expired, now)
         logger.info("order %s expired (was due at %s)", order.id, order.expires_at)
     return [o.id for o in orders if o.id is not None]
 
@@ -171,10 +170,11 @@ def log_reminders(session: Session, *, now: datetime | None = None) -> list[int]
     `REMINDER_PERIOD` (whole minutes, so consecutive sweeps cover consecutive, disjoint windows and each
     order is logged once); answers their ids.
 
-    Nothing is stored: the notification outbox (a later step) will carry reminders with a deduplication key,
-    and then also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log
-    it twice, and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already
-    names the deadline).
+    Nothing is stored, and nothing goes into the outbox (`orders/notifications.py`), which carries each
+    transition once. Carrying reminders there would need a deduplication key per order, and would then
+    also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log it twice,
+    and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already names
+    the deadline).
     """
     now = now or utcnow()
     end = now.replace(second=0, microsecond=0) + REMINDER_LEAD

@@ -1,12 +1,11 @@
-"""Celery tasks of the order flow: thin wrappers that open a transaction and call the service."""
+"""Celery tasks of the order flow: thin wrappers that open the transactions and call the order modules."""
 
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from dataclasses import replace
 
-from orders import metrics, notifications, service, sweeps
+from orders import metrics, notifications, reservation, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
 from retail.db import get_engine, session_scope
@@ -17,10 +16,6 @@ logger = logging.getLogger(__name__)
 # Pending orders of a store one reservation run decides at most in one transaction (its own first): under
 # load the queue's later tasks then find their orders decided, and the worker's cost per order falls.
 RESERVE_BATCH = 50
-# How long a store's "a reservation run is queued" mark lives at most: if that run's message was lost (a
-# Redis restart), the store's next order queues a new run after this; the pending sweep backs it up.
-QUEUED_TTL_S = 10
-QUEUED_MARK = "orders:reserve-queued:{store_code}"
 # Idempotency keys deleted per transaction, and transactions per run at most (an hourly run then keeps up
 # with 100,000 orders an hour without one long transaction).
 PRUNE_KEYS_BATCH = 5000
@@ -31,7 +26,7 @@ PRUNE_KEYS_MAX_BATCHES = 20
 def reserve_order(order_pk: int, queued_mark: str | None = None) -> str | None:
     """Reserve a pending order's stock. Safe to run twice: a second run finds the order no longer pending.
 
-    A run queued by `queue_reservation` (with its store's `queued_mark`) also drains every other pending
+    A run queued by `orders.queueing` (with its store's `queued_mark`) also drains every other pending
     order of the store, batch after batch: their own runs may never have been sent.
     """
     if queued_mark is not None:
@@ -44,22 +39,24 @@ def reserve_order(order_pk: int, queued_mark: str | None = None) -> str | None:
         except Exception:  # the mark expires by itself; this run still drains
             logger.warning("could not clear %s", queued_mark, exc_info=True)
     drain = queued_mark is not None
-    order = service.order_state(get_engine(), order_pk=order_pk)
+    order = reservation.order_state(get_engine(), order_pk=order_pk)
     status = None if order is None else order.status
     if order is not None and (drain or order.status == OrderStatus.pending):
         with session_scope() as session:
-            batch = service.reserve_batch(session, order, batch=RESERVE_BATCH, drain=drain)
+            batch = reservation.reserve_batch(session, order, batch=RESERVE_BATCH, drain=drain)
         # Drain what is left, batch after batch; the order itself is decided by now.
         status, decided_now, order = batch.status, batch.decided, replace(order, status=batch.status)
         while drain and decided_now == RESERVE_BATCH:
             with session_scope() as session:
-                decided_now = service.reserve_batch(session, order, batch=RESERVE_BATCH, drain=True).decided
+                decided_now = reservation.reserve_batch(
+                    session, order, batch=RESERVE_BATCH, drain=True
+                ).decided
     logger.info("order %s reservation: %s", order_pk, status)
     return None if status is None else status.value
 
 
 def send_reservation(order_pk: int, queued_mark: str | None = None) -> bool:
-    """Queue the reservation of a just-committed order; answers whether it was sent. If the broker is down
+    """Send the reservation of a committed order; answers whether it was sent. If the broker is down
     the order stays pending and the pending sweep sends it again, so a failure here must not fail the
     request that accepted it."""
     try:
@@ -73,34 +70,6 @@ def send_reservation(order_pk: int, queued_mark: str | None = None) -> bool:
         )
         return False
     return True
-
-
-def queue_reservation(order_pk: int, *, store_code: str) -> None:
-    """`send_reservation` for the API: at most one queued reservation run per store at a time.
-
-    The first order of a store since its last run started marks the store in Redis (SET NX) and sends a
-    run; the orders after it, while that mark stands, send nothing: the run clears the mark before it
-    reads, so it drains them all. Under load that turns one task per order into one task per batch. A
-    failure (Redis down) leaves the order pending for the sweep, as with `send_reservation`.
-    """
-    client = redis_client()
-    if client is None:  # in-process tasks: nothing to coalesce
-        send_reservation(order_pk)
-        return
-    mark = QUEUED_MARK.format(store_code=store_code)
-    try:
-        if not client.set(mark, order_pk, nx=True, ex=QUEUED_TTL_S):
-            return
-    except Exception:  # any Redis failure; the order row is the source of truth
-        logger.warning(
-            "could not queue the reservation of order %s; the sweep will retry", order_pk, exc_info=True
-        )
-        return
-    if not send_reservation(order_pk, mark):
-        # No run is coming for this mark: let the store's next order queue one rather than wait for it
-        # to expire.
-        with suppress(Exception):
-            client.delete(mark)
 
 
 # ---------------------------------------------------------------------------------- periodic sweeps (beat)

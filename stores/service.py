@@ -262,3 +262,18 @@ def nearest_stores(
             if examined >= MAX_EXAMINED:
                 return NearbyPage(found, (distance, store.code))
     return NearbyPage(found, None)
+
+
+# ------------------------------------------------------------------------------------ for the order flow
+
+
+def find_store(session: Session, *, code: str) -> Store | None:
+    """The store with this code, or None: for callers that answer an unknown code in their own words (an
+    order's 422 `unknown_store`, the pickup desk's `invalid_code`)."""
+    return session.exec(select(Store).where(Store.code == code)).first()
+
+
+def open_time_after(store: Store, *, start: datetime, duration: timedelta) -> datetime | None:
+    """The instant at which the store has been open for `duration` since `start`, in its own opening hours
+    (holidays and special days included); None when that is beyond the hours engine's horizon."""
+    return hours_engine.add_open_time(schedule_of(store), start, duration)

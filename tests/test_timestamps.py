@@ -19,8 +19,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.main import create_app
+from orders import queueing, sweeps
 from orders import service as orders_service
-from orders import sweeps
 from orders import tasks as orders_tasks
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import RetailError
@@ -86,7 +86,7 @@ def reserve_in_process(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
             worker.commit()
 
     monkeypatch.setattr(orders_tasks, "send_reservation", reserve_now)
-    monkeypatch.setattr(orders_tasks, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
+    monkeypatch.setattr(queueing, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
 
 
 def _customer() -> dict[str, str]:

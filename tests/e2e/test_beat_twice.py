@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from orders import notifications, service, sweeps
+from orders import lifecycle, notifications, service, sweeps
 from orders.models import OrderStatus
 from retail.clock import utcnow
 from retail.db import session_scope
@@ -67,11 +67,11 @@ def _ready_and_overdue(engine: Engine, key: str) -> int:
     """An order reserved, marked ready, and past its pickup deadline."""
     order = commit_order(engine, "E1", {"A": 2, "B": 1}, key=key, reserve=True)
     with session_scope(engine) as session:
-        locked = service.lock_order(session, order.id)
+        locked = lifecycle.lock_order(session, order.id)
         assert locked is not None
         assert locked.status == OrderStatus.reserved
         locked.expires_at = utcnow() - timedelta(minutes=5)
-        service.transition(session, locked, OrderStatus.ready_for_pickup, utcnow() - timedelta(hours=1))
+        lifecycle.transition(session, locked, OrderStatus.ready_for_pickup, utcnow() - timedelta(hours=1))
     return int(order.id)
 
 

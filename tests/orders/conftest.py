@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from inventory import service as inventory_service
+from orders import queueing
 from orders import service as orders_service
 from orders import tasks as orders_tasks
 from stores import service as stores_service
@@ -52,7 +53,7 @@ def shop(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
             worker.commit()
 
     monkeypatch.setattr(orders_tasks, "send_reservation", reserve_now)
-    monkeypatch.setattr(orders_tasks, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
+    monkeypatch.setattr(queueing, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
 
 
 def order_body(**overrides: Any) -> dict[str, Any]:

@@ -185,11 +185,12 @@ def test_a_batch_skips_orders_another_transaction_holds(pg_engine: Engine) -> No
 def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
     pg_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from orders import queueing
     from orders import tasks as orders_tasks
 
     sent: list[tuple[int, str | None]] = []
     monkeypatch.setattr(orders_tasks.reserve_order, "delay", lambda pk, mark=None: sent.append((pk, mark)))
-    mark = orders_tasks.QUEUED_MARK.format(store_code="B8")
+    mark = queueing.QUEUED_MARK.format(store_code="B8")
     redis = redis_client()
     assert redis is not None
     redis.delete(mark)
@@ -201,7 +202,7 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
                 "B8",
                 {"X": 1},
                 key=f"drain-{i}",
-                send=lambda pk: orders_tasks.queue_reservation(pk, store_code="B8"),
+                send=lambda pk: queueing.queue_reservation(pk, store_code="B8"),
             )
             for i in range(count)
         ]
@@ -223,22 +224,23 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
             "B8",
             {"X": 1},
             key="drain-later",
-            send=lambda pk: orders_tasks.queue_reservation(pk, store_code="B8"),
+            send=lambda pk: queueing.queue_reservation(pk, store_code="B8"),
         )
         assert sent[-1] == (later.id, mark)
         redis.delete(mark)
 
 
 def test_a_run_that_could_not_be_sent_leaves_no_mark_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orders import queueing
     from orders import tasks as orders_tasks
 
     def broker_down(*_args: object) -> None:
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(orders_tasks.reserve_order, "delay", broker_down)
-    mark = orders_tasks.QUEUED_MARK.format(store_code="B7")
+    mark = queueing.QUEUED_MARK.format(store_code="B7")
     redis = redis_client()
     assert redis is not None
     redis.delete(mark)
-    orders_tasks.queue_reservation(1, store_code="B7")  # logged, not raised: the sweep sends it again
+    queueing.queue_reservation(1, store_code="B7")  # logged, not raised: the sweep sends it again
     assert not redis.exists(mark)

@@ -13,6 +13,7 @@ from redis import Redis
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from orders import queueing
 from orders import service as orders_service
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
@@ -26,14 +27,14 @@ def shop(pg_engine: Engine) -> Iterator[Engine]:
     with committed_shop(pg_engine, "W1", {"A": 10, "B": 100, "C": 100}):
         celery_app.control.purge()
         # A purged run leaves its store's mark behind; it would hold back the next runs until it expires.
-        Redis.from_url(REDIS_URL).delete(orders_tasks.QUEUED_MARK.format(store_code="W1"))
+        Redis.from_url(REDIS_URL).delete(queueing.QUEUED_MARK.format(store_code="W1"))
         yield pg_engine
 
 
 # One task per order (the sweep's way), or at most one queued run per store (the API's way).
 SENDS: dict[str, Callable[[int], object]] = {
     "per-order": orders_tasks.send_reservation,
-    "per-store": lambda order_pk: orders_tasks.queue_reservation(order_pk, store_code="W1"),
+    "per-store": lambda order_pk: queueing.queue_reservation(order_pk, store_code="W1"),
 }
 
 

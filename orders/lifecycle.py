@@ -1,0 +1,196 @@
+"""An order's life after it is placed: each transition writes its history entry and its outbox record in the
+transaction that makes it; one row lock serialises every change to one order; cancelling gives held stock
+back. Also what every answer shows of an order: its record (lines, history, pickup codes).
+
+Services take the session first and keyword-only arguments, may flush, and never commit.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from inventory import service as inventory_service
+from orders import pickup
+from orders.exceptions import InvalidTransition
+from orders.models import HOLDING, Notification, Order, OrderEvent, OrderLine, OrderStatus
+from retail.clock import utcnow
+from retail.settings import get_settings
+
+NOTIFICATION_KIND = "order.status_changed"
+
+# ------------------------------------------------------------------------------------------ transitions
+
+
+def lock_order(session: Session, order_pk: int) -> Order | None:
+    # The row lock serialises everything that changes one order (task, cancel, staff), so each sees the
+    # state the previous one left: `populate_existing` makes the locked read replace what this session
+    # loaded before it waited, or a second confirmation would still see "ready" and collect again.
+    return session.exec(
+        select(Order).where(Order.id == order_pk).with_for_update().execution_options(populate_existing=True)
+    ).first()
+
+
+def transition(
+    session: Session,
+    order: Order,
+    status: OrderStatus,
+    at: datetime,
+    *,
+    ready_by: datetime | None = None,
+    problem: dict[str, Any] | None = None,
+    actor_key_id: int | None = None,
+    flush: bool = True,
+) -> None:
+    order.status = status
+    order.updated_at = at
+    if ready_by is not None:
+        order.ready_by = ready_by
+    if problem is not None:
+        order.problem = problem
+    session.add(order)
+    record_event(session, order, status, at, actor_key_id=actor_key_id)
+    if flush:
+        session.flush()
+
+
+def record_event(
+    session: Session, order: Order, status: OrderStatus, at: datetime, *, actor_key_id: int | None = None
+) -> None:
+    """The history entry of a transition, and its notification in the outbox, in the same transaction: the
+    notification commits or rolls back with the transition itself."""
+    assert order.id is not None
+    session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
+    session.add(outbox_record(order, status, at))
+
+
+def outbox_record(order: Order, status: OrderStatus, at: datetime) -> Notification:
+    """The notification of one transition, as `orders.notifications` delivers it."""
+    return Notification(
+        event_id=str(uuid.uuid4()),
+        kind=NOTIFICATION_KIND,
+        payload={
+            "order_id": order.order_id,
+            "store_code": order.store_snapshot["code"],
+            "status": status.value,
+            "at": at.isoformat(),
+            "customer_email": order.customer_email,
+        },
+        created_at=at,
+        next_attempt_at=at,
+    )
+
+
+def cancel(session: Session, *, order: Order) -> Order:
+    """Cancel before collection (409 `invalid_transition` after); stock held for the order goes back."""
+    assert order.id is not None
+    order = lock_order(session, order.id) or order
+    status = OrderStatus(order.status)
+    if status not in (OrderStatus.pending, *HOLDING):
+        raise InvalidTransition(status, "cancelled")
+    if status in HOLDING:
+        inventory_service.release(
+            session, store_id=order.store_id, lines=quantities(order_lines(session, order=order))
+        )
+    transition(session, order, OrderStatus.cancelled, utcnow())
+    return order
+
+
+# ------------------------------------------------------------------------------------ lines and history
+
+
+def order_lines(session: Session, *, order: Order) -> list[OrderLine]:
+    """The order's lines, in product order (the order stock rows are locked in)."""
+    assert order.id is not None
+    return lines_by_order(session, order_pks=[order.id])[order.id]
+
+
+def lines_by_order(session: Session, *, order_pks: Sequence[int]) -> dict[int, list[OrderLine]]:
+    """The lines of several orders in one query, each order's in product order."""
+    lines: dict[int, list[OrderLine]] = {pk: [] for pk in order_pks}
+    for line in session.exec(
+        select(OrderLine)
+        .where(col(OrderLine.order_pk).in_(list(order_pks)))
+        .order_by(col(OrderLine.order_pk), col(OrderLine.product_id))
+    ):
+        lines[line.order_pk].append(line)
+    return lines
+
+
+def quantities(lines: Sequence[OrderLine]) -> list[inventory_service.Quantity]:
+    """What the lines ask of the store's stock."""
+    return [inventory_service.Quantity(line.product_id, line.quantity) for line in lines]
+
+
+def history(session: Session, *, order: Order) -> list[OrderEvent]:
+    assert order.id is not None
+    return _history_by_order(session, order_pks=[order.id])[order.id]
+
+
+def _history_by_order(session: Session, *, order_pks: Sequence[int]) -> dict[int, list[OrderEvent]]:
+    events: dict[int, list[OrderEvent]] = {pk: [] for pk in order_pks}
+    for event in session.exec(
+        select(OrderEvent).where(col(OrderEvent.order_pk).in_(list(order_pks))).order_by(col(OrderEvent.id))
+    ):
+        events[event.order_pk].append(event)
+    return events
+
+
+def entered_at(session: Session, *, order: Order, status: OrderStatus) -> datetime | None:
+    """When the order entered `status` (None if it never did)."""
+    event = session.exec(
+        select(OrderEvent).where(OrderEvent.order_pk == order.id, OrderEvent.status == status)
+    ).first()
+    return event.at if event is not None else None
+
+
+# ------------------------------------------------------------------------------------------ the record
+
+
+def pickup_of(order: Order) -> pickup.Pickup | None:
+    """The order's pickup token and short code, derived again from its nonce; None before reservation."""
+    if order.pickup_nonce is None:
+        return None
+    return pickup.derive_pickup(
+        order_id=order.order_id,
+        store_code=order.store_snapshot["code"],
+        nonce=order.pickup_nonce,
+        secret_key=get_settings().secret,
+    )
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order as every answer about it shows it: the row, its lines, its history and, while it holds
+    stock, its pickup codes."""
+
+    order: Order
+    lines: list[OrderLine]
+    history: list[OrderEvent]
+    pickup: pickup.Pickup | None
+
+
+def order_record(session: Session, *, order: Order) -> OrderRecord:
+    return order_records(session, orders=[order])[0]
+
+
+def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRecord]:
+    """The records of several orders (a pick list) in two queries, whatever their number."""
+    pks = [order.id for order in orders if order.id is not None]
+    lines = lines_by_order(session, order_pks=pks)
+    events = _history_by_order(session, order_pks=pks)
+    return [
+        OrderRecord(
+            order=order,
+            lines=lines[order.id],
+            history=events[order.id],
+            pickup=pickup_of(order) if order.status in HOLDING else None,
+        )
+        for order in orders
+        if order.id is not None
+    ]

@@ -1,0 +1,214 @@
+"""Reserving a pending order's stock at its store, all lines or none, as a recipe:
+
+1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once;
+2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now;
+3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
+4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket.
+
+A run decides its own order and, in the same transaction, up to a batch of the store's other pending
+orders (SKIP LOCKED). It runs in a Celery task sent after the order's commit (`orders.queueing`); the task
+re-reads the order and does nothing unless it is still pending, so a second delivery is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+from sqlmodel import Session, col, select
+
+from inventory import service as inventory_service
+from orders import lifecycle, pickup
+from orders.models import HOLDING, Order, OrderLine, OrderStatus
+from retail import dialect
+from retail.clock import utcnow
+from retail.settings import get_settings
+from stores import service as stores_service
+from stores.models import Store
+
+ALTERNATIVES = 3
+
+
+def reserve_order(session: Session, *, order_pk: int, batch: int = 1) -> OrderStatus | None:
+    """Reserve every line of a pending order at its store, or reject it with the reason and alternatives;
+    answers the order's status (None for no such order).
+
+    With `batch` > 1 the same transaction also decides up to `batch` - 1 other pending orders of the store,
+    oldest first, that no other transaction holds (SKIP LOCKED): under load one run drains what queued up,
+    and the tasks of those orders then find nothing left to do. Each order is still all lines or none.
+
+    Idempotent: an order that is no longer pending (reserved before, cancelled meanwhile) is left alone.
+    """
+    seen = order_state(session.connection(), order_pk=order_pk)
+    if seen is None:
+        return None
+    return reserve_batch(session, seen, batch=batch).status
+
+
+@dataclass(frozen=True)
+class OrderState:
+    """An order's status and store, as read before its reservation run takes any lock."""
+
+    pk: int
+    status: OrderStatus
+    store_id: int
+
+
+_STATE = text('SELECT status, store_id FROM "order" WHERE id = :id')
+
+
+def order_state(bind: Engine | Connection, *, order_pk: int) -> OrderState | None:
+    """The order's status and store (None for no such order), read without a row lock: on `bind` (a
+    connection, in its transaction), or on a connection of its own out of any transaction (an engine).
+
+    Under load most reservation runs find their order already decided by another run's batch: this read
+    answers them without a lock (which would cost a transaction id and a WAL flush), and, given the engine,
+    without even the BEGIN and COMMIT of a transaction. An order that left `pending` never returns to it,
+    so that answer cannot go stale; a `pending` one is locked and read again.
+    """
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return order_state(dialect.autocommit(connection), order_pk=order_pk)
+    row = bind.execute(_STATE, {"id": order_pk}).first()
+    return None if row is None else OrderState(order_pk, OrderStatus(row[0]), int(row[1]))
+
+
+@dataclass(frozen=True)
+class Batch:
+    status: OrderStatus  # of the order the run was for
+    decided: int  # orders this run reserved or rejected, that one included
+
+
+def reserve_batch(session: Session, order: OrderState, *, batch: int, drain: bool = False) -> Batch:
+    """`reserve_order` for an order whose state was read already, answering how many orders it decided.
+    With `drain` the store's other pending orders are decided even when this one is no longer pending: the
+    run stands in for tasks that were never sent (see `orders.queueing`)."""
+    status = order.status
+    orders: list[Order] = []
+    if status == OrderStatus.pending:
+        locked = lifecycle.lock_order(session, order.pk)
+        if locked is not None:
+            status = OrderStatus(locked.status)
+            if status == OrderStatus.pending:
+                orders.append(locked)
+    if not orders and not drain:
+        return Batch(status, 0)
+    if batch > len(orders):
+        orders += session.exec(
+            select(Order)
+            .where(Order.store_id == order.store_id, Order.status == OrderStatus.pending)
+            .where(Order.id != order.pk)
+            .order_by(col(Order.id))
+            .limit(batch - len(orders))
+            .with_for_update(skip_locked=True)
+            .execution_options(populate_existing=True)
+        ).all()
+    if orders:
+        _decide(session, orders)
+        if orders[0].id == order.pk:
+            status = OrderStatus(orders[0].status)
+    return Batch(status, len(orders))
+
+
+def _decide(session: Session, orders: Sequence[Order]) -> None:
+    """Reserve or reject locked pending orders of one store, in the order given: the recipe."""
+    # The code an order names its store by: the store's key, which no upsert changes.
+    store = stores_service.get_store(session, code=orders[0].store_snapshot["code"])
+    lines = lifecycle.lines_by_order(session, order_pks=[o.id for o in orders if o.id is not None])
+    baskets = [lines[o.id or 0] for o in orders]
+    assert store.id is not None
+    outcomes = inventory_service.reserve_baskets(
+        session, store_id=store.id, baskets=[lifecycle.quantities(basket) for basket in baskets]
+    )
+    now = utcnow()
+    reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
+    if reserved:
+        ready_by = _ready_by(store, now)
+        for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
+            o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
+            lifecycle.transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
+    # A sold-out product rejects many orders of a batch with the same basket: the nearest stores that can
+    # supply a basket are searched once per distinct basket, not once per order.
+    alternatives: dict[tuple[tuple[int, int], ...], list[dict[str, Any]]] = {}
+    for o, basket, outcome in zip(orders, baskets, outcomes, strict=True):
+        if outcome.reserved:
+            continue
+        wanted = tuple(sorted((line.product_id, line.quantity) for line in basket))
+        if wanted not in alternatives:
+            alternatives[wanted] = _alternatives(session, store, basket, now)
+        problem = {
+            "code": "out_of_stock",
+            "lines": [
+                {"sku": line.sku, "requested": line.quantity, "available": available}
+                for line in basket
+                if (available := outcome.available.get(line.product_id, 0)) < line.quantity
+            ],
+            "alternatives": alternatives[wanted],
+        }
+        lifecycle.transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
+    session.flush()
+
+
+def _ready_by(store: Store, now: datetime) -> datetime | None:
+    """The promise of an order reserved at `now`: the store's pick time, counted in its opening hours."""
+    return stores_service.open_time_after(store, start=now, duration=timedelta(minutes=store.pick_minutes))
+
+
+def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
+    """Fresh pickup codes for orders being reserved at `store`, their short codes unique among the store's
+    open orders; one query per round (see `pickup.issue_unique_pickups`)."""
+
+    def taken(hashes: list[str]) -> set[str]:
+        in_use = session.exec(
+            select(Order.short_code_hash).where(
+                Order.store_id == store.id,
+                col(Order.short_code_hash).in_(hashes),
+                col(Order.status).in_([s.value for s in HOLDING]),
+            )
+        )
+        return {code_hash for code_hash in in_use if code_hash is not None}
+
+    return pickup.issue_unique_pickups(
+        order_ids=[o.order_id for o in orders],
+        store_code=store.code,
+        secret_key=get_settings().secret,
+        taken=taken,
+    )
+
+
+def _alternatives(
+    session: Session, store: Store, lines: Sequence[OrderLine], now: datetime
+) -> list[dict[str, Any]]:
+    """The nearest other stores that can supply the whole basket, with distance and their own promise."""
+    product_ids = [line.product_id for line in lines]
+
+    def can_supply(stores: Sequence[Store]) -> set[int]:
+        ids = [s.id for s in stores if s.id is not None and s.id != store.id and s.click_and_collect]
+        levels = inventory_service.stock_levels(session, store_ids=ids, product_ids=product_ids)
+        return {
+            sid
+            for sid in ids
+            if all(
+                levels.get((sid, line.product_id), inventory_service.NO_STOCK).available >= line.quantity
+                for line in lines
+            )
+        }
+
+    page = stores_service.nearest_stores(
+        session, lat=store.lat, lon=store.lon, limit=ALTERNATIVES, at=now, batch_filter=can_supply
+    )
+    alternatives = []
+    for nearby in page.stores:
+        ready_by = _ready_by(nearby.store, now)
+        alternatives.append(
+            {
+                "code": nearby.store.code,
+                "name": nearby.store.name,
+                "distance_km": round(nearby.distance_km, 3),
+                "ready_by": ready_by.isoformat() if ready_by is not None else None,
+            }
+        )
+    return alternatives
