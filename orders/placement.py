@@ -1,6 +1,8 @@
 """Placing an order: the idempotency key, the store, the basket, then the pending order written at once.
 
-1. The key: one used before answers its order again (the same body) or 422 `idempotency_key_reused`.
+1. The key: one used before answers its order again (the same body) or 422 `idempotency_key_reused`,
+   whatever became of the store and the basket since; the write finds it taken (an accepted order's key is
+   not read first: a read less on every order).
 2. The store (`stores.service`): it must exist and offer click and collect.
 3. The basket (`inventory.service`): every sku a product, priced at that store.
 4. The order's shape (`NewOrder`): every value the order writes, decided here, once.
@@ -24,7 +26,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session
 
@@ -51,17 +52,23 @@ def place_order(
     token. `send_reservation` is called with the order's primary key after the commit."""
     key = _key_digest(idempotency_key)
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
-    used = session.get(IdempotencyKey, key)
-    if used is not None:
-        return _replayed(session, used, request_hash=request_hash)
-    store = _orderable_store(session, order_in.store_code)
-    assert store.id is not None  # a row read from the database
-    priced = _priced_basket(session, order_in, store_id=store.id)
+    try:
+        store = _orderable_store(session, order_in.store_code)
+        assert store.id is not None  # a row read from the database
+        priced = _priced_basket(session, order_in, store_id=store.id)
+    except (UnknownStore, NoClickAndCollect, UnknownSku):
+        # The key comes first: a retry answers the order its key made, though its store or a product
+        # changed since. Looked up only here, on a refusal; an accepted order finds a used key in the
+        # write itself (below), which saves a read on every order.
+        used = session.get(IdempotencyKey, key)
+        if used is not None:
+            return _replayed(session, used, request_hash=request_hash)
+        raise
     new = NewOrder.of(order_in, store, priced, key=key, request_hash=request_hash, now=utcnow())
     order = dialect.pick(session, postgresql=_write_in_one_statement, sqlite=_write_through_orm)(session, new)
     if order is None:
-        # A duplicate that arrived while the first was being handled waited on the key's unique index
-        # and found the key taken: it answers the order the first one made.
+        # The key was taken: by an earlier order (a retry), or by a duplicate that arrived while the first
+        # was being handled, which waited on the key's unique index. Either way it answers that order.
         used = session.get(IdempotencyKey, key)
         if used is None:
             raise RuntimeError("the idempotency key conflicted, but no order holds it")
@@ -189,21 +196,25 @@ class NewOrder:
 
 def _write_through_orm(session: Session, new: NewOrder) -> Order | None:
     order = new.order
-    try:
-        with session.begin_nested():
-            session.add(order)
-            session.flush()
-            assert order.id is not None
-            session.add_all([OrderLine(order_pk=order.id, **vars(line)) for line in new.lines])
-            lifecycle.record_event(session, order, OrderStatus.pending, order.created_at)
-            session.add(
-                IdempotencyKey(
-                    key=new.key, request_hash=new.request_hash, order_pk=order.id, created_at=order.created_at
-                )
+    with session.begin_nested() as savepoint:
+        session.add(order)
+        session.flush()
+        assert order.id is not None
+        # The key as the statement writes it, before anything else of the order: a key taken already
+        # (a retry, or a duplicate that waited for the first) leaves nothing of this order behind.
+        claimed = session.execute(
+            dialect.insert(session, IdempotencyKey.__table__)  # type: ignore[attr-defined]
+            .values(
+                key=new.key, request_hash=new.request_hash, order_pk=order.id, created_at=order.created_at
             )
-            session.flush()
-    except IntegrityError:
-        return None
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        if claimed.rowcount == 0:  # type: ignore[attr-defined]
+            savepoint.rollback()
+            return None
+        session.add_all([OrderLine(order_pk=order.id, **vars(line)) for line in new.lines])
+        lifecycle.record_event(session, order, OrderStatus.pending, order.created_at)
+        session.flush()
     return order
 
 
