@@ -43,7 +43,7 @@ def _day(*periods: Period) -> Day:
 
 
 def _period(text: str) -> Period:
-    """ "09:00-18:00" as (opens, closes)."""
+    """(opens, closes) of a period written as in the data files, "09:00-18:00"."""
     opens, closes = text.split("-")
     return opens, closes
 

@@ -269,7 +269,7 @@ def _offset(lat: float, lon: float, north_m: int, east_m: int) -> tuple[float, f
 
 
 def _store_name(town: Town, slot: Slot) -> str:
-    """ "Winkelpunt <town>", or "Winkelpunt <town> <district>" in a multi-store city."""
+    """The brand and the town, and the district in a multi-store city: "Winkelpunt Amsterdam Centrum"."""
     brand = chain()["brand"]
     return f"{brand} {town.city} {slot.district}" if slot.district else f"{brand} {town.city}"
 
