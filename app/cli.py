@@ -3,23 +3,19 @@ every task there, and `serve` runs the embedded schedule with all of them."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import io
 import itertools
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
 from app import (
     registry as registry,  # every domain's tables and tasks: worker, beat and the schedule need them
@@ -27,21 +23,20 @@ from app import (
 from app.main import create_app
 from app.migrations import upgrade_database
 from app.serving import http_protocol
-from inventory import demo as inventory_demo
+from demo.load import load_demo
 from inventory import service as inventory_service
 from inventory.csv_import import snapshot_rows
 from inventory.exceptions import InvalidCsv
 from inventory.models import Product
 from orders import metrics as orders_metrics
 from orders import sweeps
-from retail.auth import SECRET_PREFIX, Role, create_api_key, ensure_api_key, revoke_api_keys
+from retail.auth import Role, create_api_key
 from retail.celery_app import celery_app, run_schedule_in_process
 from retail.db import session_scope
 from retail.errors import RetailError
 from retail.logs import configure_logging
 from retail.settings import DEFAULT_DATA_DIR, get_settings
 from stores import service as stores_service
-from stores.demo import demo_store_rows
 from stores.importing import count_rows, read_store_file
 from stores.models import Store
 
@@ -57,9 +52,6 @@ app.add_typer(stock_app, name="stock")
 
 console = Console(stderr=True)
 IMPORT_CHUNK = 500
-DEMO_KEY_LABEL = "demo"
-DEMO_STAFF_STORE = "NL-AMS-001"
-DEMO_STOCK_AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 @app.command()
@@ -295,58 +287,16 @@ def _require_broker() -> None:
         raise typer.Exit(2)
 
 
-def _demo_staff_store(rows: list[dict[str, Any]]) -> str:
-    return DEMO_STAFF_STORE if any(r["code"] == DEMO_STAFF_STORE for r in rows) else str(rows[0]["code"])
-
-
-def _demo_keys(session: Session, *, secret: str, staff_store: str) -> dict[str, str]:
-    """The demo's admin, staff and webshop keys, by name; any other demo key is revoked.
-
-    Their secrets are derived from the service's secret key rather than drawn at random, so every start
-    makes the same keys live again and the ones printed the first time keep working (the embedded
-    default keeps its secret beside its database). Only their hashes are stored, as for every key."""
-
-    def derived(purpose: str) -> str:
-        mac = hmac.new(secret.encode(), f"demo-api-key|{purpose}".encode(), hashlib.sha256).digest()
-        return SECRET_PREFIX + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-    wanted = {
-        "admin": (Role.admin, None),
-        f"staff ({staff_store})": (Role.staff, staff_store),
-        "webshop": (Role.webshop, None),
-    }
-    keys = {name: derived(f"{role.value}|{store or ''}") for name, (role, store) in wanted.items()}
-    revoke_api_keys(session, label=DEMO_KEY_LABEL)
-    for name, (role, store) in wanted.items():
-        ensure_api_key(session, secret=keys[name], role=role, store_code=store, label=DEMO_KEY_LABEL)
-    return keys
-
-
 def _load_demo() -> None:
-    rows = demo_store_rows()
-    store_codes = [row["code"] for row in rows]
     with session_scope() as session:
-        result = stores_service.upsert_stores(session, rows=rows)
-        catalogue = inventory_service.upsert_products(session, rows=inventory_demo.demo_products())
-        prices = inventory_service.upsert_store_prices(
-            session, rows=inventory_demo.demo_store_prices(store_codes)
-        )
-        # A fixed count time: loading the demo again finds these counts stale and keeps what orders and
-        # movements have done since.
-        stock = inventory_service.apply_snapshots(
-            session, rows=enumerate(inventory_demo.demo_stock(store_codes, as_of=DEMO_STOCK_AS_OF))
-        )
-        problems = result.errors + catalogue.errors + prices.errors + stock.errors
-        if problems:
-            raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
-        keys = _demo_keys(session, secret=get_settings().secret, staff_store=_demo_staff_store(rows))
+        loaded = load_demo(session, secret=get_settings().secret)
     console.print(
-        f"demo chain loaded: {result.applied} stores, {catalogue.applied} products, "
-        f"{prices.applied} store prices, {stock.applied + stock.stale} stock rows",
+        f"demo chain loaded: {loaded.stores} stores, {loaded.products} products, "
+        f"{loaded.store_prices} store prices, {loaded.stock_rows} stock rows",
         soft_wrap=True,
     )
     # Unwrapped, however narrow the terminal: a key broken over two lines cannot be copied.
-    for name, secret in keys.items():
+    for name, secret in loaded.keys.items():
         console.print(f"  demo {name} key: {secret}", soft_wrap=True, highlight=False)
 
 

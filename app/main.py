@@ -11,7 +11,7 @@ from inventory.router import router as sync_router
 from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, StorePriceIn
 from mobile_api.orders import router as orders_router
 from mobile_api.products import router as products_router
-from mobile_api.router import router as mobile_router
+from mobile_api.stores import router as shopper_stores_router
 from orders import metrics as orders_metrics
 from orders.desk import desk
 from orders.router import router as staff_router
@@ -58,7 +58,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.include_router(mobile_router)
+    app.include_router(shopper_stores_router)
     app.include_router(products_router)
     app.include_router(orders_router)
     app.include_router(staff_router)

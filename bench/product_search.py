@@ -48,9 +48,9 @@ def gtin13(first_twelve: str) -> str:
 
 def catalogue(n: int) -> list[dict[str, Any]]:
     """`n` products: the demo catalogue first as it is, then its products again in variants."""
-    from inventory import demo
+    from demo.catalogue import demo_products
 
-    base = demo.demo_products()
+    base = demo_products()
     products = []
     for i in range(n):
         product = dict(base[i % len(base)])

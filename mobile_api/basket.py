@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session
 
 from inventory import service as inventory_service
+from inventory.exceptions import no_product
 from inventory.models import Product
 from inventory.schemas import stock_status
 from mobile_api.schemas import SkuAvailability
@@ -27,7 +28,7 @@ class Basket:
         found = inventory_service.products_by_sku(session, skus=wanted)
         missing = [sku for sku in wanted if sku not in found]
         if missing:
-            raise InvalidInput(f"no product with sku {missing[0]!r}", field="query.sku", code="unknown_sku")
+            raise InvalidInput(no_product(missing[0]), field="query.sku", code="unknown_sku")
         self.session = session
         self.products: list[Product] = [found[sku] for sku in wanted]
         self._levels: dict[tuple[int, int], inventory_service.StockLevel] = {}

@@ -1,10 +1,12 @@
-"""Query parameters and conversions shared by the shopper routers."""
+"""Query parameters and conversions shared by the shopper routers: the rate limit, the point a request
+asks about (`lat` and `lon`, checked in one place), the instant (`at`) and the bounds of `limit` and
+`radius_km`."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Query
 from pydantic import BeforeValidator
@@ -34,6 +36,21 @@ StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the near
 RadiusKm = Annotated[
     float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
 ]
+
+
+class Point(NamedTuple):
+    lat: float
+    lon: float
+
+
+def point(lat: float | None, lon: float | None) -> Point | None:
+    """The point a request names with `lat` and `lon`, or None when it gives neither: one without the other
+    is a 422 naming the missing one. Every route that takes a point checks it here."""
+    if lat is None and lon is None:
+        return None
+    if lat is None or lon is None:
+        raise InvalidInput("lat and lon go together", field="query.lon" if lon is None else "query.lat")
+    return Point(lat, lon)
 
 
 # An RFC 3339 date-time, so pydantic's lenient forms (a number of seconds since 1970, a bare date) fail.

@@ -12,6 +12,9 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from inventory import service as inventory_service
+from inventory.models import Product
+from inventory.schemas import Money
+from inventory.service import StoreOffer
 from mobile_api.params import (
     SHOPPER_RATE_LIMIT,
     SHOPPER_RESPONSES,
@@ -21,20 +24,25 @@ from mobile_api.params import (
     RadiusKm,
     StoreLimit,
     instant,
+    point,
 )
-from mobile_api.product_schemas import (
+from mobile_api.schemas import (
+    Channel,
+    Cheapest,
     OnlineAvailability,
     ProductAvailability,
     ProductOut,
     ProductPage,
     ProductPrices,
     StoreAvailability,
+    StorePriceComparison,
 )
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
+from stores.service import NearbyStore
 
 router = APIRouter(
     prefix="/mobile/v1", tags=["mobile"], dependencies=[SHOPPER_RATE_LIMIT], responses=SHOPPER_RESPONSES
@@ -88,7 +96,7 @@ def search_products(
         after=decode_position(cursor, int, str, int, scope=scope),
     )
     return ProductPage(
-        items=[ProductOut.of(p) for p in products],
+        items=[_product_out(p) for p in products],
         next_cursor=encode_cursor(list(resume), scope=scope) if resume is not None else None,
     )
 
@@ -119,9 +127,9 @@ def product_availability(
     offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
     return ProductAvailability(
         sku=product.sku,
-        online=OnlineAvailability.of(product),
+        online=_online_availability(product),
         stores=[
-            StoreAvailability.of(nearby, offer, product.currency)
+            _store_availability(nearby, offer, product.currency)
             for nearby, offer in zip(page.stores, offers, strict=True)
         ],
     )
@@ -146,11 +154,10 @@ def product_prices(
 ) -> ProductPrices:
     """The online price against the prices at the stores nearest to a point (`lat`, `lon`), or at one
     `store`, with each store's signed difference and the cheapest channel."""
-    if (lat is None) != (lon is None):
-        raise InvalidInput("lat and lon go together", field="query.lon" if lon is None else "query.lat")
-    if store is not None and lat is not None:
+    given = point(lat, lon)
+    if store is not None and given is not None:
         raise InvalidInput("give either lat and lon, or store, not both", field="query.store")
-    if store is None and lat is None:
+    if store is None and given is None:
         raise RetailError(
             "give lat and lon, or store",
             status_code=422,
@@ -166,17 +173,15 @@ def product_prices(
     if store is not None:
         one = stores_service.get_store(session, code=store)
         offers = inventory_service.store_offers(session, product=product, stores=[one])
-        return ProductPrices.of(product, offers, distances=None)
-    # The checks above leave only the lat/lon case.
-    assert lat is not None
-    assert lon is not None
+        return _price_comparison(product, offers, distances=None)
+    assert given is not None  # the checks above leave only the lat/lon case
     # Opening hours play no part in a price comparison; any instant will do for the store search.
     page = stores_service.nearest_stores(
-        session, lat=lat, lon=lon, limit=limit, at=utcnow(), radius_km=radius_km
+        session, lat=given.lat, lon=given.lon, limit=limit, at=utcnow(), radius_km=radius_km
     )
     offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
     distances = {n.store.code: n.distance_km for n in page.stores}
-    return ProductPrices.of(product, offers, distances=distances)
+    return _price_comparison(product, offers, distances=distances)
 
 
 # Last: `{sku:path}` matches anything below /products/, including the suffixed routes above.
@@ -188,4 +193,71 @@ def product_prices(
 )
 def get_product(sku: SkuPath, session: SessionDep) -> ProductOut:
     """One product with its online price and online availability."""
-    return ProductOut.of(inventory_service.get_product(session, sku=sku))
+    return _product_out(inventory_service.get_product(session, sku=sku))
+
+
+# ------------------------------------------------------------------------------------ answers from values
+
+
+def _online_availability(product: Product) -> OnlineAvailability:
+    available, status = inventory_service.online_availability(product)
+    return OnlineAvailability(available=available, status=status)
+
+
+def _product_out(product: Product) -> ProductOut:
+    # The catalogue keeps a text the webshop gave none of as "": the shopper sees null.
+    return ProductOut(
+        sku=product.sku,
+        ean=product.ean,
+        name=product.name,
+        brand=product.brand or None,
+        description=product.description or None,
+        image_url=product.image_url,
+        category=product.category or None,
+        online_price=Money.of(product.online_price, product.currency),
+        store_price=Money.of(product.store_price, product.currency),
+        online_availability=_online_availability(product),
+    )
+
+
+def _store_availability(nearby: NearbyStore, offer: StoreOffer, currency: str) -> StoreAvailability:
+    return StoreAvailability(
+        code=nearby.store.code,
+        name=nearby.store.name,
+        distance_km=round(nearby.distance_km, 3),
+        available=offer.available,
+        status=offer.status,
+        price=Money.of(offer.price, currency),
+        open_now=nearby.status.open_now,
+    )
+
+
+def _price_comparison(
+    product: Product, offers: list[StoreOffer], distances: dict[str, float] | None
+) -> ProductPrices:
+    """`offers` nearest first; `distances` by store code, or None when one store was named."""
+    currency = product.currency
+    online = Money.of(product.online_price, currency)
+    stores = []
+    for offer in offers:
+        price = Money.of(offer.price, currency)
+        distance = distances.get(offer.store.code) if distances is not None else None
+        stores.append(
+            StorePriceComparison(
+                code=offer.store.code,
+                name=offer.store.name,
+                distance_km=round(distance, 3) if distance is not None else None,
+                price=price,
+                # Both sides are already two-place decimals, so the difference is exact.
+                difference=Money.of(price.amount - online.amount, currency),
+                available=offer.available,
+                status=offer.status,
+            )
+        )
+    best = inventory_service.cheapest_offer(online.amount, offers)
+    cheapest = (
+        Cheapest(channel=Channel.online, store_code=None, price=online)
+        if best is None
+        else Cheapest(channel=Channel.store, store_code=best.store.code, price=Money.of(best.price, currency))
+    )
+    return ProductPrices(sku=product.sku, online_price=online, stores=stores, cheapest=cheapest)

@@ -1,18 +1,24 @@
-"""Response models of the shopper surface. Kept apart from the domain tables: the app's contract changes
-only by addition, whatever the domains do with their storage."""
+"""Response models of the shopper surface: stores and their hours, products, stock nearby and price
+comparisons. Kept apart from the domain tables, so the app's contract changes only by addition whatever the
+domains do with their storage; plain models, built by the routes from what the services answer.
+
+Money is always `inventory.schemas.Money` built with `Money.of`, so amounts are two-place decimal strings;
+a signed `difference` serialises the same way with a leading minus ("-1.50").
+"""
 
 from __future__ import annotations
 
+import enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inventory.schemas import StockStatus
+from inventory.schemas import Money, StockStatus
 from retail.clock import UtcDateTime
 from stores.hours import Period, ResolvedDay, SpecialDay, WeeklyHours
-from stores.models import Store
 from stores.schemas import Address, Location
-from stores.service import NearbyStore, StoreStatus
+
+# ---------------------------------------------------------------------------------------------- stores
 
 _STORE_EXAMPLE: dict[str, Any] = {
     "code": "NL-AMS-001",
@@ -50,31 +56,6 @@ class StoreOut(BaseModel):
     next_change: NextChangeOut | None = Field(
         description="the next opening or closing; null for a 24/7 store"
     )
-
-    @classmethod
-    def fields_of(cls, store: Store, status: StoreStatus) -> dict[str, Any]:
-        return {
-            "code": store.code,
-            "name": store.name,
-            "address": Address(
-                street=store.street,
-                postcode=store.postcode,
-                city=store.city,
-                country=store.country,
-                subdivision=store.subdivision,
-            ),
-            "location": Location(lat=store.lat, lon=store.lon),
-            "timezone": store.timezone,
-            "phone": store.phone,
-            "click_and_collect": store.click_and_collect,
-            "open_now": status.open_now,
-            "today": status.today,
-            "next_change": (
-                NextChangeOut(at=status.next_change.at, open=status.next_change.open)
-                if status.next_change
-                else None
-            ),
-        }
 
 
 class StoreHours(BaseModel):
@@ -161,18 +142,6 @@ class NearestStores(BaseModel):
     items: list[NearestStore]
     next_cursor: str | None = Field(description="pass as `cursor` for the next stores; null on the last page")
 
-    @staticmethod
-    def item(nearby: NearbyStore, availability: list[SkuAvailability] | None = None) -> NearestStore:
-        store = NearestStore(
-            **StoreOut.fields_of(nearby.store, nearby.status),
-            distance_km=round(nearby.distance_km, 3),
-        )
-        if availability is not None:
-            # Set only when skus were asked for, so that the answer leaves both fields out otherwise.
-            store.availability = availability
-            store.has_all = all(line.available > 0 for line in availability)
-        return store
-
 
 class ResolvedHours(BaseModel):
     model_config = ConfigDict(
@@ -198,3 +167,162 @@ class ResolvedHours(BaseModel):
     store_code: str
     timezone: str
     days: list[ResolvedDay]
+
+
+# -------------------------------------------------------------------------------------------- products
+
+_PRODUCT_EXAMPLE: dict[str, Any] = {
+    "sku": "WP-100234",
+    "ean": "8712345678906",
+    "name": "Philips Airfryer XL 6,2 liter",
+    "brand": "Philips",
+    "description": "Heteluchtfriteuse voor het hele gezin.",
+    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
+    "category": "Keuken > Keukenapparatuur",
+    "online_price": {"amount": "129.99", "currency": "EUR"},
+    "store_price": {"amount": "134.99", "currency": "EUR"},
+    "online_availability": {"available": 42, "status": "in_stock"},
+}
+
+
+class OnlineAvailability(BaseModel):
+    available: int = Field(description="units the webshop can sell now")
+    status: StockStatus
+
+
+class ProductOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_PRODUCT_EXAMPLE]})
+
+    sku: str
+    ean: str | None = Field(description="GTIN-8, -13 or -14")
+    name: str
+    brand: str | None
+    description: str | None
+    image_url: str | None
+    category: str | None
+    online_price: Money
+    store_price: Money = Field(description="the price in a store that has no price of its own")
+    online_availability: OnlineAvailability
+
+
+class ProductPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [_PRODUCT_EXAMPLE],
+                    "next_cursor": "WyJ4U3JfUUp2NHRfdnMiLDQsInBoaWxpcHMgYWlyZnJ5ZXIgeGwiLDEyXQ",
+                }
+            ]
+        }
+    )
+
+    items: list[ProductOut] = Field(description="most relevant first, then by name")
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page; null on the last page")
+
+
+class StoreAvailability(BaseModel):
+    code: str
+    name: str
+    distance_km: float = Field(description="geodesic distance on WGS-84 from the given point")
+    available: int = Field(description="on hand minus reserved minus safety stock, never below 0")
+    status: StockStatus = Field(description="`limited_availability` up to the store's `low_stock_threshold`")
+    price: Money = Field(description="the store's own price, else the product's `store_price`")
+    open_now: bool
+
+
+class ProductAvailability(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "WP-100234",
+                    "online": {"available": 42, "status": "in_stock"},
+                    "stores": [
+                        {
+                            "code": "NL-AMS-001",
+                            "name": "Winkelpunt Amsterdam Centrum",
+                            "distance_km": 0.412,
+                            "available": 2,
+                            "status": "limited_availability",
+                            "price": {"amount": "127.99", "currency": "EUR"},
+                            "open_now": True,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    sku: str
+    online: OnlineAvailability
+    stores: list[StoreAvailability] = Field(description="nearest first, ties by code")
+
+
+class Channel(enum.StrEnum):
+    online = "online"
+    store = "store"
+
+
+class StorePriceComparison(BaseModel):
+    code: str
+    name: str
+    distance_km: float | None = Field(description="from the given point; null when one `store` was asked for")
+    price: Money
+    difference: Money = Field(
+        description='store price minus online price, signed: "-1.50" means the store is 1.50 cheaper'
+    )
+    available: int
+    status: StockStatus
+
+
+class Cheapest(BaseModel):
+    channel: Channel
+    store_code: str | None = Field(description="the store when `channel` is `store`; null for online")
+    price: Money
+
+
+class ProductPrices(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "sku": "WP-100234",
+                    "online_price": {"amount": "129.99", "currency": "EUR"},
+                    "stores": [
+                        {
+                            "code": "NL-AMS-001",
+                            "name": "Winkelpunt Amsterdam Centrum",
+                            "distance_km": 0.412,
+                            "price": {"amount": "127.99", "currency": "EUR"},
+                            "difference": {"amount": "-2.00", "currency": "EUR"},
+                            "available": 2,
+                            "status": "limited_availability",
+                        },
+                        {
+                            "code": "NL-AMS-002",
+                            "name": "Winkelpunt Amsterdam Zuid",
+                            "distance_km": 3.871,
+                            "price": {"amount": "134.99", "currency": "EUR"},
+                            "difference": {"amount": "5.00", "currency": "EUR"},
+                            "available": 0,
+                            "status": "out_of_stock",
+                        },
+                    ],
+                    "cheapest": {
+                        "channel": "store",
+                        "store_code": "NL-AMS-001",
+                        "price": {"amount": "127.99", "currency": "EUR"},
+                    },
+                }
+            ]
+        }
+    )
+
+    sku: str
+    online_price: Money
+    stores: list[StorePriceComparison] = Field(description="nearest first, ties by code; or the one store")
+    cheapest: Cheapest = Field(
+        description="the lowest price among online and the listed stores, whatever their stock; "
+        "ties go online, then to the nearest store"
+    )

@@ -10,25 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-CSV_COLUMNS = (
-    "code",
-    "name",
-    "street",
-    "postcode",
-    "city",
-    "country",
-    "subdivision",
-    "lat",
-    "lon",
-    "timezone",
-    "phone",
-    "click_and_collect",
-    "low_stock_threshold",
-    "hold_hours",
-    "pick_minutes",
-    "closed_on_public_holidays",
-    "opening_hours",
-)
 _ADDRESS = ("street", "postcode", "city", "country", "subdivision")
 _OPTIONAL_SCALARS = (
     "phone",
@@ -39,6 +20,7 @@ _OPTIONAL_SCALARS = (
     "closed_on_public_holidays",
     "opening_hours",
 )
+CSV_COLUMNS = ("code", "name", *_ADDRESS, "lat", "lon", "timezone", *_OPTIONAL_SCALARS)
 
 
 _INTEGERS = frozenset({"low_stock_threshold", "hold_hours", "pick_minutes"})

@@ -24,8 +24,8 @@ from retail.bulk import BulkResult, rows_of
 from retail.errors import described_pattern
 from stores.codes import STORE_CODE_MEANING, STORE_CODE_PATTERN
 from stores.hours import OpeningHours
-from stores.osm_hours import parse_osm_opening_hours
-from stores.public_holidays import check_region
+from stores.hours.osm import parse_osm_opening_hours
+from stores.hours.public_holidays import check_region
 
 StoreCode = Annotated[
     str,

@@ -19,11 +19,11 @@ from retail import dialect
 from retail.bulk import RowError, validate_rows
 from retail.clock import utcnow
 from retail.settings import get_settings
-from stores import hours as hours_engine
 from stores import nearest as nearest_search
 from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
 from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
 from stores.hours import NextChange, OpeningHours, Period, ResolvedDay, StoreSchedule
+from stores.hours import engine as hours_engine
 from stores.models import Store, StoreNetworkRevision
 from stores.schemas import StoreIn, StoreUpsertResult, row_error_code
 

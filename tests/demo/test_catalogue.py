@@ -1,6 +1,6 @@
 """The demo catalogue: webshop sync row shapes, valid barcodes, varied prices and stock, determinism.
 
-No database: these are pure functions over the tables in `inventory.demo`.
+No database: these are pure functions over the tables in `demo/data`.
 """
 
 from __future__ import annotations
@@ -15,19 +15,17 @@ from typing import Any
 
 import pytest
 
-from inventory.demo import (
-    HOUSE_BRAND,
-    MULTI_STORE_CITIES,
-    STORE_FORMATS,
-    demo_products,
-    demo_stock,
-    demo_store_prices,
-    gtin_check_digit,
-    store_format,
-)
-from stores.demo import demo_store_rows
+from demo.barcodes import gtin_check_digit
+from demo.catalogue import HOUSE_BRAND, demo_products
+from demo.formats import multi_store_cities, store_format, store_formats
+from demo.stock import demo_stock
+from demo.store_prices import demo_store_prices
+from demo.stores import demo_store_rows
 
 AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+# Derived from the demo store list, no longer tables of their own.
+STORE_FORMATS = store_formats()
+MULTI_STORE_CITIES = multi_store_cities()
 PRODUCT_KEYS = {
     "sku",
     "ean",
@@ -93,7 +91,7 @@ def assert_money(money: Any) -> None:
 
 
 def hours_kind(store: dict[str, Any]) -> str:
-    """A demo store's kind as its opening hours show it (see the profiles in `stores.demo`)."""
+    """A demo store's kind as its opening hours show it (`demo/data/hours_profiles.json`)."""
     weekly: dict[str, list[dict[str, str]]] = store["hours"]["weekly"]
     days = list(weekly.values())
     if all(day == [{"opens": "00:00", "closes": "24:00"}] for day in days):

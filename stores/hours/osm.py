@@ -20,7 +20,7 @@ from typing import Final
 
 from pydantic import ValidationError
 
-from stores.hours import MINUTES_PER_DAY, WEEKDAYS, OpeningHours, Period, WeeklyHours
+from stores.hours.model import MINUTES_PER_DAY, WEEKDAYS, OpeningHours, Period, WeeklyHours
 
 MAX_LENGTH: Final = 1000
 

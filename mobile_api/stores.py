@@ -1,10 +1,10 @@
-"""Shopper endpoints (`/mobile/v1`): thin handlers that validate, call the domain services and shape the
-answer."""
+"""Shopper store endpoints (`/mobile/v1/stores`): the nearest stores to a point or a place, one store with
+its hours, and its resolved days. Thin handlers: validate, call the domain services, shape the answer."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
@@ -18,13 +18,26 @@ from mobile_api.params import (
     RadiusKm,
     StoreLimit,
     instant,
+    point,
 )
-from mobile_api.schemas import NearestStores, Origin, ResolvedHours, StoreDetail, StoreHours, StoreOut
+from mobile_api.schemas import (
+    NearestStore,
+    NearestStores,
+    NextChangeOut,
+    Origin,
+    ResolvedHours,
+    SkuAvailability,
+    StoreDetail,
+    StoreHours,
+)
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
+from stores.models import Store
+from stores.schemas import Address, Location
+from stores.service import NearbyStore, StoreStatus
 
 router = APIRouter(
     prefix="/mobile/v1",
@@ -72,11 +85,9 @@ def nearest_stores(
     With `open_now` or `click_and_collect`, a page may hold fewer than `limit` stores when many nearer
     stores did not match (each request looks at most at 1,000 stores); `next_cursor` then continues.
     """
-    if (lat is None) != (lon is None):
-        missing = "query.lon" if lon is None else "query.lat"
-        raise InvalidInput("lat and lon go together", field=missing)
-    if lat is not None and lon is not None:
-        origin = Origin(lat=lat, lon=lon, name=None)
+    given = point(lat, lon)
+    if given is not None:
+        origin = Origin(lat=given.lat, lon=given.lon, name=None)
     elif q is not None and q.strip():
         place = stores_service.locate(q)
         origin = Origin(lat=place.lat, lon=place.lon, name=place.name)
@@ -109,7 +120,7 @@ def nearest_stores(
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after), scope=scope) if page.resume_after else None
-    items = [NearestStores.item(s, basket.availability(s.store) if basket else None) for s in page.stores]
+    items = [_nearest(s, basket.availability(s.store) if basket else None) for s in page.stores]
     return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 
 
@@ -120,7 +131,7 @@ def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> S
     hours = stores_service.schedule_of(store).hours
     status = stores_service.status_at(store, instant(at))
     return StoreDetail(
-        **StoreOut.fields_of(store, status),
+        **_store_fields(store, status),
         hours=StoreHours(weekly=hours.weekly, special=hours.special),
     )
 
@@ -141,3 +152,40 @@ def store_hours(
             raise InvalidInput(f"start must lie between {earliest} and {latest}", field="query.start")
     resolved = stores_service.resolved_days(store, start=start, days=days, at=now)
     return ResolvedHours(store_code=store.code, timezone=store.timezone, days=resolved)
+
+
+def _store_fields(store: Store, status: StoreStatus) -> dict[str, Any]:
+    """The fields of a store object: the store as stored, and where it stands at the instant asked about."""
+    return {
+        "code": store.code,
+        "name": store.name,
+        "address": Address(
+            street=store.street,
+            postcode=store.postcode,
+            city=store.city,
+            country=store.country,
+            subdivision=store.subdivision,
+        ),
+        "location": Location(lat=store.lat, lon=store.lon),
+        "timezone": store.timezone,
+        "phone": store.phone,
+        "click_and_collect": store.click_and_collect,
+        "open_now": status.open_now,
+        "today": status.today,
+        "next_change": (
+            NextChangeOut(at=status.next_change.at, open=status.next_change.open)
+            if status.next_change
+            else None
+        ),
+    }
+
+
+def _nearest(nearby: NearbyStore, availability: list[SkuAvailability] | None) -> NearestStore:
+    store = NearestStore(
+        **_store_fields(nearby.store, nearby.status), distance_km=round(nearby.distance_km, 3)
+    )
+    if availability is not None:
+        # Set only when skus were asked for, so that the answer leaves both fields out otherwise.
+        store.availability = availability
+        store.has_all = all(line.available > 0 for line in availability)
+    return store

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stores.hours import WEEKDAYS, OpeningHours, WeeklyHours
-from stores.osm_hours import MAX_LENGTH, parse_osm_opening_hours
+from stores.hours.osm import MAX_LENGTH, parse_osm_opening_hours
 
 
 def week(text: str) -> dict[str, list[str]]:

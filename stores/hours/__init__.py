@@ -1,0 +1,56 @@
+"""Store opening hours: the API models (`model`), the engine that answers from them (`engine`), public
+holidays per country and subdivision (`public_holidays`) and the OpenStreetMap syntax (`osm`)."""
+
+from stores.hours.engine import (
+    HORIZON_DAYS,
+    MAX_INTERVAL_SPAN,
+    MAX_RESOLVE_DAYS,
+    StoreSchedule,
+    add_open_time,
+    check_timezone,
+    is_open,
+    local_today,
+    next_change,
+    open_intervals,
+    resolve_day,
+    resolve_days,
+)
+from stores.hours.model import (
+    MAX_PERIODS_PER_DAY,
+    MAX_REASON_LENGTH,
+    MAX_SPECIAL_DAYS,
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    NextChange,
+    OpeningHours,
+    Period,
+    ResolvedDay,
+    SpecialDay,
+    WeeklyHours,
+)
+
+__all__ = [
+    "HORIZON_DAYS",
+    "MAX_INTERVAL_SPAN",
+    "MAX_PERIODS_PER_DAY",
+    "MAX_REASON_LENGTH",
+    "MAX_RESOLVE_DAYS",
+    "MAX_SPECIAL_DAYS",
+    "MINUTES_PER_DAY",
+    "WEEKDAYS",
+    "NextChange",
+    "OpeningHours",
+    "Period",
+    "ResolvedDay",
+    "SpecialDay",
+    "StoreSchedule",
+    "WeeklyHours",
+    "add_open_time",
+    "check_timezone",
+    "is_open",
+    "local_today",
+    "next_change",
+    "open_intervals",
+    "resolve_day",
+    "resolve_days",
+]
