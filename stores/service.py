@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from retail import dialect
 from retail.bulk import RowError, validate_rows
@@ -262,3 +264,14 @@ def nearest_stores(
             if examined >= MAX_EXAMINED:
                 return NearbyPage(found, (distance, store.code))
     return NearbyPage(found, None)
+
+
+# ------------------------------------------------------------------------------------- for other domains
+
+
+def store_keys() -> Select[int, str, int]:
+    """Every store's `id`, `code` and `low_stock_threshold`, as a query for another domain to embed in
+    one statement of its own where store codes meet many rows at once (a sync's staged counts resolved
+    to ids, the availability feed's page): built here from the model, so the store table is read only
+    through this domain."""
+    return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))
