@@ -55,12 +55,16 @@ def available_quantity(on_hand: int, reserved: int, safety_stock: int) -> int:
     return max(0, on_hand - reserved - safety_stock)
 
 
+def strict_with_example(example: dict[str, Any]) -> ConfigDict:
+    """The configuration of every API model here: unknown fields are refused, and the OpenAPI document
+    shows `example`."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
 class Money(BaseModel):
     """`{"amount": "12.99", "currency": "EUR"}`: a decimal string with two places, never a float."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"amount": "12.99", "currency": "EUR"}]}
-    )
+    model_config = strict_with_example({"amount": "12.99", "currency": "EUR"})
 
     amount: Decimal = Field(description="decimal string with two places", examples=["12.99"])
     currency: Annotated[
@@ -98,24 +102,19 @@ class Money(BaseModel):
 class ProductIn(BaseModel):
     """One product as the webshop pushes it."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "sku": "WP-100234",
-                    "ean": "8712345678906",
-                    "name": "Philips Airfryer XL 6,2 liter",
-                    "brand": "Philips",
-                    "description": "Heteluchtfriteuse voor het hele gezin.",
-                    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
-                    "category": "Keuken > Keukenapparatuur",
-                    "online_price": {"amount": "129.99", "currency": "EUR"},
-                    "store_price": {"amount": "134.99", "currency": "EUR"},
-                    "online_stock": 42,
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "sku": "WP-100234",
+            "ean": "8712345678906",
+            "name": "Philips Airfryer XL 6,2 liter",
+            "brand": "Philips",
+            "description": "Heteluchtfriteuse voor het hele gezin.",
+            "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
+            "category": "Keuken > Keukenapparatuur",
+            "online_price": {"amount": "129.99", "currency": "EUR"},
+            "store_price": {"amount": "134.99", "currency": "EUR"},
+            "online_stock": 42,
+        }
     )
 
     sku: Sku
@@ -155,17 +154,12 @@ class ProductIn(BaseModel):
 
 
 class StorePriceIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "price": {"amount": "127.99", "currency": "EUR"},
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "price": {"amount": "127.99", "currency": "EUR"},
+        }
     )
 
     store_code: StoreCode
@@ -174,18 +168,13 @@ class StorePriceIn(BaseModel):
 
 
 class StockSnapshotIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "on_hand": 7,
-                    "as_of": "2026-11-23T06:00:00+01:00",
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "on_hand": 7,
+            "as_of": "2026-11-23T06:00:00+01:00",
+        }
     )
 
     store_code: StoreCode
@@ -195,19 +184,14 @@ class StockSnapshotIn(BaseModel):
 
 
 class StockMovementIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "movement_id": "till-0042-20261123-000173",
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "delta": -1,
-                    "at": "2026-11-23T14:02:11+01:00",
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "movement_id": "till-0042-20261123-000173",
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "delta": -1,
+            "at": "2026-11-23T14:02:11+01:00",
+        }
     )
 
     movement_id: Annotated[
