@@ -24,7 +24,6 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from orders import pickup
 from orders.exceptions import (
     IdempotencyKeyReused,
@@ -82,7 +81,7 @@ def place_order(
         raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
     key = _digest(idempotency_key)
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
-    postgres = inventory_stock.is_postgres(session)
+    postgres = dialect.pick(session, postgresql=True, sqlite=False)
     order: Order | None = None
     if postgres:
         order = _place_postgres(session, order_in, key=key, request_hash=request_hash)
@@ -147,12 +146,13 @@ def _priced_products(
 
 
 _PLACE = text(
-    f"""WITH s AS (
+    """WITH s AS (
            SELECT id, code, name, street, postcode, city, country FROM store
            WHERE code = :store_code AND click_and_collect),
        b AS (
            SELECT p.id AS product_id, p.sku, p.name, b.quantity,
-                  {inventory_service.price_at_store("p", "s.id")} AS unit_price
+                  coalesce((SELECT sp.price FROM store_price sp WHERE sp.store_id = s.id
+                            AND sp.product_id = p.id), p.store_price) AS unit_price
            FROM unnest(CAST(:skus AS text[]), CAST(:quantities AS integer[])) AS b(sku, quantity)
            JOIN product p ON p.sku = b.sku
            CROSS JOIN s),
