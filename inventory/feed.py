@@ -112,8 +112,8 @@ class FeedCursor:
 
 
 class FeedRow(NamedTuple):
-    # A tuple, not a dataclass: a full walk builds one per stock row, and a frozen dataclass's
-    # construction cost a fifth more client CPU over the demo chain's 447,304 rows.
+    # A tuple, not a dataclass: a full walk builds one per stock row (README, Benchmarks: measured
+    # choices).
     xid: int
     store_id: int
     product_id: int

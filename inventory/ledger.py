@@ -144,7 +144,7 @@ def _reserve_postgresql(session: Session, store_id: int, taken: dict[int, int]) 
 
 def _int_array(values: Iterable[int]) -> str:
     # An array literal, cast in the statement: psycopg adapts a list by inspecting its elements to pick the
-    # array type, which took 70 µs of a reservation's CPU; a text parameter takes a sixth of that.
+    # array type, which costs more than a text parameter (README, Benchmarks: measured choices).
     return "{" + ",".join(map(str, values)) + "}"
 
 

@@ -97,8 +97,8 @@ def _resolving_postgresql(*, checked: bool, now: datetime) -> Select[Any]:
 
     The rows are written sorted by (store, product), so a plain scan of the table reads them in that
     order. A snapshot's times repeat (a store's counts share one), so each distinct time text is checked
-    and parsed once (materialized: inlined, the planner would parse it again for every row); per row,
-    that was a third of this statement.
+    and parsed once (materialized: inlined, the planner would parse it again for every row; README,
+    Benchmarks: measured choices).
     """
     codes = staging.staged_codes(staging.SNAPSHOTS)
     staged = codes.staged

@@ -35,7 +35,8 @@ _TEMPORARY = MetaData()
 
 # Text columns: the CSV fast path copies the webshop's bytes in untouched and the merge casts them. It
 # leaves `line` empty: rows lie in the order COPY read them, so their position is their line, worked out
-# only for the rows a problem is reported on (an identity column cost a third of the COPY).
+# only for the rows a problem is reported on (an identity column is costly: README, Benchmarks: measured
+# choices).
 SNAPSHOTS = Table(
     "stage_stock_snapshot",
     _TEMPORARY,
