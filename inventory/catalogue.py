@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func
+from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -22,6 +23,7 @@ from retail.clock import utcnow
 from stores import service as stores_service
 
 PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
+STORE_PRICES: Table = StorePrice.__table__  # type: ignore[attr-defined]
 # Codes and skus looked up per query.
 _CHUNK = 1000
 
@@ -80,7 +82,7 @@ def upsert_products(session: Session, *, rows: Sequence[Any]) -> BulkResult:
             }
             for _, p in accepted
         ]
-        statement = dialect.insert(session, Product.__table__)  # type: ignore[attr-defined]
+        statement = dialect.insert(session, PRODUCTS)
         updated = {c: statement.excluded[c] for c in values[0] if c != "sku"}
         session.connection().execute(
             statement.on_conflict_do_update(index_elements=["sku"], set_=updated), values
@@ -143,7 +145,7 @@ def upsert_store_prices(session: Session, *, rows: Sequence[Any]) -> BulkResult:
                 "updated_at": now,
             }
     if values:
-        statement = dialect.insert(session, StorePrice.__table__)  # type: ignore[attr-defined]
+        statement = dialect.insert(session, STORE_PRICES)
         session.connection().execute(
             statement.on_conflict_do_update(
                 index_elements=["store_id", "product_id"],
@@ -195,27 +197,36 @@ def products_by_sku(session: Session, *, skus: Sequence[str]) -> dict[str, Produ
     return {p.sku: p for p in found}
 
 
-def price_at_store(store_id: ColumnElement[int] | int) -> ColumnElement[Decimal]:
+def price_at_store(store_id: ColumnElement[int]) -> ColumnElement[Decimal]:
     """What the query's `product` row sells at in store `store_id`: the store's own price where it has
     one, else the product's store price. The one place this rule is written."""
     own = (
-        sa_select(col(StorePrice.price))
-        .where(col(StorePrice.store_id) == store_id, col(StorePrice.product_id) == col(Product.id))
+        sa_select(STORE_PRICES.c.price)
+        .where(STORE_PRICES.c.store_id == store_id, STORE_PRICES.c.product_id == PRODUCTS.c.id)
         .scalar_subquery()
     )
     # The type makes SQLite's float a Decimal again.
-    return func.coalesce(own, col(Product.store_price), type_=MONEY)
+    return func.coalesce(own, PRODUCTS.c.store_price, type_=MONEY)
+
+
+# The price lookups run for every availability and price comparison a shopper asks for, and building a
+# statement cost more than running it: each is built once.
+
+
+@lru_cache(maxsize=1)
+def _store_prices() -> Select[int, Decimal]:
+    stores = stores_service.store_keys().subquery("st")
+    each_with_the_product = stores.join(PRODUCTS, PRODUCTS.c.id == bindparam("product", type_=Integer))
+    return (
+        sa_select(stores.c.id, price_at_store(stores.c.id))
+        .select_from(each_with_the_product)
+        .where(stores.c.id.in_(bindparam("stores", expanding=True)))
+    )
 
 
 def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
     """The price of `product` in each of the stores."""
-    stores = stores_service.store_keys().subquery("st")
-    priced = stores.join(PRODUCTS, col(Product.id) == product.id)  # each store with this one product
-    rows = session.execute(
-        sa_select(stores.c.id, price_at_store(stores.c.id))
-        .select_from(priced)
-        .where(stores.c.id.in_(list(store_ids)))
-    ).all()
+    rows = session.execute(_store_prices(), {"product": product.id, "stores": list(store_ids)}).all()
     return {int(store_id): price for store_id, price in rows}
 
 
@@ -226,11 +237,15 @@ class PricedProduct:
     price: Decimal
 
 
+@lru_cache(maxsize=1)
+def _priced_at_store() -> Select[str, int, str, Decimal]:
+    product = PRODUCTS.c
+    return sa_select(
+        product.sku, product.id, product.name, price_at_store(bindparam("store", type_=Integer))
+    ).where(product.sku.in_(bindparam("skus", expanding=True)))
+
+
 def priced_at_store(session: Session, *, store_id: int, skus: Sequence[str]) -> dict[str, PricedProduct]:
     """The products of `skus` that exist, by sku, with their price in the store."""
-    rows = session.execute(
-        sa_select(col(Product.sku), col(Product.id), col(Product.name), price_at_store(store_id)).where(
-            col(Product.sku).in_(list(skus))
-        )
-    ).all()
+    rows = session.execute(_priced_at_store(), {"store": store_id, "skus": list(skus)}).all()
     return {sku: PricedProduct(int(product_id), name, price) for sku, product_id, name, price in rows}

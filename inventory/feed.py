@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, Table, literal, select, tuple_
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Table, bindparam, select, tuple_
 from sqlmodel import Session
 
 from inventory import feed_log
@@ -209,11 +210,28 @@ def _logged(session: Session, xids: list[int]) -> set[int]:
 def _rows(
     session: Session, *, after: tuple[int, int, int], end: int, skip: frozenset[int], limit: int
 ) -> list[FeedRow]:
-    """The feed's rows after position `after` of writers below `end`, except those in `skip`.
-
-    The page is cut before codes are joined, so the joins stay off the ordered walk. Core tables, not the
-    models: a page is up to 5,000 rows, read as plain tuples."""
+    """The feed's rows after position `after` of writers below `end`, except those in `skip`."""
     xid, store_id, product_id = after
+    parameters: dict[str, object] = {
+        "xid": xid,
+        "store": store_id,
+        "product": product_id,
+        "bucket": product_id // feed_log.FEED_BUCKET,
+        "end": end,
+        "limit": limit,
+    }
+    if skip:
+        parameters["skip"] = sorted(skip)
+    statement = _page(feed_log.FEED_BUCKET, skipping=bool(skip))
+    return [FeedRow(*row) for row in session.execute(statement, parameters)]
+
+
+@lru_cache(maxsize=8)
+def _page(bucket: int, *, skipping: bool) -> Select[Any]:
+    """The statement of a page, built once per bucket size (it is written into the statement) and per
+    whether writers are skipped: a page is the feed's hot path, and building the statement cost more
+    than running it. The page is cut before codes are joined, so the joins stay off the ordered walk.
+    Core tables, not the models: a page is up to 5,000 rows, read as plain tuples."""
     change, stock = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s")
     writer = change.c.xid
     walk = (
@@ -229,31 +247,29 @@ def _rows(
         .select_from(change)
         .join(stock, feed_log.logged_rows(change, stock))
         .where(
-            tuple_(writer, change.c.store_id, change.c.bucket)
-            >= _position(xid, store_id, product_id // feed_log.FEED_BUCKET),
-            tuple_(writer, stock.c.store_id, stock.c.product_id) > _position(xid, store_id, product_id),
-            writer < end,
+            tuple_(writer, change.c.store_id, change.c.bucket) >= _position("xid", "store", "bucket"),
+            tuple_(writer, stock.c.store_id, stock.c.product_id) > _position("xid", "store", "product"),
+            writer < bindparam("end", type_=BigInteger),
         )
         .order_by(writer, change.c.store_id, change.c.bucket, stock.c.product_id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if skip:
-        walk = walk.where(writer.not_in(sorted(skip)))
+    if skipping:
+        walk = walk.where(writer.not_in(bindparam("skip", type_=BigInteger, expanding=True)))
     page = walk.subquery("page")
     stores = stores_service.store_keys().subquery("st")
     products = PRODUCTS.alias("p")
-    statement = (
+    return (
         select(*page.c, stores.c.code, stores.c.low_stock_threshold, products.c.sku)
         .join(stores, stores.c.id == page.c.store_id)
         .join(products, products.c.id == page.c.product_id)
         .order_by(page.c.xid, page.c.store_id, page.c.product_id)
     )
-    return [FeedRow(*row) for row in session.execute(statement)]
 
 
-def _position(*numbers: int) -> ColumnElement[Any]:
+def _position(*names: str) -> ColumnElement[Any]:
     # Bound as 64-bit: a cursor may carry any number up to the largest bigint.
-    return tuple_(*(literal(number, BigInteger) for number in numbers))
+    return tuple_(*(bindparam(name, type_=BigInteger) for name in names))
 
 
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:

@@ -55,8 +55,11 @@ def feed_xid(session: Session) -> int:
     return dialect.pick(session, postgresql=_xid_postgresql, sqlite=_xid_sqlite)(session)
 
 
+_XID_POSTGRESQL = select(POSTGRESQL_XID)
+
+
 def _xid_postgresql(session: Session) -> int:
-    return int(session.execute(select(POSTGRESQL_XID)).scalar_one())
+    return int(session.execute(_XID_POSTGRESQL).scalar_one())
 
 
 # SQLite runs one writer at a time (BEGIN IMMEDIATE), so a counter bumped inside the transaction orders
@@ -168,12 +171,16 @@ def log_changes(session: Session, *, xid: int, changed: FromClause) -> None:
     session.execute(log_insert(dialect.insert(session, LOG), xid=literal(xid, BigInteger), changed=changed))
 
 
+_LOG_KEYS_POSTGRESQL = postgresql.insert(LOG).on_conflict_do_nothing()
+_LOG_KEYS_SQLITE = sqlite.insert(LOG).on_conflict_do_nothing()
+
+
 def log_keys(session: Session, *, xid: int, keys: Iterable[tuple[int, int]]) -> None:
     """Log the buckets of (store_id, product_id) `keys` as changed by `xid`."""
     buckets = sorted({(store_id, product_id // FEED_BUCKET) for store_id, product_id in keys})
     if buckets:
         session.connection().execute(
-            dialect.insert(session, LOG).on_conflict_do_nothing(),
+            dialect.pick(session, postgresql=_LOG_KEYS_POSTGRESQL, sqlite=_LOG_KEYS_SQLITE),
             [{"xid": xid, "store_id": store, "bucket": bucket} for store, bucket in buckets],
         )
 
