@@ -15,7 +15,6 @@ import uvicorn
 from fastapi import FastAPI
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from sqlmodel import col, select
 
 from app import (
     registry as registry,  # every domain's tables and tasks: worker, beat and the schedule need them
@@ -27,7 +26,6 @@ from demo.load import load_demo
 from inventory import service as inventory_service
 from inventory.csv_import import snapshot_rows
 from inventory.exceptions import InvalidCsv
-from inventory.models import Product
 from orders import metrics as orders_metrics
 from orders import sweeps
 from retail.auth import Role, create_api_key
@@ -38,7 +36,6 @@ from retail.logs import configure_logging
 from retail.settings import DEFAULT_DATA_DIR, get_settings
 from stores import service as stores_service
 from stores.importing import count_rows, read_store_file
-from stores.models import Store
 
 app = typer.Typer(help="Winkelpunt: click-and-collect and store inventory.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -231,22 +228,9 @@ def stock_check(
     periodic reconciliation does; prints one line per drifted row (stdout) and a summary (stderr)."""
     with session_scope() as session:
         drifted = sweeps.reconcile_reserved(session, dry_run=dry_run)
-        # Codes, not ids, for the person reading it; only the drifted rows' ones are looked up.
-        stores = dict(
-            session.exec(
-                select(Store.id, Store.code).where(col(Store.id).in_({d.store_id for d in drifted}))
-            ).all()
-        )
-        skus = dict(
-            session.exec(
-                select(Product.id, Product.sku).where(col(Product.id).in_({d.product_id for d in drifted}))
-            ).all()
-        )
     orders_metrics.record_reconciliation(len(drifted), repaired=not dry_run)
     for drift in drifted:
-        store = stores.get(drift.store_id, f"#{drift.store_id}")
-        sku = skus.get(drift.product_id, f"#{drift.product_id}")
-        print(f"{store} {sku}: reserved {drift.was} -> {drift.now}")
+        print(f"{drift.store_code} {drift.sku}: reserved {drift.was} -> {drift.now}")
     if not drifted:
         console.print("no drift")
     elif dry_run:

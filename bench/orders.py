@@ -10,7 +10,7 @@ Redis database, and loads one store open around the clock (no public holidays) w
 1,000,000 units each, so every order is reserved. Then, in the same run:
 
 1. Reservation function against raw SQL, `--concurrency` threads, the same `--orders` random baskets (1-3
-   distinct products, 1-3 units each) both ways: `inventory.stock.reserve_baskets` (the function a
+   distinct products, 1-3 units each) both ways: `inventory.ledger.reserve_baskets` (the function a
    reservation run calls) with one basket and a commit at a time on one SQLModel session per thread, against
    a psycopg connection per thread doing a plain
    `UPDATE stock SET reserved = reserved + q WHERE ... AND on_hand - reserved - safety_stock >= q` per line
@@ -360,11 +360,11 @@ def load_shop(conninfo: str) -> Shop:
 def reserve_with_service(
     shop: Shop, baskets: Sequence[Basket], concurrency: int, *, per_transaction: int = 1
 ) -> float:
-    """`inventory.stock.reserve_baskets`, the service's reservation function, and a commit per
+    """`inventory.ledger.reserve_baskets`, the service's reservation function, and a commit per
     `per_transaction` baskets, one session per thread; answers seconds."""
     from sqlmodel import Session
 
-    from inventory.stock import Quantity, reserve_baskets
+    from inventory.ledger import Quantity, reserve_baskets
     from retail.db import get_engine
 
     engine = get_engine()
@@ -723,7 +723,7 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
     raw_rate = reservation.baskets / reservation.raw_s
     for name, seconds in (
         ("raw psycopg conditional UPDATE per line (baseline)", reservation.raw_s),
-        ("inventory.stock.reserve_baskets, one basket + commit", reservation.service_s),
+        ("inventory.ledger.reserve_baskets, one basket + commit", reservation.service_s),
         (f"  the same, {reservation.batch} baskets a transaction (a reservation run)", reservation.batched_s),
     ):
         rate = reservation.baskets / seconds

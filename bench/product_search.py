@@ -42,8 +42,9 @@ COLOURS = ("wit", "zwart", "grijs", "blauw", "rood", "groen", "naturel", "navy",
 
 
 def gtin13(first_twelve: str) -> str:
-    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(first_twelve))
-    return first_twelve + str(-total % 10)
+    from inventory.codes import gtin_check_digit
+
+    return first_twelve + str(gtin_check_digit(first_twelve))
 
 
 def catalogue(n: int) -> list[dict[str, Any]]:

@@ -28,18 +28,7 @@ def snapshot_rows(
     text_stream = io.TextIOWrapper(buffered, encoding="utf-8-sig", newline="")
     reader = csv.reader(text_stream, strict=True)
     try:
-        header = next(reader, None)
-        if header is None:
-            raise InvalidCsv(
-                "the CSV is empty; its first line must be the header " + ",".join(SNAPSHOT_COLUMNS)
-            )
-        names = [name.strip() for name in header]
-        if sorted(names) != sorted(SNAPSHOT_COLUMNS):
-            raise InvalidCsv(
-                f"the CSV header must name the columns {','.join(SNAPSHOT_COLUMNS)} (any order), "
-                f"got {','.join(names)[:200]!r}",
-                line=1,
-            )
+        names = header_columns(next(reader, None))
         width = len(names)
         on_hand_at = names.index("on_hand")
         index = -1
@@ -67,6 +56,21 @@ def snapshot_rows(
         ) from exc
 
 
+def header_columns(header: list[str] | None) -> list[str]:
+    """The column names of a header line split into its fields (None: the file is empty); raises
+    `InvalidCsv` unless they are the snapshot's columns, in any order. The one check of both readers."""
+    if header is None:
+        raise InvalidCsv("the CSV is empty; its first line must be the header " + ",".join(SNAPSHOT_COLUMNS))
+    names = [name.strip() for name in header]
+    if sorted(names) != sorted(SNAPSHOT_COLUMNS):
+        raise InvalidCsv(
+            f"the CSV header must name the columns {','.join(SNAPSHOT_COLUMNS)} (any order), "
+            f"got {','.join(names)[:200]!r}",
+            line=1,
+        )
+    return names
+
+
 def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
     """The CSV header's column names, and the chunks of the data that follows it."""
     buffered = b""
@@ -83,15 +87,11 @@ def split_header(chunks: Iterator[bytes]) -> tuple[list[str], Iterator[bytes]]:
         header_line = buffered[:end].decode("utf-8-sig").strip()
     except UnicodeDecodeError as exc:
         raise InvalidCsv(f"the header is not UTF-8: {exc}", line=1) from exc
-    if not header_line:
-        raise InvalidCsv("the CSV is empty; its first line must be the header " + ",".join(SNAPSHOT_COLUMNS))
-    names = [name.strip().strip('"') for name in header_line.split(",")]
-    if sorted(names) != sorted(SNAPSHOT_COLUMNS):
-        raise InvalidCsv(
-            f"the CSV header must name the columns {','.join(SNAPSHOT_COLUMNS)} (any order), "
-            f"got {header_line[:200]!r}",
-            line=1,
-        )
+    try:
+        header = next(csv.reader([header_line], strict=True)) if header_line else None
+    except csv.Error as exc:
+        raise InvalidCsv(f"the CSV cannot be read at line 1: {exc}", line=1) from exc
+    names = header_columns(header)
     rest = buffered[end + 1 :]
 
     def data() -> Iterator[bytes]:

@@ -1,8 +1,11 @@
-"""Errors of the catalogue and stock, each with its HTTP status and stable code."""
+"""Errors of the catalogue and stock, each with its HTTP status and stable code, and the row errors of the
+bulk writes that name an unknown store or product."""
 
 from __future__ import annotations
 
+from retail.bulk import RowError
 from retail.errors import NotFound, RetailError, ValidationProblem
+from stores.exceptions import no_store
 
 
 def no_product(sku: str) -> str:
@@ -27,3 +30,13 @@ class InvalidCsv(RetailError):
     def __init__(self, detail: str, *, line: int | None = None) -> None:
         field = "body" if line is None else f"body.line.{line}"
         super().__init__(detail, extra={"errors": [{"field": field, "message": detail}]})
+
+
+def unknown_store(index: int, store_code: str) -> RowError:
+    """A bulk row whose `store_code` names no store."""
+    return RowError(index=index, code="unknown_store", detail=f"store_code: {no_store(store_code)}")
+
+
+def unknown_sku(index: int, sku: str) -> RowError:
+    """A bulk row whose `sku` names no product."""
+    return RowError(index=index, code="unknown_sku", detail=f"sku: {no_product(sku)}")

@@ -1,8 +1,9 @@
-"""Reading the availability feed: pages of changed stock rows, and the cursor that carries on from them.
+"""The availability feed (`GET /sync/v1/availability`): pages of changed stock rows, and the cursor that
+carries on from them.
 
-Rows come in (writer's transaction id, store, product) order: the change log (`stock_change`, in its key
-order) names the (store, bucket) each transaction wrote, and each bucket's rows still stamped by that
-transaction are read by primary key (`stock.logged_rows`).
+Rows come in (writer's transaction id, store, product) order: the change log (`inventory.feed_log`, in its
+key order) names the (store, bucket) each transaction wrote, and each bucket's rows still stamped by that
+transaction are read by primary key (`feed_log.logged_rows`).
 
 Transaction ids are handed out when a transaction begins to write, not when it commits, so a writer still
 running can commit after newer ones. A page therefore never serves a running writer's changes, and the
@@ -22,13 +23,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Table, bindparam, select, tuple_
 from sqlmodel import Session
 
-from inventory import stock
+from inventory import feed_log
+from inventory.models import Product
+from inventory.schemas import AvailabilityFeed, AvailabilityFeedItem, available_quantity, stock_status
+from retail.clock import as_aware_utc
 from retail.pagination import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, encode_cursor
+from stores import service as stores_service
 
 # Every cursor must fit in MAX_CURSOR_LENGTH characters of base64, whatever runs meanwhile, so a page only
 # ever gives out one that fits:
@@ -41,6 +47,7 @@ _MAX_JSON = MAX_CURSOR_LENGTH * 3 // 4  # base64 gives 4 characters for 3
 _POSITION_JSON = 3 * 20 + 2  # "[xid,store,product" at its widest (numbers of up to 20 characters)
 _PROGRESS_JSON = 2 * 20  # what a waiting writer's progress (store, product) adds at its widest
 _LARGEST_BIGINT = 2**63 - 1
+PRODUCTS: Table = Product.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, order=True)
@@ -106,8 +113,8 @@ class FeedCursor:
 
 
 class FeedRow(NamedTuple):
-    # A tuple, not a dataclass: a full walk builds one per stock row, and a frozen dataclass's
-    # construction cost a fifth more client CPU over the demo chain's 447,304 rows.
+    # A tuple, not a dataclass: a full walk builds one per stock row (README, Benchmarks: measured
+    # choices).
     xid: int
     store_id: int
     product_id: int
@@ -129,7 +136,7 @@ class FeedPage:
 def read_page(session: Session, *, cursor: FeedCursor, limit: int) -> FeedPage:
     """Up to `limit` rows after `cursor`: first those of its waiting writers that have finished since,
     then the next ones in order, of finished writers only, going past running ones as room allows."""
-    snapshot = stock.feed_snapshot(session)
+    snapshot = feed_log.feed_snapshot(session)
     still_running = [writer for writer in cursor.waiting if writer.xid in snapshot.running]
     # A writer whose rows a page began comes first, so at most one is ever part-way.
     finished = sorted(
@@ -195,47 +202,92 @@ def _logged(session: Session, xids: list[int]) -> set[int]:
     """Those of `xids` that have rows in the change log: one query, instead of one per writer."""
     if not xids:
         return set()
-    statement = text("SELECT DISTINCT xid FROM stock_change WHERE xid IN :xids").bindparams(
-        bindparam("xids", expanding=True)
-    )
-    return {int(xid) for xid in session.execute(statement, {"xids": xids}).scalars()}
+    log = feed_log.LOG
+    logged = select(log.c.xid).distinct().where(log.c.xid.in_(xids))
+    return {int(xid) for xid in session.execute(logged).scalars()}
 
 
 def _rows(
     session: Session, *, after: tuple[int, int, int], end: int, skip: frozenset[int], limit: int
 ) -> list[FeedRow]:
-    """The feed's rows after position `after` of writers below `end`, except those in `skip`.
-
-    The page is cut before codes are joined, so the joins stay off the ordered walk."""
+    """The feed's rows after position `after` of writers below `end`, except those in `skip`."""
     xid, store_id, product_id = after
-    params: dict[str, object] = {
+    parameters: dict[str, object] = {
         "xid": xid,
         "store": store_id,
         "product": product_id,
-        "bucket": product_id // stock.FEED_BUCKET,
+        "bucket": product_id // feed_log.FEED_BUCKET,
         "end": end,
         "limit": limit,
     }
-    skipping = ""
     if skip:
-        skipping = "AND c.xid NOT IN :skip"
-        params["skip"] = sorted(skip)
-    statement = text(
-        f"""SELECT page.xid, page.store_id, page.product_id, page.on_hand, page.reserved,
-                   page.safety_stock, page.changed_at, st.code AS store_code, st.low_stock_threshold, p.sku
-            FROM (SELECT c.xid, s.store_id, s.product_id, s.on_hand, s.reserved, s.safety_stock,
-                         s.changed_at
-                  FROM stock_change c
-                  JOIN stock s ON {stock.logged_rows("c", "s")}
-                  WHERE (c.xid, c.store_id, c.bucket) >= (:xid, :store, :bucket)
-                    AND (c.xid, s.store_id, s.product_id) > (:xid, :store, :product)
-                    AND c.xid < :end {skipping}
-                  ORDER BY c.xid, c.store_id, c.bucket, s.product_id
-                  LIMIT :limit) AS page
-            JOIN store st ON st.id = page.store_id
-            JOIN product p ON p.id = page.product_id
-            ORDER BY page.xid, page.store_id, page.product_id"""
+        parameters["skip"] = sorted(skip)
+    statement = _page(feed_log.FEED_BUCKET, skipping=bool(skip))
+    return [FeedRow(*row) for row in session.execute(statement, parameters)]
+
+
+@lru_cache(maxsize=8)
+def _page(bucket: int, *, skipping: bool) -> Select[Any]:
+    """The statement of a page, built once per bucket size (it is written into the statement) and per
+    whether writers are skipped: a page is the feed's hot path, and building the statement cost more
+    than running it. The page is cut before codes are joined, so the joins stay off the ordered walk.
+    Core tables, not the models: a page is up to 5,000 rows, read as plain tuples."""
+    change, stock = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s")
+    writer = change.c.xid
+    walk = (
+        select(
+            writer,
+            stock.c.store_id,
+            stock.c.product_id,
+            stock.c.on_hand,
+            stock.c.reserved,
+            stock.c.safety_stock,
+            stock.c.changed_at,
+        )
+        .select_from(change)
+        .join(stock, feed_log.logged_rows(change, stock))
+        .where(
+            tuple_(writer, change.c.store_id, change.c.bucket) >= _position("xid", "store", "bucket"),
+            tuple_(writer, stock.c.store_id, stock.c.product_id) > _position("xid", "store", "product"),
+            writer < bindparam("end", type_=BigInteger),
+        )
+        .order_by(writer, change.c.store_id, change.c.bucket, stock.c.product_id)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if skip:
-        statement = statement.bindparams(bindparam("skip", expanding=True))
-    return [FeedRow(*row) for row in session.execute(statement, params)]
+    if skipping:
+        walk = walk.where(writer.not_in(bindparam("skip", type_=BigInteger, expanding=True)))
+    page = walk.subquery("page")
+    stores = stores_service.store_keys().subquery("st")
+    products = PRODUCTS.alias("p")
+    return (
+        select(*page.c, stores.c.code, stores.c.low_stock_threshold, products.c.sku)
+        .join(stores, stores.c.id == page.c.store_id)
+        .join(products, products.c.id == page.c.product_id)
+        .order_by(page.c.xid, page.c.store_id, page.c.product_id)
+    )
+
+
+def _position(*names: str) -> ColumnElement[Any]:
+    # Bound as 64-bit: a cursor may carry any number up to the largest bigint.
+    return tuple_(*(bindparam(name, type_=BigInteger) for name in names))
+
+
+def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
+    """Stock rows changed since `cursor`, each in its latest state; the cursor is never null. Followed
+    from no cursor until `items` is empty, it serves every change committed before that last page."""
+    page = read_page(session, cursor=FeedCursor.decode(cursor), limit=limit)
+    items = []
+    for row in page.rows:
+        available = available_quantity(row.on_hand, row.reserved, row.safety_stock)
+        items.append(
+            AvailabilityFeedItem(
+                store_code=row.store_code,
+                sku=row.sku,
+                on_hand=row.on_hand,
+                reserved=row.reserved,
+                available=available,
+                status=stock_status(available, row.low_stock_threshold),
+                changed_at=as_aware_utc(row.changed_at),
+            )
+        )
+    return AvailabilityFeed(items=items, next_cursor=page.next_cursor.encode())

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
-from inventory import stock
+from inventory import feed_log
 from retail import metrics
 from retail.clock import as_aware_utc, utcnow
 
@@ -20,11 +20,13 @@ def sync_lag(session: Session) -> Mapping[tuple[str, ...], float]:
     ages: dict[tuple[str, ...], float] = {}
     # Both read one end of an index: the feed's log backwards from its newest writer (a log row whose rows
     # a later writer took over, or that a stale count logged, is passed over), and the movements' key.
+    change, stock = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s")
     newest_change = session.execute(
-        text(
-            f"""SELECT s.changed_at FROM stock_change c JOIN stock s ON {stock.logged_rows("c", "s")}
-                ORDER BY c.xid DESC LIMIT 1"""
-        )
+        select(stock.c.changed_at)
+        .select_from(change)
+        .join(stock, feed_log.logged_rows(change, stock))
+        .order_by(change.c.xid.desc())
+        .limit(1)
     ).scalar()
     if newest_change is not None:
         ages[("availability_feed",)] = _age(newest_change, now)

@@ -79,9 +79,10 @@ class Stock(SQLModel, table=True):
     # there: a HOT update, with no new index entry, at the price of a heap twice the size.
     __table_args__ = {"postgresql_with": {"fillfactor": STOCK_FILLFACTOR}}
 
-    # No foreign keys here: each would run a trigger per written row, which made a million-row sync merge
-    # take 10.6 s instead of 4.2 s. Every writer takes its ids from a join with `store` and `product` in
-    # the same statement, and stores and products are never deleted, only changed.
+    # No foreign keys here: each would run a trigger per written row, which more than doubled a
+    # million-row sync merge (README, Benchmarks: measured choices). Every writer takes its ids from a
+    # join with the stores and products in the same statement, and stores and products are never
+    # deleted, only changed.
     store_id: int = Field(sa_column=Column(Integer, primary_key=True))
     product_id: int = Field(sa_column=Column(Integer, primary_key=True))
     on_hand: int = Field(default=0)

@@ -1,4 +1,4 @@
-"""The webshop sync (`/sync/v1`): thin handlers over the inventory service."""
+"""The webshop sync (`/sync/v1`): thin handlers over the catalogue, the stock sync and the feed."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from inventory import service
+from inventory import catalogue, feed, sync
 from inventory.exceptions import InvalidCsv
 from inventory.schemas import (
     AvailabilityFeed,
@@ -40,13 +40,13 @@ MAX_FEED_LIMIT = 5000
 @router.put("/products", name="sync_put_products", response_model=BulkResult)
 def put_products(batch: ProductBatch, session: SessionDep, _key: WebshopKey) -> BulkResult:
     """Insert or update products by `sku`; rows with errors are reported by index, the rest apply."""
-    return service.upsert_products(session, rows=batch.products)
+    return catalogue.upsert_products(session, rows=batch.products)
 
 
 @router.put("/prices", name="sync_put_prices", response_model=BulkResult)
 def put_prices(batch: StorePriceBatch, session: SessionDep, _key: WebshopKey) -> BulkResult:
     """Store prices overriding a product's `store_price` per (store, sku)."""
-    return service.upsert_store_prices(session, rows=batch.prices)
+    return catalogue.upsert_store_prices(session, rows=batch.prices)
 
 
 _STOCK_BODY = {
@@ -108,16 +108,16 @@ async def put_stock(request: Request, session: SessionDep, _key: WebshopKey) -> 
     session.rollback()
     if media_type == "text/csv":
         with await spool_body(request) as body:
-            return await run_in_threadpool(lambda: service.apply_snapshot_csv(session, body=body))
+            return await run_in_threadpool(lambda: sync.apply_snapshot_csv(session, body=body))
     batch = _parse(StockSnapshotBatch, await request.body())
     rows = list(enumerate(batch.items))
-    return await run_in_threadpool(lambda: service.apply_snapshots(session, rows=rows))
+    return await run_in_threadpool(lambda: sync.apply_snapshots(session, rows=rows))
 
 
 @router.post("/stock/movements", name="sync_post_stock_movements", response_model=MovementResult)
 def post_movements(batch: StockMovementBatch, session: SessionDep, _key: WebshopKey) -> MovementResult:
     """Relative stock changes, idempotent by `movement_id`: a replayed movement counts once."""
-    return service.record_movements(session, rows=batch.movements)
+    return sync.record_movements(session, rows=batch.movements)
 
 
 @router.get("/availability", name="sync_get_availability", response_model=AvailabilityFeed)
@@ -129,7 +129,7 @@ def get_availability(
 ) -> AvailabilityFeed:
     """Stock rows changed since `cursor`, each in its latest state. Follow `next_cursor` until `items` is
     empty; poll again later with the last cursor to see what changed since (it is never null)."""
-    return service.availability_feed(session, cursor=cursor, limit=limit)
+    return feed.availability_feed(session, cursor=cursor, limit=limit)
 
 
 def _parse(model: type[M], body: bytes) -> M:

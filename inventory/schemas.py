@@ -10,7 +10,17 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
-from inventory.stock import INSTANT_RULE
+from inventory.codes import (
+    GTIN_MEANING,
+    GTIN_PATTERN,
+    MOVEMENT_ID_CHARACTERS,
+    MOVEMENT_ID_MAX_LENGTH,
+    MOVEMENT_ID_MEANING,
+    SKU_MEANING,
+    SKU_PATTERN,
+    has_valid_check_digit,
+)
+from inventory.instants import INSTANT_RULE
 from retail.bulk import BulkResult, rows_of
 from retail.clock import UtcDateTime
 from retail.errors import described_pattern
@@ -21,20 +31,9 @@ from stores.schemas import StoreCode as StoreCode
 CURRENCY = "EUR"
 _CENT = Decimal("0.01")
 
-Sku = Annotated[
-    str,
-    StringConstraints(
-        pattern=described_pattern(
-            r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$",
-            "a sku is 1 to 64 letters, digits, dots, slashes, dashes or underscores, starting with a "
-            "letter or digit",
-        )
-    ),
-]
+Sku = Annotated[str, StringConstraints(pattern=described_pattern(f"^{SKU_PATTERN}$", SKU_MEANING))]
 # GTIN-8, -13 or -14; the product search takes the same in its `ean` query.
-EAN_PATTERN = described_pattern(
-    r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$", "an EAN is 8, 13 or 14 digits (GTIN-8, -13 or -14)"
-)
+EAN_PATTERN = described_pattern(GTIN_PATTERN, GTIN_MEANING)
 
 
 class StockStatus(enum.StrEnum):
@@ -56,12 +55,16 @@ def available_quantity(on_hand: int, reserved: int, safety_stock: int) -> int:
     return max(0, on_hand - reserved - safety_stock)
 
 
+def strict_with_example(example: dict[str, Any]) -> ConfigDict:
+    """The configuration of every API model here: unknown fields are refused, and the OpenAPI document
+    shows `example`."""
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": [example]})
+
+
 class Money(BaseModel):
     """`{"amount": "12.99", "currency": "EUR"}`: a decimal string with two places, never a float."""
 
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"amount": "12.99", "currency": "EUR"}]}
-    )
+    model_config = strict_with_example({"amount": "12.99", "currency": "EUR"})
 
     amount: Decimal = Field(description="decimal string with two places", examples=["12.99"])
     currency: Annotated[
@@ -96,34 +99,22 @@ class Money(BaseModel):
         return cls.model_construct(amount=amount.quantize(_CENT, rounding=ROUND_HALF_EVEN), currency=currency)
 
 
-def _gtin_valid(digits: str) -> bool:
-    """GS1 check digit: weights 3 and 1 alternate from the right, excluding the check digit itself."""
-    body, check = digits[:-1], int(digits[-1])
-    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
-    return (10 - total % 10) % 10 == check
-
-
 class ProductIn(BaseModel):
     """One product as the webshop pushes it."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "sku": "WP-100234",
-                    "ean": "8712345678906",
-                    "name": "Philips Airfryer XL 6,2 liter",
-                    "brand": "Philips",
-                    "description": "Heteluchtfriteuse voor het hele gezin.",
-                    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
-                    "category": "Keuken > Keukenapparatuur",
-                    "online_price": {"amount": "129.99", "currency": "EUR"},
-                    "store_price": {"amount": "134.99", "currency": "EUR"},
-                    "online_stock": 42,
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "sku": "WP-100234",
+            "ean": "8712345678906",
+            "name": "Philips Airfryer XL 6,2 liter",
+            "brand": "Philips",
+            "description": "Heteluchtfriteuse voor het hele gezin.",
+            "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
+            "category": "Keuken > Keukenapparatuur",
+            "online_price": {"amount": "129.99", "currency": "EUR"},
+            "store_price": {"amount": "134.99", "currency": "EUR"},
+            "online_stock": 42,
+        }
     )
 
     sku: Sku
@@ -157,23 +148,18 @@ class ProductIn(BaseModel):
     @field_validator("ean")
     @classmethod
     def _check_digit(cls, value: str | None) -> str | None:
-        if value is not None and not _gtin_valid(value):
+        if value is not None and not has_valid_check_digit(value):
             raise ValueError("check digit does not match")
         return value
 
 
 class StorePriceIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "price": {"amount": "127.99", "currency": "EUR"},
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "price": {"amount": "127.99", "currency": "EUR"},
+        }
     )
 
     store_code: StoreCode
@@ -182,18 +168,13 @@ class StorePriceIn(BaseModel):
 
 
 class StockSnapshotIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "on_hand": 7,
-                    "as_of": "2026-11-23T06:00:00+01:00",
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "on_hand": 7,
+            "as_of": "2026-11-23T06:00:00+01:00",
+        }
     )
 
     store_code: StoreCode
@@ -203,30 +184,22 @@ class StockSnapshotIn(BaseModel):
 
 
 class StockMovementIn(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "movement_id": "till-0042-20261123-000173",
-                    "store_code": "NL-AMS-001",
-                    "sku": "WP-100234",
-                    "delta": -1,
-                    "at": "2026-11-23T14:02:11+01:00",
-                }
-            ]
-        },
+    model_config = strict_with_example(
+        {
+            "movement_id": "till-0042-20261123-000173",
+            "store_code": "NL-AMS-001",
+            "sku": "WP-100234",
+            "delta": -1,
+            "at": "2026-11-23T14:02:11+01:00",
+        }
     )
 
     movement_id: Annotated[
         str,
         StringConstraints(
             min_length=1,
-            max_length=100,
-            pattern=described_pattern(
-                r"^[\x21-\x7e]+$",
-                "a movement id is printable ASCII: no spaces, accents or control characters",
-            ),
+            max_length=MOVEMENT_ID_MAX_LENGTH,
+            pattern=described_pattern(f"^{MOVEMENT_ID_CHARACTERS}+$", MOVEMENT_ID_MEANING),
         ),
     ]
     store_code: StoreCode

@@ -11,8 +11,8 @@ Each product stores its distinct words, space-separated, in `product.search_word
 is the one piece that differs per database (`_matching`), created by migration 0006:
 - PostgreSQL: a GIN index on `product.search_vector`, a stored generated column
   `array_to_tsvector(string_to_array(search_words, ' '))` (the words as given, no parser or dictionary in
-  between; stored: building it per row made the table scan of a broad word five times slower), queried with
-  prefix lexemes `'ajax':* & 'citroen':*`;
+  between; stored: built per row, the table scan of a broad word was far slower, README, Benchmarks:
+  measured choices), queried with prefix lexemes `'ajax':* & 'citroen':*`;
 - SQLite: the FTS5 table `product_search` (ASCII tokenizer: with the words already folded it splits on
   the spaces only), kept in step with `product` by triggers, queried with `"ajax"* "citroen"*`.
 
@@ -59,7 +59,8 @@ DATABASE_ONLY_OBJECTS = frozenset(
 # Letters and digits of any script; everything else (underscore included) separates words.
 _WORD = re.compile(r"[^\W_]+")
 # More words than a shopper types: each is a prefix scan of the index and a term of the rank, and 50
-# one-letter words (what 100 characters allow) cost PostgreSQL ten times a typical query.
+# one-letter words (what 100 characters allow) cost PostgreSQL many times a typical query (README,
+# Benchmarks: measured choices).
 MAX_TERMS = 20
 
 

@@ -1,10 +1,10 @@
-"""Celery tasks of inventory: thin wrappers that open a transaction and call the stock module."""
+"""Celery tasks of inventory: thin wrappers that open a transaction and call the feed's log."""
 
 from __future__ import annotations
 
 import logging
 
-from inventory import stock
+from inventory import feed_log
 from retail.celery_app import celery_app, periodic
 from retail.db import session_scope
 
@@ -19,11 +19,11 @@ PRUNE_MAX_BATCHES = 20
 @periodic(every_s=300.0)
 @celery_app.task(name="inventory.prune_change_log", acks_late=True)
 def prune_change_log() -> int:
-    """Delete the availability feed's spent log rows (see `stock.prune_change_log`)."""
+    """Delete the availability feed's spent log rows (see `feed_log.prune_change_log`)."""
     pruned = 0
     for _ in range(PRUNE_MAX_BATCHES):
         with session_scope() as session:
-            deleted = stock.prune_change_log(session, batch=PRUNE_BATCH)
+            deleted = feed_log.prune_change_log(session, batch=PRUNE_BATCH)
         pruned += deleted
         if deleted < PRUNE_BATCH:
             break

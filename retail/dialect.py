@@ -16,7 +16,11 @@ import psycopg
 from sqlalchemy import Connection, Engine, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable, SelectBase
 
 T = TypeVar("T")
 
@@ -72,11 +76,12 @@ def driver_connection(session: Session) -> psycopg.Connection[tuple[Any, ...]]:
     return cast("psycopg.Connection[tuple[Any, ...]]", session.connection().connection.driver_connection)
 
 
-def create_temporary_table(session: Session, table: str, columns: str) -> None:
+def create_temporary_table(session: Session, table: Table) -> None:
     """A temporary table for this transaction's staging, empty (one left by an earlier statement of the
-    same connection is dropped first)."""
-    session.execute(text(f"DROP TABLE IF EXISTS {table}"))
-    session.execute(text(f"CREATE TEMPORARY TABLE {table} ({columns})"))
+    same connection is dropped first). `table` is declared with `prefixes=["TEMPORARY"]` on a metadata
+    of its own, so that the same object serves the statements that read it."""
+    session.execute(DropTable(table, if_exists=True))
+    session.execute(CreateTable(table))
 
 
 def copy_rows(
@@ -161,3 +166,26 @@ def is_unique_violation(exc: BaseException) -> bool:
 def is_bad_input(exc: BaseException) -> bool:
     """A value PostgreSQL could not read (a bad integer or date, a CSV row COPY could not split)."""
     return _sqlstate(exc).startswith(_DATA_EXCEPTION_CLASS)
+
+
+class _CreateTemporaryTableAs(Executable, ClauseElement):
+    inherit_cache = False
+
+    def __init__(self, table: str, query: SelectBase) -> None:
+        self.table = table
+        self.query = query
+
+
+@compiles(_CreateTemporaryTableAs)
+def _compile_create_temporary_table_as(
+    element: _CreateTemporaryTableAs, compiler: SQLCompiler, **kw: Any
+) -> str:
+    return f"CREATE TEMPORARY TABLE {element.table} AS {compiler.process(element.query, **kw)}"
+
+
+def create_temporary_table_as(session: Session, table: str, query: SelectBase) -> None:
+    """A temporary table holding what `query` answers, written in one statement (both databases have
+    `CREATE TEMPORARY TABLE ... AS`); one left by an earlier statement of the same connection is dropped
+    first."""
+    session.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    session.execute(_CreateTemporaryTableAs(table, query))

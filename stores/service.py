@@ -13,7 +13,9 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlalchemy import Select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from retail import dialect
 from retail.bulk import RowError, validate_rows
@@ -264,7 +266,7 @@ def nearest_stores(
     return NearbyPage(found, None)
 
 
-# ------------------------------------------------------------------------------------ for the order flow
+# -------------------------------------------------------------------------------- for other domains
 
 
 def find_store(session: Session, *, code: str) -> Store | None:
@@ -277,3 +279,11 @@ def open_time_after(store: Store, *, start: datetime, duration: timedelta) -> da
     """The instant at which the store has been open for `duration` since `start`, in its own opening hours
     (holidays and special days included); None when that is beyond the hours engine's horizon."""
     return hours_engine.add_open_time(schedule_of(store), start, duration)
+
+
+def store_keys() -> Select[int, str, int]:
+    """Every store's `id`, `code` and `low_stock_threshold`, as a query for another domain to embed in
+    one statement of its own where store codes meet many rows at once (a sync's staged counts resolved
+    to ids, the availability feed's page): built here from the model, so the store table is read only
+    through this domain."""
+    return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))

@@ -16,7 +16,7 @@ down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Must match inventory.stock.FEED_BUCKET at the time of this migration.
+# Must match inventory.feed_log.FEED_BUCKET (then inventory.stock) at the time of this migration.
 FEED_BUCKET = 1024
 
 

@@ -9,7 +9,7 @@ counted twice, and every stock counter agrees with the records it is derived fro
 - `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`), computed by the
   service's own reconciliation query (`orders.sweeps.held_units`, `inventory.service.reserved_drift`).
 - `on_hand`: equals the last snapshot count applied to the row plus every movement after that count's
-  `as_of` (all movements when the row was never counted), the rule of `inventory/stock.py`.
+  `as_of` (all movements when the row was never counted), the rule of `inventory/sync.py`.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session
 
 from inventory import feed as inventory_feed
+from inventory import feed_log as inventory_feed_log
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from tests.conftest import committed_catalogue
 
 SKUS = [f"C{i}" for i in range(300)]
@@ -122,7 +122,7 @@ def test_two_transactions_running_at_once_do_not_empty_the_feed(catalogue: Engin
     try:
         assert second_xid > first_xid
         with Session(engine) as session:
-            horizon = inventory_stock.feed_horizon(session)
+            horizon = inventory_feed_log.feed_horizon(session)
             page = inventory_service.availability_feed(session, cursor=None, limit=10)
         assert horizon == first_xid
         assert sorted((item.sku, item.on_hand) for item in page.items) == [
@@ -138,7 +138,7 @@ def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(c
     that took its id since must still hold the horizon back, even once a newer transaction has finished."""
     engine = catalogue
     with Session(engine) as reader:
-        before = inventory_stock.feed_horizon(reader)
+        before = inventory_feed_log.feed_horizon(reader)
         writer, writer_xid = _take_xid(engine)
         try:
             with (
@@ -146,10 +146,10 @@ def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(c
             ):  # a newer transaction that finishes: the snapshot's end passes the writer
                 later.execute(text("SELECT pg_current_xact_id()"))
             assert before <= writer_xid
-            assert inventory_stock.feed_horizon(reader) == writer_xid
+            assert inventory_feed_log.feed_horizon(reader) == writer_xid
         finally:
             writer.close()
-        assert inventory_stock.feed_horizon(reader) > writer_xid
+        assert inventory_feed_log.feed_horizon(reader) > writer_xid
 
 
 def _drain(engine: Engine, cursor: str | None, *, limit: int) -> tuple[dict[str, tuple[int, int]], str, int]:

@@ -10,12 +10,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlalchemy import Engine, false, literal, select, text
+from sqlmodel import Session, col
 
+from inventory import feed_log as inventory_feed_log
+from inventory import ledger as inventory_ledger
+from inventory import reconciliation as inventory_reconciliation
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from inventory import tasks as inventory_tasks
+from inventory.models import Stock
 from tests.conftest import committed_catalogue
 
 SKUS = [f"P{i}" for i in range(6)]
@@ -62,12 +65,12 @@ def _table(engine: Engine) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
-@pytest.mark.parametrize("bucket", [inventory_stock.FEED_BUCKET, 2])
+@pytest.mark.parametrize("bucket", [inventory_feed_log.FEED_BUCKET, 2])
 def test_every_stock_writer_shows_in_the_feed(
     catalogue: Engine, bucket: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A bucket of two product ids spreads a store's rows over several log rows, so pages cross them.
-    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", bucket)
+    monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", bucket)
     engine = catalogue
     with Session(engine) as session:
         rows: list[dict[str, object]] = [
@@ -81,20 +84,20 @@ def test_every_stock_writer_shows_in_the_feed(
     assert seen == _table(engine)
 
     s1 = stores["S1"]
-    Quantity = inventory_stock.Quantity
+    Quantity = inventory_ledger.Quantity
     # Reservations as a run makes them: a basket that fits is stamped and logged, one that does not
     # takes nothing and shows nothing.
     with Session(engine) as session:
         baskets = [[Quantity(products["P1"], 2), Quantity(products["P2"], 3)], [Quantity(products["P3"], 99)]]
-        outcomes = inventory_stock.reserve_baskets(session, store_id=s1, baskets=baskets)
+        outcomes = inventory_ledger.reserve_baskets(session, store_id=s1, baskets=baskets)
         assert [outcome.reserved for outcome in outcomes] == [True, False]
         session.commit()
     later, cursor = _drain(engine, cursor)
     assert later == {("S1", "P1"): (10, 2), ("S1", "P2"): (10, 3)}
 
     with Session(engine) as session:
-        inventory_stock.release(session, store_id=s1, lines=[Quantity(products["P1"], 1)])
-        inventory_stock.collect(
+        inventory_ledger.release(session, store_id=s1, lines=[Quantity(products["P1"], 1)])
+        inventory_ledger.collect(
             session,
             store_id=s1,
             lines=[Quantity(products["P1"], 1)],
@@ -112,9 +115,9 @@ def test_every_stock_writer_shows_in_the_feed(
         )
         session.commit()
     with Session(engine) as session:
-        live = "SELECT store_id, product_id, 0 AS quantity FROM stock WHERE 1 = 0"
+        live = select(col(Stock.store_id), col(Stock.product_id), literal(0).label("quantity")).where(false())
         # Nothing is live: S2/P4 drifted by hand and S1/P2's batch reservation has no order behind it.
-        assert len(inventory_stock.repair_reserved(session, live=live)) == 2
+        assert len(inventory_reconciliation.repair_reserved(session, held=live)) == 2
         moved = inventory_service.record_movements(
             session,
             rows=[
@@ -223,7 +226,7 @@ def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
     catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Buckets of two product ids: each store's six rows spread over three or four log rows per writer.
-    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", 2)
+    monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 2)
     engine = catalogue
     with Session(engine) as session:
         inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
@@ -247,11 +250,11 @@ def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
     log_before = _log(engine)
 
     with Session(engine) as session:
-        assert inventory_stock.prune_change_log(session, batch=100) == 1
+        assert inventory_feed_log.prune_change_log(session, batch=100) == 1
         session.commit()
     assert _log(engine) == log_before - spent
     with Session(engine) as session:
-        assert inventory_stock.prune_change_log(session, batch=100) == 0  # nothing else is spent
+        assert inventory_feed_log.prune_change_log(session, batch=100) == 0  # nothing else is spent
 
     # The feed reads the same from no cursor, and a poller that had read the first counts gets the news.
     after, _ = _drain(engine, None)
@@ -273,7 +276,7 @@ def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> 
     inventory_service.apply_snapshots(writer, rows=_counts("S1", 7, later))
     try:
         with Session(engine) as session:
-            assert inventory_stock.prune_change_log(session, batch=100) == 0
+            assert inventory_feed_log.prune_change_log(session, batch=100) == 0
             session.commit()
         writer.commit()
     finally:
@@ -282,7 +285,7 @@ def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> 
     assert seen == {("S1", sku): (7, 0) for sku in SKUS}
     with Session(engine) as session:
         # Now the first snapshot's rows are all spent (one log row: the bucket of 1,024 holds them all).
-        assert inventory_stock.prune_change_log(session, batch=100) == 1
+        assert inventory_feed_log.prune_change_log(session, batch=100) == 1
         session.commit()
     assert _drain(engine, None)[0] == seen
 
@@ -291,7 +294,7 @@ def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> 
 def test_the_beat_task_prunes_in_batches_until_nothing_is_spent(
     catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", 2)
+    monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 2)
     monkeypatch.setattr(inventory_tasks, "PRUNE_BATCH", 1)
     engine = catalogue
     with Session(engine) as session:

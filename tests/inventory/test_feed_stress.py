@@ -24,8 +24,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
+from inventory import feed_log as inventory_feed_log
+from inventory import ledger as inventory_ledger
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from tests.conftest import committed_catalogue
 
 SKUS = [f"W{i}" for i in range(60)]
@@ -153,16 +154,16 @@ class Writers:
         else:
             store = rng.choice(STORES)
             basket = [
-                inventory_stock.Quantity(self.product_ids[sku], 1)
+                inventory_ledger.Quantity(self.product_ids[sku], 1)
                 for sku in rng.sample(SKUS, rng.randint(1, 3))
             ]
-            inventory_stock.reserve_baskets(session, store_id=self.store_ids[store], baskets=[basket])
+            inventory_ledger.reserve_baskets(session, store_id=self.store_ids[store], baskets=[basket])
         # Held open so that transactions that took their ids in one order commit in another.
         time.sleep(rng.random() * self.hold)
 
     def _prune(self, batch: int) -> Callable[[Session, random.Random], None]:
         def prune(session: Session, _rng: random.Random) -> None:
-            self.pruned += inventory_stock.prune_change_log(session, batch=batch)
+            self.pruned += inventory_feed_log.prune_change_log(session, batch=batch)
 
         return prune
 
@@ -193,7 +194,7 @@ def test_a_full_walk_while_writers_commit_and_the_log_is_pruned_misses_nothing(
 ) -> None:
     # Buckets of four product ids: a few hundred log rows, many of them spent soon, so the pruner works
     # throughout the walks.
-    monkeypatch.setattr(inventory_stock, "FEED_BUCKET", 4)
+    monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 4)
     engine = catalogue
     first = [
         {"store_code": st, "sku": sku, "on_hand": 0, "as_of": COUNTED.isoformat()}

@@ -1,7 +1,7 @@
 """Counts and movements dated ahead of the server's clock are refused, per row, on every path.
 
 One count dated 2099 used to stand as the newest count until 2099, so every real count after it was stale;
-a movement from the future was added on top of every count. A small skew (`stock.MAX_CLOCK_SKEW`, for
+a movement from the future was added on top of every count. A small skew (`instants.MAX_CLOCK_SKEW`, for
 clocks a little ahead) is still accepted.
 """
 
@@ -18,8 +18,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.migrations import upgrade_database
+from inventory import instants as inventory_instants
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
+from inventory import sync as inventory_sync
 from inventory.models import StockMovement
 from retail.db import make_engine
 from retail.settings import Settings
@@ -94,7 +95,7 @@ def test_a_csv_count_from_the_future_is_refused_on_the_fast_path(
         def no_replay(*_args: object, **_kwargs: object) -> None:
             raise AssertionError("the CSV was replayed row by row")
 
-        monkeypatch.setattr(inventory_service, "apply_snapshots", no_replay)
+        monkeypatch.setattr(inventory_sync, "apply_snapshots", no_replay)
     body = _csv(("P1", 99, DECADES_AHEAD), ("P2", 5, PAST), ("P3", 1, "1999-12-31T23:00:00Z"))
     response = client.put("/sync/v1/stock", content=body, headers={**webshop, "content-type": "text/csv"})
     result = response.json()
@@ -148,10 +149,10 @@ def test_a_movement_from_the_future_is_refused_and_not_recorded(
 
 def test_the_window_is_the_one_rule_of_every_path() -> None:
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
-    assert inventory_stock.instant_problem(now + inventory_stock.MAX_CLOCK_SKEW, now=now) is None
-    assert inventory_stock.instant_problem(now + timedelta(minutes=5, seconds=1), now=now) == TOO_LATE
-    assert inventory_stock.instant_problem(inventory_stock.EARLIEST_INSTANT, now=now) is None
-    assert inventory_stock.instant_problem(datetime(1999, 12, 31, 23, tzinfo=UTC), now=now) == (
+    assert inventory_instants.instant_problem(now + inventory_instants.MAX_CLOCK_SKEW, now=now) is None
+    assert inventory_instants.instant_problem(now + timedelta(minutes=5, seconds=1), now=now) == TOO_LATE
+    assert inventory_instants.instant_problem(inventory_instants.EARLIEST_INSTANT, now=now) is None
+    assert inventory_instants.instant_problem(datetime(1999, 12, 31, 23, tzinfo=UTC), now=now) == (
         "lies before 2000-01-01"
     )
 

@@ -265,7 +265,7 @@ def test_csv_snapshot_streams_with_the_same_rules(
 def test_csv_fast_path_applies_the_same_rules_without_the_row_by_row_path(
     client: TestClient, session: Session, webshop: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from inventory import service as inventory_service
+    from inventory import sync as inventory_sync
 
     client.put("/sync/v1/products", json={"products": [product("P1"), product("P2")]}, headers=webshop)
     _move(client, webshop, ("m-late", "S1", "P1", -2, "2026-11-23T09:00:00+01:00"))
@@ -275,7 +275,7 @@ def test_csv_fast_path_applies_the_same_rules_without_the_row_by_row_path(
         def no_replay(*_args: object, **_kwargs: object) -> None:
             raise AssertionError("the CSV was replayed row by row")
 
-        monkeypatch.setattr(inventory_service, "apply_snapshots", no_replay)
+        monkeypatch.setattr(inventory_sync, "apply_snapshots", no_replay)
     csv = (
         "store_code,sku,on_hand,as_of\n"
         "S1,P1,10,2026-11-23T08:00:00+01:00\n"  # the 09:00 sale still counts on top: 8

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from inventory import stock as inventory_stock
+from inventory import ledger as inventory_ledger
 from inventory.models import Product
 from orders import service as orders_service
 from orders.models import Order, OrderEvent, OrderStatus
@@ -135,8 +135,8 @@ def test_reserve_baskets_takes_each_basket_whole_or_not_at_all(shop: Session) ->
     ids = dict(shop.execute(select(Product.sku, Product.id)).all())
     store = shop.exec(select(Store).where(Store.code == "B1")).one()
     assert store.id is not None
-    q = inventory_stock.Quantity
-    outcomes = inventory_stock.reserve_baskets(
+    q = inventory_ledger.Quantity
+    outcomes = inventory_ledger.reserve_baskets(
         shop,
         store_id=store.id,
         baskets=[

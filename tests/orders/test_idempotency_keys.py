@@ -11,12 +11,12 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from orders import service as orders_service
 from orders import sweeps
 from orders import tasks as orders_tasks
 from orders.models import Order
 from orders.schemas import OrderIn
+from retail import dialect
 from stores import service as stores_service
 from tests.conftest import ALWAYS_OPEN, committed_shop, store_row
 
@@ -50,7 +50,7 @@ def _place(session: Session, key: str) -> Order:
 def _created(session: Session, key: str, at: datetime) -> None:
     session.execute(
         text("UPDATE idempotency_key SET created_at = :at WHERE key = :key"),
-        {"at": inventory_stock.db_time(session, at), "key": hashlib.sha256(key.encode()).hexdigest()},
+        {"at": dialect.timestamp(session, at), "key": hashlib.sha256(key.encode()).hexdigest()},
     )
 
 

@@ -23,8 +23,9 @@ from celery.contrib.testing.worker import start_worker
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from inventory import feed_log as inventory_feed_log
+from inventory import reconciliation as inventory_reconciliation
 from inventory import service as inventory_service
-from inventory import stock as inventory_stock
 from inventory.models import Product
 from orders import service as orders_service
 from orders import sweeps
@@ -291,8 +292,8 @@ def test_reconciliation_repairs_drifted_rows_reports_them_and_leaves_correct_row
         for r in shop.execute(text("SELECT store_id, product_id, changed_at FROM stock"))
     }
     expected = [
-        inventory_stock.ReservedDrift(s1, a, was=7, now=2),
-        inventory_stock.ReservedDrift(s1, c, was=3, now=0),
+        inventory_reconciliation.ReservedDrift(s1, a, was=7, now=2),
+        inventory_reconciliation.ReservedDrift(s1, c, was=3, now=0),
     ]
 
     assert sweeps.reconcile_reserved(shop, dry_run=True) == expected
@@ -306,7 +307,7 @@ def test_reconciliation_repairs_drifted_rows_reports_them_and_leaves_correct_row
     assert _stock(shop, "S1", "A") == (10, 2)
     assert _stock(shop, "S1", "B") == (20, 5)
     assert _stock(shop, "S1", "C") == (5, 0)
-    xid = inventory_stock.feed_xid(shop) if inventory_stock.is_postgres(shop) else None
+    xid = inventory_feed_log.feed_xid(shop) if shop.get_bind().dialect.name == "postgresql" else None
     rows = {
         (r.store_id, r.product_id): r
         for r in shop.execute(text("SELECT store_id, product_id, feed_xid, changed_at FROM stock"))
@@ -500,7 +501,7 @@ def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(co
     # A reservation holds the row (reserved 7 -> 8) and has not committed when the reconciliation starts.
     reserving = Session(committed_shop)
     assert orders_service.reserve_order(reserving, order_pk=pending.id) == OrderStatus.reserved
-    outcome: list[list[inventory_stock.ReservedDrift]] = []
+    outcome: list[list[inventory_reconciliation.ReservedDrift]] = []
 
     def reconcile() -> None:
         with Session(committed_shop) as session:
@@ -518,7 +519,7 @@ def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(co
     with Session(committed_shop) as session:
         s1, a = _ids(session, "S1", "A")
         # Both live reservations count (2 + 1); the old count (2) would have dropped the new unit.
-        assert outcome == [[inventory_stock.ReservedDrift(s1, a, was=8, now=3)]]
+        assert outcome == [[inventory_reconciliation.ReservedDrift(s1, a, was=8, now=3)]]
         assert _stock(session, "S1", "A") == (10, 3)
 
 

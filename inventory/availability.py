@@ -1,0 +1,103 @@
+"""What a product can be had for, and how many, at stores and online: the lookups behind the shopper's
+availability and price comparison, and the stock checks of the order flow.
+
+Price and stock of one product across a set of stores (the nearest ones, or one the shopper named) take
+two queries whatever the number of stores: one for the stock rows, one for the stores' prices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from inventory.catalogue import store_prices
+from inventory.models import Product, Stock
+from inventory.schemas import available_quantity, stock_status
+from stores.models import Store
+
+ONLINE_LOW_STOCK_THRESHOLD = 2
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    on_hand: int
+    reserved: int
+    safety_stock: int
+
+    @property
+    def available(self) -> int:
+        return available_quantity(self.on_hand, self.reserved, self.safety_stock)
+
+
+NO_STOCK = StockLevel(0, 0, 0)
+
+
+def stock_levels(
+    session: Session, *, store_ids: Sequence[int], product_ids: Sequence[int]
+) -> dict[tuple[int, int], StockLevel]:
+    """Stock of these products in these stores, by (store_id, product_id); absent pairs have none."""
+    if not store_ids or not product_ids:
+        return {}
+    rows = session.exec(
+        select(Stock).where(
+            col(Stock.store_id).in_(list(store_ids)), col(Stock.product_id).in_(list(product_ids))
+        )
+    ).all()
+    return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
+
+
+def online_availability(product: Product) -> tuple[int, str]:
+    available = max(0, product.online_stock)
+    return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD).value
+
+
+@dataclass(frozen=True)
+class StoreOffer:
+    """One product in one store: what it costs there and how many can be had."""
+
+    store: Store
+    price: Decimal
+    available: int
+    status: str
+
+
+def store_offers(session: Session, *, product: Product, stores: Sequence[Store]) -> list[StoreOffer]:
+    """`product`'s price and availability in each of `stores` (as `stores.service` gives them), in the
+    order given. A store without a stock row has none; a store without a price of its own charges the
+    product's `store_price`."""
+    store_ids = [store.id for store in stores if store.id is not None]
+    if product.id is None or not store_ids:
+        return []
+    levels = stock_levels(session, store_ids=store_ids, product_ids=[product.id])
+    prices = store_prices(session, product=product, store_ids=store_ids)
+    offers = []
+    for store in stores:
+        if store.id is None:
+            continue
+        available = levels.get((store.id, product.id), NO_STOCK).available
+        offers.append(
+            StoreOffer(
+                store=store,
+                price=prices[store.id],
+                available=available,
+                status=stock_status(available, store.low_stock_threshold).value,
+            )
+        )
+    return offers
+
+
+def cheapest_offer(online_price: Decimal, offers: Sequence[StoreOffer]) -> StoreOffer | None:
+    """The store offer cheaper than every other channel, or None when buying online is (jointly) cheapest.
+
+    Ties go online (no trip needed), then to the first offer, so callers pass offers nearest first. Only
+    prices count: the shopper compares prices here and sees each channel's availability beside them.
+    """
+    best: StoreOffer | None = None
+    best_price = online_price
+    for offer in offers:
+        if offer.price < best_price:
+            best, best_price = offer, offer.price
+    return best

@@ -1,0 +1,235 @@
+"""The reservation ledger: what the order flow does to stock. Reserve baskets, give units back, hand them
+over; `inventory.reconciliation` keeps `reserved` in step with the orders that hold stock.
+
+Every write stamps its rows for the availability feed and logs them (`inventory.feed_log`), and locks
+rows in the one order of every stock writer (`inventory.locking`), so overlapping writers wait instead of
+deadlocking. Which baskets fit the locked counts is a plain function, `decide_baskets`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import Integer, TextClause, bindparam, column, table, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
+from sqlmodel import Session
+
+from inventory import feed_log
+from retail import dialect
+from retail.clock import utcnow
+
+
+@dataclass(frozen=True)
+class Quantity:
+    product_id: int
+    quantity: int
+
+
+@dataclass(frozen=True)
+class BasketOutcome:
+    reserved: bool
+    # What was available of each product of the basket when its turn came (after the baskets before it).
+    available: dict[int, int]
+
+
+# --------------------------------------------------------------------------------------- the decision
+
+
+def decide_baskets(
+    available: Mapping[int, int], baskets: Sequence[Sequence[Quantity]]
+) -> list[BasketOutcome]:
+    """Which baskets fit, in the order given, each whole or not at all, on `available` (per product id:
+    what can be taken of it; a product absent has none). A basket that does not fit takes nothing, and
+    the baskets after it still get their turn; a product on several lines of a basket counts once with
+    their sum."""
+    left = dict(available)
+    outcomes: list[BasketOutcome] = []
+    for basket in baskets:
+        wanted: dict[int, int] = {}
+        for line in basket:
+            wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+        seen = {product: left.get(product, 0) for product in wanted}
+        fits = all(seen[product] >= quantity for product, quantity in wanted.items())
+        if fits:
+            for product, quantity in wanted.items():
+                left[product] = seen[product] - quantity
+        outcomes.append(BasketOutcome(fits, seen))
+    return outcomes
+
+
+# -------------------------------------------------------------------------------------------- reserving
+
+
+def reserve_baskets(
+    session: Session, *, store_id: int, baskets: Sequence[Sequence[Quantity]]
+) -> list[BasketOutcome]:
+    """Reserve several baskets at one store, each whole or not at all, in the order given.
+
+    The one way stock is reserved: a reservation run passes the pending orders of a store it drains (one
+    or many). The stock rows of all baskets are locked at once in product order, so overlapping baskets
+    wait instead of deadlocking; the decisions are made on the locked counts, so stock never goes below
+    zero available whatever runs at once; and the sums are written with one statement, so the round trips
+    do not grow with the number of baskets.
+    """
+    products = sorted({line.product_id for basket in baskets for line in basket})
+    if not products:
+        return [BasketOutcome(True, {}) for _ in baskets]
+    lock = dialect.pick(session, postgresql=_lock_postgresql, sqlite=_lock_sqlite)
+    outcomes = decide_baskets(lock(session, store_id, products), baskets)
+    taken: dict[int, int] = {}
+    for basket, outcome in zip(baskets, outcomes, strict=True):
+        if outcome.reserved:
+            for line in basket:
+                taken[line.product_id] = taken.get(line.product_id, 0) + line.quantity
+    if taken:
+        write = dialect.pick(session, postgresql=_reserve_postgresql, sqlite=_reserve_sqlite)
+        changed = write(session, store_id, taken)
+        if changed != len(taken):
+            raise RuntimeError(f"reserved {changed} of {len(taken)} locked stock rows")
+    return outcomes
+
+
+# PostgreSQL runs the two statements of a reservation on the psycopg connection under the session (same
+# transaction), as prepared statements: they are the hottest of the service, and SQLAlchemy's per-call
+# work cost more CPU than the database's own (README, Benchmarks: `bench/orders.py`). Fixed texts with
+# array parameters, so psycopg prepares each once per connection.
+_LOCK_POSTGRESQL = (
+    b"SELECT product_id, on_hand - reserved - safety_stock FROM stock "
+    b"WHERE store_id = %s AND product_id = ANY(%s::integer[]) ORDER BY product_id FOR UPDATE"
+)
+
+
+def _lock_postgresql(session: Session, store_id: int, products: Sequence[int]) -> dict[int, int]:
+    locked = dialect.driver_connection(session).execute(_LOCK_POSTGRESQL, (store_id, _int_array(products)))
+    return {int(product): int(free) for product, free in locked.fetchall()}
+
+
+@lru_cache(maxsize=4)
+def _reserve_statement_postgresql(bucket: int) -> bytes:
+    """One statement writes the sums and logs their buckets in the feed; PostgreSQL computes the feed stamp
+    inside it. The rows are locked and the sums were checked against them, so the condition cannot fail;
+    it is there so that a bug here can never oversell (the caller compares the count). By bucket size,
+    which the log statement is written with."""
+    reserved = table("reserved", column("store_id", Integer), column("product_id", Integer))
+    logged = feed_log.log_insert(
+        postgresql.insert(feed_log.LOG), xid=feed_log.POSTGRESQL_XID, changed=reserved
+    ).compile(dialect=postgresql_psycopg.dialect())  # type: ignore[no-untyped-call]
+    return f"""
+        WITH reserved AS (
+            UPDATE stock SET reserved = stock.reserved + taken.quantity, changed_at = %(now)s,
+                             feed_xid = {feed_log.POSTGRESQL_XID}
+            FROM unnest(%(products)s::integer[], %(quantities)s::integer[]) AS taken(product_id, quantity)
+            WHERE stock.store_id = %(store)s AND stock.product_id = taken.product_id
+              AND stock.on_hand - stock.reserved - stock.safety_stock >= taken.quantity
+            RETURNING stock.store_id, stock.product_id),
+        logged AS ({logged})
+        SELECT count(*) FROM reserved""".encode()
+
+
+def _reserve_postgresql(session: Session, store_id: int, taken: dict[int, int]) -> int:
+    parameters = {
+        "now": utcnow(),
+        "store": store_id,
+        "products": _int_array(taken),
+        "quantities": _int_array(taken.values()),
+    }
+    statement = _reserve_statement_postgresql(feed_log.FEED_BUCKET)
+    row = dialect.driver_connection(session).execute(statement, parameters).fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+def _int_array(values: Iterable[int]) -> str:
+    # An array literal, cast in the statement: psycopg adapts a list by inspecting its elements to pick the
+    # array type, which costs more than a text parameter (README, Benchmarks: measured choices).
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+# SQLite has no row locks: BEGIN IMMEDIATE already made this transaction the only writer.
+_LOCK_SQLITE = text(
+    "SELECT product_id, on_hand - reserved - safety_stock FROM stock "
+    "WHERE store_id = :store AND product_id IN :products ORDER BY product_id"
+).bindparams(bindparam("products", expanding=True))
+_RESERVE_SQLITE = text(
+    "UPDATE stock SET reserved = reserved + :quantity, changed_at = :now, feed_xid = :xid "
+    "WHERE store_id = :store AND product_id = :product AND on_hand - reserved - safety_stock >= :quantity"
+)
+
+
+def _lock_sqlite(session: Session, store_id: int, products: Sequence[int]) -> dict[int, int]:
+    locked = session.connection().execute(_LOCK_SQLITE, {"store": store_id, "products": products})
+    return {int(product): int(free) for product, free in locked}
+
+
+def _reserve_sqlite(session: Session, store_id: int, taken: dict[int, int]) -> int:
+    now, xid = dialect.timestamp(session, utcnow()), feed_log.feed_xid(session)
+    feed_log.log_keys(session, xid=xid, keys=((store_id, product) for product in taken))
+    rows = [
+        {"now": now, "xid": xid, "store": store_id, "product": product, "quantity": taken[product]}
+        for product in sorted(taken)
+    ]
+    return int(session.connection().execute(_RESERVE_SQLITE, rows).rowcount)
+
+
+# ------------------------------------------------------------------------------------ giving units back
+
+_RELEASE = text(
+    "UPDATE stock SET reserved = reserved - :quantity, changed_at = :now, feed_xid = :xid "
+    "WHERE store_id = :store AND product_id = :product"
+)
+_COLLECT = text(
+    "UPDATE stock SET reserved = reserved - :quantity, on_hand = on_hand - :quantity, "
+    "changed_at = :now, feed_xid = :xid WHERE store_id = :store AND product_id = :product"
+)
+_RECORD_COLLECTION = text(
+    """INSERT INTO stock_movement (movement_id, store_id, product_id, delta, at, recorded_at, source)
+       VALUES (:movement_id, :store, :product, :delta, :at, :now, 'collection')
+       ON CONFLICT (movement_id) DO NOTHING"""
+)
+
+
+def release(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:
+    """Give reserved units back to the shelf (cancelled or expired order)."""
+    _change_reserved(session, store_id=store_id, lines=lines, statement=_RELEASE)
+
+
+def collect(
+    session: Session, *, store_id: int, lines: Sequence[Quantity], order_id: str, at: datetime
+) -> None:
+    """Hand reserved units over: they leave `reserved` and `on_hand`, and are recorded as movements at the
+    moment of hand-over, so a count taken before it and synced later still subtracts them."""
+    _change_reserved(session, store_id=store_id, lines=lines, statement=_COLLECT)
+    for line in lines:
+        session.execute(
+            _RECORD_COLLECTION,
+            {
+                "movement_id": f"collection:{order_id}:{line.product_id}",
+                "store": store_id,
+                "product": line.product_id,
+                "delta": -line.quantity,
+                "at": dialect.timestamp(session, at),
+                "now": dialect.timestamp(session, utcnow()),
+            },
+        )
+
+
+def _change_reserved(
+    session: Session, *, store_id: int, lines: Sequence[Quantity], statement: TextClause
+) -> None:
+    now, xid = dialect.timestamp(session, utcnow()), feed_log.feed_xid(session)
+    feed_log.log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
+    # Product order, as `reserve_baskets` locks them: each UPDATE locks its row, in one order.
+    for line in sorted(lines, key=lambda q: q.product_id):
+        session.execute(
+            statement,
+            {
+                "quantity": line.quantity,
+                "now": now,
+                "xid": xid,
+                "store": store_id,
+                "product": line.product_id,
+            },
+        )
