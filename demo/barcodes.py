@@ -7,20 +7,7 @@ from collections.abc import Mapping
 from typing import Final, Literal
 
 from demo.hashing import stable_hash
-
-
-def gtin_check_digit(digits: str) -> int:
-    """The GS1 check digit for the GTIN `digits` without their check digit (7, 12 or 13 digits).
-
-    From the right, digits are weighted 3, 1, 3, 1, ...; the check digit brings the sum to a multiple
-    of 10. The same rule serves GTIN-8, GTIN-13 and GTIN-14.
-    """
-    if not digits.isdigit():
-        raise ValueError(f"a GTIN has digits only: {digits!r}")
-    total = sum(
-        int(digit) * (3 if position % 2 == 0 else 1) for position, digit in enumerate(reversed(digits))
-    )
-    return (10 - total % 10) % 10
+from inventory.codes import gtin_check_digit
 
 
 def _with_check_digit(digits: str) -> str:

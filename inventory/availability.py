@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from inventory.catalogue import store_prices
 from inventory.models import Product, Stock
-from inventory.schemas import available_quantity, stock_status
+from inventory.schemas import StockStatus, available_quantity, stock_status
 from stores.models import Store
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
@@ -49,9 +49,9 @@ def stock_levels(
     return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
 
 
-def online_availability(product: Product) -> tuple[int, str]:
+def online_availability(product: Product) -> tuple[int, StockStatus]:
     available = max(0, product.online_stock)
-    return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD).value
+    return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD)
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class StoreOffer:
     store: Store
     price: Decimal
     available: int
-    status: str
+    status: StockStatus
 
 
 def store_offers(session: Session, *, product: Product, stores: Sequence[Store]) -> list[StoreOffer]:
@@ -83,7 +83,7 @@ def store_offers(session: Session, *, product: Product, stores: Sequence[Store])
                 store=store,
                 price=prices[store.id],
                 available=available,
-                status=stock_status(available, store.low_stock_threshold).value,
+                status=stock_status(available, store.low_stock_threshold),
             )
         )
     return offers

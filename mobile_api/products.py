@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from inventory import service as inventory_service
+from inventory.codes import GTIN_PATTERN
 from inventory.models import Product
 from inventory.schemas import Money
 from inventory.service import StoreOffer
@@ -66,7 +67,7 @@ def search_products(
     ] = None,
     ean: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{8}$|^[0-9]{13}$|^[0-9]{14}$", description="GTIN-8, -13 or -14, exactly"),
+        Query(pattern=GTIN_PATTERN, description="GTIN-8, -13 or -14, exactly"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[

@@ -51,6 +51,8 @@ from qrcode.constants import ERROR_CORRECT_Q
 from qrcode.image.pure import PyPNGImage
 from qrcode.image.svg import SvgPathFillImage
 
+from stores.codes import STORE_CODE, STORE_CODE_PATTERN
+
 TOKEN_PREFIX: Final = "WPK1"
 # Crockford base32: digits and letters without I, L, O, U (I/L/O read as 1/1/0, U avoids accidental words).
 ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -62,16 +64,14 @@ SHORT_CODE_MAX_LENGTH: Final = 12  # 60 bits: what one HMAC prefix below is slic
 # Anything longer than a token can be (4 + 64 + 32 + 16 + 26 + 4 separators) is rejected unread.
 MAX_CODE_LENGTH: Final = 256
 
-# Same charsets as the order id and `stores.schemas.StoreCode`; neither contains ".", so a token splits
-# unambiguously and the mac's input cannot be shifted between fields.
+# The charsets of the order id and of a store code (`stores.codes`): neither contains ".", so a token
+# splits unambiguously and the mac's input cannot be shifted between fields.
 _ORDER_ID = r"[A-Za-z0-9_-]{1,64}"
-_STORE_CODE = r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}"
 _B32 = "[0-9A-HJKMNP-TV-Z]"
 _ORDER_ID_RE: Final = re.compile(_ORDER_ID)
-_STORE_CODE_RE: Final = re.compile(_STORE_CODE)
 _NONCE_RE: Final = re.compile(f"{_B32}{{{NONCE_LENGTH}}}")
 _TOKEN_RE: Final = re.compile(
-    rf"{TOKEN_PREFIX}\.(?P<order_id>{_ORDER_ID})\.(?P<store_code>{_STORE_CODE})"
+    rf"{TOKEN_PREFIX}\.(?P<order_id>{_ORDER_ID})\.(?P<store_code>{STORE_CODE_PATTERN})"
     rf"\.(?P<nonce>{_B32}{{{NONCE_LENGTH}}})\.(?P<mac>{_B32}{{{MAC_LENGTH}}})"
 )
 # What people put between characters when they type or paste a code: ASCII and Unicode dashes; all
@@ -254,7 +254,7 @@ def verify_token(token: str, *, order_id: str, store_code: str, nonce: str, secr
 
 def short_code_hash(store_code: str, short_code: str, *, secret_key: str) -> str:
     """Hex HMAC-SHA256 of a short code at a store: what the database stores and looks up (64 chars)."""
-    if _STORE_CODE_RE.fullmatch(store_code) is None:
+    if STORE_CODE.fullmatch(store_code) is None:
         raise ValueError("malformed store code")
     canonical = _canonical_short_code(short_code)
     if canonical is None:
@@ -299,7 +299,7 @@ def _qr(content: str) -> qrcode.QRCode:
 def _check_fields(order_id: str, store_code: str, nonce: str) -> None:
     if _ORDER_ID_RE.fullmatch(order_id) is None:
         raise ValueError("order_id must be 1-64 characters of A-Z, a-z, 0-9, '_' and '-'")
-    if _STORE_CODE_RE.fullmatch(store_code) is None:
+    if STORE_CODE.fullmatch(store_code) is None:
         raise ValueError("malformed store code")
     if _NONCE_RE.fullmatch(nonce) is None:
         raise ValueError("malformed nonce")

@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from demo.barcodes import gtin_check_digit
 from demo.catalogue import HOUSE_BRAND, demo_products
 from demo.formats import multi_store_cities, store_format, store_formats
 from demo.stock import demo_stock
 from demo.store_prices import demo_store_prices
 from demo.stores import demo_store_rows
+from inventory.codes import gtin_check_digit
 
 AS_OF = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 # Derived from the demo store list, no longer tables of their own.

@@ -79,6 +79,9 @@ def service_env(*, database_url: str, redis_url: str | None, secret: str, **extr
         **({"RETAIL_REDIS_URL": redis_url} if redis_url is not None else {}),
         "RETAIL_SECRET_KEY": secret,
         "RETAIL_LOG_LEVEL": "WARNING",
+        # The suite's traffic all comes from one address: the shopper limit of the suite (see conftest),
+        # not the production default, or a fast stream of orders meets 429 instead of the behaviour tested.
+        "RETAIL_SHOPPER_REQUESTS_PER_MINUTE": os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"],
         **{f"RETAIL_{k.upper()}": v for k, v in extra.items()},
     }
 
