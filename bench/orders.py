@@ -813,12 +813,7 @@ def main(argv: list[str] | None = None) -> int:
     # Stopped from outside, the script still stops what it started (the `finally` of `processes`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
-    conninfo = fresh_database(args.database)
-    # The broker must be known before the app's modules load; `fresh_database` read the settings already.
-    os.environ["RETAIL_REDIS_URL"] = args.redis
-    from retail.settings import get_settings
-
-    get_settings.cache_clear()
+    conninfo = fresh_database(args.database, redis_url=args.redis)
     redis = Redis.from_url(args.redis)
     redis.flushdb()
     from retail.celery_app import celery_app

@@ -40,7 +40,7 @@ from retail.clock import utcnow
 from retail.db import on_commit
 from retail.errors import InvalidInput
 from stores import service as stores_service
-from stores.models import Store
+from stores.service import StoreCard
 
 IDEMPOTENCY_KEY_MAX = 200
 
@@ -54,7 +54,6 @@ def place_order(
     request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
     try:
         store = _orderable_store(session, order_in.store_code)
-        assert store.id is not None  # a row read from the database
         priced = _priced_basket(session, order_in, store_id=store.id)
     except (UnknownStore, NoClickAndCollect, UnknownSku):
         # The key comes first: a retry answers the order its key made, though its store or a product
@@ -99,7 +98,7 @@ def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> t
     return order, order_token(order.order_id)
 
 
-def _orderable_store(session: Session, code: str) -> Store:
+def _orderable_store(session: Session, code: str) -> StoreCard:
     store = stores_service.find_store(session, code=code)
     if store is None:
         raise UnknownStore(code)
@@ -147,14 +146,13 @@ class NewOrder:
     def of(
         cls,
         order_in: OrderIn,
-        store: Store,
+        store: StoreCard,
         priced: dict[str, inventory_service.PricedProduct],
         *,
         key: str,
         request_hash: str,
         now: datetime,
     ) -> NewOrder:
-        assert store.id is not None
         lines = [
             NewLine(
                 product_id=priced[line.sku].product_id,
