@@ -209,16 +209,23 @@ def place_order(
 def reserved_order(
     db: Session | Engine, store_code: str, lines: Mapping[str, int], *, key: str, **overrides: Any
 ) -> Order:
-    """`place_order`, then its reservation run here; the order must be reserved."""
+    """`place_order`, then its reservation run here; the order must be reserved. On an engine the
+    reservation commits in a transaction of its own after the order's, as the worker's would."""
     if isinstance(db, Engine):
         with Session(db, expire_on_commit=False) as session:
-            order = reserved_order(session, store_code, lines, key=key, **overrides)
+            order = place_order(session, store_code, lines, key=key, **overrides)
+            session.commit()
+            _reserve(session, order)
             session.commit()
             return order
     order = place_order(db, store_code, lines, key=key, **overrides)
-    assert order.id is not None
-    assert orders_service.reserve_order(db, order_pk=order.id) == OrderStatus.reserved
+    _reserve(db, order)
     return order
+
+
+def _reserve(session: Session, order: Order) -> None:
+    assert order.id is not None
+    assert orders_service.reserve_order(session, order_pk=order.id) == OrderStatus.reserved
 
 
 # -------------------------------------------------------------------------------------- reading, cleaning
