@@ -138,7 +138,7 @@ class Writers:
             rows: list[dict[str, object]] = [
                 count_row(store, sku, k * COUNT_STEP, as_of=as_of) for store, sku in _some_rows(rng, 30)
             ]
-            apply_counts(session, rows)
+            inventory_service.apply_snapshots(session, rows=list(enumerate(rows)))
         elif kind < 0.8:
             movements: list[dict[str, object]] = [
                 {
