@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -30,14 +28,18 @@ os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"] = "100000000"
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlmodel import Session  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.migrations import upgrade_database  # noqa: E402
-from app.registry import metadata  # noqa: E402
+from orders import queueing  # noqa: E402
+from orders import service as orders_service  # noqa: E402
+from orders import tasks as orders_tasks  # noqa: E402
+from retail import metrics  # noqa: E402
 from retail.auth import Role, create_api_key  # noqa: E402
 from retail.db import get_session, make_engine, session_scope  # noqa: E402
 from retail.settings import Settings  # noqa: E402
+from tests.factories import empty_tables, make_coffee_shop  # noqa: E402
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
@@ -155,136 +157,27 @@ def make_key(session: Session) -> Callable[..., dict[str, str]]:
     return make
 
 
-def store_row(code: str = "NL-TST-001", **overrides: Any) -> dict[str, Any]:
-    """A valid admin-upsert store object; override any top-level field."""
-    row: dict[str, Any] = {
-        "code": code,
-        "name": f"Winkelpunt {code}",
-        "address": {"street": "Hoogstraat 1", "postcode": "3511 AA", "city": "Utrecht", "country": "NL"},
-        "location": {"lat": 52.0907, "lon": 5.1214},
-        "timezone": "Europe/Amsterdam",
-        "phone": "+31 30 555 0100",
-        "click_and_collect": True,
-        "hours": {
-            "weekly": {
-                day: [{"opens": "09:00", "closes": "18:00"}]
-                for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
-            },
-            "special": [],
-        },
-    }
-    row.update(overrides)
-    return row
+@pytest.fixture
+def clean_shared() -> Iterator[None]:
+    """The metrics the processes share (`retail.metrics.shared`), empty before and after the test."""
+    metrics.shared.clear()
+    yield
+    metrics.shared.clear()
 
 
-ALWAYS_OPEN: dict[str, Any] = {
-    "weekly": {
-        day: [{"opens": "00:00", "closes": "24:00"}]
-        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    },
-    "special": [],
-}
+@pytest.fixture
+def open_stores(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`make_coffee_shop` in the test's session (S1, S2 and NO-CNC, KOFFIE and THEE in stock), committed
+    (a savepoint); a reservation runs as soon as its order is placed, in a transaction of its own on the
+    test's connection, as the worker would."""
+    make_coffee_shop(session)
+    session.commit()
 
+    def reserve_now(order_pk: int) -> None:
+        # What the worker does, in a transaction of its own on this test's connection.
+        with Session(bind=session.bind, join_transaction_mode="create_savepoint") as worker:
+            orders_service.reserve_order(worker, order_pk=order_pk)
+            worker.commit()
 
-def empty_tables(engine: Engine) -> None:
-    """Delete every row a test committed (the schema and its migrations stay)."""
-    with engine.begin() as connection:
-        for table in reversed(metadata.sorted_tables):
-            if table.name != "alembic_version":
-                connection.execute(table.delete())
-
-
-@contextmanager
-def committed_catalogue(engine: Engine, skus: list[str]) -> Iterator[Engine]:
-    """Stores S1 and S2 and a product per sku, committed for real, without stock; emptied afterwards."""
-    from inventory import service as inventory_service
-    from stores import service as stores_service
-
-    with Session(engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
-        inventory_service.upsert_products(
-            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in skus]
-        )
-        session.commit()
-    try:
-        yield engine
-    finally:
-        empty_tables(engine)
-
-
-@contextmanager
-def committed_shop(engine: Engine, store_code: str, stock: dict[str, int]) -> Iterator[None]:
-    """A store open around the clock with these skus in stock, committed for real; emptied afterwards.
-    For tests of behaviour across transactions, processes and workers."""
-    from inventory import service as inventory_service
-    from stores import service as stores_service
-
-    with Session(engine) as session:
-        stores_service.upsert_stores(
-            session, rows=[store_row(store_code, hours=ALWAYS_OPEN, closed_on_public_holidays=False)]
-        )
-        inventory_service.upsert_products(
-            session, rows=[{"sku": sku, "name": sku, "online_price": {"amount": "1.00"}} for sku in stock]
-        )
-        counts = [
-            {"store_code": store_code, "sku": sku, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
-            for sku, n in stock.items()
-        ]
-        inventory_service.apply_snapshots(session, rows=list(enumerate(counts)))
-        session.commit()
-    try:
-        yield
-    finally:
-        empty_tables(engine)
-
-
-def stock_of(session: Session, store_code: str, sku: str) -> Any:
-    """The stock row of (store, sku) as the database has it now, or None."""
-    from inventory.models import Product, Stock
-    from stores.models import Store
-
-    session.expire_all()
-    return session.exec(
-        select(Stock)
-        .join(Store, Store.id == Stock.store_id)  # type: ignore[arg-type]
-        .join(Product, Product.id == Stock.product_id)  # type: ignore[arg-type]
-        .where(Store.code == store_code, Product.sku == sku)
-    ).first()
-
-
-def commit_order(
-    engine: Engine,
-    store_code: str,
-    lines: dict[str, int],
-    *,
-    key: str,
-    send: Callable[[int], object] = lambda _pk: None,
-    reserve: bool = False,
-    customer_name: str = "Klant",
-) -> Any:
-    """Place an order through the service and commit it (its reservation handed to `send`); with
-    `reserve`, run the reservation right here too. Answers the order."""
-    from orders import service as orders_service
-    from orders.schemas import OrderIn
-
-    order_in = OrderIn.model_validate(
-        {
-            "store_code": store_code,
-            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines.items()],
-            "customer": {"name": customer_name, "email": "klant@example.nl"},
-        }
-    )
-
-    def send_reservation(order_pk: int) -> None:
-        send(order_pk)
-
-    with Session(engine, expire_on_commit=False) as session:
-        order, _ = orders_service.place_order(
-            session, order_in=order_in, idempotency_key=key, send_reservation=send_reservation
-        )
-        session.commit()
-        if reserve:
-            assert order.id is not None
-            orders_service.reserve_order(session, order_pk=order.id)
-            session.commit()
-        return order
+    monkeypatch.setattr(orders_tasks, "send_reservation", reserve_now)
+    monkeypatch.setattr(queueing, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))

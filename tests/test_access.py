@@ -24,8 +24,7 @@ from sqlmodel import Session, select
 from app.main import create_app
 from orders import service as orders_service
 from orders.models import Order
-from tests.conftest import store_row
-from tests.orders.conftest import order_body, place, shop  # noqa: F401 (the fixture)
+from tests.factories import BASKET, count_row, order_body, post_order, product_row, store_row
 
 
 class Access(enum.Enum):
@@ -104,7 +103,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         Access.public,
         lambda client, _s, headers: client.post(
             "/mobile/v1/orders",
-            json=order_body(lines=[{"sku": "THEE", "quantity": 1}]),
+            json=order_body("S1", {"THEE": 1}),
             headers={**headers, "Idempotency-Key": "matrix"},
         ),
         202,
@@ -161,7 +160,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         _json(
             "PUT",
             "/sync/v1/products",
-            {"products": [{"sku": "NEW", "name": "n", "online_price": {"amount": "1.00"}}]},
+            {"products": [product_row("NEW", name="n")]},
         ),
         200,
     ),
@@ -179,7 +178,7 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         _json(
             "PUT",
             "/sync/v1/stock",
-            {"items": [{"store_code": "S1", "sku": "KOFFIE", "on_hand": 5, "as_of": AS_OF}]},
+            {"items": [count_row("S1", "KOFFIE", 5, as_of=AS_OF)]},
         ),
         200,
     ),
@@ -237,15 +236,16 @@ def _expected(access: Access, caller: str, allowed: int) -> tuple[int, set[str]]
 
 
 @pytest.fixture
-def world(
-    request: pytest.FixtureRequest,
+def access_world(
     client: TestClient,
     session: Session,
     make_key: Callable[..., dict[str, str]],
+    open_stores: None,
 ) -> Any:
-    request.getfixturevalue("shop")
-    accepted = place(client, order_body(), key="first").json()
-    second = place(client, order_body(lines=[{"sku": "THEE", "quantity": 1}]), key="second").json()
+    """Two orders placed at the `open_stores` (the first reserved, with its pickup token), and the
+    headers of every kind of caller."""
+    accepted = post_order(client, order_body("S1", BASKET), key="first").json()
+    second = post_order(client, order_body("S1", {"THEE": 1}), key="second").json()
     order = session.exec(select(Order).where(Order.order_id == accepted["order_id"])).one()
     issued = orders_service.pickup_of(order)
     assert issued is not None
@@ -272,8 +272,8 @@ def _assert_problem(response: Response, status: int, codes: set[str]) -> None:
 
 @pytest.mark.parametrize("caller", CALLERS)
 @pytest.mark.parametrize("route", list(ROUTES), ids=[f"{m} {p}" for m, p in ROUTES])
-def test_access_matrix(client: TestClient, world: Any, route: tuple[str, str], caller: str) -> None:
-    shop_state, headers = world
+def test_access_matrix(client: TestClient, access_world: Any, route: tuple[str, str], caller: str) -> None:
+    shop_state, headers = access_world
     access, call, allowed = ROUTES[route]
     status, codes = _expected(access, caller, allowed)
     _assert_problem(call(client, shop_state, headers[caller]), status, codes)
@@ -281,9 +281,9 @@ def test_access_matrix(client: TestClient, world: Any, route: tuple[str, str], c
 
 @pytest.mark.parametrize("route", [r for r, (access, _c, _s) in ROUTES.items() if access is Access.order])
 def test_order_endpoints_answer_only_their_own_token(
-    client: TestClient, world: Any, route: tuple[str, str]
+    client: TestClient, access_world: Any, route: tuple[str, str]
 ) -> None:
-    shop_state, _headers = world
+    shop_state, _headers = access_world
     _access, call, allowed = ROUTES[route]
     for wrong in (
         {"Authorization": f"Bearer {shop_state.other_token}"},
@@ -322,7 +322,9 @@ def test_shopper_endpoints_are_limited_per_client_address(
         assert [a.status_code for a in answers] == [404, 404, 200]
         # The fourth request in the minute, from the same address (another connection, or replica: the
         # count is in Redis), on any shopper route.
-        limited = again.post("/mobile/v1/orders", json=order_body(), headers={"Idempotency-Key": "k"})
+        limited = again.post(
+            "/mobile/v1/orders", json=order_body("S1", BASKET), headers={"Idempotency-Key": "k"}
+        )
         _assert_problem(limited, 429, {"rate_limited"})
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
         assert limited.json()["retry_after"] == int(limited.headers["Retry-After"])
@@ -342,7 +344,9 @@ def test_no_order_was_written_by_the_limited_request(
     _hold_the_clock(monkeypatch)
     with TestClient(app, client=(f"shopper-{uuid.uuid4().hex[:12]}", 50000)) as client:
         assert client.get("/mobile/v1/products?q=x").status_code == 200
-        refused = client.post("/mobile/v1/orders", json=order_body(), headers={"Idempotency-Key": "k2"})
+        refused = client.post(
+            "/mobile/v1/orders", json=order_body("S1", BASKET), headers={"Idempotency-Key": "k2"}
+        )
     assert refused.status_code == 429
     assert session.exec(select(Order)).all() == []
 
@@ -350,11 +354,11 @@ def test_no_order_was_written_by_the_limited_request(
 # ----------------------------------------------------------------------------------------------- secrets
 
 
-def test_no_secret_is_stored_as_it_was_given(session: Session, world: Any) -> None:
+def test_no_secret_is_stored_as_it_was_given(session: Session, access_world: Any) -> None:
     """API keys, order tokens, pickup tokens and short codes are kept only as hashes (or not at all)."""
     from app.registry import metadata
 
-    shop_state, headers = world
+    shop_state, headers = access_world
     order = session.exec(select(Order).where(Order.order_id == shop_state.order_id)).one()
     issued = orders_service.pickup_of(order)
     assert issued is not None

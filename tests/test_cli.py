@@ -17,10 +17,9 @@ import httpx
 import pytest
 from sqlmodel import Session, select
 
-from inventory import service as inventory_service
 from inventory.models import Stock
 from retail.db import make_engine
-from tests.conftest import ALWAYS_OPEN, store_row
+from tests.factories import make_product, order_body, store_row
 
 RETAIL = [sys.executable, "-m", "app"]
 
@@ -120,12 +119,11 @@ def _fresh_shop(db: Path, env: dict[str, str], tmp_path: Path) -> None:
     """Store K1 (open around the clock, click and collect) with 10 of product K, through the CLI."""
     _run(["db", "upgrade"], env)
     stores_file = tmp_path / "shop.json"
-    stores_file.write_text(json.dumps([store_row("K1", hours=ALWAYS_OPEN, closed_on_public_holidays=False)]))
+    stores_file.write_text(json.dumps([store_row("K1", always_open=True)]))
     _run(["stores", "import", str(stores_file)], env)
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
-        products = [{"sku": "K", "name": "Koffie", "online_price": {"amount": "4.99"}}]
-        assert inventory_service.upsert_products(session, rows=products).errors == []
+        make_product(session, "K", price="4.99", name="Koffie")
         session.commit()
     engine.dispose()
     counts = tmp_path / "counts.csv"
@@ -213,11 +211,7 @@ def test_serve_demo_on_a_fresh_sqlite_file_answers_the_shopper_and_starts_again_
         )
         accepted = httpx.post(
             f"{base}/mobile/v1/orders",
-            json={
-                "store_code": store,
-                "lines": [{"sku": sku, "quantity": 1}],
-                "customer": {"name": "Demo Klant", "email": "demo@example.nl"},
-            },
+            json=order_body(store, {sku: 1}),
             headers={"Idempotency-Key": "demo-order-1"},
         )
         assert accepted.status_code == 202
@@ -257,8 +251,7 @@ def test_stock_import_applies_a_csv_with_the_sync_rules(tmp_path: Path) -> None:
     _run(["stores", "import", str(stores_file)], env)
     engine = make_engine(f"sqlite:///{db}")
     with Session(engine) as session:
-        products = [{"sku": "SKU-1", "name": "Koffie", "online_price": {"amount": "4.99"}}]
-        assert inventory_service.upsert_products(session, rows=products).errors == []
+        make_product(session, "SKU-1", price="4.99", name="Koffie")
         session.commit()
 
     csv_file = tmp_path / "stock.csv"
@@ -292,11 +285,7 @@ def test_serve_with_two_workers_shares_one_secret_and_runs_the_schedule_once(tmp
     _fresh_shop(db, env, tmp_path)
     staff_key = _run(["keys", "create", "--role", "staff", "--store", "K1"], env).stdout.split()[-1]
     staff = {"Authorization": f"Bearer {staff_key}"}
-    body = {
-        "store_code": "K1",
-        "lines": [{"sku": "K", "quantity": 2}],
-        "customer": {"name": "Kees", "email": "kees@example.nl"},
-    }
+    body = order_body("K1", {"K": 2})
     with Served(["serve", "--workers", "2"], env, tmp_path / "serve-1.log") as served:
         accepted = httpx.post(
             f"{served.base}/mobile/v1/orders", json=body, headers={"Idempotency-Key": "two-workers"}

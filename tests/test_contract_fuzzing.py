@@ -29,7 +29,16 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.main import create_app
-from tests.conftest import ALWAYS_OPEN, commit_order, empty_tables, store_row
+from tests.factories import (
+    apply_counts,
+    count_row,
+    empty_tables,
+    make_products,
+    make_stores,
+    product_row,
+    reserved_order,
+    store_row,
+)
 
 Case = schemathesis.Case[Any]
 FUZZ_EXAMPLES = int(os.environ.get("RETAIL_FUZZ_EXAMPLES", "25"))
@@ -81,39 +90,30 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(pg_engine: Engine) -> Iterator[World]:
-    from inventory import service as inventory_service
+def fuzz_world(pg_engine: Engine) -> Iterator[World]:
+    """Two stores with stock, a key of each role and an order reserved, committed for the whole module;
+    emptied afterwards."""
     from orders import service as orders_service
     from retail.auth import Role, create_api_key
-    from stores import service as stores_service
 
     empty_tables(pg_engine)
     with Session(pg_engine) as session:
-        stores_service.upsert_stores(
+        make_stores(
             session,
-            rows=[
-                store_row("NL-AMS-001", hours=ALWAYS_OPEN, closed_on_public_holidays=False),
+            [
+                store_row("NL-AMS-001", always_open=True),
                 store_row("NL-UTR-001", location={"lat": 52.09, "lon": 5.12}),
             ],
         )
-        inventory_service.upsert_products(
+        make_products(
             session,
-            rows=[
-                {
-                    "sku": "WP-100234",
-                    "ean": "8712345678906",
-                    "name": "Koffiebonen",
-                    "online_price": {"amount": "12.99"},
-                },
-                {"sku": "WP-100235", "name": "Thee", "online_price": {"amount": "3.49"}},
+            [
+                product_row("WP-100234", price="12.99", ean="8712345678906", name="Koffiebonen"),
+                product_row("WP-100235", price="3.49", name="Thee"),
             ],
         )
-        counts: list[dict[str, object]] = [
-            {"store_code": s, "sku": k, "on_hand": 50, "as_of": "2026-11-23T06:00:00+01:00"}
-            for s in ("NL-AMS-001", "NL-UTR-001")
-            for k in ("WP-100234", "WP-100235")
-        ]
-        inventory_service.apply_snapshots(session, rows=list(enumerate(counts)))
+        stores, skus = ("NL-AMS-001", "NL-UTR-001"), ("WP-100234", "WP-100235")
+        apply_counts(session, [count_row(store, sku, 50) for store in stores for sku in skus])
         keys = {
             role: create_api_key(
                 session, role=Role(role), store_code="NL-AMS-001" if role == "staff" else None
@@ -121,14 +121,14 @@ def world(pg_engine: Engine) -> Iterator[World]:
             for role in ("admin", "staff", "webshop")
         }
         session.commit()
-    order = commit_order(pg_engine, "NL-AMS-001", {"WP-100234": 1}, key="fuzz", reserve=True)
+    order = reserved_order(pg_engine, "NL-AMS-001", {"WP-100234": 1}, key="fuzz")
     yield World(keys, order.order_id, orders_service.order_token(order.order_id))
     empty_tables(pg_engine)
 
 
 # Loaded when the module is imported (schemathesis parametrizes at collection); the settings already point
 # at the test database, whose schema the session fixtures create before the first request is made.
-# Every request commits for real, as in production; `world` empties the tables afterwards.
+# Every request commits for real, as in production; `fuzz_world` empties the tables afterwards.
 fuzz_app = create_app()
 # A request body over RETAIL_MAX_BODY_BYTES is refused with 413 before it is read: a rejection too.
 CONFIG = schemathesis.Config.from_dict(
@@ -188,9 +188,9 @@ def _authorize(case: Case, world: World) -> dict[str, str]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_the_api_keeps_its_contract(case: Case, world: World) -> None:
+def test_the_api_keeps_its_contract(case: Case, fuzz_world: World) -> None:
     # Unknown query parameters are ignored, as HTTP APIs do (cache busters, tracking tags), so a case made
     # invalid by one is not expected to be refused; nor is a bulk body with a bad row (see BULK).
     lenient = (case.method.upper(), case.path) in BULK or _has_unknown_query_parameters(case)
     checks = [c for c in CHECKS if not (lenient and c is negative_data_rejection)]
-    case.call_and_validate(headers=_authorize(case, world), checks=checks)
+    case.call_and_validate(headers=_authorize(case, fuzz_world), checks=checks)

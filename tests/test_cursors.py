@@ -20,8 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from inventory import service as inventory_service
-from tests.orders.conftest import order_body, place, shop  # noqa: F401 (the fixture)
+from tests.factories import make_products, order_body, post_order, product_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 UTRECHT = {"lat": 52.0907, "lon": 5.1214}
@@ -40,21 +39,20 @@ class Listing:
 
 @pytest.fixture
 def listings(
-    request: pytest.FixtureRequest,
     client: TestClient,
     session: Session,
     make_key: Callable[..., dict[str, str]],
+    open_stores: None,
 ) -> dict[str, Listing]:
-    request.getfixturevalue("shop")
     extra = [
-        {"sku": "FILTERS", "name": "Koffiefilters nr 4", "online_price": {"amount": "1.99"}},
-        {"sku": "MELK", "name": "Koffiemelk halfvol", "online_price": {"amount": "1.29"}},
+        product_row("FILTERS", price="1.99", name="Koffiefilters nr 4"),
+        product_row("MELK", price="1.29", name="Koffiemelk halfvol"),
     ]
-    assert inventory_service.upsert_products(session, rows=extra).errors == []
+    make_products(session, extra)
     session.commit()
     for key in ("pick-1", "pick-2"):
-        body = order_body(lines=[{"sku": "THEE", "quantity": 1}])
-        assert place(client, body, key=key).status_code == 202
+        body = order_body("S1", {"THEE": 1})
+        assert post_order(client, body, key=key).status_code == 202
     staff = make_key("staff", store_code="S1")
     return {
         "products": Listing(

@@ -28,8 +28,8 @@ from sqlmodel import Session
 from app.main import create_app
 from retail.auth import Role, create_api_key
 from retail.db import make_engine
-from tests.conftest import ALWAYS_OPEN, store_row
 from tests.e2e.processes import end, free_port, spawn, wait_serving, wait_until
+from tests.factories import count_row, order_body, product_row, store_row
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATOR = Path(sys.executable).with_name("openapi-python-client")
@@ -184,7 +184,7 @@ def test_the_generated_client_drives_the_webshop_and_shopper_flows(
 
     # The admin sets up two stores; the webshop its catalogue, prices and counts.
     stores = [
-        store_row("NL-GEN-001", hours=ALWAYS_OPEN, closed_on_public_holidays=False),
+        store_row("NL-GEN-001", always_open=True),
         store_row("NL-GEN-002", location={"lat": 52.1, "lon": 5.13}),
     ]
     upserted = answer(
@@ -196,13 +196,8 @@ def test_the_generated_client_drives_the_webshop_and_shopper_flows(
     )
     assert (upserted.applied, upserted.errors) == (2, [])
     products = [
-        {
-            "sku": "GEN-KOFFIE",
-            "name": "Koffiebonen",
-            "ean": "8712345678906",
-            "online_price": {"amount": "12.99"},
-        },
-        {"sku": "GEN-THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}},
+        product_row("GEN-KOFFIE", price="12.99", name="Koffiebonen", ean="8712345678906"),
+        product_row("GEN-THEE", price="3.49", name="Groene thee"),
     ]
     batch = models.ProductBatch.from_dict({"products": products})
     assert (
@@ -223,7 +218,7 @@ def test_the_generated_client_drives_the_webshop_and_shopper_flows(
     moment = datetime.datetime.now(datetime.UTC)
     as_of, now = (moment - datetime.timedelta(hours=1)).isoformat(), moment.isoformat()
     counts = models.SyncPutStockJsonBody.from_dict(
-        {"items": [{"store_code": "NL-GEN-001", "sku": "GEN-KOFFIE", "on_hand": 5, "as_of": as_of}]}
+        {"items": [count_row("NL-GEN-001", "GEN-KOFFIE", 5, as_of=as_of)]}
     )
     stock = answer(
         call("webshop_sync", "sync_put_stock", client=webshop, body=counts), 200, models.SnapshotResult
@@ -304,13 +299,7 @@ def test_the_generated_client_drives_the_webshop_and_shopper_flows(
 
     # Orders: accepted, reserved, their QR codes fetched; one cancelled, one collected.
     def place(key: str, quantity: int) -> tuple[Any, Any]:
-        order_in = models.OrderIn.from_dict(
-            {
-                "store_code": "NL-GEN-001",
-                "lines": [{"sku": "GEN-KOFFIE", "quantity": quantity}],
-                "customer": {"name": "Sanne de Vries", "email": "sanne@example.nl"},
-            }
-        )
+        order_in = models.OrderIn.from_dict(order_body("NL-GEN-001", {"GEN-KOFFIE": quantity}))
         accepted = answer(
             call("mobile", "order_create", client=shopper, body=order_in, idempotency_key=key),
             202,

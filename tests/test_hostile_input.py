@@ -16,15 +16,9 @@ from sqlmodel import Session, select
 from inventory.models import Product, StockMovement
 from orders.models import Order
 from stores.models import Store
-from tests.conftest import stock_of
-from tests.orders.conftest import order_body, shop  # noqa: F401 (the fixture)
+from tests.factories import BASKET, count_row, order_body, product_row, stock_of, store_row
 
 KeyFactory = Callable[..., dict[str, str]]
-
-
-@pytest.fixture
-def shop_ready(request: pytest.FixtureRequest) -> None:
-    request.getfixturevalue("shop")
 
 
 def _refused(response: Response, status: int, field: str) -> dict[str, Any]:
@@ -82,7 +76,7 @@ def test_a_body_over_the_limit_is_413_and_writes_nothing(
     ],
 )
 def test_huge_limits_are_422_naming_the_field(
-    client: TestClient, make_key: KeyFactory, shop_ready: None, path: str, field: str
+    client: TestClient, make_key: KeyFactory, open_stores: None, path: str, field: str
 ) -> None:
     role = "webshop" if path.startswith("/sync") else "admin"
     _refused(client.get(path, headers=make_key(role)), 422, field)
@@ -97,7 +91,7 @@ def test_nan_and_infinity_in_numbers_are_422(client: TestClient, value: str, nam
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_nan_and_infinity_in_a_json_body_are_422_and_write_nothing(
-    client: TestClient, session: Session, shop_ready: None, value: str
+    client: TestClient, session: Session, open_stores: None, value: str
 ) -> None:
     # Python's JSON parser reads these bare words, which JSON itself does not allow.
     body = (
@@ -117,7 +111,7 @@ def test_nan_and_infinity_in_a_json_body_are_422_and_write_nothing(
 def test_nan_and_infinity_in_money_are_row_errors(
     client: TestClient, session: Session, make_key: KeyFactory, amount: str
 ) -> None:
-    product = {"sku": "P-1", "name": "P", "online_price": {"amount": amount}}
+    product = product_row("P-1", price=amount, name="P")
     response = client.put("/sync/v1/products", json={"products": [product]}, headers=make_key("webshop"))
     assert response.status_code in (200, 422), response.text
     if response.status_code == 200:
@@ -134,23 +128,23 @@ def test_nan_and_infinity_in_money_are_row_errors(
 @pytest.mark.parametrize(
     "at", ["9999-12-31T23:59:59+00:00", "0001-01-01T00:00:00+00:00", "1970-01-01T00:00:00Z"]
 )
-def test_far_dates_are_422(client: TestClient, shop_ready: None, at: str) -> None:
+def test_far_dates_are_422(client: TestClient, open_stores: None, at: str) -> None:
     _refused(client.get("/mobile/v1/stores/S1", params={"at": at}), 422, "query.at")
     _refused(client.get("/mobile/v1/stores/nearest", params={"lat": 52, "lon": 5, "at": at}), 422, "query.at")
 
 
 @pytest.mark.parametrize("at", ["0.5", "1700000000", "2026-11-23", "yesterday", "2026-11-23T18:00:00+99:00"])
-def test_at_is_an_rfc3339_instant_only(client: TestClient, shop_ready: None, at: str) -> None:
+def test_at_is_an_rfc3339_instant_only(client: TestClient, open_stores: None, at: str) -> None:
     _refused(client.get("/mobile/v1/stores/S1", params={"at": at}), 422, "query.at")
 
 
 def test_far_dates_in_stock_rows_are_row_errors_and_change_nothing(
-    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None
+    client: TestClient, session: Session, make_key: KeyFactory, open_stores: None
 ) -> None:
     before = stock_of(session, "S1", "KOFFIE").on_hand
     rows = [
-        {"store_code": "S1", "sku": "KOFFIE", "on_hand": 99, "as_of": "9999-12-31T00:00:00+00:00"},
-        {"store_code": "S1", "sku": "KOFFIE", "on_hand": 99, "as_of": "0001-01-01T00:00:00+00:00"},
+        count_row("S1", "KOFFIE", 99, as_of="9999-12-31T00:00:00+00:00"),
+        count_row("S1", "KOFFIE", 99, as_of="0001-01-01T00:00:00+00:00"),
     ]
     answer = client.put("/sync/v1/stock", json={"items": rows}, headers=make_key("webshop")).json()
     assert answer["applied"] == 0
@@ -184,9 +178,9 @@ def test_far_dates_in_stock_rows_are_row_errors_and_change_nothing(
     ],
 )
 def test_odd_characters_in_the_customer_name_are_422(
-    client: TestClient, session: Session, shop_ready: None, name: str
+    client: TestClient, session: Session, open_stores: None, name: str
 ) -> None:
-    body = order_body(customer={"name": name, "email": "kees@example.nl"})
+    body = order_body("S1", BASKET, customer={"name": name, "email": "kees@example.nl"})
     # Sent as ASCII JSON with \u escapes, as a client could, so a lone surrogate arrives too.
     response = client.post(
         "/mobile/v1/orders",
@@ -197,9 +191,11 @@ def test_odd_characters_in_the_customer_name_are_422(
     assert _orders(session) == []
 
 
-def test_ordinary_non_ascii_names_are_welcome(client: TestClient, session: Session, shop_ready: None) -> None:
+def test_ordinary_non_ascii_names_are_welcome(
+    client: TestClient, session: Session, open_stores: None
+) -> None:
     for i, name in enumerate(["Zoë Ćosić", "Jürgen Groß", "李小龍", "Ørjan Ñúñez-D'Amato"]):
-        body = order_body(customer={"name": name, "email": "z@example.nl"})
+        body = order_body("S1", BASKET, customer={"name": name, "email": "z@example.nl"})
         assert (
             client.post("/mobile/v1/orders", json=body, headers={"Idempotency-Key": f"ok-{i}"}).status_code
             == 202
@@ -211,7 +207,7 @@ def test_ordinary_non_ascii_names_are_welcome(client: TestClient, session: Sessi
 
 @pytest.mark.parametrize("q", ["\x00", "koffie\x00", "%", "_", "\\", "' OR 1=1; --"])
 def test_search_text_with_nul_or_sql_is_answered_and_harmless(
-    client: TestClient, session: Session, shop_ready: None, q: str
+    client: TestClient, session: Session, open_stores: None, q: str
 ) -> None:
     response = client.get("/mobile/v1/products", params={"q": q})
     if "\x00" in q:
@@ -225,7 +221,7 @@ def test_search_text_with_nul_or_sql_is_answered_and_harmless(
 
 @pytest.mark.parametrize("q", ["\x00", "Utrecht\x00", "'; DROP TABLE store; --"])
 def test_place_search_with_nul_or_sql_is_a_4xx(
-    client: TestClient, session: Session, shop_ready: None, q: str
+    client: TestClient, session: Session, open_stores: None, q: str
 ) -> None:
     response = client.get("/mobile/v1/stores/nearest", params={"q": q})
     if "\x00" in q:
@@ -238,7 +234,7 @@ def test_place_search_with_nul_or_sql_is_a_4xx(
 
 @pytest.mark.parametrize("code", ["S1'--", "S1%00", "%00", "..%2F..%2Fetc%2Fpasswd", "S1;DROP TABLE store"])
 def test_codes_in_paths_with_sql_or_nul_are_404(
-    client: TestClient, session: Session, shop_ready: None, code: str
+    client: TestClient, session: Session, open_stores: None, code: str
 ) -> None:
     response = client.get(f"/mobile/v1/stores/{code}")
     if "%00" in code:
@@ -256,7 +252,7 @@ def test_codes_in_paths_with_sql_or_nul_are_404(
 def test_nul_in_a_product_row_is_a_row_error(
     client: TestClient, session: Session, make_key: KeyFactory, field: str, value: str
 ) -> None:
-    product = {"sku": "P-NUL", "name": "P", "online_price": {"amount": "1.00"}, field: value}
+    product = {**product_row("P-NUL", name="P"), field: value}
     response = client.put("/sync/v1/products", json={"products": [product]}, headers=make_key("webshop"))
     assert response.status_code == 200, response.text
     assert response.json()["applied"] == 0
@@ -267,8 +263,6 @@ def test_nul_in_a_product_row_is_a_row_error(
 def test_nul_in_a_store_row_is_a_row_error(
     client: TestClient, session: Session, make_key: KeyFactory
 ) -> None:
-    from tests.conftest import store_row
-
     rows = [
         store_row("S-NUL", name="Winkel\x00"),
         store_row("S-NUL2", address={**store_row()["address"], "city": "U\x00"}),
@@ -281,7 +275,7 @@ def test_nul_in_a_store_row_is_a_row_error(
 
 
 def test_nul_in_a_csv_upload_is_a_row_error(
-    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None
+    client: TestClient, session: Session, make_key: KeyFactory, open_stores: None
 ) -> None:
     before = stock_of(session, "S1", "KOFFIE").on_hand
     csv = "store_code,sku,on_hand,as_of\nS1,KOFFIE\x00,7,2026-11-24T06:00:00+01:00\n"
@@ -296,7 +290,7 @@ def test_nul_in_a_csv_upload_is_a_row_error(
 
 @pytest.mark.parametrize("code", ["\x00", "A\x00B", "\u202e1234-5678", "x" * 300])
 def test_odd_pickup_codes_are_4xx(
-    client: TestClient, make_key: KeyFactory, shop_ready: None, code: str
+    client: TestClient, make_key: KeyFactory, open_stores: None, code: str
 ) -> None:
     response = client.post(
         "/staff/v1/pickups/verify", json={"code": code}, headers=make_key("staff", store_code="S1")
@@ -319,7 +313,7 @@ HEADER = b"store_code,sku,on_hand,as_of\n"
     ],
 )
 def test_unreadable_csv_is_422_naming_the_line_and_applies_nothing(
-    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None, body: bytes, field: str
+    client: TestClient, session: Session, make_key: KeyFactory, open_stores: None, body: bytes, field: str
 ) -> None:
     before = stock_of(session, "S1", "KOFFIE").on_hand
     headers = {**make_key("webshop"), "content-type": "text/csv"}
@@ -333,7 +327,7 @@ def test_unreadable_csv_is_422_naming_the_line_and_applies_nothing(
 
 
 def test_a_csv_row_with_too_many_fields_is_a_row_error(
-    client: TestClient, make_key: KeyFactory, shop_ready: None
+    client: TestClient, make_key: KeyFactory, open_stores: None
 ) -> None:
     body = HEADER + b"S1,KOFFIE,7,2026-11-24T06:00:00+01:00,x\n"
     response = client.put(
@@ -378,17 +372,17 @@ def test_malformed_json_is_422_naming_the_body(
         ),
         (
             "/mobile/v1/orders",
-            order_body(lines=[{"sku": f"S{i}", "quantity": 1} for i in range(51)]),
+            order_body("S1", {f"S{i}": 1 for i in range(51)}),
             "body.lines",
         ),
         (
             "/mobile/v1/orders",
-            order_body(lines=[{"sku": "KOFFIE", "quantity": 10**30}]),
+            order_body("S1", {"KOFFIE": 10**30}),
             "body.lines.0.quantity",
         ),
         (
             "/mobile/v1/orders",
-            order_body(customer={"name": "x" * 101, "email": "a@example.nl"}),
+            order_body("S1", BASKET, customer={"name": "x" * 101, "email": "a@example.nl"}),
             "body.customer.name",
         ),
     ],

@@ -21,8 +21,7 @@ from retail import redis_client as redis_client_module
 from retail.celery_app import celery_app
 from retail.logs import JsonFormatter
 from retail.settings import get_settings
-from stores import service as stores_service
-from tests.conftest import store_row
+from tests.factories import count_stock, make_product, make_store
 
 
 @pytest.fixture
@@ -173,14 +172,9 @@ def test_sync_lag_is_the_age_of_the_newest_feed_change_and_webshop_movement(
 ) -> None:
     lag = [value for (name, _), value in samples(client).items() if name == "winkelpunt_sync_lag_seconds"]
     assert lag == []  # no stock yet: no age to report
-    stores_service.upsert_stores(session, rows=[store_row("S1")])
-    inventory_service.upsert_products(
-        session, rows=[{"sku": "KOFFIE", "name": "K", "online_price": {"amount": "1.00"}}]
-    )
-    inventory_service.apply_snapshots(
-        session,
-        rows=[(0, {"store_code": "S1", "sku": "KOFFIE", "on_hand": 3, "as_of": "2026-11-23T06:00:00+01:00"})],
-    )
+    make_store(session, "S1")
+    make_product(session, "KOFFIE", name="K")
+    count_stock(session, "S1", {"KOFFIE": 3})
     found = samples(client)
     feed = found[("winkelpunt_sync_lag_seconds", frozenset({("source", "availability_feed")}))]
     assert 0 <= feed < 60
@@ -201,13 +195,6 @@ def test_sync_lag_is_the_age_of_the_newest_feed_change_and_webshop_movement(
     movement = samples(client)[("winkelpunt_sync_lag_seconds", frozenset({("source", "webshop_movement")}))]
     assert 0 <= movement < 60
     assert samples(client)[("winkelpunt_database_probe_up", frozenset())] == 1
-
-
-@pytest.fixture
-def clean_shared() -> Iterator[None]:
-    metrics.shared.clear()
-    yield
-    metrics.shared.clear()
 
 
 @celery_app.task(name="tests.always_fails")

@@ -23,15 +23,9 @@ from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, Store
 from orders.models import Order
 from stores.models import Store
 from stores.schemas import StoreIn
-from tests.conftest import stock_of, store_row
-from tests.orders.conftest import order_body, shop  # noqa: F401 (the fixture)
+from tests.factories import count_row, order_body, product_row, stock_of, store_row
 
 KeyFactory = Any
-
-
-@pytest.fixture
-def shop_ready(request: pytest.FixtureRequest) -> None:
-    request.getfixturevalue("shop")
 
 
 # Bulk rows are validated one by one by the service, not by FastAPI: their models, named here.
@@ -99,9 +93,9 @@ def test_every_body_field_is_strict(app: FastAPI) -> None:
 
 @pytest.mark.parametrize("quantity", [True, "2", 2.0])
 def test_an_order_quantity_must_be_a_json_integer(
-    client: TestClient, session: Session, shop_ready: None, quantity: object
+    client: TestClient, session: Session, open_stores: None, quantity: object
 ) -> None:
-    body = order_body(lines=[{"sku": "KOFFIE", "quantity": quantity}])
+    body = {**order_body("S1", {}), "lines": [{"sku": "KOFFIE", "quantity": quantity}]}
     response = client.post("/mobile/v1/orders", json=body, headers={"Idempotency-Key": f"q-{quantity!r}"})
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
@@ -111,7 +105,7 @@ def test_an_order_quantity_must_be_a_json_integer(
 
 
 def test_a_pickup_code_must_be_a_json_string(
-    client: TestClient, make_key: KeyFactory, shop_ready: None
+    client: TestClient, make_key: KeyFactory, open_stores: None
 ) -> None:
     staff = make_key("staff", store_code="S1")
     response = client.post("/staff/v1/pickups/verify", json={"code": True}, headers=staff)
@@ -156,7 +150,7 @@ def test_product_rows_take_a_json_integer_as_online_stock(
     client: TestClient, session: Session, make_key: KeyFactory
 ) -> None:
     rows = [
-        {"sku": sku, "name": sku, "online_price": {"amount": "1.00"}, "online_stock": stock}
+        product_row(sku, online_stock=stock)
         for sku, stock in (("P-TRUE", True), ("P-TEXT", "4"), ("P-FLOAT", 4.0), ("P-GOOD", 4))
     ]
     answer = client.put("/sync/v1/products", json={"products": rows}, headers=make_key("webshop")).json()
@@ -166,13 +160,11 @@ def test_product_rows_take_a_json_integer_as_online_stock(
 
 
 def test_stock_counts_and_movements_take_json_integers_only(
-    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None
+    client: TestClient, session: Session, make_key: KeyFactory, open_stores: None
 ) -> None:
     webshop = make_key("webshop")
     as_of = "2026-11-24T06:00:00+01:00"
-    counts = [
-        {"store_code": "S1", "sku": "KOFFIE", "on_hand": value, "as_of": as_of} for value in (True, "7", 7.0)
-    ]
+    counts = [count_row("S1", "KOFFIE", value, as_of=as_of) for value in (True, "7", 7.0)]
     answer = client.put("/sync/v1/stock", json={"items": counts}, headers=webshop).json()
     assert (answer["applied"], answer["stale"]) == (0, 0)
     assert [(e["index"], e["code"], e["detail"]) for e in answer["errors"]] == [
@@ -193,7 +185,7 @@ def test_stock_counts_and_movements_take_json_integers_only(
 
 
 def test_a_csv_count_is_text_and_still_read_as_a_number(
-    client: TestClient, session: Session, make_key: KeyFactory, shop_ready: None
+    client: TestClient, session: Session, make_key: KeyFactory, open_stores: None
 ) -> None:
     # CSV has no types: its reader turns the text into the JSON body's number before the same checks.
     body = (

@@ -24,7 +24,7 @@ from orders import service as orders_service
 from orders import tasks as orders_tasks
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import RetailError
-from tests.conftest import ALWAYS_OPEN, store_row
+from tests.factories import count_row, order_body, product_row, store_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -89,10 +89,6 @@ def reserve_in_process(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(queueing, "queue_reservation", lambda order_pk, store_code: reserve_now(order_pk))
 
 
-def _customer() -> dict[str, str]:
-    return {"name": "Sanne de Vries", "email": "sanne@example.nl"}
-
-
 @BOTH_DATABASES
 def test_every_instant_in_every_answer_has_an_offset(
     committed_client: TestClient, engine: Engine, committed_key: KeyFactory, reserve_in_process: None
@@ -104,20 +100,20 @@ def test_every_instant_in_every_answer_has_an_offset(
 
     # Admin and webshop set the chain up.
     stores = [
-        store_row("S1", hours=ALWAYS_OPEN, closed_on_public_holidays=False),
+        store_row("S1", always_open=True),
         # Open Monday to Saturday, so it has a next opening or closing.
         store_row("S2", location={"lat": 52.1, "lon": 5.13}),
     ]
     assert walk("PUT", "/admin/v1/stores", 200, json={"stores": stores}, headers=admin)["errors"] == []
     products = [
-        {"sku": "KOFFIE", "name": "Koffiebonen", "ean": "8712345678906", "online_price": {"amount": "12.99"}},
-        {"sku": "THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}},
+        product_row("KOFFIE", price="12.99", name="Koffiebonen", ean="8712345678906"),
+        product_row("THEE", price="3.49", name="Groene thee"),
     ]
     assert walk("PUT", "/sync/v1/products", 200, json={"products": products}, headers=webshop)["errors"] == []
     prices = [{"store_code": "S1", "sku": "KOFFIE", "price": {"amount": "13.49"}}]
     assert walk("PUT", "/sync/v1/prices", 200, json={"prices": prices}, headers=webshop)["errors"] == []
     as_of = (utcnow() - timedelta(hours=1)).isoformat()
-    counts = [{"store_code": "S1", "sku": "KOFFIE", "on_hand": 5, "as_of": as_of}]
+    counts = [count_row("S1", "KOFFIE", 5, as_of=as_of)]
     assert walk("PUT", "/sync/v1/stock", 200, json={"items": counts}, headers=webshop)["applied"] == 1
     csv = f"store_code,sku,on_hand,as_of\nS1,THEE,10,{as_of}\nS2,KOFFIE,20,{as_of}\nS2,THEE,20,{as_of}\n"
     csv_headers = {**webshop, "Content-Type": "text/csv"}
@@ -144,13 +140,13 @@ def test_every_instant_in_every_answer_has_an_offset(
     walk("GET", "/mobile/v1/products/KOFFIE/availability?lat=52.09&lon=5.12", 200)
     walk("GET", "/mobile/v1/products/KOFFIE/prices?lat=52.09&lon=5.12", 200)
 
-    def place(key: str, lines: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, str]]:
-        body = {"store_code": "S1", "lines": lines, "customer": _customer()}
+    def place(key: str, lines: dict[str, int]) -> tuple[dict[str, Any], dict[str, str]]:
+        body = order_body("S1", lines)
         accepted = walk("POST", "/mobile/v1/orders", 202, json=body, headers={"Idempotency-Key": key})
         return accepted, {"Authorization": f"Bearer {accepted['order_token']}"}
 
     # An order collected, and collected again.
-    collected, token = place("collected", [{"sku": "KOFFIE", "quantity": 1}])
+    collected, token = place("collected", {"KOFFIE": 1})
     order = walk("GET", collected["status_url"], 200, headers=token)
     assert order["status"] == "reserved"
     code = order["pickup"]["code"]
@@ -167,13 +163,13 @@ def test_every_instant_in_every_answer_has_an_offset(
     walk("POST", f"{collected['status_url']}/cancel", 409, headers=token)  # invalid_transition
 
     # An order cancelled, then shown at the counter.
-    cancelled, token = place("cancelled", [{"sku": "THEE", "quantity": 1}])
+    cancelled, token = place("cancelled", {"THEE": 1})
     cancel_code = walk("GET", cancelled["status_url"], 200, headers=token)["pickup"]["code"]
     assert walk("POST", f"{cancelled['status_url']}/cancel", 200, headers=token)["status"] == "cancelled"
     walk("POST", "/staff/v1/pickups/verify", 409, json={"code": cancel_code}, headers=staff)
 
     # An order that expires at the counter.
-    expiring, token = place("expired", [{"sku": "THEE", "quantity": 1}])
+    expiring, token = place("expired", {"THEE": 1})
     expire_code = walk("GET", expiring["status_url"], 200, headers=token)["pickup"]["code"]
     walk("POST", f"/staff/v1/orders/{expiring['order_id']}/ready", 200, headers=staff)
     with Session(engine) as session:
@@ -183,7 +179,7 @@ def test_every_instant_in_every_answer_has_an_offset(
     walk("GET", expiring["status_url"], 200, headers=token)
 
     # An order S1 cannot supply: rejected, with S2 as the alternative and its promise.
-    rejected, token = place("rejected", [{"sku": "KOFFIE", "quantity": 9}])
+    rejected, token = place("rejected", {"KOFFIE": 9})
     refused = walk("GET", rejected["status_url"], 200, headers=token)
     assert refused["status"] == "rejected"
     assert [a["code"] for a in refused["problem"]["alternatives"]] == ["S2"]

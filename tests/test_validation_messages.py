@@ -11,6 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from retail.errors import field_message
+from tests.factories import order_body
 
 KeyFactory = Callable[..., dict[str, str]]
 
@@ -159,11 +160,7 @@ def test_no_validation_message_shows_a_regular_expression(client: TestClient, ma
 
 
 def test_a_bad_email_address_is_answered_in_words(client: TestClient) -> None:
-    order = {
-        "store_code": "S1",
-        "lines": [{"sku": "KOFFIE", "quantity": 1}],
-        "customer": {"name": "Sanne", "email": "sanne-at-example.nl"},
-    }
+    order = order_body("S1", {"KOFFIE": 1}, customer={"name": "Sanne", "email": "sanne-at-example.nl"})
     answer = client.post("/mobile/v1/orders", json=order, headers={"Idempotency-Key": "k"})
     assert answer.status_code == 422
     assert answer.json()["errors"] == [

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from retail.settings import Settings
-from tests.conftest import committed_shop
 from tests.e2e.stream import OrderStream
+from tests.factories import committed_store
 
 STREAM_STORE = "S1"
 STREAM_STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
@@ -37,5 +37,5 @@ class StreamShop:
 
 @pytest.fixture
 def stream_shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[StreamShop]:
-    with committed_shop(pg_engine, STREAM_STORE, STREAM_STOCK):
+    with committed_store(pg_engine, STREAM_STORE, STREAM_STOCK):
         yield StreamShop(pg_settings, STREAM_STORE, dict(STREAM_STOCK))

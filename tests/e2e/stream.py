@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.factories import order_body
+
 PROBLEM = "application/problem+json"
 
 
@@ -110,14 +112,12 @@ class OrderStream:
             while not self._stop.is_set():
                 placed += 1
                 key = f"shopper-{number}-{placed}"
-                body = {
-                    "store_code": self.store_code,
-                    "lines": [
-                        {"sku": sku, "quantity": rng.randint(1, 3)}
-                        for sku in rng.sample(self.skus, rng.randint(1, min(3, len(self.skus))))
-                    ],
-                    "customer": {"name": f"Klant {number}", "email": f"klant{number}@example.nl"},
+                basket = {
+                    sku: rng.randint(1, 3)
+                    for sku in rng.sample(self.skus, rng.randint(1, min(3, len(self.skus))))
                 }
+                customer = {"name": f"Klant {number}", "email": f"klant{number}@example.nl"}
+                body = order_body(self.store_code, basket, customer=customer)
                 accepted = self._place(client, key, body)
                 if accepted is not None and placed % self.cancel_every == 0:
                     order_id, token = accepted

@@ -30,7 +30,8 @@ expect.set_options(timeout=30_000)
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def docs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`retail serve` on the embedded SQLite default, on a free port; answers its base URL."""
     workdir = tmp_path_factory.mktemp("docs-service")
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
@@ -56,10 +57,10 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page_offline(browser: Browser, service: str) -> Iterator[tuple[Page, list[str]]]:
+def page_offline(browser: Browser, docs_server: str) -> Iterator[tuple[Page, list[str]]]:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    elsewhere = offline(context, service)
+    elsewhere = offline(context, docs_server)
     context.add_init_script(RECORD_VIOLATIONS)
     yield context.new_page(), elsewhere
     context.close()
@@ -72,12 +73,12 @@ def _operations(base: str) -> int:
 
 
 def test_swagger_ui_renders_every_operation_and_tries_one_with_no_internet(
-    page_offline: tuple[Page, list[str]], service: str
+    page_offline: tuple[Page, list[str]], docs_server: str
 ) -> None:
     page, elsewhere = page_offline
-    page.goto(f"{service}/docs")
+    page.goto(f"{docs_server}/docs")
     expect(page.locator(".info .title")).to_contain_text("Winkelpunt")
-    expect(page.locator(".opblock")).to_have_count(_operations(service))
+    expect(page.locator(".opblock")).to_have_count(_operations(docs_server))
     nearest = page.locator("#operations-mobile-stores_nearest")
     expect(nearest.locator(".opblock-summary-path")).to_have_text("/mobile/v1/stores/nearest")
 
@@ -97,12 +98,12 @@ def test_swagger_ui_renders_every_operation_and_tries_one_with_no_internet(
 
 
 def test_redoc_renders_every_operation_with_no_internet(
-    page_offline: tuple[Page, list[str]], service: str
+    page_offline: tuple[Page, list[str]], docs_server: str
 ) -> None:
     page, elsewhere = page_offline
-    page.goto(f"{service}/redoc")
+    page.goto(f"{docs_server}/redoc")
     expect(page.locator("h1")).to_have_text("Winkelpunt (1.0.0)")
-    expect(page.locator("li[data-item-id*='/operation/']")).to_have_count(_operations(service))
+    expect(page.locator("li[data-item-id*='/operation/']")).to_have_count(_operations(docs_server))
     operation = page.locator("[id='tag/mobile/operation/stores_nearest']")
     expect(operation.locator("h2")).to_have_text("Stores Nearest")
     page.screenshot(path=str(ARTIFACTS / "redoc.png"))

@@ -24,8 +24,8 @@ from orders.models import OrderStatus
 from retail.clock import utcnow
 from retail.db import session_scope
 from retail.settings import get_settings
-from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books
+from tests.factories import committed_store, place_order, reserved_order
 
 STOCK = {"A": 200, "B": 200}
 ROUNDS = 4
@@ -48,7 +48,9 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def webhook_events(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """A receiver on this machine, the settings' webhook while the test runs; answers the event ids it
+    received, as it receives them."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Receiver.events = []
@@ -58,14 +60,16 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def shop(pg_engine: Engine) -> Iterator[Engine]:
-    with committed_shop(pg_engine, "E1", STOCK):
+def beat_store(pg_engine: Engine) -> Iterator[Engine]:
+    """The test database with store E1 and `STOCK`, committed."""
+    with committed_store(pg_engine, "E1", STOCK):
         yield pg_engine
 
 
 def _ready_and_overdue(engine: Engine, key: str) -> int:
     """An order reserved, marked ready, and past its pickup deadline."""
-    order = commit_order(engine, "E1", {"A": 2, "B": 1}, key=key, reserve=True)
+    order = reserved_order(engine, "E1", {"A": 2, "B": 1}, key=key)
+    assert order.id is not None
     with session_scope(engine) as session:
         locked = lifecycle.lock_order(session, order.id)
         assert locked is not None
@@ -77,7 +81,8 @@ def _ready_and_overdue(engine: Engine, key: str) -> int:
 
 def _pending_too_long(engine: Engine, key: str) -> int:
     """An order whose reservation task was lost: still pending past the grace period."""
-    order = commit_order(engine, "E1", {"B": 3}, key=key)
+    order = place_order(engine, "E1", {"B": 3}, key=key)
+    assert order.id is not None
     with engine.begin() as connection:
         connection.execute(
             text('UPDATE "order" SET created_at = created_at - :age WHERE id = :id'),
@@ -124,37 +129,39 @@ def _events(engine: Engine, status: OrderStatus) -> Counter[int]:
         return Counter(int(pk) for pk in rows)
 
 
-def test_sweeps_and_deliveries_run_twice_at_once_act_once(shop: Engine, webhook: list[str]) -> None:
+def test_sweeps_and_deliveries_run_twice_at_once_act_once(
+    beat_store: Engine, webhook_events: list[str]
+) -> None:
     for round_ in range(ROUNDS):
-        ready = {_ready_and_overdue(shop, f"ready-{round_}-{n}") for n in range(READY)}
-        pending = {_pending_too_long(shop, f"pending-{round_}-{n}") for n in range(PENDING)}
+        ready = {_ready_and_overdue(beat_store, f"ready-{round_}-{n}") for n in range(READY)}
+        pending = {_pending_too_long(beat_store, f"pending-{round_}-{n}") for n in range(PENDING)}
 
         def expire() -> list[int]:
-            with session_scope(shop) as session:
+            with session_scope(beat_store) as session:
                 return sweeps.expire_ready(session)
 
         def sweep() -> list[int]:
-            with session_scope(shop) as session:
-                return sweeps.sweep_pending(session, send=_reserve(shop))
+            with session_scope(beat_store) as session:
+                return sweeps.sweep_pending(session, send=_reserve(beat_store))
 
         def deliver() -> int:
-            return notifications.deliver_due(shop)
+            return notifications.deliver_due(beat_store)
 
         expired_a, expired_b, _, _, _, _ = _twice_at_once([expire, expire, sweep, sweep, deliver, deliver])
         assert isinstance(expired_a, list)
         assert isinstance(expired_b, list)
         # Each order expired by exactly one of the two sweeps, and every due one by some sweep.
         assert sorted(expired_a + expired_b) == sorted(ready)
-        assert all(n == 1 for pk, n in _events(shop, OrderStatus.expired).items() if pk in ready)
+        assert all(n == 1 for pk, n in _events(beat_store, OrderStatus.expired).items() if pk in ready)
         assert {
-            pk for pk, n in _events(shop, OrderStatus.reserved).items() if pk in pending and n == 1
+            pk for pk, n in _events(beat_store, OrderStatus.reserved).items() if pk in pending and n == 1
         } == pending
-        while notifications.deliver_due(shop):
+        while notifications.deliver_due(beat_store):
             pass
-        check_books(shop, counts={("E1", sku): n for sku, n in STOCK.items()})
+        check_books(beat_store, counts={("E1", sku): n for sku, n in STOCK.items()})
 
-    with Session(shop) as session:
+    with Session(beat_store) as session:
         outbox = [str(e) for e in session.execute(text("SELECT event_id FROM notification")).scalars()]
-    repeated = [event for event, n in Counter(webhook).items() if n > 1]
+    repeated = [event for event, n in Counter(webhook_events).items() if n > 1]
     assert repeated == [], "notifications delivered twice"
-    assert sorted(webhook) == sorted(outbox)
+    assert sorted(webhook_events) == sorted(outbox)

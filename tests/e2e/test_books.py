@@ -7,17 +7,17 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books
+from tests.factories import committed_store, place_order, reserved_order
 
 COUNTS = {("B1", "A"): 5, ("B1", "B"): 3}
 
 
 @pytest.fixture
 def books(pg_engine: Engine) -> Iterator[Engine]:
-    with committed_shop(pg_engine, "B1", {"A": 5, "B": 3}):
-        commit_order(pg_engine, "B1", {"A": 2, "B": 1}, key="held", reserve=True)
-        commit_order(pg_engine, "B1", {"A": 1}, key="waiting")
+    with committed_store(pg_engine, "B1", {"A": 5, "B": 3}):
+        reserved_order(pg_engine, "B1", {"A": 2, "B": 1}, key="held")
+        place_order(pg_engine, "B1", {"A": 1}, key="waiting")
         yield pg_engine
 
 

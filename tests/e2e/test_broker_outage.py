@@ -25,7 +25,6 @@ import pytest
 from sqlalchemy import Engine, text
 
 from retail.settings import Settings
-from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import (
@@ -35,24 +34,22 @@ from tests.e2e.processes import (
     wait_serving,
     wait_until,
 )
+from tests.factories import committed_store, order_body
 
 OUTAGE_S = 20
 
 
 @pytest.fixture
-def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with committed_shop(pg_engine, "R1", {"A": 20}):
+def outage_store(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    """Store R1 with 20 of A, committed; answers the settings of its database."""
+    with committed_store(pg_engine, "R1", {"A": 20}):
         yield pg_settings
 
 
 def _place(base: str, store_code: str, sku: str, quantity: int, *, key: str) -> dict[str, Any]:
     accepted = httpx.post(
         f"{base}/mobile/v1/orders",
-        json={
-            "store_code": store_code,
-            "lines": [{"sku": sku, "quantity": quantity}],
-            "customer": {"name": "Kees", "email": "kees@example.nl"},
-        },
+        json=order_body(store_code, {sku: quantity}),
         headers={"Idempotency-Key": key},
         timeout=60,
     )
@@ -116,11 +113,11 @@ RESTARTS = 2
 
 
 def test_a_worker_mid_task_rides_out_redis_restarts_and_orders_accepted_meanwhile_are_reserved(
-    shop: Settings, pg_engine: Engine, tmp_path: Path
+    outage_store: Settings, pg_engine: Engine, tmp_path: Path
 ) -> None:
     """Each time Redis stops, the worker has a reservation running; after each restart it reserves a new
     order, and the orders accepted while Redis was down are reserved too (by the pending sweep)."""
-    with running_service(shop, tmp_path, worker_concurrency=2, beat=True) as service:
+    with running_service(outage_store, tmp_path, worker_concurrency=2, beat=True) as service:
         base = service.base
         # Ready, not only serving: the 503 below must come from the broker going away and nothing else.
         wait_serving(base, probe="/readyz")
@@ -156,7 +153,7 @@ def test_two_workers_ride_out_a_redis_outage_under_a_stream_of_orders(
     are still running afterwards, every order (those placed after the restart too) is decided, and the
     books balance. The held reservation is of a second store, so the stream's own go on meanwhile."""
     with (
-        committed_shop(pg_engine, "H1", {"H": 5}),
+        committed_store(pg_engine, "H1", {"H": 5}),
         running_service(
             stream_shop.settings, tmp_path, worker_concurrency=3, workers=2, beat=True
         ) as service,

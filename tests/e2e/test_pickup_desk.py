@@ -39,17 +39,27 @@ from redis import Redis
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory import service as inventory_service
 from orders import scan, sweeps
 from orders import service as orders_service
 from orders.models import Order
 from retail.auth import Role, create_api_key
 from retail.clock import utcnow
 from retail.settings import Settings
-from stores import service as stores_service
-from tests.conftest import ALWAYS_OPEN, REDIS_URL, commit_order, empty_tables, store_row
+from tests.conftest import REDIS_URL
 from tests.e2e.chromium import CHROMIUM, require_chromium
 from tests.e2e.processes import free_port, stop
+from tests.factories import (
+    ALWAYS_OPEN,
+    apply_counts,
+    count_row,
+    empty_tables,
+    make_products,
+    make_store,
+    make_stores,
+    product_row,
+    reserved_order,
+    store_row,
+)
 
 TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and name
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
@@ -111,7 +121,7 @@ class Placed:
     customer_name: str
 
 
-class Shop:
+class DeskShop:
     """Stores D1 (the desk's) and D2, with stock, committed for real; orders placed through the service."""
 
     def __init__(self, engine: Engine, base: str) -> None:
@@ -127,9 +137,8 @@ class Shop:
 
     def order(self, customer_name: str, lines: dict[str, int], *, store: str = "D1") -> Placed:
         self.count += 1
-        order = commit_order(
-            self.engine, store, lines, key=f"desk-{self.count}", reserve=True, customer_name=customer_name
-        )
+        customer = {"name": customer_name, "email": "klant@example.nl"}
+        order = reserved_order(self.engine, store, lines, key=f"desk-{self.count}", customer=customer)
         token = orders_service.order_token(order.order_id)
         shown = httpx.get(
             f"{self.base}/mobile/v1/orders/{order.order_id}", headers={"Authorization": f"Bearer {token}"}
@@ -179,32 +188,30 @@ def _bearer(secret: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def shop(pg_engine: Engine, server: str) -> Iterator[Shop]:
+def desk_shop(pg_engine: Engine, server: str) -> Iterator[DeskShop]:
     with Session(pg_engine) as session:
-        stores_service.upsert_stores(
+        make_stores(
             session,
-            rows=[
-                store_row(code, hours=ALWAYS_OPEN, closed_on_public_holidays=False, name=f"Winkelpunt {city}")
+            [
+                store_row(code, always_open=True, name=f"Winkelpunt {city}")
                 for code, city in (("D1", "Utrecht"), ("D2", "Zeist"))
             ],
         )
-        inventory_service.upsert_products(
+        make_products(
             session,
-            rows=[
-                {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "online_price": {"amount": "12.99"}},
-                {"sku": "THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}},
-                {"sku": "MOLEN", "name": "Koffiemolen handmatig", "online_price": {"amount": "39.00"}},
+            [
+                product_row("KOFFIE", price="12.99", name="Koffiebonen 1 kg"),
+                product_row("THEE", price="3.49", name="Groene thee"),
+                product_row("MOLEN", price="39.00", name="Koffiemolen handmatig"),
             ],
         )
-        counts: list[dict[str, object]] = [
-            {"store_code": store, "sku": sku, "on_hand": 50, "as_of": "2026-11-23T06:00:00+01:00"}
-            for store in ("D1", "D2")
-            for sku in ("KOFFIE", "THEE", "MOLEN")
-        ]
-        inventory_service.apply_snapshots(session, rows=list(enumerate(counts)))
+        apply_counts(
+            session,
+            [count_row(store, sku, 50) for store in ("D1", "D2") for sku in ("KOFFIE", "THEE", "MOLEN")],
+        )
         session.commit()
     try:
-        yield Shop(pg_engine, server)
+        yield DeskShop(pg_engine, server)
     finally:
         empty_tables(pg_engine)
 
@@ -280,9 +287,9 @@ def look_up(page: Page, code: str) -> None:
 
 
 def test_sign_in_refuses_a_wrong_key_and_keeps_the_right_one_for_the_session_only(
-    english: Page, shop: Shop
+    english: Page, desk_shop: DeskShop
 ) -> None:
-    english.goto(f"{shop.base}/staff/")
+    english.goto(f"{desk_shop.base}/staff/")
     expect(english.locator("h1")).to_have_text("Pickup desk")
     english.locator("#sign-in-button").click()
     expect(english.locator("#sign-in-message")).to_have_text("Type the staff key first.")
@@ -294,7 +301,7 @@ def test_sign_in_refuses_a_wrong_key_and_keeps_the_right_one_for_the_session_onl
     expect(english.locator("#desk")).to_be_hidden()
     shot(english, "01-sign-in-refused")
 
-    secret = shop.key("D1")
+    secret = desk_shop.key("D1")
     english.locator("#secret").fill(secret)
     english.locator("#sign-in-button").click()
     expect(english.locator("#desk")).to_be_visible()
@@ -313,13 +320,13 @@ def test_sign_in_refuses_a_wrong_key_and_keeps_the_right_one_for_the_session_onl
 
 
 def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
-    english: Page, shop: Shop
+    english: Page, desk_shop: DeskShop
 ) -> None:
-    first = shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
-    second = shop.order("Ahmed Yilmaz", {"MOLEN": 1})
-    shop.order("Elsewhere", {"THEE": 1}, store="D2")
+    first = desk_shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
+    second = desk_shop.order("Ahmed Yilmaz", {"MOLEN": 1})
+    desk_shop.order("Elsewhere", {"THEE": 1}, store="D2")
     english.clock.install()
-    sign_in(english, shop.base, shop.key("D1"))
+    sign_in(english, desk_shop.base, desk_shop.key("D1"))
 
     english.locator("#tab-pick").click()
     cards = english.locator("#pick-list > li")
@@ -338,8 +345,8 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
     expect(english.locator("#pick-notice")).to_have_text("Sanne de Vries: ready for pickup.")
     expect(cards).to_have_count(1)
     expect(cards.nth(0).locator("h2")).to_have_text("Ahmed Yilmaz")
-    assert shop.status(first) == "ready_for_pickup"
-    assert shop.status(second) == "reserved"
+    assert desk_shop.status(first) == "ready_for_pickup"
+    assert desk_shop.status(second) == "reserved"
 
     english.locator("#tab-waiting").click()
     waiting = english.locator("#waiting-list > li")
@@ -349,8 +356,8 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
     shot(english, "04-waiting-list")
 
     # Orders placed and picked elsewhere (another clerk) appear without anyone touching the page.
-    third = shop.order("Noor Jansen", {"THEE": 3})
-    shop.ready(second, shop.key("D1"))
+    third = desk_shop.order("Noor Jansen", {"THEE": 3})
+    desk_shop.ready(second, desk_shop.key("D1"))
     english.clock.fast_forward("00:20")
     expect(waiting).to_have_count(2)
     expect(english.locator("#waiting-count")).to_have_text("2")
@@ -360,15 +367,15 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
 
 
 def test_each_card_carries_the_bags_label_and_a_waiting_order_hands_over_without_the_shoppers_code(
-    english: Page, shop: Shop
+    english: Page, desk_shop: DeskShop
 ) -> None:
-    secret = shop.key("D1")
-    to_pick = shop.order("Sanne de Vries", {"KOFFIE": 1})
-    waiting = shop.order("Ahmed Yilmaz", {"THEE": 2})
-    other = shop.order("Noor Jansen", {"MOLEN": 1})
-    shop.ready(waiting, secret)
-    shop.ready(other, secret)
-    sign_in(english, shop.base, secret)
+    secret = desk_shop.key("D1")
+    to_pick = desk_shop.order("Sanne de Vries", {"KOFFIE": 1})
+    waiting = desk_shop.order("Ahmed Yilmaz", {"THEE": 2})
+    other = desk_shop.order("Noor Jansen", {"MOLEN": 1})
+    desk_shop.ready(waiting, secret)
+    desk_shop.ready(other, secret)
+    sign_in(english, desk_shop.base, secret)
 
     english.locator("#tab-pick").click()
     pick = english.locator("#pick-list > li")
@@ -396,23 +403,25 @@ def test_each_card_carries_the_bags_label_and_a_waiting_order_hands_over_without
     )
     expect(shown.locator(".lines li")).to_have_text([f"2 {TIMES} Groene theeTHEE"])
     expect(english.locator("#hand-over-close")).to_have_text("Close")
-    assert shop.status(waiting) == "ready_for_pickup"  # looking it up changes nothing
+    assert desk_shop.status(waiting) == "ready_for_pickup"  # looking it up changes nothing
     shot(english, "13-hand-over-from-the-list")
     english.locator("#confirm").click()
     expect(english.locator("#result .success")).to_have_text("Handed over to Ahmed Yilmaz. Done.")
-    assert shop.status(waiting) == "collected"
-    assert shop.status(other) == "ready_for_pickup"
-    assert shop.status(to_pick) == "reserved"
+    assert desk_shop.status(waiting) == "collected"
+    assert desk_shop.status(other) == "ready_for_pickup"
+    assert desk_shop.status(to_pick) == "reserved"
     english.locator("#tab-waiting").click()
     expect(english.locator("#waiting-list > li")).to_have_count(1)
     expect(english.locator("#waiting-list > li h2")).to_have_text("Noor Jansen")
 
 
-def test_times_are_the_stores_whatever_zone_the_device_is_set_to(browser: Browser, shop: Shop) -> None:
+def test_times_are_the_stores_whatever_zone_the_device_is_set_to(
+    browser: Browser, desk_shop: DeskShop
+) -> None:
     # Half past midnight in Amsterdam is still the evening before in New York.
     now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)
-    order = shop.order("Sanne de Vries", {"KOFFIE": 1})
-    shop.set_times(
+    order = desk_shop.order("Sanne de Vries", {"KOFFIE": 1})
+    desk_shop.set_times(
         order,
         created_at=datetime(2026, 11, 23, 22, 50, tzinfo=UTC),  # 23:50 in Amsterdam, on the day before
         ready_by=datetime(2026, 11, 23, 23, 45, tzinfo=UTC),  # 00:45 in Amsterdam, today
@@ -422,7 +431,7 @@ def test_times_are_the_stores_whatever_zone_the_device_is_set_to(browser: Browse
     try:
         page.clock.set_fixed_time(now)
         assert page.evaluate("new Date().getHours()") == 18  # the device's own clock reads New York time
-        sign_in(page, shop.base, shop.key("D1"))
+        sign_in(page, desk_shop.base, desk_shop.key("D1"))
         page.locator("#tab-pick").click()
         card = page.locator("#pick-list > li")
         expect(card.locator(".ready-by")).to_have_text("Ready by 00:45")
@@ -433,14 +442,16 @@ def test_times_are_the_stores_whatever_zone_the_device_is_set_to(browser: Browse
         context.close()
 
 
-def test_the_header_keeps_the_store_code_on_one_line_on_a_360_px_phone(browser: Browser, shop: Shop) -> None:
-    with Session(shop.engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("NL-UTR-0042", hours=ALWAYS_OPEN)])
+def test_the_header_keeps_the_store_code_on_one_line_on_a_360_px_phone(
+    browser: Browser, desk_shop: DeskShop
+) -> None:
+    with Session(desk_shop.engine) as session:
+        make_store(session, "NL-UTR-0042", hours=ALWAYS_OPEN)
         session.commit()
     context = _context(browser, "nl-NL", phone=True)
     page = context.new_page()
     try:
-        sign_in(page, shop.base, shop.key("NL-UTR-0042"))
+        sign_in(page, desk_shop.base, desk_shop.key("NL-UTR-0042"))
         store = page.locator("#store")
         expect(store).to_have_text("NL-UTR-0042")
         shot(page, "15-phone-header")
@@ -466,13 +477,13 @@ def _box(page: Page, selector: str) -> FloatRect:
     return box
 
 
-def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
-    secret = shop.key("D1")
-    order = shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
-    other = shop.order("Ahmed Yilmaz", {"MOLEN": 1})
-    shop.ready(order, secret)
-    shop.ready(other, secret)
-    sign_in(dutch, shop.base, secret)
+def test_hand_over_by_typing_the_short_code(dutch: Page, desk_shop: DeskShop) -> None:
+    secret = desk_shop.key("D1")
+    order = desk_shop.order("Sanne de Vries", {"KOFFIE": 2, "THEE": 1})
+    other = desk_shop.order("Ahmed Yilmaz", {"MOLEN": 1})
+    desk_shop.ready(order, secret)
+    desk_shop.ready(other, secret)
+    sign_in(dutch, desk_shop.base, secret)
     expect(dutch.locator("h1")).to_have_text("Afhaalbalie")
 
     # Typed by hand: lower case, a space instead of the dash.
@@ -483,19 +494,19 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
         [f"2 {TIMES} Koffiebonen 1 kgKOFFIE", f"1 {TIMES} Groene theeTHEE"]
     )
     expect(dutch.locator("#confirm")).to_have_text("Meegeven aan Sanne de Vries")
-    assert shop.status(order) == "ready_for_pickup"  # looking it up changes nothing
+    assert desk_shop.status(order) == "ready_for_pickup"  # looking it up changes nothing
     shot(dutch, "05-hand-over-check")
 
     # The next customer's code from a hardware scanner (its text, then Enter) replaces the order on
     # screen; the Enter never hands over the one shown before.
-    look_up(dutch, _decode_token(shop.qr_png(other)))
+    look_up(dutch, _decode_token(desk_shop.qr_png(other)))
     expect(card.locator("h2")).to_have_text("Ahmed Yilmaz")
-    assert shop.status(order) == "ready_for_pickup"
+    assert desk_shop.status(order) == "ready_for_pickup"
     # Putting the order away is "close": "cancel" under an order reads as cancelling the order.
     expect(dutch.locator("#hand-over-close")).to_have_text("Sluiten")
     dutch.locator("#hand-over-close").click()
     expect(card).to_have_count(0)
-    assert shop.status(other) == "ready_for_pickup"
+    assert desk_shop.status(other) == "ready_for_pickup"
 
     # Two codes in quick succession (a scanner does not wait for the answer): the last one is shown.
     look_up(dutch, "ZZZZ-ZZZZ")
@@ -504,17 +515,17 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, shop: Shop) -> None:
     expect(dutch.locator("#result .refusal")).to_have_count(0)
     dutch.locator("#confirm").click()
     expect(dutch.locator("#result .success")).to_have_text("Meegegeven aan Sanne de Vries. Klaar.")
-    assert shop.status(order) == "collected"
-    assert shop.status(other) == "ready_for_pickup"
+    assert desk_shop.status(order) == "collected"
+    assert desk_shop.status(other) == "ready_for_pickup"
     shot(dutch, "06-handed-over")
 
 
-def test_an_admin_key_says_which_stores_counter_it_is_at(english: Page, shop: Shop) -> None:
-    order = shop.order("Sanne de Vries", {"THEE": 1})
-    shop.ready(order, shop.key("D1"))
-    english.goto(f"{shop.base}/staff/")
+def test_an_admin_key_says_which_stores_counter_it_is_at(english: Page, desk_shop: DeskShop) -> None:
+    order = desk_shop.order("Sanne de Vries", {"THEE": 1})
+    desk_shop.ready(order, desk_shop.key("D1"))
+    english.goto(f"{desk_shop.base}/staff/")
     expect(english.locator("#store-code")).to_be_hidden()
-    english.locator("#secret").fill(shop.key(None, role=Role.admin))
+    english.locator("#secret").fill(desk_shop.key(None, role=Role.admin))
     english.locator("#sign-in-button").click()
     expect(english.locator("#sign-in-message")).to_have_text(
         "An admin key needs a store code: type the store's code."
@@ -531,7 +542,7 @@ def test_an_admin_key_says_which_stores_counter_it_is_at(english: Page, shop: Sh
     expect(english.locator("#result .hand-over h2")).to_have_text("Sanne de Vries")
     english.locator("#confirm").click()
     expect(english.locator("#result .success")).to_have_text("Handed over to Sanne de Vries. Done.")
-    assert shop.status(order) == "collected"
+    assert desk_shop.status(order) == "collected"
 
 
 def _fake_camera_video(
@@ -553,20 +564,20 @@ def _fake_camera_video(
 
 
 def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
-    playwright: Playwright, shop: Shop, tmp_path: Path
+    playwright: Playwright, desk_shop: DeskShop, tmp_path: Path
 ) -> None:
-    secret = shop.key("D1")
-    order = shop.order("Sanne de Vries", {"KOFFIE": 1})
-    shop.ready(order, secret)
+    secret = desk_shop.key("D1")
+    order = desk_shop.order("Sanne de Vries", {"KOFFIE": 1})
+    desk_shop.ready(order, secret)
     video = tmp_path / "pickup-code.y4m"
-    _fake_camera_video(shop.qr_png(order), video)
+    _fake_camera_video(desk_shop.qr_png(order), video)
 
     browser = playwright.chromium.launch(
         executable_path=str(CHROMIUM), args=[*CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"]
     )
     try:
         context = _context(browser, "en-GB", phone=True)
-        context.grant_permissions(["camera"], origin=shop.base)
+        context.grant_permissions(["camera"], origin=desk_shop.base)
         page = context.new_page()
         frames: list[tuple[str, int]] = []
 
@@ -576,7 +587,7 @@ def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
             route.continue_()
 
         page.route("**/staff/v1/pickups/scan", record)
-        sign_in(page, shop.base, secret)
+        sign_in(page, desk_shop.base, secret)
         page.locator("#camera-start").click()
         card = page.locator("#result .hand-over")
         expect(card.locator("h2")).to_have_text("Sanne de Vries", timeout=30_000)
@@ -585,11 +596,11 @@ def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
         assert frames
         assert {media_type for media_type, _ in frames} == {"image/jpeg"}
         assert all(0 < size <= scan.MAX_FRAME_BYTES for _, size in frames)
-        assert shop.status(order) == "ready_for_pickup"
+        assert desk_shop.status(order) == "ready_for_pickup"
         shot(page, "07-scanned")
         page.locator("#confirm").click()
         expect(page.locator("#result .success")).to_have_text("Handed over to Sanne de Vries. Done.")
-        assert shop.status(order) == "collected"
+        assert desk_shop.status(order) == "collected"
     finally:
         browser.close()
 
@@ -629,30 +640,33 @@ def _throttle(secret: str) -> None:
 
 @pytest.mark.parametrize(("locale", "sentences"), [("en-GB", ENGLISH), ("nl-NL", DUTCH)], ids=["en", "nl"])
 def test_every_refusal_is_a_sentence_in_the_browsers_language(
-    browser: Browser, shop: Shop, locale: str, sentences: dict[str, str]
+    browser: Browser, desk_shop: DeskShop, locale: str, sentences: dict[str, str]
 ) -> None:
-    secret = shop.key("D1")
-    not_ready = shop.order("Nog Niet", {"THEE": 1})
-    elsewhere = shop.order("Ander Filiaal", {"THEE": 1}, store="D2")
-    shop.ready(elsewhere, shop.key("D2"))
-    cancelled = shop.order("Geannuleerd", {"THEE": 1})
+    secret = desk_shop.key("D1")
+    not_ready = desk_shop.order("Nog Niet", {"THEE": 1})
+    elsewhere = desk_shop.order("Ander Filiaal", {"THEE": 1}, store="D2")
+    desk_shop.ready(elsewhere, desk_shop.key("D2"))
+    cancelled = desk_shop.order("Geannuleerd", {"THEE": 1})
     assert httpx.post(
-        f"{shop.base}/mobile/v1/orders/{cancelled.order_id}/cancel", headers=_bearer(cancelled.order_token)
+        f"{desk_shop.base}/mobile/v1/orders/{cancelled.order_id}/cancel",
+        headers=_bearer(cancelled.order_token),
     ).is_success
-    expired = shop.order("Te Laat", {"THEE": 1})
-    shop.ready(expired, secret)
-    collected = shop.order("Al Weg", {"THEE": 1})
-    shop.ready(collected, secret)
+    expired = desk_shop.order("Te Laat", {"THEE": 1})
+    desk_shop.ready(expired, secret)
+    collected = desk_shop.order("Al Weg", {"THEE": 1})
+    desk_shop.ready(collected, secret)
     assert httpx.post(
-        f"{shop.base}/staff/v1/pickups/confirm", json={"code": collected.short_code}, headers=_bearer(secret)
+        f"{desk_shop.base}/staff/v1/pickups/confirm",
+        json={"code": collected.short_code},
+        headers=_bearer(secret),
     ).is_success
-    token_elsewhere = _decode_token(shop.qr_png(elsewhere))
-    shop.expire(expired)
+    token_elsewhere = _decode_token(desk_shop.qr_png(elsewhere))
+    desk_shop.expire(expired)
 
     context = _context(browser, locale)
     page = context.new_page()
     try:
-        sign_in(page, shop.base, secret)
+        sign_in(page, desk_shop.base, secret)
         refusal = page.locator("#result .refusal")
         for code, typed in [
             ("invalid_code", "ZZZZ-ZZZZ"),
@@ -673,11 +687,11 @@ def test_every_refusal_is_a_sentence_in_the_browsers_language(
                 expect(refusal).to_have_text(sentences[code])
             expect(page.locator("#confirm")).to_have_count(0)
             shot(page, f"08-refused-{locale}-{code}")
-        assert shop.status(not_ready) == "reserved"
+        assert desk_shop.status(not_ready) == "reserved"
 
-        throttled = shop.key("D1")
+        throttled = desk_shop.key("D1")
         page.locator("#sign-out").click()
-        sign_in(page, shop.base, throttled)
+        sign_in(page, desk_shop.base, throttled)
         _throttle(throttled)
         look_up(page, not_ready.short_code)
         expect(refusal).to_have_attribute("data-code", "rate_limited")
@@ -701,13 +715,13 @@ def _decode_token(png: bytes) -> str:
     return result.text
 
 
-def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, shop: Shop) -> None:
-    secret = shop.key("D1")
-    order = shop.order("Maria van den Heuvel-Oosterhout", {"KOFFIE": 2, "THEE": 1, "MOLEN": 1})
+def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, desk_shop: DeskShop) -> None:
+    secret = desk_shop.key("D1")
+    order = desk_shop.order("Maria van den Heuvel-Oosterhout", {"KOFFIE": 2, "THEE": 1, "MOLEN": 1})
     context = _context(browser, "nl-NL", phone=True)
     page = context.new_page()
     try:
-        sign_in(page, shop.base, secret)
+        sign_in(page, desk_shop.base, secret)
         page.locator("#tab-pick").tap()
         expect(page.locator("#pick-list .short-code")).to_have_text(order.short_code)
         shot(page, "09-phone-pick-card")
@@ -726,7 +740,7 @@ def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, shop: Shop) -> No
         _assert_fits_a_phone(page)
         page.locator("#confirm").tap()
         expect(page.locator("#result .success")).to_be_visible()
-        assert shop.status(order) == "collected"
+        assert desk_shop.status(order) == "collected"
         shot(page, "11-phone-done")
     finally:
         context.close()

@@ -19,10 +19,10 @@ from sqlalchemy import Engine
 from app.migrations import upgrade_database
 from retail.db import make_engine
 from retail.settings import Settings
-from tests.conftest import committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.processes import PrivatePostgres, running_service
 from tests.e2e.stream import OrderStream
+from tests.factories import committed_store
 
 STOCK = {"A": 40, "B": 40, "C": 40, "D": 20}
 
@@ -42,7 +42,7 @@ def database(pg_settings: Settings) -> Iterator[Database]:
         settings = Settings(database_url=cluster.url, redis_url=None, secret_key=pg_settings.secret)
         upgrade_database(settings)
         engine = make_engine(settings.sqlalchemy_url)
-        with committed_shop(engine, "P1", STOCK):
+        with committed_store(engine, "P1", STOCK):
             yield Database(cluster, settings, engine)
         engine.dispose()
     finally:

@@ -26,13 +26,21 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.migrations import upgrade_database
-from inventory import service as inventory_service
 from retail.auth import Role, create_api_key
 from retail.db import make_engine
 from retail.settings import Settings
-from stores import service as stores_service
-from tests.conftest import empty_tables, stock_of, store_row
 from tests.e2e.processes import end, free_port, running_service, service_env, spawn, wait_serving, wait_until
+from tests.factories import (
+    count_row,
+    count_stock,
+    empty_tables,
+    make_products,
+    make_stores,
+    order_body,
+    product_row,
+    stock_of,
+    store_row,
+)
 
 STALL_TIMEOUT_S = 4
 COUNTED = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
@@ -61,13 +69,9 @@ class Service:
 def _seed(engine: Engine) -> str:
     """Stores S1 and S2, products A and B with 10 of A counted at S1; answers a webshop key."""
     with Session(engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
-        inventory_service.upsert_products(
-            session, rows=[{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in ("A", "B")]
-        )
-        counted = inventory_service.apply_snapshots(
-            session, rows=[(0, {"store_code": "S1", "sku": "A", "on_hand": 10, "as_of": COUNTED})]
-        )
+        make_stores(session, [store_row("S1"), store_row("S2")])
+        make_products(session, [product_row(sku) for sku in ("A", "B")])
+        counted = count_stock(session, "S1", {"A": 10}, as_of=COUNTED)
         assert counted.applied == 1
         secret = create_api_key(session, role=Role.webshop)
         session.commit()
@@ -150,7 +154,7 @@ def _others_answer_meanwhile(service: Service) -> None:
     with httpx.Client(base_url=service.base, timeout=10) as client:
         product = client.get("/mobile/v1/products/A")
         assert (product.status_code, product.json()["sku"]) == (200, "A")
-        count = {"store_code": "S1", "sku": "B", "on_hand": 7, "as_of": COUNTED}
+        count = count_row("S1", "B", 7, as_of=COUNTED)
         written = client.put("/sync/v1/stock", json={"items": [count]}, headers=webshop)
         assert (written.status_code, written.json()["applied"]) == (200, 1), written.text
 
@@ -201,16 +205,11 @@ def _check_stalled_upload(service: Service, *, disconnect: bool) -> None:
 def test_a_stalled_upload_on_sqlite_blocks_no_request_and_applies_nothing(tmp_path: Path) -> None:
     with _sqlite_service(tmp_path, workers=1) as service:
         # The JSON body of the same endpoint and an order body stall alongside: every body is bounded.
-        count = {"store_code": "S1", "sku": "A", "on_hand": 99, "as_of": COUNTED}
+        count = count_row("S1", "A", 99, as_of=COUNTED)
         json_body = json.dumps({"items": [count]}).encode()
         stalled_json = _start_upload(service, "/sync/v1/stock", "application/json", json_body, sent=30)
-        order = {
-            "store_code": "S1",
-            "lines": [{"sku": "A", "quantity": 1}],
-            "customer": {"name": "Klant", "email": "klant@example.nl"},
-        }
-        order_body = json.dumps(order).encode()
-        stalled_order = _start_upload(service, "/mobile/v1/orders", "application/json", order_body, sent=20)
+        order = json.dumps(order_body("S1", {"A": 1})).encode()
+        stalled_order = _start_upload(service, "/mobile/v1/orders", "application/json", order, sent=20)
         _check_stalled_upload(service, disconnect=True)
         _assert_refused_as_stalled(stalled_json)
         _assert_refused_as_stalled(stalled_order)

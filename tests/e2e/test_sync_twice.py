@@ -22,9 +22,9 @@ from sqlmodel import Session
 
 from retail.auth import Role, create_api_key
 from retail.settings import Settings
-from tests.conftest import committed_shop
 from tests.e2e.books import check_books
 from tests.e2e.processes import running_service
+from tests.factories import committed_store, count_row
 
 SKUS = ["A", "B", "C", "D"]
 ROUNDS = 30
@@ -33,7 +33,7 @@ MOVEMENTS = 6
 
 @pytest.fixture
 def webshop_key(pg_engine: Engine, pg_settings: Settings) -> Iterator[str]:
-    with committed_shop(pg_engine, "W1", dict.fromkeys(SKUS, 10)), Session(pg_engine) as session:
+    with committed_store(pg_engine, "W1", dict.fromkeys(SKUS, 10)), Session(pg_engine) as session:
         secret = create_api_key(session, role=Role.webshop)
         session.commit()
         yield secret
@@ -66,10 +66,7 @@ def test_the_same_batch_sent_twice_at_once_counts_once(
             as_of = datetime(2026, 11, 24, tzinfo=UTC) + timedelta(hours=round_)
             counts = {sku: rng.randint(5, 50) for sku in SKUS}
             snapshot = {
-                "items": [
-                    {"store_code": "W1", "sku": sku, "on_hand": n, "as_of": as_of.isoformat()}
-                    for sku, n in counts.items()
-                ]
+                "items": [count_row("W1", sku, n, as_of=as_of.isoformat()) for sku, n in counts.items()]
             }
             movements = {
                 "movements": [

@@ -17,23 +17,26 @@ import pytest
 from sqlalchemy import Engine, text
 
 from retail.settings import Settings
-from tests.conftest import commit_order, committed_shop
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import reservation_waiting_for_a_lock, running_service, wait_until
+from tests.factories import committed_store, place_order
 
 
 @pytest.fixture
-def shop(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    with committed_shop(pg_engine, "K1", {"A": 5}):
+def killed_worker_store(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
+    """Store K1 with 5 of A, committed; answers the settings of its database."""
+    with committed_store(pg_engine, "K1", {"A": 5}):
         yield pg_settings
 
 
 def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
-    shop: Settings, pg_engine: Engine, tmp_path: Path
+    killed_worker_store: Settings, pg_engine: Engine, tmp_path: Path
 ) -> None:
     with (
-        running_service(shop, tmp_path, serve=False, worker_concurrency=1, beat=True) as service,
+        running_service(
+            killed_worker_store, tmp_path, serve=False, worker_concurrency=1, beat=True
+        ) as service,
         pg_engine.connect() as blocker,
     ):
         hold = blocker.begin()
@@ -45,7 +48,7 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         from orders import tasks as orders_tasks
 
         broker = Celery(broker=service.redis_url)
-        order_pk = commit_order(
+        order_pk = place_order(
             pg_engine,
             "K1",
             {"A": 2},

@@ -14,21 +14,22 @@ from sqlmodel import Session
 from inventory import feed as inventory_feed
 from inventory import feed_log as inventory_feed_log
 from inventory import service as inventory_service
-from tests.conftest import committed_catalogue
+from tests.factories import apply_counts, committed_catalogue, count_row
 
 SKUS = [f"C{i}" for i in range(300)]
 
 
 @pytest.fixture
-def catalogue(pg_engine: Engine) -> Iterator[Engine]:
+def feed_catalogue(pg_engine: Engine) -> Iterator[Engine]:
+    """The test database with stores S1 and S2 and the products of `SKUS`, committed, without stock."""
     with committed_catalogue(pg_engine, SKUS) as engine:
         yield engine
 
 
 def test_a_poller_sees_the_final_state_of_every_row_while_writers_commit_out_of_order(
-    catalogue: Engine,
+    feed_catalogue: Engine,
 ) -> None:
-    engine = catalogue
+    engine = feed_catalogue
     failures: list[BaseException] = []
 
     # Every (store, sku) is written exactly once, so a change the feed skips is never repaired by a later
@@ -106,16 +107,13 @@ def _take_xid(engine: Engine) -> tuple[Connection, int]:
     return connection, int(connection.execute(text("SELECT pg_current_xact_id()::text::bigint")).scalar_one())
 
 
-def test_two_transactions_running_at_once_do_not_empty_the_feed(catalogue: Engine) -> None:
+def test_two_transactions_running_at_once_do_not_empty_the_feed(feed_catalogue: Engine) -> None:
     """The newer of two running transactions took its id after the newest finished one: it lies past the
     end of every snapshot. The feed must still serve what committed before both."""
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as session:
-        rows = [
-            {"store_code": "S1", "sku": sku, "on_hand": 5, "as_of": "2026-11-23T08:00:00+01:00"}
-            for sku in SKUS[:3]
-        ]
-        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == 3
+        rows = [count_row("S1", sku, 5, as_of="2026-11-23T08:00:00+01:00") for sku in SKUS[:3]]
+        assert apply_counts(session, rows).applied == 3
         session.commit()
     first, first_xid = _take_xid(engine)
     second, second_xid = _take_xid(engine)
@@ -133,10 +131,12 @@ def test_two_transactions_running_at_once_do_not_empty_the_feed(catalogue: Engin
         second.close()
 
 
-def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(catalogue: Engine) -> None:
+def test_the_horizon_sees_a_writer_that_began_after_the_transaction_reading_it(
+    feed_catalogue: Engine,
+) -> None:
     """PostgreSQL serves pg_stat_activity from a copy taken at its first read in a transaction; a writer
     that took its id since must still hold the horizon back, even once a newer transaction has finished."""
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as reader:
         before = inventory_feed_log.feed_horizon(reader)
         writer, writer_xid = _take_xid(engine)
@@ -182,18 +182,18 @@ LATER = "2026-11-23T09:00:00+01:00"
 
 def _count(engine: Engine, skus: list[str], on_hand: int) -> None:
     with Session(engine) as session:
-        rows = [{"store_code": "S1", "sku": sku, "on_hand": on_hand, "as_of": COUNTED} for sku in skus]
-        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == len(skus)
+        rows = [count_row("S1", sku, on_hand, as_of=COUNTED) for sku in skus]
+        assert apply_counts(session, rows).applied == len(skus)
         session.commit()
 
 
 def test_a_change_committed_behind_a_running_writer_is_served_and_that_writer_comes_later(
-    catalogue: Engine,
+    feed_catalogue: Engine,
 ) -> None:
     """A writer that began first and is still running must neither hide a newer writer's committed change
     from a walk (the walk would end without a row it never saw) nor, once it commits, land behind the
     walk's cursor."""
-    engine = catalogue
+    engine = feed_catalogue
     _count(engine, ["C0", "C1", "C2"], 5)
     slow = Session(engine)
     try:
@@ -215,12 +215,12 @@ def test_a_change_committed_behind_a_running_writer_is_served_and_that_writer_co
 
 
 def test_a_walk_goes_past_no_more_running_writers_than_its_cursor_can_list(
-    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+    feed_catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With room for one waiting writer, a walk goes past the first running writer and stops before the
     second (their changes are served once they commit): held back, never lost."""
     monkeypatch.setattr(inventory_feed, "_room", lambda end, *, oldest, kept: 1 - kept)
-    engine = catalogue
+    engine = feed_catalogue
     _count(engine, ["C0", "C1", "C2"], 5)
     first, second = Session(engine), Session(engine)
     try:

@@ -19,14 +19,15 @@ from inventory import reconciliation as inventory_reconciliation
 from inventory import service as inventory_service
 from inventory import tasks as inventory_tasks
 from inventory.models import Stock
-from tests.conftest import committed_catalogue
+from tests.factories import apply_counts, committed_catalogue, count_row, count_stock
 
 SKUS = [f"P{i}" for i in range(6)]
 COUNTED = "2026-11-23T08:00:00+01:00"
 
 
 @pytest.fixture
-def catalogue(engine: Engine) -> Iterator[Engine]:
+def feed_catalogue(engine: Engine) -> Iterator[Engine]:
+    """The database under test with stores S1 and S2 and the products of `SKUS`, committed, without stock."""
     with committed_catalogue(engine, SKUS) as engine:
         yield engine
 
@@ -67,16 +68,16 @@ def _table(engine: Engine) -> dict[tuple[str, str], tuple[int, int]]:
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 @pytest.mark.parametrize("bucket", [inventory_feed_log.FEED_BUCKET, 2])
 def test_every_stock_writer_shows_in_the_feed(
-    catalogue: Engine, bucket: int, monkeypatch: pytest.MonkeyPatch
+    feed_catalogue: Engine, bucket: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A bucket of two product ids spreads a store's rows over several log rows, so pages cross them.
     monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", bucket)
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as session:
         rows: list[dict[str, object]] = [
-            {"store_code": st, "sku": s, "on_hand": 10, "as_of": COUNTED} for st in ("S1", "S2") for s in SKUS
+            count_row(st, s, 10, as_of=COUNTED) for st in ("S1", "S2") for s in SKUS
         ]
-        assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).applied == 12
+        assert apply_counts(session, rows).applied == 12
         session.commit()
         stores, products = _ids(session)
     seen, cursor = _drain(engine, None)
@@ -142,16 +143,13 @@ def test_every_stock_writer_shows_in_the_feed(
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-def test_a_snapshot_racing_an_insert_of_the_same_pair_applies_each_count_once(catalogue: Engine) -> None:
+def test_a_snapshot_racing_an_insert_of_the_same_pair_applies_each_count_once(feed_catalogue: Engine) -> None:
     """The snapshot's plain INSERT of new pairs meets a pair another transaction inserted meanwhile: it
     waits for that transaction, fails on the key and writes the rest through the upsert, where the
     other transaction's newer count wins."""
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as session:
-        inventory_service.apply_snapshots(
-            session,
-            rows=[(0, {"store_code": "S1", "sku": "P0", "on_hand": 1, "as_of": "2026-11-23T07:00:00+01:00"})],
-        )
+        count_stock(session, "S1", {"P0": 1}, as_of="2026-11-23T07:00:00+01:00")
         session.commit()
         stores, products = _ids(session)
 
@@ -214,23 +212,20 @@ def _log(engine: Engine) -> set[tuple[int, int, int]]:
         }
 
 
-def _counts(
-    store: str, on_hand: int, as_of: str, skus: list[str] = SKUS
-) -> list[tuple[int, dict[str, object]]]:
-    rows = [{"store_code": store, "sku": sku, "on_hand": on_hand, "as_of": as_of} for sku in skus]
-    return list(enumerate(rows))
+def _counts(store: str, on_hand: int, as_of: str, skus: list[str] = SKUS) -> list[dict[str, object]]:
+    return [count_row(store, sku, on_hand, as_of=as_of) for sku in skus]
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
-    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+    feed_catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Buckets of two product ids: each store's six rows spread over three or four log rows per writer.
     monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 2)
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as session:
-        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
-        inventory_service.apply_snapshots(session, rows=_counts("S2", 10, COUNTED))
+        apply_counts(session, _counts("S1", 10, COUNTED))
+        apply_counts(session, _counts("S2", 10, COUNTED))
         session.commit()
         stores, products = _ids(session)
     first_log = _log(engine)
@@ -241,7 +236,7 @@ def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
     pair = next([sku_of[i], sku_of[i + 1]] for i in sorted(sku_of) if i % 2 == 0 and i + 1 in sku_of)
     with Session(engine) as session:
         later = COUNTED[:11] + "09:00:00+01:00"
-        inventory_service.apply_snapshots(session, rows=_counts("S1", 8, later, pair))
+        apply_counts(session, _counts("S1", 8, later, pair))
         session.commit()
     bucket = products[pair[0]] // 2
     spent = {(xid, store, b) for xid, store, b in first_log if store == stores["S1"] and b == bucket}
@@ -264,16 +259,16 @@ def test_pruning_the_log_drops_only_spent_rows_and_the_feed_reads_the_same(
 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
-def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> None:
-    engine = catalogue
+def test_pruning_leaves_the_log_of_a_writer_still_running(feed_catalogue: Engine) -> None:
+    engine = feed_catalogue
     with Session(engine) as session:
-        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
+        apply_counts(session, _counts("S1", 10, COUNTED))
         session.commit()
     # A writer holds a transaction open that re-stamps every row: the first snapshot's log rows look spent
     # to it, but it has not committed, so to everyone else they are not.
     writer = Session(engine)
     later = COUNTED[:11] + "09:00:00+01:00"
-    inventory_service.apply_snapshots(writer, rows=_counts("S1", 7, later))
+    apply_counts(writer, _counts("S1", 7, later))
     try:
         with Session(engine) as session:
             assert inventory_feed_log.prune_change_log(session, batch=100) == 0
@@ -292,17 +287,17 @@ def test_pruning_leaves_the_log_of_a_writer_still_running(catalogue: Engine) -> 
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_the_beat_task_prunes_in_batches_until_nothing_is_spent(
-    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+    feed_catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 2)
     monkeypatch.setattr(inventory_tasks, "PRUNE_BATCH", 1)
-    engine = catalogue
+    engine = feed_catalogue
     with Session(engine) as session:
-        inventory_service.apply_snapshots(session, rows=_counts("S1", 10, COUNTED))
+        apply_counts(session, _counts("S1", 10, COUNTED))
         session.commit()
     first = _log(engine)
     with Session(engine) as session:
-        inventory_service.apply_snapshots(session, rows=_counts("S1", 9, COUNTED[:11] + "09:00:00+01:00"))
+        apply_counts(session, _counts("S1", 9, COUNTED[:11] + "09:00:00+01:00"))
         session.commit()
     second = _log(engine) - first
     assert len(first) >= 3  # so the task needs several batches of one

@@ -27,7 +27,7 @@ from sqlmodel import Session
 from inventory import feed_log as inventory_feed_log
 from inventory import ledger as inventory_ledger
 from inventory import service as inventory_service
-from tests.conftest import committed_catalogue
+from tests.factories import apply_counts, committed_catalogue, count_row
 
 SKUS = [f"W{i}" for i in range(60)]
 STORES = ("S1", "S2")
@@ -46,7 +46,8 @@ State = tuple[int, int]  # (on_hand, reserved)
 
 
 @pytest.fixture
-def catalogue(engine: Engine) -> Iterator[Engine]:
+def feed_catalogue(engine: Engine) -> Iterator[Engine]:
+    """The database under test with stores S1 and S2 and the products of `SKUS`, committed, without stock."""
     with committed_catalogue(engine, SKUS) as engine:
         yield engine
 
@@ -135,8 +136,7 @@ class Writers:
             k = next(self.counts)
             as_of = (COUNTED + timedelta(seconds=k)).isoformat()
             rows: list[dict[str, object]] = [
-                {"store_code": store, "sku": sku, "on_hand": k * COUNT_STEP, "as_of": as_of}
-                for store, sku in _some_rows(rng, 30)
+                count_row(store, sku, k * COUNT_STEP, as_of=as_of) for store, sku in _some_rows(rng, 30)
             ]
             inventory_service.apply_snapshots(session, rows=list(enumerate(rows)))
         elif kind < 0.8:
@@ -190,19 +190,15 @@ def _behind(before: dict[Row, State], seen: dict[Row, State]) -> list[tuple[Row,
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 def test_a_full_walk_while_writers_commit_and_the_log_is_pruned_misses_nothing(
-    catalogue: Engine, monkeypatch: pytest.MonkeyPatch
+    feed_catalogue: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Buckets of four product ids: a few hundred log rows, many of them spent soon, so the pruner works
     # throughout the walks.
     monkeypatch.setattr(inventory_feed_log, "FEED_BUCKET", 4)
-    engine = catalogue
-    first = [
-        {"store_code": st, "sku": sku, "on_hand": 0, "as_of": COUNTED.isoformat()}
-        for st in STORES
-        for sku in SKUS
-    ]
+    engine = feed_catalogue
+    first = [count_row(st, sku, 0, as_of=COUNTED.isoformat()) for st in STORES for sku in SKUS]
     with Session(engine) as session:
-        assert inventory_service.apply_snapshots(session, rows=list(enumerate(first))).applied == 120
+        assert apply_counts(session, first).applied == 120
         session.commit()
 
     threads, walks_to_do, hold = LOAD[engine.dialect.name]

@@ -19,13 +19,11 @@ from sqlmodel import Session, select
 
 from app.migrations import upgrade_database
 from inventory import instants as inventory_instants
-from inventory import service as inventory_service
 from inventory import sync as inventory_sync
 from inventory.models import StockMovement
 from retail.db import make_engine
 from retail.settings import Settings
-from stores import service as stores_service
-from tests.conftest import stock_of, store_row
+from tests.factories import count_row, make_products, make_store, product_row, stock_of
 
 NOW = datetime.now(UTC)
 PAST = (NOW - timedelta(hours=1)).isoformat()
@@ -40,10 +38,10 @@ BOTH = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True
 
 
 @pytest.fixture
-def webshop(session: Session, make_key: Any) -> dict[str, str]:
-    stores_service.upsert_stores(session, rows=[store_row("S1")])
-    products = [{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in ("P1", "P2", "P3")]
-    assert inventory_service.upsert_products(session, rows=products).errors == []
+def webshop_with_products(session: Session, make_key: Any) -> dict[str, str]:
+    """A webshop key's Authorization header, with store S1 and products P1 to P3, none counted yet."""
+    make_store(session, "S1")
+    make_products(session, [product_row(sku) for sku in ("P1", "P2", "P3")])
     session.commit()
     return make_key("webshop")  # type: ignore[no-any-return]
 
@@ -64,15 +62,15 @@ def _csv(*rows: tuple[str, int, str]) -> bytes:
 
 @BOTH
 def test_a_json_count_from_the_future_is_refused_and_real_counts_still_apply(
-    client: TestClient, session: Session, webshop: dict[str, str]
+    client: TestClient, session: Session, webshop_with_products: dict[str, str]
 ) -> None:
     items = [
-        {"store_code": "S1", "sku": "P1", "on_hand": 99, "as_of": DECADES_AHEAD},
-        {"store_code": "S1", "sku": "P2", "on_hand": 5, "as_of": PAST},
-        {"store_code": "S1", "sku": "P3", "on_hand": 98, "as_of": AN_HOUR_AHEAD},
-        {"store_code": "S1", "sku": "P2", "on_hand": 6, "as_of": SLIGHTLY_AHEAD},
+        count_row("S1", "P1", 99, as_of=DECADES_AHEAD),
+        count_row("S1", "P2", 5, as_of=PAST),
+        count_row("S1", "P3", 98, as_of=AN_HOUR_AHEAD),
+        count_row("S1", "P2", 6, as_of=SLIGHTLY_AHEAD),
     ]
-    result = client.put("/sync/v1/stock", json={"items": items}, headers=webshop).json()
+    result = client.put("/sync/v1/stock", json={"items": items}, headers=webshop_with_products).json()
     assert (result["applied"], result["stale"]) == (1, 1)
     assert _errors(result) == [
         (0, "invalid_date", f"as_of: {DECADES_AHEAD!r} {TOO_LATE}"),
@@ -80,15 +78,18 @@ def test_a_json_count_from_the_future_is_refused_and_real_counts_still_apply(
     ]
     assert (_on_hand(session, "P1"), _on_hand(session, "P2"), _on_hand(session, "P3")) == (None, 6, None)
     # The refused counts froze nothing: today's count of P1 applies, and is not stale.
-    today = [{"store_code": "S1", "sku": "P1", "on_hand": 4, "as_of": LATER}]
-    again = client.put("/sync/v1/stock", json={"items": today}, headers=webshop).json()
+    today = [count_row("S1", "P1", 4, as_of=LATER)]
+    again = client.put("/sync/v1/stock", json={"items": today}, headers=webshop_with_products).json()
     assert (again["applied"], again["stale"], again["errors"]) == (1, 0, [])
     assert _on_hand(session, "P1") == 4
 
 
 @BOTH
 def test_a_csv_count_from_the_future_is_refused_on_the_fast_path(
-    client: TestClient, session: Session, webshop: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: TestClient,
+    session: Session,
+    webshop_with_products: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Every row here is readable: PostgreSQL answers from COPY and SQL, which must apply the rule too.
@@ -97,7 +98,9 @@ def test_a_csv_count_from_the_future_is_refused_on_the_fast_path(
 
         monkeypatch.setattr(inventory_sync, "apply_snapshots", no_replay)
     body = _csv(("P1", 99, DECADES_AHEAD), ("P2", 5, PAST), ("P3", 1, "1999-12-31T23:00:00Z"))
-    response = client.put("/sync/v1/stock", content=body, headers={**webshop, "content-type": "text/csv"})
+    response = client.put(
+        "/sync/v1/stock", content=body, headers={**webshop_with_products, "content-type": "text/csv"}
+    )
     result = response.json()
     assert (result["applied"], result["stale"]) == (1, 0)
     assert [(index, code) for index, code, _ in _errors(result)] == [(0, "invalid_date"), (2, "invalid_date")]
@@ -108,11 +111,13 @@ def test_a_csv_count_from_the_future_is_refused_on_the_fast_path(
 
 @BOTH
 def test_a_csv_count_from_the_future_is_refused_when_the_body_is_replayed_row_by_row(
-    client: TestClient, session: Session, webshop: dict[str, str]
+    client: TestClient, session: Session, webshop_with_products: dict[str, str]
 ) -> None:
     # "lots" cannot be cast: on PostgreSQL the COPY path gives up and the row-by-row path reads it all.
     body = _csv(("P1", 99, AN_HOUR_AHEAD), ("P2", 5, PAST)) + b"S1,P3,lots," + PAST.encode() + b"\n"
-    response = client.put("/sync/v1/stock", content=body, headers={**webshop, "content-type": "text/csv"})
+    response = client.put(
+        "/sync/v1/stock", content=body, headers={**webshop_with_products, "content-type": "text/csv"}
+    )
     result = response.json()
     assert (result["applied"], result["stale"]) == (1, 0)
     assert _errors(result) == [
@@ -124,19 +129,21 @@ def test_a_csv_count_from_the_future_is_refused_when_the_body_is_replayed_row_by
 
 @BOTH
 def test_a_movement_from_the_future_is_refused_and_not_recorded(
-    client: TestClient, session: Session, webshop: dict[str, str]
+    client: TestClient, session: Session, webshop_with_products: dict[str, str]
 ) -> None:
     client.put(
         "/sync/v1/stock",
-        json={"items": [{"store_code": "S1", "sku": "P1", "on_hand": 10, "as_of": PAST}]},
-        headers=webshop,
+        json={"items": [count_row("S1", "P1", 10, as_of=PAST)]},
+        headers=webshop_with_products,
     )
     movements = [
         {"movement_id": "far", "store_code": "S1", "sku": "P1", "delta": 50, "at": DECADES_AHEAD},
         {"movement_id": "ahead", "store_code": "S1", "sku": "P1", "delta": 40, "at": AN_HOUR_AHEAD},
         {"movement_id": "fast-till", "store_code": "S1", "sku": "P1", "delta": -1, "at": SLIGHTLY_AHEAD},
     ]
-    result = client.post("/sync/v1/stock/movements", json={"movements": movements}, headers=webshop).json()
+    result = client.post(
+        "/sync/v1/stock/movements", json={"movements": movements}, headers=webshop_with_products
+    ).json()
     assert (result["applied"], result["duplicates"]) == (1, 0)
     assert _errors(result) == [
         (0, "invalid_date", f"at: {DECADES_AHEAD!r} {TOO_LATE}"),
@@ -165,9 +172,8 @@ def test_retail_stock_import_refuses_a_count_from_the_future(tmp_path: Path) -> 
     upgrade_database(settings)
     engine = make_engine(settings.sqlalchemy_url)
     with Session(engine) as session:
-        stores_service.upsert_stores(session, rows=[store_row("S1")])
-        products = [{"sku": s, "name": s, "online_price": {"amount": "1.00"}} for s in ("P1", "P2")]
-        inventory_service.upsert_products(session, rows=products)
+        make_store(session, "S1")
+        make_products(session, [product_row(sku) for sku in ("P1", "P2")])
         session.commit()
     counts = tmp_path / "counts.csv"
     counts.write_bytes(_csv(("P1", 99, DECADES_AHEAD), ("P2", 5, PAST)))

@@ -10,28 +10,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from inventory.models import Product, StockMovement, StorePrice
-from stores import service as stores_service
 from stores.models import Store
-from tests.conftest import stock_of, store_row
+from tests.factories import count_row, make_stores, product_row, stock_of, store_row
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
 KeyFactory = Callable[..., dict[str, str]]
 
 
-def product(sku: str, **overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "sku": sku,
-        "name": f"Product {sku}",
-        "online_price": {"amount": "9.99", "currency": "EUR"},
-    }
-    row.update(overrides)
-    return row
-
-
 @pytest.fixture
 def webshop(session: Session, make_key: KeyFactory) -> dict[str, str]:
-    stores_service.upsert_stores(session, rows=[store_row("S1"), store_row("S2")])
+    make_stores(session, [store_row("S1"), store_row("S2")])
     session.commit()
     return make_key("webshop")
 
@@ -42,7 +31,7 @@ def _on_hand(session: Session, store_code: str, sku: str) -> int | None:
 
 
 def _snapshot(client: TestClient, key: dict[str, str], *items: tuple[str, str, int, str]) -> Any:
-    body = {"items": [{"store_code": s, "sku": k, "on_hand": n, "as_of": t} for s, k, n, t in items]}
+    body = {"items": [count_row(s, k, n, as_of=t) for s, k, n, t in items]}
     return client.put("/sync/v1/stock", json=body, headers=key).json()
 
 
@@ -62,13 +51,13 @@ def test_products_upsert_with_row_errors(
         "/sync/v1/products",
         json={
             "products": [
-                product("P1", ean="8712345678906", store_price={"amount": "10.49", "currency": "EUR"}),
-                product("P2", ean="8712345678907"),  # wrong check digit
-                product("P3", online_price={"amount": 9.99, "currency": "EUR"}),  # a float, not a string
-                product("P4", ean="8712345678906"),  # P1's EAN
-                product("P5", online_price={"amount": "1.999", "currency": "EUR"}),
-                product("P1", name="again"),
-                product("P6"),
+                product_row("P1", ean="8712345678906", store_price={"amount": "10.49", "currency": "EUR"}),
+                product_row("P2", ean="8712345678907"),  # wrong check digit
+                product_row("P3", online_price={"amount": 9.99, "currency": "EUR"}),  # a float, not a string
+                product_row("P4", ean="8712345678906"),  # P1's EAN
+                product_row("P5", online_price={"amount": "1.999", "currency": "EUR"}),
+                product_row("P1", name="again"),
+                product_row("P6", price="9.99"),
             ]
         },
         headers=webshop,
@@ -89,7 +78,7 @@ def test_products_upsert_with_row_errors(
     assert str(products["P6"].store_price) == "9.99"  # defaults to the online price
 
     again = client.put(
-        "/sync/v1/products", json={"products": [product("P1", name="Koffiebonen")]}, headers=webshop
+        "/sync/v1/products", json={"products": [product_row("P1", name="Koffiebonen")]}, headers=webshop
     )
     assert again.json() == {"applied": 1, "errors": []}
     session.expire_all()
@@ -100,7 +89,7 @@ def test_product_texts_may_be_null_and_a_row_replaces_the_product(
     client: TestClient, webshop: dict[str, str]
 ) -> None:
     texts = ("ean", "brand", "description", "image_url", "category")
-    full = product(
+    full = product_row(
         "P1",
         ean="8712345678906",
         brand="Philips",
@@ -120,16 +109,17 @@ def test_product_texts_may_be_null_and_a_row_replaces_the_product(
     put(full)
     assert shown() == tuple(full[name] for name in texts)
     # null means "none", and clears what was stored.
-    put(product("P1", **dict.fromkeys(texts)))
+    nulls: dict[str, Any] = dict.fromkeys(texts)
+    put(product_row("P1", **nulls))
     assert shown() == (None,) * len(texts)
     # A row replaces the product: a text left out is cleared too, as it always was.
     put(full)
-    put(product("P1"))
+    put(product_row("P1"))
     assert shown() == (None,) * len(texts)
 
 
 def test_store_prices(client: TestClient, session: Session, webshop: dict[str, str]) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1")]}, headers=webshop)
+    client.put("/sync/v1/products", json={"products": [product_row("P1")]}, headers=webshop)
     body = client.put(
         "/sync/v1/prices",
         json={
@@ -157,7 +147,7 @@ def test_store_prices(client: TestClient, session: Session, webshop: dict[str, s
 def test_stale_snapshot_changes_nothing(
     client: TestClient, session: Session, webshop: dict[str, str]
 ) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1")]}, headers=webshop)
+    client.put("/sync/v1/products", json={"products": [product_row("P1")]}, headers=webshop)
     first = _snapshot(client, webshop, ("S1", "P1", 10, "2026-11-23T08:00:00+01:00"))
     assert first == {"applied": 1, "stale": 0, "errors": [], "errors_omitted": 0}
     # The same instant written with another offset is not newer: stale.
@@ -174,7 +164,7 @@ def test_stale_snapshot_changes_nothing(
 def test_movements_count_once_and_snapshots_never_count_them_twice(
     client: TestClient, session: Session, webshop: dict[str, str]
 ) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1")]}, headers=webshop)
+    client.put("/sync/v1/products", json={"products": [product_row("P1")]}, headers=webshop)
     # A sale at 09:00 arrives before any count.
     sale = ("m-0900", "S1", "P1", -2, "2026-11-23T09:00:00+01:00")
     assert _move(client, webshop, sale) == {"applied": 1, "duplicates": 0, "errors": []}
@@ -203,19 +193,21 @@ def test_movements_count_once_and_snapshots_never_count_them_twice(
 def test_row_errors_leave_good_rows_applied(
     client: TestClient, session: Session, webshop: dict[str, str]
 ) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1"), product("P2")]}, headers=webshop)
+    client.put(
+        "/sync/v1/products", json={"products": [product_row("P1"), product_row("P2")]}, headers=webshop
+    )
     body = client.put(
         "/sync/v1/stock",
         json={
             "items": [
-                {"store_code": "S1", "sku": "P1", "on_hand": 4, "as_of": "2026-11-23T08:00:00+01:00"},
-                {"store_code": "ZZ", "sku": "P1", "on_hand": 4, "as_of": "2026-11-23T08:00:00+01:00"},
-                {"store_code": "S1", "sku": "ZZ", "on_hand": 4, "as_of": "2026-11-23T08:00:00+01:00"},
-                {"store_code": "S1", "sku": "P2", "on_hand": -4, "as_of": "2026-11-23T08:00:00+01:00"},
-                {"store_code": "S1", "sku": "P2", "on_hand": 4, "as_of": "2026-11-31T08:00:00+01:00"},
-                {"store_code": "S1", "sku": "P2", "on_hand": 4, "as_of": "2026-11-23T08:00:00"},
-                {"store_code": "S1", "sku": "P2", "on_hand": "four", "as_of": "2026-11-23T08:00:00+01:00"},
-                {"store_code": "S2", "sku": "P2", "on_hand": 6, "as_of": "2026-11-23T08:00:00+01:00"},
+                count_row("S1", "P1", 4, as_of="2026-11-23T08:00:00+01:00"),
+                count_row("ZZ", "P1", 4, as_of="2026-11-23T08:00:00+01:00"),
+                count_row("S1", "ZZ", 4, as_of="2026-11-23T08:00:00+01:00"),
+                count_row("S1", "P2", -4, as_of="2026-11-23T08:00:00+01:00"),
+                count_row("S1", "P2", 4, as_of="2026-11-31T08:00:00+01:00"),
+                count_row("S1", "P2", 4, as_of="2026-11-23T08:00:00"),
+                count_row("S1", "P2", "four", as_of="2026-11-23T08:00:00+01:00"),
+                count_row("S2", "P2", 6, as_of="2026-11-23T08:00:00+01:00"),
             ]
         },
         headers=webshop,
@@ -237,7 +229,9 @@ def test_row_errors_leave_good_rows_applied(
 def test_csv_snapshot_streams_with_the_same_rules(
     client: TestClient, session: Session, webshop: dict[str, str]
 ) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1"), product("P2")]}, headers=webshop)
+    client.put(
+        "/sync/v1/products", json={"products": [product_row("P1"), product_row("P2")]}, headers=webshop
+    )
     lines = ["as_of,sku,store_code,on_hand"]  # columns in any order
     lines += [f"2026-11-23T08:00:00+01:00,P1,S1,{n}" for n in range(3)]  # same key: the last line wins
     lines += [
@@ -267,7 +261,9 @@ def test_csv_fast_path_applies_the_same_rules_without_the_row_by_row_path(
 ) -> None:
     from inventory import sync as inventory_sync
 
-    client.put("/sync/v1/products", json={"products": [product("P1"), product("P2")]}, headers=webshop)
+    client.put(
+        "/sync/v1/products", json={"products": [product_row("P1"), product_row("P2")]}, headers=webshop
+    )
     _move(client, webshop, ("m-late", "S1", "P1", -2, "2026-11-23T09:00:00+01:00"))
     _snapshot(client, webshop, ("S2", "P2", 50, "2026-11-23T12:00:00+01:00"))
     if session.get_bind().dialect.name == "postgresql":
@@ -311,7 +307,7 @@ def test_csv_fast_path_applies_the_same_rules_without_the_row_by_row_path(
 def test_unreadable_csv_is_a_422_and_applies_nothing(
     client: TestClient, session: Session, webshop: dict[str, str], body: bytes
 ) -> None:
-    client.put("/sync/v1/products", json={"products": [product("P1")]}, headers=webshop)
+    client.put("/sync/v1/products", json={"products": [product_row("P1")]}, headers=webshop)
     response = client.put("/sync/v1/stock", content=body, headers={**webshop, "content-type": "text/csv"})
     assert response.status_code == 422
     assert response.headers["content-type"] == "application/problem+json"
@@ -347,7 +343,7 @@ def test_availability_feed_sees_every_latest_state_and_later_changes(
     admin = committed_key("admin")
     client.put("/admin/v1/stores", json={"stores": [store_row("S1"), store_row("S2")]}, headers=admin)
     skus = [f"P{i}" for i in range(7)]
-    client.put("/sync/v1/products", json={"products": [product(s) for s in skus]}, headers=webshop)
+    client.put("/sync/v1/products", json={"products": [product_row(s) for s in skus]}, headers=webshop)
     _snapshot(client, webshop, *[("S1", s, i, "2026-11-23T08:00:00+01:00") for i, s in enumerate(skus)])
     _snapshot(client, webshop, ("S2", "P0", 3, "2026-11-23T08:00:00+01:00"))
     _move(client, webshop, ("m1", "S1", "P1", -1, "2026-11-23T09:00:00+01:00"))  # P1 changes again
@@ -389,7 +385,7 @@ def test_availability_feed_sees_every_latest_state_and_later_changes(
 
 
 def test_sync_needs_a_webshop_key(client: TestClient, make_key: KeyFactory) -> None:
-    body = {"products": [product("P1")]}
+    body = {"products": [product_row("P1")]}
     assert client.put("/sync/v1/products", json=body).status_code == 401
     assert client.put("/sync/v1/products", json=body, headers=make_key("admin")).status_code == 403
     assert client.get("/sync/v1/availability", headers=make_key("staff", store_code="S1")).status_code == 403

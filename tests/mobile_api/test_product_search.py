@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from inventory import service as inventory_service
+from tests.factories import make_product, make_products, product_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -44,9 +44,9 @@ CATALOGUE: dict[str, dict[str, Any]] = {
 
 
 @pytest.fixture
-def catalogue(session: Session) -> None:
-    rows = [{"sku": sku, "online_price": {"amount": "1.99"}, **fields} for sku, fields in CATALOGUE.items()]
-    assert inventory_service.upsert_products(session, rows=rows).errors == []
+def search_catalogue(session: Session) -> None:
+    """The products of `CATALOGUE` at 1.99, in the test's session (committed: a savepoint)."""
+    make_products(session, [product_row(sku, price="1.99", **fields) for sku, fields in CATALOGUE.items()])
     session.commit()
 
 
@@ -72,7 +72,7 @@ def _problem(response: Any, field: str) -> None:
 
 @BOTH_DATABASES
 def test_words_are_found_in_any_order_whatever_their_case_and_spacing(
-    client: TestClient, catalogue: None
+    client: TestClient, search_catalogue: None
 ) -> None:
     assert _skus(client, "ajax citroen") == ["AJAX-CIT"]
     assert _skus(client, "citroen ajax") == ["AJAX-CIT"]
@@ -82,7 +82,9 @@ def test_words_are_found_in_any_order_whatever_their_case_and_spacing(
 
 
 @BOTH_DATABASES
-def test_every_word_must_start_a_word_of_the_name_brand_or_ean(client: TestClient, catalogue: None) -> None:
+def test_every_word_must_start_a_word_of_the_name_brand_or_ean(
+    client: TestClient, search_catalogue: None
+) -> None:
     assert _skus(client, "ajax glas") == ["AJAX-GLAS"]  # the brand and a name
     assert _skus(client, "ajax wc") == []  # every word, not any
     assert _skus(client, "reiniger") == []  # inside a word is not the start of one
@@ -93,7 +95,7 @@ def test_every_word_must_start_a_word_of_the_name_brand_or_ean(client: TestClien
 
 
 @BOTH_DATABASES
-def test_case_and_accents_are_ignored(client: TestClient, catalogue: None) -> None:
+def test_case_and_accents_are_ignored(client: TestClient, search_catalogue: None) -> None:
     for q in ("CREME brulee", "crème BRÛLÉE", "brûl", "Creme BRU"):
         assert _skus(client, q) == ["CB-1"], q
     assert _skus(client, "rûl") == []
@@ -106,7 +108,9 @@ def test_case_and_accents_are_ignored(client: TestClient, catalogue: None) -> No
 
 
 @BOTH_DATABASES
-def test_whole_words_rank_before_starts_of_words_then_by_name(client: TestClient, catalogue: None) -> None:
+def test_whole_words_rank_before_starts_of_words_then_by_name(
+    client: TestClient, search_catalogue: None
+) -> None:
     # A whole word scores 2, the start of a word 1; equal scores go by name.
     assert _skus(client, "citroen") == ["AJAX-CIT", "CIT-SAP"]
     assert _skus(client, "citroen 1 liter") == ["AJAX-CIT", "CIT-SAP"]
@@ -150,14 +154,14 @@ def test_whole_words_rank_before_starts_of_words_then_by_name(client: TestClient
     ],
 )
 def test_hostile_text_is_words_never_query_syntax(
-    client: TestClient, catalogue: None, q: str, skus: list[str]
+    client: TestClient, search_catalogue: None, q: str, skus: list[str]
 ) -> None:
     assert _skus(client, q) == skus
 
 
 @BOTH_DATABASES
 @pytest.mark.parametrize("q", ["%", "_", "\\", '"', "*", "-", ":", "()", "&", "|", "<->", "  ", "'"])
-def test_text_without_a_word_finds_nothing(client: TestClient, catalogue: None, q: str) -> None:
+def test_text_without_a_word_finds_nothing(client: TestClient, search_catalogue: None, q: str) -> None:
     # Punctuation is plain text that starts no word: no product, not the whole catalogue, and no error.
     for params in ({"q": q}, {"q": q, "ean": "8712345678906"}):
         answer = client.get("/mobile/v1/products", params=params)
@@ -166,7 +170,7 @@ def test_text_without_a_word_finds_nothing(client: TestClient, catalogue: None, 
 
 
 @BOTH_DATABASES
-def test_at_most_twenty_different_words(client: TestClient, catalogue: None) -> None:
+def test_at_most_twenty_different_words(client: TestClient, search_catalogue: None) -> None:
     twenty = " ".join(f"w{i}" for i in range(20))
     assert _skus(client, twenty) == []
     assert _skus(client, f"{twenty} w0 W1") == []  # a word again is the same word
@@ -174,7 +178,7 @@ def test_at_most_twenty_different_words(client: TestClient, catalogue: None) -> 
 
 
 @BOTH_DATABASES
-def test_search_by_ean(client: TestClient, catalogue: None) -> None:
+def test_search_by_ean(client: TestClient, search_catalogue: None) -> None:
     assert _skus(client, q="brander", ean="8712345678906") == ["CB-1"]
     assert _skus(client, q="ajax", ean="8712345678906") == []
     response = _search(client, ean="8712345678906")
@@ -183,7 +187,7 @@ def test_search_by_ean(client: TestClient, catalogue: None) -> None:
 
 
 @BOTH_DATABASES
-def test_pages_walk_the_ranking_once(client: TestClient, catalogue: None) -> None:
+def test_pages_walk_the_ranking_once(client: TestClient, search_catalogue: None) -> None:
     def walk(q: str, limit: int) -> list[list[str]]:
         pages: list[list[str]] = []
         cursor = None
@@ -212,17 +216,12 @@ def test_pages_walk_the_ranking_once(client: TestClient, catalogue: None) -> Non
 
 @BOTH_DATABASES
 def test_a_product_is_found_by_its_current_words(
-    client: TestClient, session: Session, catalogue: None
+    client: TestClient, session: Session, search_catalogue: None
 ) -> None:
     """Renaming, rebranding and a new EAN reach the index (on SQLite through triggers)."""
     new_ean = gtin13("871090800002")
-    changed = {"sku": "AJAX-GLAS", "name": "Vloerreiniger lavendel", "brand": "Dettol", "ean": new_ean}
-    assert (
-        inventory_service.upsert_products(
-            session, rows=[{**changed, "online_price": {"amount": "2.49"}}]
-        ).errors
-        == []
-    )
+    changed = {"name": "Vloerreiniger lavendel", "brand": "Dettol", "ean": new_ean}
+    make_product(session, "AJAX-GLAS", price="2.49", **changed)
     session.commit()
     assert _skus(client, "glasreiniger") == []
     assert _skus(client, "ajax") == ["AJAX-CIT"]
@@ -230,12 +229,7 @@ def test_a_product_is_found_by_its_current_words(
     assert _skus(client, new_ean) == ["AJAX-GLAS"]
     assert _skus(client, "reiniger") == []
     # A second upsert of the same words changes nothing and still finds it once.
-    assert (
-        inventory_service.upsert_products(
-            session, rows=[{**changed, "online_price": {"amount": "2.59"}}]
-        ).errors
-        == []
-    )
+    make_product(session, "AJAX-GLAS", price="2.59", **changed)
     session.commit()
     assert _skus(client, "lavendel") == ["AJAX-GLAS"]
 
@@ -256,6 +250,6 @@ def test_a_product_is_found_by_its_current_words(
     ],
 )
 def test_bad_input_is_422_naming_the_field(
-    client: TestClient, catalogue: None, params: dict[str, Any], field: str
+    client: TestClient, search_catalogue: None, params: dict[str, Any], field: str
 ) -> None:
     _problem(_search(client, **params), field)

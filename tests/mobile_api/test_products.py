@@ -12,13 +12,19 @@ from geopy.distance import geodesic
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from stores import service as stores_service
-from tests.conftest import stock_of, store_row
+from tests.factories import (
+    apply_counts,
+    count_row,
+    make_products,
+    make_stores,
+    product_row,
+    stock_of,
+    store_row,
+)
 
 UTRECHT = (52.0907, 5.1214)
 MONDAY_NOON = "2026-11-23T12:00:00+01:00"
 SUNDAY_NOON = "2026-11-22T12:00:00+01:00"
-AS_OF = "2026-11-23T06:00:00+01:00"
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
 # Store code -> location, nearest to UTRECHT first.
@@ -34,27 +40,14 @@ def eur(amount: str) -> dict[str, str]:
     return {"amount": amount, "currency": "EUR"}
 
 
-def product(sku: str, name: str, **overrides: Any) -> dict[str, Any]:
-    row: dict[str, Any] = {"sku": sku, "name": name, "online_price": eur("9.99")}
-    row.update(overrides)
-    return row
-
-
 def _stores(session: Session) -> None:
+    # UT-ZUID counts up to 5 as "limited"; the others keep the default of 2.
+    thresholds: dict[str, dict[str, Any]] = {"UT-ZUID": {"low_stock_threshold": 5}}
     rows = [
-        store_row(
-            code,
-            location={"lat": lat, "lon": lon},
-            # UT-ZUID counts up to 5 as "limited"; the others keep the default of 2.
-            **({"low_stock_threshold": 5} if code == "UT-ZUID" else {}),
-        )
+        store_row(code, location={"lat": lat, "lon": lon}, **thresholds.get(code, {}))
         for code, (lat, lon) in LOCATIONS.items()
     ]
-    assert stores_service.upsert_stores(session, rows=rows).errors == []
-
-
-def _products(session: Session, rows: list[dict[str, Any]]) -> None:
-    assert inventory_service.upsert_products(session, rows=rows).errors == []
+    make_stores(session, rows)
 
 
 def _prices(session: Session, *prices: tuple[str, str, str]) -> None:
@@ -63,9 +56,8 @@ def _prices(session: Session, *prices: tuple[str, str, str]) -> None:
 
 
 def _snapshot(session: Session, *counts: tuple[str, str, int]) -> None:
-    rows = [{"store_code": store, "sku": sku, "on_hand": n, "as_of": AS_OF} for store, sku, n in counts]
-    result = inventory_service.apply_snapshots(session, rows=list(enumerate(rows)))
-    assert (result.applied, result.errors) == (len(rows), [])
+    result = apply_counts(session, [count_row(store, sku, n) for store, sku, n in counts])
+    assert result.applied == len(counts)
 
 
 def _set_stock(session: Session, store_code: str, sku: str, **fields: int) -> None:
@@ -94,30 +86,31 @@ def _problem(response: Any, status: int, code: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def catalogue(session: Session) -> None:
-    _products(
+def detail_products(session: Session) -> None:
+    """CB-1 with every field the webshop can give, and GTIN8 with only the ones it must."""
+    make_products(
         session,
         [
-            product(
+            product_row(
                 "CB-1",
-                "Crème Brûlée Brander",
+                price="24.95",
+                name="Crème Brûlée Brander",
                 ean="8712345678906",
                 brand="Keukenhulp",
                 description="Brander voor het karamelliseren van suiker.",
                 image_url="https://images.example/cb-1.jpg",
                 category="Keuken > Gereedschap",
-                online_price=eur("24.95"),
                 store_price=eur("26.50"),
                 online_stock=2,
             ),
-            product("GTIN8", "Tandenstokers", ean="96385074"),
+            product_row("GTIN8", price="9.99", name="Tandenstokers", ean="96385074"),
         ],
     )
     session.commit()
 
 
 @BOTH_DATABASES
-def test_product_detail(client: TestClient, catalogue: None) -> None:
+def test_product_detail(client: TestClient, detail_products: None) -> None:
     response = client.get("/mobile/v1/products/CB-1")
     assert response.status_code == 200
     assert response.json() == {
@@ -145,7 +138,7 @@ def test_product_detail(client: TestClient, catalogue: None) -> None:
     )
 
 
-def test_unknown_product_is_a_problem_404(client: TestClient, catalogue: None) -> None:
+def test_unknown_product_is_a_problem_404(client: TestClient, detail_products: None) -> None:
     for suffix, params in (
         ("", {}),
         ("/availability", {"lat": UTRECHT[0], "lon": UTRECHT[1]}),
@@ -170,17 +163,13 @@ def stocked(session: Session) -> None:
     """KOF-1 in four stores: limited by reserved and safety stock, limited at a store's own threshold, in
     stock just above the default threshold, and no stock row at all."""
     _stores(session)
-    _products(
+    make_products(
         session,
         [
-            product(
-                "KOF-1",
-                "Koffiebonen 1 kg",
-                online_price=eur("12.99"),
-                store_price=eur("13.49"),
-                online_stock=40,
+            product_row(
+                "KOF-1", price="12.99", name="Koffiebonen 1 kg", store_price=eur("13.49"), online_stock=40
             ),
-            product("KB/2", "Koffiebonen met schuine streep", online_price=eur("5.00")),
+            product_row("KB/2", price="5.00", name="Koffiebonen met schuine streep"),
         ],
     )
     _snapshot(session, ("UT-CENTRUM", "KOF-1", 7), ("UT-ZUID", "KOF-1", 5), ("AMS", "KOF-1", 3))

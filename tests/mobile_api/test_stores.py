@@ -10,9 +10,16 @@ from fastapi.testclient import TestClient
 from geopy.distance import geodesic
 from sqlmodel import Session
 
-from inventory import service as inventory_service
 from stores import service as stores_service
-from tests.conftest import store_row
+from tests.factories import (
+    apply_counts,
+    count_row,
+    make_products,
+    make_store,
+    make_stores,
+    product_row,
+    store_row,
+)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 UTRECHT = (52.0907, 5.1214)
@@ -26,12 +33,7 @@ def _chain(session: Session) -> None:
     rows = [
         store_row("UT-CENTRUM", location={"lat": 52.0907, "lon": 5.1214}),
         store_row("UT-ZUID", location={"lat": 52.0700, "lon": 5.1100}, click_and_collect=False),
-        store_row(
-            "AMS-24",
-            location={"lat": 52.3791, "lon": 4.9003},
-            hours=_weekly("00:00", "24:00"),
-            closed_on_public_holidays=False,
-        ),
+        store_row("AMS-24", always_open=True, location={"lat": 52.3791, "lon": 4.9003}),
         store_row("RTD-NACHT", location={"lat": 51.9244, "lon": 4.4777}, hours=_weekly("18:00", "04:00")),
         # Two stores on the same spot: equal distances must come out ordered by code.
         store_row("DH-B", location={"lat": 52.0705, "lon": 4.3007}),
@@ -43,13 +45,13 @@ def _chain(session: Session) -> None:
             timezone="Europe/Brussels",
         ),
     ]
-    result = stores_service.upsert_stores(session, rows=rows)
-    assert result.errors == []
+    make_stores(session, rows)
     session.commit()
 
 
 @pytest.fixture
-def chain(session: Session) -> None:
+def store_chain(session: Session) -> None:
+    """`_chain` in the test's session."""
     _chain(session)
 
 
@@ -58,7 +60,7 @@ def _nearest(client: TestClient, **params: Any) -> Any:
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
-def test_nearest_ranks_by_geodesic_distance_with_ties_by_code(client: TestClient, chain: None) -> None:
+def test_nearest_ranks_by_geodesic_distance_with_ties_by_code(client: TestClient, store_chain: None) -> None:
     response = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], limit=50, at="2026-11-23T12:00:00+01:00")
     assert response.status_code == 200
     body = response.json()
@@ -79,7 +81,7 @@ def test_nearest_ranks_by_geodesic_distance_with_ties_by_code(client: TestClient
     assert twenty_four_seven["next_change"] is None
 
 
-def test_nearest_limit_and_cursor_walk_the_whole_ranking_once(client: TestClient, chain: None) -> None:
+def test_nearest_limit_and_cursor_walk_the_whole_ranking_once(client: TestClient, store_chain: None) -> None:
     seen: list[str] = []
     cursor = None
     for _ in range(10):
@@ -94,7 +96,7 @@ def test_nearest_limit_and_cursor_walk_the_whole_ranking_once(client: TestClient
     assert seen == ["UT-CENTRUM", "UT-ZUID", "AMS-24", "RTD-NACHT", "DH-A", "DH-B", "BE-ANT"]
 
 
-def test_nearest_filters(client: TestClient, chain: None) -> None:
+def test_nearest_filters(client: TestClient, store_chain: None) -> None:
     at_3am = "2026-11-24T03:00:00+01:00"
     open_at_night = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], open_now="true", at=at_3am).json()
     assert [i["code"] for i in open_at_night["items"]] == ["AMS-24", "RTD-NACHT"]
@@ -117,7 +119,7 @@ def test_nearest_filters(client: TestClient, chain: None) -> None:
     assert [i["code"] for i in within_5km["items"]] == ["UT-CENTRUM", "UT-ZUID"]
 
 
-def test_nearest_by_place_name(client: TestClient, chain: None) -> None:
+def test_nearest_by_place_name(client: TestClient, store_chain: None) -> None:
     body = _nearest(client, q="Antwerpen", limit=1).json()
     assert body["items"][0]["code"] == "BE-ANT"
     assert body["origin"]["name"]
@@ -133,7 +135,7 @@ def test_nearest_by_place_name(client: TestClient, chain: None) -> None:
     ("q", "name"), [("Den Haag", "Den Haag"), ("s-gravenhage", "'s-Gravenhage"), ("The Hague", "The Hague")]
 )
 def test_nearest_names_the_place_as_the_shopper_wrote_it(
-    client: TestClient, chain: None, q: str, name: str
+    client: TestClient, store_chain: None, q: str, name: str
 ) -> None:
     body = _nearest(client, q=q, limit=2).json()
     assert body["origin"] == {"lat": 52.07667, "lon": 4.29861, "name": name}
@@ -170,7 +172,7 @@ def test_nearest_rejects_bad_input_naming_the_field(
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
-def test_store_detail(client: TestClient, chain: None) -> None:
+def test_store_detail(client: TestClient, store_chain: None) -> None:
     response = client.get("/mobile/v1/stores/UT-CENTRUM", params={"at": "2026-11-22T12:00:00+01:00"})
     assert response.status_code == 200
     body = response.json()
@@ -204,7 +206,7 @@ def test_resolved_hours_with_holiday_special_day_and_overnight(
             "reason": "Inventaris",
         }
     ]
-    stores_service.upsert_stores(session, rows=[store_row("NL-NACHT", hours=hours)])
+    make_store(session, "NL-NACHT", hours=hours)
     session.commit()
     response = client.get("/mobile/v1/stores/NL-NACHT/hours", params={"start": "2026-04-26", "days": 3})
     assert response.status_code == 200
@@ -229,7 +231,7 @@ def test_resolved_hours_with_holiday_special_day_and_overnight(
     }
 
 
-def test_resolved_hours_defaults_to_a_week_from_today(client: TestClient, chain: None) -> None:
+def test_resolved_hours_defaults_to_a_week_from_today(client: TestClient, store_chain: None) -> None:
     body = client.get("/mobile/v1/stores/UT-CENTRUM/hours").json()
     assert len(body["days"]) == 7
     dates = [day["date"] for day in body["days"]]
@@ -247,7 +249,7 @@ def test_resolved_hours_defaults_to_a_week_from_today(client: TestClient, chain:
     ],
 )
 def test_resolved_hours_rejects_bad_input(
-    client: TestClient, chain: None, params: dict[str, Any], field: str
+    client: TestClient, store_chain: None, params: dict[str, Any], field: str
 ) -> None:
     response = client.get("/mobile/v1/stores/UT-CENTRUM/hours", params=params)
     assert response.status_code == 422
@@ -255,7 +257,7 @@ def test_resolved_hours_rejects_bad_input(
 
 
 def test_a_filter_that_rejects_many_stores_pages_instead_of_walking_the_chain(
-    client: TestClient, chain: None, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, store_chain: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(stores_service, "MAX_EXAMINED", 2)
     params: dict[str, Any] = {"lat": UTRECHT[0], "lon": UTRECHT[1], "open_now": "true", "limit": 5}
@@ -274,21 +276,16 @@ def test_a_filter_that_rejects_many_stores_pages_instead_of_walking_the_chain(
 
 
 def _stock_for_basket(session: Session) -> None:
-    products = [{"sku": s, "name": f"Artikel {s}", "online_price": {"amount": "1.00"}} for s in ("P1", "P2")]
-    assert inventory_service.upsert_products(session, rows=products).errors == []
+    make_products(session, [product_row(sku, name=f"Artikel {sku}") for sku in ("P1", "P2")])
     counts = [("UT-CENTRUM", "P1", 5), ("UT-CENTRUM", "P2", 1), ("UT-ZUID", "P1", 0), ("UT-ZUID", "P2", 9)]
     counts += [("AMS-24", "P1", 3), ("AMS-24", "P2", 3), ("RTD-NACHT", "P1", 4)]
-    rows = [
-        {"store_code": store, "sku": sku, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
-        for store, sku, n in counts
-    ]
-    assert inventory_service.apply_snapshots(session, rows=list(enumerate(rows))).errors == []
+    apply_counts(session, [count_row(store, sku, n) for store, sku, n in counts])
     session.commit()
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 def test_nearest_with_a_basket_reports_stock_and_filters_on_it(
-    client: TestClient, session: Session, chain: None
+    client: TestClient, session: Session, store_chain: None
 ) -> None:
     _stock_for_basket(session)
     params: dict[str, Any] = {"lat": UTRECHT[0], "lon": UTRECHT[1], "limit": 4, "sku": ["P1", "P2", "P1"]}
@@ -313,7 +310,7 @@ def test_nearest_with_a_basket_reports_stock_and_filters_on_it(
     assert "has_all" not in plain["items"][0]
 
 
-def test_nearest_basket_errors(client: TestClient, session: Session, chain: None) -> None:
+def test_nearest_basket_errors(client: TestClient, session: Session, store_chain: None) -> None:
     _stock_for_basket(session)
     unknown = _nearest(client, lat=UTRECHT[0], lon=UTRECHT[1], sku=["P1", "NOPE"])
     assert unknown.status_code == 422

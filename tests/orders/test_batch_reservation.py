@@ -14,51 +14,36 @@ from inventory import ledger as inventory_ledger
 from inventory.models import Product
 from orders import service as orders_service
 from orders.models import Order, OrderEvent, OrderStatus
-from orders.schemas import OrderIn
 from retail.redis_client import redis_client
 from stores.models import Store
-from tests.conftest import ALWAYS_OPEN, commit_order, committed_shop, stock_of, store_row
+from tests.factories import (
+    apply_counts,
+    committed_store,
+    count_row,
+    make_products,
+    make_stores,
+    place_order,
+    product_row,
+    stock_of,
+    store_row,
+)
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
 
 @pytest.fixture
-def shop(session: Session) -> Session:
-    from inventory import service as inventory_service
-    from stores import service as stores_service
-
-    stores_service.upsert_stores(
-        session,
-        rows=[store_row(code, hours=ALWAYS_OPEN, closed_on_public_holidays=False) for code in ("B1", "B2")],
-    )
-    inventory_service.upsert_products(
-        session, rows=[{"sku": sku, "name": sku, "online_price": {"amount": "1.00"}} for sku in "XYZ"]
-    )
-    counts = [("B1", "X", 5), ("B1", "Y", 9), ("B2", "X", 9)]  # no Z anywhere: no stock row at all
-    inventory_service.apply_snapshots(
-        session,
-        rows=list(
-            enumerate(
-                {"store_code": s, "sku": k, "on_hand": n, "as_of": "2026-11-23T06:00:00+01:00"}
-                for s, k, n in counts
-            )
-        ),
-    )
+def batch_stores(session: Session) -> Session:
+    """The test's session with stores B1 and B2 open around the clock, X counted 5 at B1 and 9 at B2, Y 9
+    at B1, and Z nowhere (no stock row at all)."""
+    make_stores(session, [store_row(code, always_open=True) for code in ("B1", "B2")])
+    make_products(session, [product_row(sku) for sku in "XYZ"])
+    counts = [("B1", "X", 5), ("B1", "Y", 9), ("B2", "X", 9)]
+    apply_counts(session, [count_row(store, sku, n) for store, sku, n in counts])
     return session
 
 
 def _place(session: Session, basket: dict[str, int], *, key: str, store: str = "B1") -> Order:
-    order_in = OrderIn.model_validate(
-        {
-            "store_code": store,
-            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in basket.items()],
-            "customer": {"name": "Klant", "email": "klant@example.nl"},
-        }
-    )
-    order, _ = orders_service.place_order(
-        session, order_in=order_in, idempotency_key=key, send_reservation=lambda _pk: None
-    )
-    return order
+    return place_order(session, store, basket, key=key)
 
 
 def _status(session: Session, order: Order) -> str:
@@ -69,17 +54,17 @@ def _status(session: Session, order: Order) -> str:
 
 
 @BOTH_DATABASES
-def test_one_run_decides_the_stores_pending_orders_each_all_or_nothing(shop: Session) -> None:
-    first = _place(shop, {"X": 2, "Y": 1}, key="first")
-    too_big = _place(shop, {"Y": 1, "X": 4}, key="too-big")  # 3 X left after the first
-    fits = _place(shop, {"X": 3}, key="fits")
-    no_stock_row = _place(shop, {"Z": 1}, key="no-row")
-    elsewhere = _place(shop, {"X": 1}, key="elsewhere", store="B2")
+def test_one_run_decides_the_stores_pending_orders_each_all_or_nothing(batch_stores: Session) -> None:
+    first = _place(batch_stores, {"X": 2, "Y": 1}, key="first")
+    too_big = _place(batch_stores, {"Y": 1, "X": 4}, key="too-big")  # 3 X left after the first
+    fits = _place(batch_stores, {"X": 3}, key="fits")
+    no_stock_row = _place(batch_stores, {"Z": 1}, key="no-row")
+    elsewhere = _place(batch_stores, {"X": 1}, key="elsewhere", store="B2")
     assert first.id is not None
 
-    assert orders_service.reserve_order(shop, order_pk=first.id, batch=10) == OrderStatus.reserved
+    assert orders_service.reserve_order(batch_stores, order_pk=first.id, batch=10) == OrderStatus.reserved
 
-    statuses = {o.order_id: _status(shop, o) for o in (first, too_big, fits, no_stock_row, elsewhere)}
+    statuses = {o.order_id: _status(batch_stores, o) for o in (first, too_big, fits, no_stock_row, elsewhere)}
     assert statuses == {
         first.order_id: "reserved",
         too_big.order_id: "rejected",
@@ -87,21 +72,21 @@ def test_one_run_decides_the_stores_pending_orders_each_all_or_nothing(shop: Ses
         no_stock_row.order_id: "rejected",
         elsewhere.order_id: "pending",
     }
-    assert (stock_of(shop, "B1", "X").reserved, stock_of(shop, "B1", "Y").reserved) == (5, 1)
-    assert stock_of(shop, "B2", "X").reserved == 0
-    rejected = shop.get(Order, too_big.id)
+    assert (stock_of(batch_stores, "B1", "X").reserved, stock_of(batch_stores, "B1", "Y").reserved) == (5, 1)
+    assert stock_of(batch_stores, "B2", "X").reserved == 0
+    rejected = batch_stores.get(Order, too_big.id)
     assert rejected is not None
     assert rejected.problem is not None
     # What was left when its turn came, after the first order of the batch.
     assert rejected.problem["lines"] == [{"sku": "X", "requested": 4, "available": 3}]
-    reserved = [shop.get(Order, o.id) for o in (first, fits)]
+    reserved = [batch_stores.get(Order, o.id) for o in (first, fits)]
     codes = {o.short_code_hash for o in reserved if o is not None}
     assert len(codes) == 2
     assert None not in codes
     assert all(o is not None and o.ready_by is not None for o in reserved)
     events = Counter(
         (e.order_pk, e.status)
-        for e in shop.exec(select(OrderEvent).where(col(OrderEvent.status) != OrderStatus.pending))
+        for e in batch_stores.exec(select(OrderEvent).where(col(OrderEvent.status) != OrderStatus.pending))
     )
     assert events == Counter(
         {
@@ -115,29 +100,29 @@ def test_one_run_decides_the_stores_pending_orders_each_all_or_nothing(shop: Ses
     # The later runs of those orders find them decided and change nothing.
     for order in (too_big, fits):
         assert order.id is not None
-        assert orders_service.reserve_order(shop, order_pk=order.id, batch=10) in (
+        assert orders_service.reserve_order(batch_stores, order_pk=order.id, batch=10) in (
             OrderStatus.rejected,
             OrderStatus.reserved,
         )
-    assert stock_of(shop, "B1", "X").reserved == 5
+    assert stock_of(batch_stores, "B1", "X").reserved == 5
 
 
 @BOTH_DATABASES
-def test_a_batch_of_one_decides_only_its_own_order(shop: Session) -> None:
-    first = _place(shop, {"X": 1}, key="one")
-    second = _place(shop, {"X": 1}, key="two")
+def test_a_batch_of_one_decides_only_its_own_order(batch_stores: Session) -> None:
+    first = _place(batch_stores, {"X": 1}, key="one")
+    second = _place(batch_stores, {"X": 1}, key="two")
     assert first.id is not None
-    orders_service.reserve_order(shop, order_pk=first.id)
-    assert (_status(shop, first), _status(shop, second)) == ("reserved", "pending")
+    orders_service.reserve_order(batch_stores, order_pk=first.id)
+    assert (_status(batch_stores, first), _status(batch_stores, second)) == ("reserved", "pending")
 
 
-def test_reserve_baskets_takes_each_basket_whole_or_not_at_all(shop: Session) -> None:
-    ids = dict(shop.execute(select(Product.sku, Product.id)).all())
-    store = shop.exec(select(Store).where(Store.code == "B1")).one()
+def test_reserve_baskets_takes_each_basket_whole_or_not_at_all(batch_stores: Session) -> None:
+    ids = dict(batch_stores.execute(select(Product.sku, Product.id)).all())
+    store = batch_stores.exec(select(Store).where(Store.code == "B1")).one()
     assert store.id is not None
     q = inventory_ledger.Quantity
     outcomes = inventory_ledger.reserve_baskets(
-        shop,
+        batch_stores,
         store_id=store.id,
         baskets=[
             [q(ids["Y"], 9), q(ids["X"], 1)],
@@ -149,13 +134,15 @@ def test_reserve_baskets_takes_each_basket_whole_or_not_at_all(shop: Session) ->
     assert [o.reserved for o in outcomes] == [True, False, True, False]
     assert outcomes[1].available == {ids["Y"]: 0}
     assert outcomes[3].available == {ids["X"]: 0, ids["Z"]: 0}
-    assert (stock_of(shop, "B1", "X").reserved, stock_of(shop, "B1", "Y").reserved) == (5, 9)
+    assert (stock_of(batch_stores, "B1", "X").reserved, stock_of(batch_stores, "B1", "Y").reserved) == (5, 9)
 
 
 def test_a_batch_skips_orders_another_transaction_holds(pg_engine: Engine) -> None:
-    with committed_shop(pg_engine, "B9", {"X": 10}):
-        first = commit_order(pg_engine, "B9", {"X": 1}, key="batch-first")
-        held = commit_order(pg_engine, "B9", {"X": 1}, key="batch-held")
+    with committed_store(pg_engine, "B9", {"X": 10}):
+        first = place_order(pg_engine, "B9", {"X": 1}, key="batch-first")
+        held = place_order(pg_engine, "B9", {"X": 1}, key="batch-held")
+        assert first.id is not None
+        first_pk = first.id
         with pg_engine.connect() as holder:
             holding = holder.begin()
             holder.execute(text('SELECT 1 FROM "order" WHERE id = :id FOR UPDATE'), {"id": held.id})
@@ -163,7 +150,7 @@ def test_a_batch_skips_orders_another_transaction_holds(pg_engine: Engine) -> No
 
             def reserve_first() -> None:
                 with Session(pg_engine) as session:
-                    orders_service.reserve_order(session, order_pk=first.id, batch=10)
+                    orders_service.reserve_order(session, order_pk=first_pk, batch=10)
                     session.commit()
                 done.set()
 
@@ -195,9 +182,9 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
     assert redis is not None
     redis.delete(mark)
     count = orders_tasks.RESERVE_BATCH * 2 + 5
-    with committed_shop(pg_engine, "B8", {"X": count - 1}):
+    with committed_store(pg_engine, "B8", {"X": count - 1}):
         orders = [
-            commit_order(
+            place_order(
                 pg_engine,
                 "B8",
                 {"X": 1},
@@ -219,7 +206,7 @@ def test_one_queued_run_per_store_drains_every_order_batch_after_batch(
             assert _status(session, orders[-1]) == "rejected"
 
         # The run cleared the mark: the next order queues a run of its own.
-        later = commit_order(
+        later = place_order(
             pg_engine,
             "B8",
             {"X": 1},

@@ -13,17 +13,16 @@ from orders import service as orders_service
 from orders import staff
 from orders.exceptions import AlreadyCollected
 from orders.models import Order
-from orders.schemas import OrderIn
 from retail.auth import Role, authenticate, create_api_key
-from tests.conftest import commit_order, committed_shop
+from tests.factories import committed_store, place_order, reserved_order
 
 
 @pytest.fixture
 def ready_order(pg_engine: Engine) -> Iterator[tuple[Engine, str, str]]:
-    with committed_shop(pg_engine, "C1", {"A": 5}), Session(pg_engine) as session:
+    with committed_store(pg_engine, "C1", {"A": 5}), Session(pg_engine) as session:
         secret = create_api_key(session, role=Role.staff, store_code="C1")
         session.commit()
-        order = commit_order(pg_engine, "C1", {"A": 2}, key="concurrent-confirm", reserve=True)
+        order = reserved_order(pg_engine, "C1", {"A": 2}, key="concurrent-confirm")
         principal = authenticate(session, secret)
         assert principal is not None
         staff.mark_ready(session, principal=principal, order_id=order.order_id)
@@ -73,22 +72,13 @@ def test_concurrent_requests_with_one_idempotency_key_make_one_order(
     engine, _secret, _token = ready_order
     barrier = threading.Barrier(8)
     answers: list[str] = []
-    body = OrderIn.model_validate(
-        {
-            "store_code": "C1",
-            "lines": [{"sku": "A", "quantity": 1}],
-            "customer": {"name": "D", "email": "d@example.nl"},
-        }
-    )
 
     def shopper() -> None:
-        with Session(engine) as session:
-            barrier.wait()
-            order, _ = orders_service.place_order(
-                session, order_in=body, idempotency_key="double-tap", send_reservation=lambda _pk: None
-            )
-            session.commit()
-            answers.append(order.order_id)
+        barrier.wait()
+        order = place_order(
+            engine, "C1", {"A": 1}, key="double-tap", customer={"name": "D", "email": "d@example.nl"}
+        )
+        answers.append(order.order_id)
 
     threads = [threading.Thread(target=shopper) for _ in range(8)]
     for thread in threads:

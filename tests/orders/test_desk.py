@@ -15,13 +15,13 @@ from PIL import Image
 
 from orders import pickup, scan
 from orders.exceptions import InvalidFrame
-from tests.orders.conftest import order_body, place
+from tests.factories import BASKET, order_body, post_order
 
 KeyFactory = Callable[..., dict[str, str]]
 
 
 def _reserved_order(client: TestClient) -> dict[str, Any]:
-    accepted = place(client, order_body()).json()
+    accepted = post_order(client, order_body("S1", BASKET)).json()
     headers = {"Authorization": f"Bearer {accepted['order_token']}"}
     order = client.get(accepted["status_url"], headers=headers).json()
     assert order["status"] == "reserved"
@@ -106,7 +106,7 @@ def test_me_names_the_role_and_store_of_the_key(client: TestClient, make_key: Ke
 
 
 def test_the_desk_learns_its_stores_name_and_time_zone(
-    client: TestClient, shop: None, make_key: KeyFactory
+    client: TestClient, open_stores: None, make_key: KeyFactory
 ) -> None:
     staff = make_key("staff", store_code="S1")
     own = client.get("/staff/v1/stores/S1", headers=staff)
@@ -127,7 +127,7 @@ def test_the_desk_learns_its_stores_name_and_time_zone(
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
 def test_scan_reads_the_pickup_token_from_a_camera_frame(
-    client: TestClient, shop: None, make_key: KeyFactory, fmt: str
+    client: TestClient, open_stores: None, make_key: KeyFactory, fmt: str
 ) -> None:
     staff = make_key("staff", store_code="S1")
     order = _reserved_order(client)

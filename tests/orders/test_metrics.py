@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,9 +9,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from orders import tasks as orders_tasks
-from retail import metrics
-from tests.conftest import commit_order, committed_shop
-from tests.orders.conftest import order_body, place
+from tests.factories import committed_store, order_body, post_order, reserved_order
 
 
 def scrape(client: TestClient) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -32,31 +28,24 @@ def open_orders(client: TestClient) -> dict[str, float]:
     }
 
 
-@pytest.mark.usefixtures("shop")
+@pytest.mark.usefixtures("open_stores")
 def test_open_orders_are_counted_by_status(client: TestClient, session: Session) -> None:
     assert open_orders(client) == {"pending": 0, "reserved": 0, "ready_for_pickup": 0}
-    first = place(client, order_body(lines=[{"sku": "THEE", "quantity": 1}]), key="k1").json()
-    place(client, order_body(lines=[{"sku": "THEE", "quantity": 1}]), key="k2")
+    first = post_order(client, order_body("S1", {"THEE": 1}), key="k1").json()
+    post_order(client, order_body("S1", {"THEE": 1}), key="k2")
     assert open_orders(client) == {"pending": 0, "reserved": 2, "ready_for_pickup": 0}
     token = {"Authorization": f"Bearer {first['order_token']}"}
     assert client.post(f"/mobile/v1/orders/{first['order_id']}/cancel", headers=token).status_code == 200
     # A rejected order (not enough stock) and a cancelled one wait for nothing: not counted.
-    place(client, order_body(lines=[{"sku": "KOFFIE", "quantity": 50}]), key="k3")
+    post_order(client, order_body("S1", {"KOFFIE": 50}), key="k3")
     assert open_orders(client) == {"pending": 0, "reserved": 1, "ready_for_pickup": 0}
-
-
-@pytest.fixture
-def clean_shared() -> Iterator[None]:
-    metrics.shared.clear()
-    yield
-    metrics.shared.clear()
 
 
 def test_the_reconciliation_task_publishes_its_drift(
     engine: Engine, client: TestClient, clean_shared: None
 ) -> None:
-    with committed_shop(engine, "RC1", {"A": 10, "B": 10}):
-        commit_order(engine, "RC1", {"A": 2}, key="rc-1", reserve=True)
+    with committed_store(engine, "RC1", {"A": 10, "B": 10}):
+        reserved_order(engine, "RC1", {"A": 2}, key="rc-1")
         with engine.begin() as connection:
             connection.execute(text("UPDATE stock SET reserved = reserved + 3"))
         assert orders_tasks.reconcile_reserved.apply().get() == 2

@@ -20,7 +20,7 @@ from orders import notifications
 from orders.models import Notification
 from retail.clock import utcnow
 from retail.settings import get_settings
-from tests.conftest import commit_order, committed_shop
+from tests.factories import committed_store, reserved_order
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -41,7 +41,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def webhook_url(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A receiver on this machine, the settings' webhook while the test runs; answers its URL."""
     server = HTTPServer(("127.0.0.1", 0), Receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -54,9 +55,10 @@ def webhook(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 @pytest.fixture
-def reserved_order(pg_engine: Engine) -> Iterator[Engine]:
-    with committed_shop(pg_engine, "N1", {"A": 5}):
-        commit_order(pg_engine, "N1", {"A": 1}, key="notify-1", reserve=True)
+def notifying_engine(pg_engine: Engine) -> Iterator[Engine]:
+    """The test database with store N1 and one order reserved there, committed: two notifications due."""
+    with committed_store(pg_engine, "N1", {"A": 5}):
+        reserved_order(pg_engine, "N1", {"A": 1}, key="notify-1")
         yield pg_engine
 
 
@@ -66,12 +68,12 @@ def _outbox(engine: Engine) -> list[Notification]:
 
 
 def test_each_transition_is_delivered_once_signed_with_a_unique_event_id(
-    reserved_order: Engine, webhook: str
+    notifying_engine: Engine, webhook_url: str
 ) -> None:
-    outbox = _outbox(reserved_order)
+    outbox = _outbox(notifying_engine)
     assert [n.payload["status"] for n in outbox] == ["pending", "reserved"]
-    assert notifications.deliver_due(reserved_order) == 2
-    assert notifications.deliver_due(reserved_order) == 0  # nothing is sent twice
+    assert notifications.deliver_due(notifying_engine) == 2
+    assert notifications.deliver_due(notifying_engine) == 0  # nothing is sent twice
 
     assert len(Receiver.received) == 2
     event_ids = []
@@ -84,33 +86,33 @@ def test_each_transition_is_delivered_once_signed_with_a_unique_event_id(
         assert event["data"]["store_code"] == "N1"
         event_ids.append(event["event_id"])
     assert len(set(event_ids)) == 2
-    assert all(n.delivered_at is not None for n in _outbox(reserved_order))
+    assert all(n.delivered_at is not None for n in _outbox(notifying_engine))
 
 
-def test_a_failing_receiver_is_retried_with_backoff(reserved_order: Engine, webhook: str) -> None:
+def test_a_failing_receiver_is_retried_with_backoff(notifying_engine: Engine, webhook_url: str) -> None:
     Receiver.fail_first = 2  # both notifications fail on the first round
-    assert notifications.deliver_due(reserved_order) == 0
-    failed = _outbox(reserved_order)
+    assert notifications.deliver_due(notifying_engine) == 0
+    failed = _outbox(notifying_engine)
     assert [(n.attempts, n.last_error, n.delivered_at) for n in failed] == [(1, "HTTP 500", None)] * 2
     assert all(n.next_attempt_at > utcnow() + timedelta(seconds=5) for n in failed)
-    assert notifications.deliver_due(reserved_order) == 0  # not due yet: the backoff holds
+    assert notifications.deliver_due(notifying_engine) == 0  # not due yet: the backoff holds
 
-    with Session(reserved_order) as session:
+    with Session(notifying_engine) as session:
         for row in session.exec(select(Notification)).all():
             row.next_attempt_at = utcnow() - timedelta(seconds=1)
             session.add(row)
         session.commit()
-    assert notifications.deliver_due(reserved_order) == 2
-    assert [n.attempts for n in _outbox(reserved_order)] == [2, 2]
+    assert notifications.deliver_due(notifying_engine) == 2
+    assert [n.attempts for n in _outbox(notifying_engine)] == [2, 2]
     assert notifications.backoff(1) == timedelta(seconds=10)
     assert notifications.backoff(3) == timedelta(seconds=40)
     assert notifications.backoff(20) == timedelta(hours=1)
 
 
 def test_without_a_webhook_notifications_are_logged(
-    reserved_order: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    notifying_engine: Engine, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(get_settings(), "webhook_url", None)
     with caplog.at_level("INFO", logger="orders.notifications"):
-        assert notifications.deliver_due(reserved_order) == 2
+        assert notifications.deliver_due(notifying_engine) == 2
     assert sum("order.status_changed" in record.getMessage() for record in caplog.records) == 2

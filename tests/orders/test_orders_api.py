@@ -16,13 +16,15 @@ from sqlmodel import Session, select
 
 from inventory import service as inventory_service
 from orders.models import Order
-from tests.orders.conftest import order_body, place, reserved_units
+from tests.factories import BASKET, order_body, post_order, stock_of
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
 
-def test_an_order_is_accepted_reserved_and_followed(client: TestClient, session: Session, shop: None) -> None:
-    accepted = place(client, order_body())
+def test_an_order_is_accepted_reserved_and_followed(
+    client: TestClient, session: Session, open_stores: None
+) -> None:
+    accepted = post_order(client, order_body("S1", BASKET))
     assert accepted.status_code == 202
     body = accepted.json()
     assert body["status"] == "pending"
@@ -58,16 +60,16 @@ def test_an_order_is_accepted_reserved_and_followed(client: TestClient, session:
     for instant in filter(None, instants):
         assert datetime.fromisoformat(instant).utcoffset() == timedelta(0), instant
     assert datetime.fromisoformat(order["created_at"]) == datetime.fromisoformat(body["created_at"])
-    assert reserved_units(session, "S1", "KOFFIE") == 2
-    assert reserved_units(session, "S1", "THEE") == 1
+    assert stock_of(session, "S1", "KOFFIE").reserved == 2
+    assert stock_of(session, "S1", "THEE").reserved == 1
 
 
-def test_an_order_is_priced_at_its_store(client: TestClient, session: Session, shop: None) -> None:
+def test_an_order_is_priced_at_its_store(client: TestClient, session: Session, open_stores: None) -> None:
     # S1 sells coffee at a price of its own; S2 charges the product's store price, 13.49.
     prices = [{"store_code": "S1", "sku": "KOFFIE", "price": {"amount": "11.99", "currency": "EUR"}}]
     assert inventory_service.upsert_store_prices(session, rows=prices).errors == []
     for store, unit, total in (("S1", "11.99", "27.47"), ("S2", "13.49", "30.47")):
-        accepted = place(client, order_body(store_code=store), key=f"priced-{store}")
+        accepted = post_order(client, order_body(store, BASKET), key=f"priced-{store}")
         assert accepted.status_code == 202, accepted.text
         order = client.get(
             accepted.json()["status_url"], params={"order_token": accepted.json()["order_token"]}
@@ -78,30 +80,28 @@ def test_an_order_is_priced_at_its_store(client: TestClient, session: Session, s
 
 
 def test_the_same_key_and_body_answer_the_sameorder_body(
-    client: TestClient, session: Session, shop: None
+    client: TestClient, session: Session, open_stores: None
 ) -> None:
-    first = place(client, order_body()).json()
-    again = place(client, order_body()).json()
+    first = post_order(client, order_body("S1", BASKET)).json()
+    again = post_order(client, order_body("S1", BASKET)).json()
     assert again["order_id"] == first["order_id"]
     assert again["order_token"] == first["order_token"]
     assert len(session.exec(select(Order)).all()) == 1
-    assert reserved_units(session, "S1", "KOFFIE") == 2
+    assert stock_of(session, "S1", "KOFFIE").reserved == 2
 
-    other = place(client, order_body(lines=[{"sku": "THEE", "quantity": 1}]))
+    other = post_order(client, order_body("S1", {"THEE": 1}))
     assert other.status_code == 422
     assert other.json()["code"] == "idempotency_key_reused"
-    missing = client.post("/mobile/v1/orders", json=order_body())
+    missing = client.post("/mobile/v1/orders", json=order_body("S1", BASKET))
     assert missing.status_code == 400
     assert missing.json()["code"] == "idempotency_key_missing"
     assert len(session.exec(select(Order)).all()) == 1
 
 
 def test_not_enough_stock_rejects_the_whole_basket_with_alternatives(
-    client: TestClient, session: Session, shop: None
+    client: TestClient, session: Session, open_stores: None
 ) -> None:
-    body = place(
-        client, order_body(lines=[{"sku": "KOFFIE", "quantity": 5}, {"sku": "THEE", "quantity": 1}])
-    ).json()
+    body = post_order(client, order_body("S1", {"KOFFIE": 5, "THEE": 1})).json()
     order = client.get(body["status_url"], headers={"Authorization": f"Bearer {body['order_token']}"}).json()
     assert order["status"] == "rejected"
     assert order["pickup"] is None
@@ -110,26 +110,26 @@ def test_not_enough_stock_rejects_the_whole_basket_with_alternatives(
     assert [a["code"] for a in order["problem"]["alternatives"]] == ["S2"]
     assert order["problem"]["alternatives"][0]["ready_by"] is not None
     # all or nothing: the line that would have fitted is not held either
-    assert reserved_units(session, "S1", "THEE") == 0
+    assert stock_of(session, "S1", "THEE").reserved == 0
 
 
-def test_cancel_releases_the_stock_once(client: TestClient, session: Session, shop: None) -> None:
-    body = place(client, order_body()).json()
+def test_cancel_releases_the_stock_once(client: TestClient, session: Session, open_stores: None) -> None:
+    body = post_order(client, order_body("S1", BASKET)).json()
     token = {"Authorization": f"Bearer {body['order_token']}"}
     cancelled = client.post(f"{body['status_url']}/cancel", headers=token)
     assert cancelled.status_code == 200
     assert cancelled.json()["status"] == "cancelled"
     assert [h["status"] for h in cancelled.json()["history"]] == ["pending", "reserved", "cancelled"]
-    assert reserved_units(session, "S1", "KOFFIE") == 0
+    assert stock_of(session, "S1", "KOFFIE").reserved == 0
     again = client.post(f"{body['status_url']}/cancel", headers=token)
     assert again.status_code == 409
     assert again.json()["code"] == "invalid_transition"
-    assert reserved_units(session, "S1", "KOFFIE") == 0
+    assert stock_of(session, "S1", "KOFFIE").reserved == 0
 
 
-def test_a_wrong_or_missing_token_is_a_404(client: TestClient, shop: None) -> None:
-    body = place(client, order_body()).json()
-    other = place(client, order_body(), key="key-2").json()
+def test_a_wrong_or_missing_token_is_a_404(client: TestClient, open_stores: None) -> None:
+    body = post_order(client, order_body("S1", BASKET)).json()
+    other = post_order(client, order_body("S1", BASKET), key="key-2").json()
     for headers in (
         {},
         {"Authorization": f"Bearer {other['order_token']}"},
@@ -152,38 +152,33 @@ def test_a_wrong_or_missing_token_is_a_404(client: TestClient, shop: None) -> No
 @pytest.mark.parametrize(
     ("body", "status", "code", "field"),
     [
-        (order_body(store_code="NOPE"), 422, "unknown_store", "body.store_code"),
-        (order_body(store_code="NO-CNC"), 422, "no_click_and_collect", "body.store_code"),
-        (order_body(lines=[{"sku": "NOPE", "quantity": 1}]), 422, "unknown_sku", "body.lines.0.sku"),
-        (order_body(lines=[]), 422, "validation_error", "body.lines"),
+        (order_body("NOPE", BASKET), 422, "unknown_store", "body.store_code"),
+        (order_body("NO-CNC", BASKET), 422, "no_click_and_collect", "body.store_code"),
+        (order_body("S1", {"NOPE": 1}), 422, "unknown_sku", "body.lines.0.sku"),
+        (order_body("S1", {}), 422, "validation_error", "body.lines"),
+        (order_body("S1", {"THEE": 100}), 422, "validation_error", "body.lines.0.quantity"),
+        (order_body("S1", {"THEE": 0}), 422, "validation_error", "body.lines.0.quantity"),
         (
-            order_body(lines=[{"sku": "THEE", "quantity": 100}]),
-            422,
-            "validation_error",
-            "body.lines.0.quantity",
-        ),
-        (
-            order_body(lines=[{"sku": "THEE", "quantity": 0}]),
-            422,
-            "validation_error",
-            "body.lines.0.quantity",
-        ),
-        (order_body(lines=[{"sku": "THEE", "quantity": 1}] * 2), 422, "validation_error", "body.lines"),
-        (
-            order_body(lines=[{"sku": f"S{i}", "quantity": 1} for i in range(51)]),
+            {**order_body("S1", {}), "lines": [{"sku": "THEE", "quantity": 1}] * 2},
             422,
             "validation_error",
             "body.lines",
         ),
-        (order_body(customer={"name": "", "email": "a@b.nl"}), 422, "validation_error", "body.customer.name"),
+        (order_body("S1", {f"S{i}": 1 for i in range(51)}), 422, "validation_error", "body.lines"),
         (
-            order_body(customer={"name": "A", "email": "not-an-email"}),
+            order_body("S1", BASKET, customer={"name": "", "email": "a@b.nl"}),
+            422,
+            "validation_error",
+            "body.customer.name",
+        ),
+        (
+            order_body("S1", BASKET, customer={"name": "A", "email": "not-an-email"}),
             422,
             "validation_error",
             "body.customer.email",
         ),
         (
-            order_body(customer={"name": "A", "email": "a@b.nl", "phone": "call me"}),
+            order_body("S1", BASKET, customer={"name": "A", "email": "a@b.nl", "phone": "call me"}),
             422,
             "validation_error",
             "body.customer.phone",
@@ -191,9 +186,15 @@ def test_a_wrong_or_missing_token_is_a_404(client: TestClient, shop: None) -> No
     ],
 )
 def test_bad_orders_are_refused_naming_the_field(
-    client: TestClient, session: Session, shop: None, body: dict[str, Any], status: int, code: str, field: str
+    client: TestClient,
+    session: Session,
+    open_stores: None,
+    body: dict[str, Any],
+    status: int,
+    code: str,
+    field: str,
 ) -> None:
-    response = place(client, body)
+    response = post_order(client, body)
     assert response.status_code == status
     assert response.json()["code"] == code
     assert field in [e["field"] for e in response.json()["errors"]]

@@ -14,17 +14,18 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from orders import queueing
-from orders import service as orders_service
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
-from orders.schemas import OrderIn
 from retail.celery_app import celery_app
-from tests.conftest import REDIS_URL, committed_shop
+from tests.conftest import REDIS_URL
+from tests.factories import committed_store, place_order
 
 
 @pytest.fixture
-def shop(pg_engine: Engine) -> Iterator[Engine]:
-    with committed_shop(pg_engine, "W1", {"A": 10, "B": 100, "C": 100}):
+def worker_store(pg_engine: Engine) -> Iterator[Engine]:
+    """The test database with store W1 (10 of A, 100 each of B and C) committed, the broker's queue and
+    the store's queued mark cleared."""
+    with committed_store(pg_engine, "W1", {"A": 10, "B": 100, "C": 100}):
         celery_app.control.purge()
         # A purged run leaves its store's mark behind; it would hold back the next runs until it expires.
         Redis.from_url(REDIS_URL).delete(queueing.QUEUED_MARK.format(store_code="W1"))
@@ -46,25 +47,14 @@ def _place_concurrently(
     barrier = threading.Barrier(min(len(baskets), 20))
 
     def place(index: int, basket: list[tuple[str, int]]) -> None:
-        order_in = OrderIn.model_validate(
-            {
-                "store_code": "W1",
-                "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in basket],
-                "customer": {"name": f"Klant {index}", "email": f"klant{index}@example.nl"},
-            }
-        )
+        customer = {"name": f"Klant {index}", "email": f"klant{index}@example.nl"}
         if index < 20:
             barrier.wait()  # the first twenty start at the same moment
-        with Session(engine) as session:
-            order, _ = orders_service.place_order(
-                session,
-                order_in=order_in,
-                idempotency_key=f"worker-test-{index}",
-                send_reservation=send,
-            )
-            session.commit()
-            with lock:
-                order_ids.append(order.order_id)
+        order = place_order(
+            engine, "W1", dict(basket), key=f"worker-test-{index}", send=send, customer=customer
+        )
+        with lock:
+            order_ids.append(order.order_id)
 
     threads = [threading.Thread(target=place, args=(i, b)) for i, b in enumerate(baskets)]
     for thread in threads:
@@ -102,24 +92,28 @@ def _reserved(engine: Engine, sku: str) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("send", SENDS)
-def test_a_hundred_concurrent_orders_for_ten_units_reserve_exactly_ten(shop: Engine, send: str) -> None:
+def test_a_hundred_concurrent_orders_for_ten_units_reserve_exactly_ten(
+    worker_store: Engine, send: str
+) -> None:
     with start_worker(
         celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
     ):
-        order_ids = _place_concurrently(shop, [[("A", 1)] for _ in range(100)], SENDS[send])
-        statuses = _wait_until_decided(shop, order_ids)
+        order_ids = _place_concurrently(worker_store, [[("A", 1)] for _ in range(100)], SENDS[send])
+        statuses = _wait_until_decided(worker_store, order_ids)
     assert Counter(statuses.values()) == {OrderStatus.reserved: 10, OrderStatus.rejected: 90}
-    assert _reserved(shop, "A") == (10, 10)
+    assert _reserved(worker_store, "A") == (10, 10)
 
 
 @pytest.mark.parametrize("send", SENDS)
-def test_overlapping_baskets_in_opposite_orders_finish_without_deadlock(shop: Engine, send: str) -> None:
+def test_overlapping_baskets_in_opposite_orders_finish_without_deadlock(
+    worker_store: Engine, send: str
+) -> None:
     baskets = [[("B", 1), ("C", 1)] if i % 2 else [("C", 1), ("B", 1)] for i in range(60)]
     with start_worker(
         celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
     ):
-        order_ids = _place_concurrently(shop, baskets, SENDS[send])
-        statuses = _wait_until_decided(shop, order_ids)
+        order_ids = _place_concurrently(worker_store, baskets, SENDS[send])
+        statuses = _wait_until_decided(worker_store, order_ids)
     assert Counter(statuses.values()) == {OrderStatus.reserved: 60}
-    assert _reserved(shop, "B") == (100, 60)
-    assert _reserved(shop, "C") == (100, 60)
+    assert _reserved(worker_store, "B") == (100, 60)
+    assert _reserved(worker_store, "C") == (100, 60)

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+import png  # type: ignore[import-untyped]
 import pytest
+import zxingcpp
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from inventory import service as inventory_service
 from inventory.models import StockMovement
 from orders import service as orders_service
 from orders.models import Order, OrderEvent, OrderStatus
-from tests.conftest import stock_of
-from tests.orders.conftest import decode_qr, order_body, place
+from tests.factories import BASKET, count_stock, order_body, post_order, stock_of
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -27,8 +28,18 @@ def _stock(session: Session, store: str, sku: str) -> tuple[int, int]:
     return row.on_hand, row.reserved
 
 
-def _reserved_order(client: TestClient, key: str = "key-1", **overrides: Any) -> dict[str, Any]:
-    accepted = place(client, order_body(**overrides), key=key).json()
+def decode_qr(data: bytes) -> list[str]:
+    """What a scanner reads from a PNG: zxing-cpp, the decoder the pickup desk's scanning relies on too."""
+    width, height, rows, _ = png.Reader(bytes=data).read()
+    pixels = np.array([list(row) for row in rows], dtype=np.uint8) * 255
+    assert pixels.shape == (height, width)
+    return [r.text for r in zxingcpp.read_barcodes(pixels)]
+
+
+def _reserved_order(
+    client: TestClient, key: str = "key-1", lines: Mapping[str, int] = BASKET
+) -> dict[str, Any]:
+    accepted = post_order(client, order_body("S1", lines), key=key).json()
     headers = {"Authorization": f"Bearer {accepted['order_token']}"}
     order = client.get(accepted["status_url"], headers=headers).json()
     assert order["status"] == "reserved"
@@ -42,7 +53,9 @@ def _token(client: TestClient, session: Session, order_id: str) -> str:
     return issued.token
 
 
-def test_the_whole_hand_over(client: TestClient, session: Session, shop: None, make_key: KeyFactory) -> None:
+def test_the_whole_hand_over(
+    client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
+) -> None:
     staff = make_key("staff", store_code="S1")
     order = _reserved_order(client)
     short_code = order["pickup"]["code"]
@@ -107,17 +120,14 @@ def test_the_whole_hand_over(client: TestClient, session: Session, shop: None, m
 
 
 def test_a_count_taken_before_the_hand_over_does_not_bring_the_units_back(
-    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+    client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
 ) -> None:
     staff = make_key("staff", store_code="S1")
     order = _reserved_order(client)
     client.post(f"/staff/v1/orders/{order['order_id']}/ready", headers=staff)
     client.post("/staff/v1/pickups/confirm", json={"code": order["pickup"]["code"]}, headers=staff)
     # The store counted 3 this morning, before the collection; the count reaches us only now.
-    result = inventory_service.apply_snapshots(
-        session,
-        rows=[(0, {"store_code": "S1", "sku": "KOFFIE", "on_hand": 3, "as_of": "2026-11-23T07:00:00+01:00"})],
-    )
+    result = count_stock(session, "S1", {"KOFFIE": 3}, as_of="2026-11-23T07:00:00+01:00")
     assert result.applied == 1
     assert _stock(session, "S1", "KOFFIE") == (1, 0)
     movement = session.exec(select(StockMovement).where(StockMovement.source == "collection")).first()
@@ -125,7 +135,7 @@ def test_a_count_taken_before_the_hand_over_does_not_bring_the_units_back(
     assert movement.delta == -2
 
 
-def test_refusals(client: TestClient, session: Session, shop: None, make_key: KeyFactory) -> None:
+def test_refusals(client: TestClient, session: Session, open_stores: None, make_key: KeyFactory) -> None:
     staff = make_key("staff", store_code="S1")
     other_store = make_key("staff", store_code="S2")
     order = _reserved_order(client)
@@ -149,14 +159,14 @@ def test_refusals(client: TestClient, session: Session, shop: None, make_key: Ke
         client.post("/staff/v1/pickups/confirm", json={"code": token}, headers=other_store).status_code == 403
     )
 
-    cancelled = _reserved_order(client, key="key-2", lines=[{"sku": "THEE", "quantity": 2}])
+    cancelled = _reserved_order(client, key="key-2", lines={"THEE": 2})
     cancelled_code = cancelled["pickup"]["code"]
     client.post(f"/mobile/v1/orders/{cancelled['order_id']}/cancel", headers=cancelled["headers"])
     response = verify(cancelled_code, staff)
     assert response.status_code == 409
     assert response.json()["code"] == "cancelled"
 
-    expiring = _reserved_order(client, key="key-3", lines=[{"sku": "THEE", "quantity": 1}])
+    expiring = _reserved_order(client, key="key-3", lines={"THEE": 1})
     row = session.exec(select(Order).where(Order.order_id == expiring["order_id"])).one()
     row.status = OrderStatus.expired
     session.add(row)
@@ -168,7 +178,7 @@ def test_refusals(client: TestClient, session: Session, shop: None, make_key: Ke
 
 
 def test_ready_and_pick_list_rules(
-    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+    client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
 ) -> None:
     staff = make_key("staff", store_code="S1")
     order = _reserved_order(client)
@@ -200,10 +210,10 @@ def test_ready_and_pick_list_rules(
 
 
 def test_the_pick_list_without_status_holds_the_open_orders_as_documented(
-    client: TestClient, shop: None, make_key: KeyFactory
+    client: TestClient, open_stores: None, make_key: KeyFactory
 ) -> None:
     staff = make_key("staff", store_code="S1")
-    tea = [{"sku": "THEE", "quantity": 1}]
+    tea = {"THEE": 1}
     picked = _reserved_order(client, key="k-picked", lines=tea)
     to_pick = _reserved_order(client, key="k-to-pick", lines=tea)
     cancelled = _reserved_order(client, key="k-cancelled", lines=tea)
@@ -225,13 +235,10 @@ def test_the_pick_list_without_status_holds_the_open_orders_as_documented(
 
 
 def test_the_pick_list_pages_through_every_order_once_oldest_first(
-    client: TestClient, session: Session, shop: None, make_key: KeyFactory
+    client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
 ) -> None:
     staff = make_key("staff", store_code="S1")
-    placed = [
-        _reserved_order(client, key=f"page-{i}", lines=[{"sku": "THEE", "quantity": 1}])["order_id"]
-        for i in range(5)
-    ]
+    placed = [_reserved_order(client, key=f"page-{i}", lines={"THEE": 1})["order_id"] for i in range(5)]
     # Two orders placed in the same microsecond: the id decides, and the cursor must not skip either.
     rows = {o.order_id: o for o in session.exec(select(Order)).all()}
     rows[placed[2]].created_at = rows[placed[1]].created_at
@@ -251,7 +258,7 @@ def test_the_pick_list_pages_through_every_order_once_oldest_first(
 
 
 def test_guessing_codes_is_throttled(
-    client: TestClient, shop: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, open_stores: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from retail import ratelimit
     from retail import settings as retail_settings

@@ -25,86 +25,54 @@ from sqlmodel import Session, select
 
 from inventory import feed_log as inventory_feed_log
 from inventory import reconciliation as inventory_reconciliation
-from inventory import service as inventory_service
 from inventory.models import Product
 from orders import service as orders_service
 from orders import sweeps
 from orders import tasks as orders_tasks
 from orders.models import Order, OrderStatus
-from orders.schemas import OrderIn
 from retail.celery_app import BEAT_SCHEDULE, celery_app
 from retail.clock import utcnow
 from retail.db import make_engine
-from stores import service as stores_service
 from stores.models import Store
-from tests.conftest import empty_tables, store_row
+from tests.factories import (
+    apply_counts,
+    count_row,
+    count_stock,
+    empty_tables,
+    make_product,
+    make_products,
+    make_stores,
+    place_order,
+    product_row,
+    reserved_order,
+    store_row,
+)
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
-ALWAYS_OPEN = {
-    "weekly": {
-        day: [{"opens": "00:00", "closes": "24:00"}]
-        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    },
-    "special": [],
-}
-COUNTED_AT = "2026-11-23T06:00:00+01:00"
 COUNTS = {("S1", "A"): 10, ("S1", "B"): 20, ("S1", "C"): 5, ("S2", "A"): 8}
 
 
-def _no_send(order_pk: int) -> None:
-    """The broker was down: the order is accepted but its reservation task never arrives."""
-
-
-def _build_shop(session: Session) -> None:
-    stores_service.upsert_stores(
+def _build_stores(session: Session) -> None:
+    """Stores S1 (Utrecht) and S2 (Amsterdam), open around the clock, with A, B and C (2.50 each) counted
+    as `COUNTS`. Orders placed here are sent nowhere (as if the broker was down): the tests reserve them."""
+    make_stores(
         session,
-        rows=[
-            store_row(code, hours=ALWAYS_OPEN, closed_on_public_holidays=False, location=location)
+        [
+            store_row(code, always_open=True, location=location)
             for code, location in (("S1", {"lat": 52.09, "lon": 5.12}), ("S2", {"lat": 52.37, "lon": 4.89}))
         ],
     )
-    inventory_service.upsert_products(
-        session,
-        rows=[{"sku": sku, "name": sku, "online_price": {"amount": "2.50"}} for sku in ("A", "B", "C")],
-    )
-    result = inventory_service.apply_snapshots(
-        session,
-        rows=list(
-            enumerate(
-                {"store_code": s, "sku": k, "on_hand": n, "as_of": COUNTED_AT} for (s, k), n in COUNTS.items()
-            )
-        ),
-    )
+    make_products(session, [product_row(sku, price="2.50") for sku in ("A", "B", "C")])
+    result = apply_counts(session, [count_row(store, sku, n) for (store, sku), n in COUNTS.items()])
     assert result.applied == len(COUNTS)
 
 
 @pytest.fixture
-def shop(session: Session) -> Session:
-    _build_shop(session)
+def sweep_stores(session: Session) -> Session:
+    """The test's session with `_build_stores`."""
+    _build_stores(session)
     return session
-
-
-def _place(
-    session: Session, basket: list[tuple[str, int]], *, key: str, store: str = "S1"
-) -> tuple[Order, str]:
-    order_in = OrderIn.model_validate(
-        {
-            "store_code": store,
-            "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in basket],
-            "customer": {"name": "Sanne de Vries", "email": "sanne@example.nl"},
-        }
-    )
-    return orders_service.place_order(
-        session, order_in=order_in, idempotency_key=key, send_reservation=_no_send
-    )
-
-
-def _reserved_order(session: Session, basket: list[tuple[str, int]], *, key: str, store: str = "S1") -> Order:
-    order, _ = _place(session, basket, key=key, store=store)
-    assert order.id is not None
-    assert orders_service.reserve_order(session, order_pk=order.id) == OrderStatus.reserved
-    return order
 
 
 def _make_ready(session: Session, order: Order, *, expires_at: datetime | None) -> None:
@@ -142,39 +110,44 @@ def _ids(session: Session, store: str, sku: str) -> tuple[int, int]:
 
 
 @BOTH_DATABASES
-def test_a_stale_pending_order_is_sent_again_once_per_sweep_and_a_fresh_one_is_not(shop: Session) -> None:
+def test_a_stale_pending_order_is_sent_again_once_per_sweep_and_a_fresh_one_is_not(
+    sweep_stores: Session,
+) -> None:
     now = utcnow()
-    stale, _ = _place(shop, [("A", 1)], key="stale")
-    fresh, _ = _place(shop, [("A", 1)], key="fresh")
-    reserved = _reserved_order(shop, [("B", 1)], key="reserved")
+    stale = place_order(sweep_stores, "S1", {"A": 1}, key="stale")
+    fresh = place_order(sweep_stores, "S1", {"A": 1}, key="fresh")
+    reserved = reserved_order(sweep_stores, "S1", {"B": 1}, key="reserved")
     stale.created_at = now - timedelta(seconds=31)
     fresh.created_at = now - timedelta(seconds=29)
     reserved.created_at = now - timedelta(minutes=5)  # old, but no longer pending
-    shop.add_all([stale, fresh, reserved])
-    shop.flush()
+    sweep_stores.add_all([stale, fresh, reserved])
+    sweep_stores.flush()
 
     sent: list[int] = []
-    assert sweeps.sweep_pending(shop, send=sent.append, now=now) == [stale.id]
+    assert sweeps.sweep_pending(sweep_stores, send=sent.append, now=now) == [stale.id]
     assert sent == [stale.id]
-    sweeps.sweep_pending(shop, send=sent.append, now=now)
+    sweeps.sweep_pending(sweep_stores, send=sent.append, now=now)
     assert sent == [stale.id, stale.id]
     # The sweep only sends: the order's state is the task's business.
-    shop.refresh(stale)
+    sweep_stores.refresh(stale)
     assert stale.status == OrderStatus.pending
-    assert _stock(shop, "S1", "A") == (10, 0)
+    assert _stock(sweep_stores, "S1", "A") == (10, 0)
 
 
 @BOTH_DATABASES
-def test_the_pending_sweep_is_bounded_and_takes_the_oldest_first(shop: Session) -> None:
+def test_the_pending_sweep_is_bounded_and_takes_the_oldest_first(sweep_stores: Session) -> None:
     now = utcnow()
-    orders = [_place(shop, [("A", 1)], key=f"k{i}")[0] for i in range(3)]
+    orders = [place_order(sweep_stores, "S1", {"A": 1}, key=f"k{i}") for i in range(3)]
     for age, order in zip((40, 90, 60), orders, strict=True):
         order.created_at = now - timedelta(seconds=age)
-        shop.add(order)
-    shop.flush()
+        sweep_stores.add(order)
+    sweep_stores.flush()
 
     sent: list[int] = []
-    assert sweeps.sweep_pending(shop, send=sent.append, now=now, limit=2) == [orders[1].id, orders[2].id]
+    assert sweeps.sweep_pending(sweep_stores, send=sent.append, now=now, limit=2) == [
+        orders[1].id,
+        orders[2].id,
+    ]
     assert sent == [orders[1].id, orders[2].id]
 
 
@@ -182,81 +155,80 @@ def test_the_pending_sweep_is_bounded_and_takes_the_oldest_first(shop: Session) 
 
 
 @BOTH_DATABASES
-def test_an_expired_ready_order_expires_and_releases_its_stock(shop: Session) -> None:
+def test_an_expired_ready_order_expires_and_releases_its_stock(sweep_stores: Session) -> None:
     now = utcnow()
-    due = _reserved_order(shop, [("A", 2), ("B", 3)], key="due")
-    later = _reserved_order(shop, [("A", 1)], key="later")
-    undated = _reserved_order(shop, [("B", 1)], key="undated")
-    collected = _reserved_order(shop, [("C", 1)], key="collected")
-    cancelled, token = _place(shop, [("C", 2)], key="cancelled")
-    assert cancelled.id is not None
-    orders_service.reserve_order(shop, order_pk=cancelled.id)
-    _make_ready(shop, due, expires_at=now - timedelta(seconds=1))
-    _make_ready(shop, later, expires_at=now + timedelta(hours=1))
-    _make_ready(shop, undated, expires_at=None)
-    _make_ready(shop, collected, expires_at=now - timedelta(hours=1))
-    _make_ready(shop, cancelled, expires_at=now - timedelta(hours=1))
-    orders_service.cancel_order(shop, order_id=cancelled.order_id, token=token)
+    due = reserved_order(sweep_stores, "S1", {"A": 2, "B": 3}, key="due")
+    later = reserved_order(sweep_stores, "S1", {"A": 1}, key="later")
+    undated = reserved_order(sweep_stores, "S1", {"B": 1}, key="undated")
+    collected = reserved_order(sweep_stores, "S1", {"C": 1}, key="collected")
+    cancelled = reserved_order(sweep_stores, "S1", {"C": 2}, key="cancelled")
+    token = orders_service.order_token(cancelled.order_id)
+    _make_ready(sweep_stores, due, expires_at=now - timedelta(seconds=1))
+    _make_ready(sweep_stores, later, expires_at=now + timedelta(hours=1))
+    _make_ready(sweep_stores, undated, expires_at=None)
+    _make_ready(sweep_stores, collected, expires_at=now - timedelta(hours=1))
+    _make_ready(sweep_stores, cancelled, expires_at=now - timedelta(hours=1))
+    orders_service.cancel_order(sweep_stores, order_id=cancelled.order_id, token=token)
     collected.status = OrderStatus.collected  # as if handed over before the sweep
-    shop.add(collected)
-    shop.flush()
-    assert _stock(shop, "S1", "A") == (10, 3)
-    assert _stock(shop, "S1", "B") == (20, 4)
-    assert _stock(shop, "S1", "C") == (5, 1)
+    sweep_stores.add(collected)
+    sweep_stores.flush()
+    assert _stock(sweep_stores, "S1", "A") == (10, 3)
+    assert _stock(sweep_stores, "S1", "B") == (20, 4)
+    assert _stock(sweep_stores, "S1", "C") == (5, 1)
 
-    assert sweeps.expire_ready(shop, now=now) == [due.id]
+    assert sweeps.expire_ready(sweep_stores, now=now) == [due.id]
 
-    shop.refresh(due)
+    sweep_stores.refresh(due)
     assert due.status == OrderStatus.expired
-    assert _history(shop, due) == ["pending", "reserved", "expired"]
-    assert _stock(shop, "S1", "A") == (10, 1)  # the later order's unit is still held
-    assert _stock(shop, "S1", "B") == (20, 1)
-    assert _stock(shop, "S1", "C") == (5, 1)  # the collected order's line is not released again
+    assert _history(sweep_stores, due) == ["pending", "reserved", "expired"]
+    assert _stock(sweep_stores, "S1", "A") == (10, 1)  # the later order's unit is still held
+    assert _stock(sweep_stores, "S1", "B") == (20, 1)
+    assert _stock(sweep_stores, "S1", "C") == (5, 1)  # the collected order's line is not released again
     for order, status in (
         (later, OrderStatus.ready_for_pickup),
         (undated, OrderStatus.ready_for_pickup),
         (collected, OrderStatus.collected),
         (cancelled, OrderStatus.cancelled),
     ):
-        shop.refresh(order)
+        sweep_stores.refresh(order)
         assert order.status == status
-        assert "expired" not in _history(shop, order)
+        assert "expired" not in _history(sweep_stores, order)
 
     # A second sweep finds nothing left to do.
-    assert sweeps.expire_ready(shop, now=now) == []
-    assert _stock(shop, "S1", "A") == (10, 1)
-    assert _history(shop, due) == ["pending", "reserved", "expired"]
+    assert sweeps.expire_ready(sweep_stores, now=now) == []
+    assert _stock(sweep_stores, "S1", "A") == (10, 1)
+    assert _history(sweep_stores, due) == ["pending", "reserved", "expired"]
 
 
 @BOTH_DATABASES
-def test_expiry_releases_orders_of_several_stores_sharing_products(shop: Session) -> None:
+def test_expiry_releases_orders_of_several_stores_sharing_products(sweep_stores: Session) -> None:
     now = utcnow()
-    first = _reserved_order(shop, [("A", 1), ("B", 1)], key="first")
-    second = _reserved_order(shop, [("A", 2)], key="second")
-    other_store = _reserved_order(shop, [("A", 3)], key="other", store="S2")
+    first = reserved_order(sweep_stores, "S1", {"A": 1, "B": 1}, key="first")
+    second = reserved_order(sweep_stores, "S1", {"A": 2}, key="second")
+    other_store = reserved_order(sweep_stores, "S2", {"A": 3}, key="other")
     for order in (first, second, other_store):
-        _make_ready(shop, order, expires_at=now - timedelta(minutes=1))
+        _make_ready(sweep_stores, order, expires_at=now - timedelta(minutes=1))
 
-    assert sweeps.expire_ready(shop, now=now) == [first.id, second.id, other_store.id]
-    assert _stock(shop, "S1", "A") == (10, 0)
-    assert _stock(shop, "S1", "B") == (20, 0)
-    assert _stock(shop, "S2", "A") == (8, 0)
+    assert sweeps.expire_ready(sweep_stores, now=now) == [first.id, second.id, other_store.id]
+    assert _stock(sweep_stores, "S1", "A") == (10, 0)
+    assert _stock(sweep_stores, "S1", "B") == (20, 0)
+    assert _stock(sweep_stores, "S2", "A") == (8, 0)
 
 
 @BOTH_DATABASES
 def test_a_reminder_is_logged_once_in_the_minute_its_order_comes_within_a_day_of_expiry(
-    shop: Session, caplog: pytest.LogCaptureFixture
+    sweep_stores: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     minute = utcnow().replace(second=0, microsecond=0)
-    soon = _reserved_order(shop, [("A", 1)], key="soon")
-    after = _reserved_order(shop, [("A", 1)], key="after")
-    _make_ready(shop, soon, expires_at=minute + timedelta(hours=24) - timedelta(seconds=30))
-    _make_ready(shop, after, expires_at=minute + timedelta(hours=24) + timedelta(seconds=30))
+    soon = reserved_order(sweep_stores, "S1", {"A": 1}, key="soon")
+    after = reserved_order(sweep_stores, "S1", {"A": 1}, key="after")
+    _make_ready(sweep_stores, soon, expires_at=minute + timedelta(hours=24) - timedelta(seconds=30))
+    _make_ready(sweep_stores, after, expires_at=minute + timedelta(hours=24) + timedelta(seconds=30))
 
     with caplog.at_level(logging.INFO, logger="orders.sweeps"):
-        assert sweeps.log_reminders(shop, now=minute + timedelta(seconds=5)) == [soon.id]
-        assert sweeps.log_reminders(shop, now=minute + timedelta(minutes=1, seconds=5)) == [after.id]
-        assert sweeps.log_reminders(shop, now=minute + timedelta(minutes=2, seconds=5)) == []
+        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(seconds=5)) == [soon.id]
+        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(minutes=1, seconds=5)) == [after.id]
+        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(minutes=2, seconds=5)) == []
     reminders = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reminder:")]
     assert reminders == [
         f"reminder: order {soon.id} expires within 1 day, 0:00:00",
@@ -270,47 +242,51 @@ def test_a_reminder_is_logged_once_in_the_minute_its_order_comes_within_a_day_of
 
 @BOTH_DATABASES
 def test_reconciliation_repairs_drifted_rows_reports_them_and_leaves_correct_rows_alone(
-    shop: Session, caplog: pytest.LogCaptureFixture
+    sweep_stores: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
     now = utcnow()
-    _reserved_order(shop, [("A", 2), ("B", 1)], key="held")
-    ready = _reserved_order(shop, [("B", 4)], key="ready")
-    _make_ready(shop, ready, expires_at=now + timedelta(hours=72))
-    _place(shop, [("A", 5)], key="pending")  # pending orders hold nothing
-    s1, a = _ids(shop, "S1", "A")
-    _, c = _ids(shop, "S1", "C")
+    reserved_order(sweep_stores, "S1", {"A": 2, "B": 1}, key="held")
+    ready = reserved_order(sweep_stores, "S1", {"B": 4}, key="ready")
+    _make_ready(sweep_stores, ready, expires_at=now + timedelta(hours=72))
+    place_order(sweep_stores, "S1", {"A": 5}, key="pending")  # pending orders hold nothing
+    s1, a = _ids(sweep_stores, "S1", "A")
+    _, c = _ids(sweep_stores, "S1", "C")
     # Corrupt two rows; mark every row so that a write by the reconciliation shows.
-    shop.execute(text("UPDATE stock SET feed_xid = 0"))
-    shop.execute(
+    sweep_stores.execute(text("UPDATE stock SET feed_xid = 0"))
+    sweep_stores.execute(
         text("UPDATE stock SET reserved = 7 WHERE store_id = :s AND product_id = :p"), {"s": s1, "p": a}
     )
-    shop.execute(
+    sweep_stores.execute(
         text("UPDATE stock SET reserved = 3 WHERE store_id = :s AND product_id = :p"), {"s": s1, "p": c}
     )
     before = {
         (r.store_id, r.product_id): r.changed_at
-        for r in shop.execute(text("SELECT store_id, product_id, changed_at FROM stock"))
+        for r in sweep_stores.execute(text("SELECT store_id, product_id, changed_at FROM stock"))
     }
     expected = [
         inventory_reconciliation.ReservedDrift(s1, a, was=7, now=2),
         inventory_reconciliation.ReservedDrift(s1, c, was=3, now=0),
     ]
 
-    assert sweeps.reconcile_reserved(shop, dry_run=True) == expected
-    assert _stock(shop, "S1", "A") == (10, 7)
-    assert _stock(shop, "S1", "C") == (5, 3)
-    assert shop.execute(text("SELECT count(*) FROM stock WHERE feed_xid <> 0")).scalar_one() == 0
+    assert sweeps.reconcile_reserved(sweep_stores, dry_run=True) == expected
+    assert _stock(sweep_stores, "S1", "A") == (10, 7)
+    assert _stock(sweep_stores, "S1", "C") == (5, 3)
+    assert sweep_stores.execute(text("SELECT count(*) FROM stock WHERE feed_xid <> 0")).scalar_one() == 0
 
     with caplog.at_level(logging.WARNING, logger="orders.sweeps"):
-        assert sweeps.reconcile_reserved(shop) == expected
+        assert sweeps.reconcile_reserved(sweep_stores) == expected
 
-    assert _stock(shop, "S1", "A") == (10, 2)
-    assert _stock(shop, "S1", "B") == (20, 5)
-    assert _stock(shop, "S1", "C") == (5, 0)
-    xid = inventory_feed_log.feed_xid(shop) if shop.get_bind().dialect.name == "postgresql" else None
+    assert _stock(sweep_stores, "S1", "A") == (10, 2)
+    assert _stock(sweep_stores, "S1", "B") == (20, 5)
+    assert _stock(sweep_stores, "S1", "C") == (5, 0)
+    xid = (
+        inventory_feed_log.feed_xid(sweep_stores)
+        if sweep_stores.get_bind().dialect.name == "postgresql"
+        else None
+    )
     rows = {
         (r.store_id, r.product_id): r
-        for r in shop.execute(text("SELECT store_id, product_id, feed_xid, changed_at FROM stock"))
+        for r in sweep_stores.execute(text("SELECT store_id, product_id, feed_xid, changed_at FROM stock"))
     }
     written = {key for key, row in rows.items() if row.feed_xid != 0}
     assert written == {(s1, a), (s1, c)}
@@ -324,16 +300,16 @@ def test_reconciliation_repairs_drifted_rows_reports_them_and_leaves_correct_row
         f"stock of store {s1} product {c}: reserved was 3, the live reservations hold 0; repaired",
     ]
 
-    assert sweeps.reconcile_reserved(shop) == []
+    assert sweeps.reconcile_reserved(sweep_stores) == []
 
 
 @BOTH_DATABASES
-def test_reconciliation_of_consistent_stock_writes_nothing(shop: Session) -> None:
-    _reserved_order(shop, [("A", 2)], key="held")
-    shop.execute(text("UPDATE stock SET feed_xid = 0"))
+def test_reconciliation_of_consistent_stock_writes_nothing(sweep_stores: Session) -> None:
+    reserved_order(sweep_stores, "S1", {"A": 2}, key="held")
+    sweep_stores.execute(text("UPDATE stock SET feed_xid = 0"))
 
-    assert sweeps.reconcile_reserved(shop) == []
-    assert shop.execute(text("SELECT count(*) FROM stock WHERE feed_xid <> 0")).scalar_one() == 0
+    assert sweeps.reconcile_reserved(sweep_stores) == []
+    assert sweep_stores.execute(text("SELECT count(*) FROM stock WHERE feed_xid <> 0")).scalar_one() == 0
 
 
 # ------------------------------------------------------------------------- tasks, beat and concurrency
@@ -358,9 +334,10 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
 
 
 @pytest.fixture
-def committed_shop(pg_engine: Engine) -> Iterator[Engine]:
+def committed_sweep_stores(pg_engine: Engine) -> Iterator[Engine]:
+    """The test database with `_build_stores`, committed, and the broker's queue empty; emptied afterwards."""
     with Session(pg_engine) as session:
-        _build_shop(session)
+        _build_stores(session)
         session.commit()
     celery_app.control.purge()
     yield pg_engine
@@ -393,11 +370,13 @@ def _worker() -> Any:
 
 
 def test_the_pending_sweep_task_sends_a_lost_order_again_and_a_real_worker_reserves_it(
-    committed_shop: Engine, monkeypatch: pytest.MonkeyPatch
+    committed_sweep_stores: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    stale = _committed(committed_shop, lambda s: _place(s, [("A", 3)], key="lost")[0])
-    fresh = _committed(committed_shop, lambda s: _place(s, [("A", 1)], key="fresh")[0])
-    with committed_shop.begin() as connection:
+    stale = place_order(committed_sweep_stores, "S1", {"A": 3}, key="lost")
+    fresh = place_order(committed_sweep_stores, "S1", {"A": 1}, key="fresh")
+    assert stale.id is not None
+    assert fresh.id is not None
+    with committed_sweep_stores.begin() as connection:
         connection.execute(
             text("UPDATE \"order\" SET created_at = created_at - interval '1 minute' WHERE id = :id"),
             {"id": stale.id},
@@ -413,48 +392,50 @@ def test_the_pending_sweep_task_sends_a_lost_order_again_and_a_real_worker_reser
 
     with _worker():
         orders_tasks.sweep_pending.delay()
-        assert _wait_for(committed_shop, stale.id, OrderStatus.reserved) == OrderStatus.reserved
+        assert _wait_for(committed_sweep_stores, stale.id, OrderStatus.reserved) == OrderStatus.reserved
 
     assert sent == [stale.id]
     # The fresh order was not sent again, but the run that reserved the stale one drains the store's other
     # pending orders in the same transaction (a batch), so it is decided as well, and counted once.
-    assert _wait_for(committed_shop, fresh.id, OrderStatus.reserved, timeout_s=0) == OrderStatus.reserved
-    with Session(committed_shop) as session:
+    assert (
+        _wait_for(committed_sweep_stores, fresh.id, OrderStatus.reserved, timeout_s=0) == OrderStatus.reserved
+    )
+    with Session(committed_sweep_stores) as session:
         assert _stock(session, "S1", "A") == (10, 4)
 
 
-def test_the_expiry_task_on_a_real_worker_expires_and_releases(committed_shop: Engine) -> None:
+def test_the_expiry_task_on_a_real_worker_expires_and_releases(committed_sweep_stores: Engine) -> None:
     def prepare(session: Session) -> Order:
-        order = _reserved_order(session, [("A", 2), ("B", 1)], key="due")
+        order = reserved_order(session, "S1", {"A": 2, "B": 1}, key="due")
         _make_ready(session, order, expires_at=utcnow() - timedelta(minutes=1))
         return order
 
-    order = _committed(committed_shop, prepare)
+    order = _committed(committed_sweep_stores, prepare)
 
     with _worker():
         orders_tasks.expire_ready.delay()
-        assert _wait_for(committed_shop, order.id, OrderStatus.expired) == OrderStatus.expired
+        assert _wait_for(committed_sweep_stores, order.id, OrderStatus.expired) == OrderStatus.expired
 
-    with Session(committed_shop) as session:
+    with Session(committed_sweep_stores) as session:
         assert _stock(session, "S1", "A") == (10, 0)
         assert _stock(session, "S1", "B") == (20, 0)
         assert _history(session, order) == ["pending", "reserved", "expired"]
 
 
-def test_two_expiry_sweeps_at_once_expire_each_order_once(committed_shop: Engine) -> None:
+def test_two_expiry_sweeps_at_once_expire_each_order_once(committed_sweep_stores: Engine) -> None:
     now = utcnow()
 
     def prepare(session: Session) -> list[int]:
         pks = []
         for i in range(20):
-            order = _reserved_order(session, [("B", 1)] if i % 2 else [("A", 1), ("B", 1)], key=f"o{i}")
+            order = reserved_order(session, "S1", {"B": 1} if i % 2 else {"A": 1, "B": 1}, key=f"o{i}")
             _make_ready(session, order, expires_at=now - timedelta(minutes=1))
             assert order.id is not None
             pks.append(order.id)
         return pks
 
-    pks = _committed(committed_shop, prepare)
-    with Session(committed_shop) as session:
+    pks = _committed(committed_sweep_stores, prepare)
+    with Session(committed_sweep_stores) as session:
         assert _stock(session, "S1", "A") == (10, 10)
         assert _stock(session, "S1", "B") == (20, 20)
     barrier = threading.Barrier(2)
@@ -463,7 +444,7 @@ def test_two_expiry_sweeps_at_once_expire_each_order_once(committed_shop: Engine
 
     def sweep() -> None:
         try:
-            with Session(committed_shop) as session:
+            with Session(committed_sweep_stores) as session:
                 barrier.wait()
                 results.append(sweeps.expire_ready(session, now=now))
                 session.commit()
@@ -478,7 +459,7 @@ def test_two_expiry_sweeps_at_once_expire_each_order_once(committed_shop: Engine
 
     assert errors == []
     assert sorted(results[0] + results[1]) == sorted(pks)  # every order once, by one sweep or the other
-    with Session(committed_shop) as session:
+    with Session(committed_sweep_stores) as session:
         assert _stock(session, "S1", "A") == (10, 0)
         assert _stock(session, "S1", "B") == (20, 0)
         events = session.execute(
@@ -487,10 +468,13 @@ def test_two_expiry_sweeps_at_once_expire_each_order_once(committed_shop: Engine
         assert sorted(events) == [(pk, 1) for pk in sorted(pks)]
 
 
-def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(committed_shop: Engine) -> None:
-    _committed(committed_shop, lambda s: _reserved_order(s, [("A", 2)], key="held"))
-    pending = _committed(committed_shop, lambda s: _place(s, [("A", 1)], key="in-flight")[0])
-    with committed_shop.begin() as connection:
+def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(
+    committed_sweep_stores: Engine,
+) -> None:
+    reserved_order(committed_sweep_stores, "S1", {"A": 2}, key="held")
+    pending = place_order(committed_sweep_stores, "S1", {"A": 1}, key="in-flight")
+    assert pending.id is not None
+    with committed_sweep_stores.begin() as connection:
         connection.execute(
             text(
                 "UPDATE stock SET reserved = 7 WHERE product_id = (SELECT id FROM product WHERE sku = 'A') "
@@ -499,12 +483,12 @@ def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(co
         )
 
     # A reservation holds the row (reserved 7 -> 8) and has not committed when the reconciliation starts.
-    reserving = Session(committed_shop)
+    reserving = Session(committed_sweep_stores)
     assert orders_service.reserve_order(reserving, order_pk=pending.id) == OrderStatus.reserved
     outcome: list[list[inventory_reconciliation.ReservedDrift]] = []
 
     def reconcile() -> None:
-        with Session(committed_shop) as session:
+        with Session(committed_sweep_stores) as session:
             outcome.append(sweeps.reconcile_reserved(session))
             session.commit()
 
@@ -516,7 +500,7 @@ def test_reconciliation_waits_for_a_reservation_in_flight_and_keeps_its_units(co
     reserving.close()
     thread.join(timeout=30)
 
-    with Session(committed_shop) as session:
+    with Session(committed_sweep_stores) as session:
         s1, a = _ids(session, "S1", "A")
         # Both live reservations count (2 + 1); the old count (2) would have dropped the new unit.
         assert outcome == [[inventory_reconciliation.ReservedDrift(s1, a, was=8, now=3)]]
@@ -540,19 +524,14 @@ def test_retail_stock_check_reports_and_repairs_drift_on_sqlite(tmp_path: Path) 
 
     retail("db", "upgrade")
     stores_file = tmp_path / "stores.json"
-    stores_file.write_text(json.dumps([store_row("S1", hours=ALWAYS_OPEN, closed_on_public_holidays=False)]))
+    stores_file.write_text(json.dumps([store_row("S1", always_open=True)]))
     retail("stores", "import", str(stores_file))
     engine = make_engine(f"sqlite:///{db}")
     try:
         with Session(engine) as session:
-            inventory_service.upsert_products(
-                session, rows=[{"sku": "A", "name": "A", "online_price": {"amount": "2.50"}}]
-            )
-            inventory_service.apply_snapshots(
-                session,
-                rows=[(0, {"store_code": "S1", "sku": "A", "on_hand": 10, "as_of": COUNTED_AT})],
-            )
-            _reserved_order(session, [("A", 2)], key="held")
+            make_product(session, "A", price="2.50")
+            count_stock(session, "S1", {"A": 10})
+            reserved_order(session, "S1", {"A": 2}, key="held")
             session.execute(text("UPDATE stock SET reserved = 9"))
             session.commit()
 

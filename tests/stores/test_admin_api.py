@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from stores.models import Store
-from tests.conftest import store_row
+from tests.factories import store_row
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 

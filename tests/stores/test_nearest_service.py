@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from geopy.distance import geodesic
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from stores import service as stores_service
-from tests.conftest import store_row
+from tests.factories import make_stores, store_row
 
 AT = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)  # a Wednesday: stores with weekday hours are open
 
@@ -28,24 +29,20 @@ def _random_chain(seed: int, size: int) -> list[dict[str, object]]:
         # Every 25th store shares its neighbour's spot, to exercise the tie-break by code.
         location = rows[-1]["location"] if i % 25 == 0 and rows else {"lat": lat, "lon": lon}
         weekend_only = {"weekly": {"saturday": [{"opens": "09:00", "closes": "17:00"}]}, "special": []}
-        rows.append(
-            store_row(
-                f"S{rng.randrange(10**6):06d}-{i}",
-                location=location,
-                click_and_collect=rng.random() < 0.7,
-                **({"hours": weekend_only} if rng.random() < 0.3 else {}),
-            )
-        )
+        code = f"S{rng.randrange(10**6):06d}-{i}"
+        click_and_collect = rng.random() < 0.7
+        hours: dict[str, Any] = {"hours": weekend_only} if rng.random() < 0.3 else {}
+        rows.append(store_row(code, location=location, click_and_collect=click_and_collect, **hours))
     return rows
 
 
 @pytest.fixture(scope="module")
-def chain(pg_engine: Engine) -> Iterator[tuple[Session, list[dict[str, object]]]]:
+def random_chain(pg_engine: Engine) -> Iterator[tuple[Session, list[dict[str, object]]]]:
     rows = _random_chain(seed=20261123, size=400)
     with pg_engine.connect() as connection:
         transaction = connection.begin()
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            assert stores_service.upsert_stores(session, rows=rows).errors == []
+            make_stores(session, rows)
             session.flush()
             yield session, rows
         transaction.rollback()
@@ -88,7 +85,7 @@ def _brute_force(
     open_now=st.booleans(),
 )
 def test_nearest_equals_brute_force(
-    chain: tuple[Session, list[dict[str, object]]],
+    random_chain: tuple[Session, list[dict[str, object]]],
     lat: float,
     lon: float,
     limit: int,
@@ -96,7 +93,7 @@ def test_nearest_equals_brute_force(
     cnc: bool,
     open_now: bool,
 ) -> None:
-    session, rows = chain
+    session, rows = random_chain
     page = stores_service.nearest_stores(
         session,
         lat=lat,
