@@ -6,7 +6,7 @@ import enum
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
@@ -99,23 +99,24 @@ class Money(BaseModel):
         return cls.model_construct(amount=amount.quantize(_CENT, rounding=ROUND_HALF_EVEN), currency=currency)
 
 
+# A product as the examples of the OpenAPI document show it, webshop upsert and shopper answers alike.
+PRODUCT_EXAMPLE: Final[dict[str, Any]] = {
+    "sku": "WP-100234",
+    "ean": "8712345678906",
+    "name": "Philips Airfryer XL 6,2 liter",
+    "brand": "Philips",
+    "description": "Heteluchtfriteuse voor het hele gezin.",
+    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
+    "category": "Keuken > Keukenapparatuur",
+    "online_price": {"amount": "129.99", "currency": "EUR"},
+    "store_price": {"amount": "134.99", "currency": "EUR"},
+}
+
+
 class ProductIn(BaseModel):
     """One product as the webshop pushes it."""
 
-    model_config = strict_with_example(
-        {
-            "sku": "WP-100234",
-            "ean": "8712345678906",
-            "name": "Philips Airfryer XL 6,2 liter",
-            "brand": "Philips",
-            "description": "Heteluchtfriteuse voor het hele gezin.",
-            "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
-            "category": "Keuken > Keukenapparatuur",
-            "online_price": {"amount": "129.99", "currency": "EUR"},
-            "store_price": {"amount": "134.99", "currency": "EUR"},
-            "online_stock": 42,
-        }
-    )
+    model_config = strict_with_example({**PRODUCT_EXAMPLE, "online_stock": 42})
 
     sku: Sku
     ean: Annotated[str, StringConstraints(pattern=EAN_PATTERN)] | None = Field(

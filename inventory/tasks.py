@@ -6,7 +6,7 @@ import logging
 
 from inventory import feed_log
 from retail.celery_app import celery_app, periodic
-from retail.db import session_scope
+from retail.db import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -20,13 +20,11 @@ PRUNE_MAX_BATCHES = 20
 @celery_app.task(name="inventory.prune_change_log", acks_late=True)
 def prune_change_log() -> int:
     """Delete the availability feed's spent log rows (see `feed_log.prune_change_log`)."""
-    pruned = 0
-    for _ in range(PRUNE_MAX_BATCHES):
-        with session_scope() as session:
-            deleted = feed_log.prune_change_log(session, batch=PRUNE_BATCH)
-        pruned += deleted
-        if deleted < PRUNE_BATCH:
-            break
+    pruned = delete_in_batches(
+        lambda session, batch: feed_log.prune_change_log(session, batch=batch),
+        batch=PRUNE_BATCH,
+        max_batches=PRUNE_MAX_BATCHES,
+    )
     if pruned:
         logger.info("pruned %s spent availability feed log rows", pruned)
     return pruned

@@ -13,29 +13,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from inventory.schemas import Money, StockStatus
+from inventory.schemas import PRODUCT_EXAMPLE, Money, StockStatus
 from retail.clock import UtcDateTime
 from stores.hours import Period, ResolvedDay, SpecialDay, WeeklyHours
-from stores.schemas import Address, Location
+from stores.schemas import STORE_EXAMPLE, Address, Location
 
 # ---------------------------------------------------------------------------------------------- stores
 
-_STORE_EXAMPLE: dict[str, Any] = {
-    "code": "NL-AMS-001",
-    "name": "Winkelpunt Amsterdam Centrum",
-    "address": {
-        "street": "Kalverstraat 92",
-        "postcode": "1012 PH",
-        "city": "Amsterdam",
-        "country": "NL",
-        "subdivision": "NL-NH",
-    },
-    "location": {"lat": 52.3702, "lon": 4.8952},
-    "timezone": "Europe/Amsterdam",
-    "phone": "+31 20 555 0101",
-    "click_and_collect": True,
-    "open_now": True,
-}
+_STORE_EXAMPLE: dict[str, Any] = {**STORE_EXAMPLE, "open_now": True}
 
 
 class NextChangeOut(BaseModel):
@@ -172,15 +157,7 @@ class ResolvedHours(BaseModel):
 # -------------------------------------------------------------------------------------------- products
 
 _PRODUCT_EXAMPLE: dict[str, Any] = {
-    "sku": "WP-100234",
-    "ean": "8712345678906",
-    "name": "Philips Airfryer XL 6,2 liter",
-    "brand": "Philips",
-    "description": "Heteluchtfriteuse voor het hele gezin.",
-    "image_url": "https://images.winkelpunt.example/p/WP-100234.jpg",
-    "category": "Keuken > Keukenapparatuur",
-    "online_price": {"amount": "129.99", "currency": "EUR"},
-    "store_price": {"amount": "134.99", "currency": "EUR"},
+    **PRODUCT_EXAMPLE,
     "online_availability": {"available": 42, "status": "in_stock"},
 }
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from orders import metrics, notifications, reservation, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
-from retail.db import get_engine, session_scope
+from retail.db import delete_in_batches, get_engine, session_scope
 from retail.redis_client import redis_client
 
 logger = logging.getLogger(__name__)
@@ -118,13 +118,11 @@ def deliver_notifications() -> int:
 @celery_app.task(name="orders.prune_idempotency_keys", acks_late=True)
 def prune_idempotency_keys() -> int:
     """Forget shoppers' idempotency keys older than a day (see `sweeps.prune_idempotency_keys`)."""
-    pruned = 0
-    for _ in range(PRUNE_KEYS_MAX_BATCHES):
-        with session_scope() as session:
-            deleted = sweeps.prune_idempotency_keys(session, batch=PRUNE_KEYS_BATCH)
-        pruned += deleted
-        if deleted < PRUNE_KEYS_BATCH:
-            break
+    pruned = delete_in_batches(
+        lambda session, batch: sweeps.prune_idempotency_keys(session, batch=batch),
+        batch=PRUNE_KEYS_BATCH,
+        max_batches=PRUNE_KEYS_MAX_BATCHES,
+    )
     if pruned:
         logger.info("pruned %s idempotency keys older than a day", pruned)
     return pruned

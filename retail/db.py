@@ -125,6 +125,20 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+def delete_in_batches(delete: Callable[[Session, int], int], *, batch: int, max_batches: int) -> int:
+    """Run `delete(session, batch)` (which deletes at most `batch` rows and answers how many) one
+    transaction at a time until it deletes fewer than `batch` or `max_batches` ran; answers the total.
+    Short transactions hold few locks and let a periodic clean-up stop half-way and go on next time."""
+    deleted_total = 0
+    for _ in range(max_batches):
+        with session_scope() as session:
+            deleted = delete(session, batch)
+        deleted_total += deleted
+        if deleted < batch:
+            break
+    return deleted_total
+
+
 def get_session() -> Iterator[Session]:
     """FastAPI dependency: the request's transaction. Declare with `scope="function"` so a failed commit
     turns into an error response instead of happening after a 200 was sent."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 from zoneinfo import available_timezones
 
 from pydantic import (
@@ -70,6 +70,24 @@ class Location(BaseModel):
     lon: StrictFloat = Field(ge=-180, le=180, allow_inf_nan=False, examples=[4.8952])
 
 
+# A store as the examples of the OpenAPI document show it, admin upsert and shopper answers alike.
+STORE_EXAMPLE: Final[dict[str, Any]] = {
+    "code": "NL-AMS-001",
+    "name": "Winkelpunt Amsterdam Centrum",
+    "address": {
+        "street": "Kalverstraat 92",
+        "postcode": "1012 PH",
+        "city": "Amsterdam",
+        "country": "NL",
+        "subdivision": "NL-NH",
+    },
+    "location": {"lat": 52.3702, "lon": 4.8952},
+    "timezone": "Europe/Amsterdam",
+    "phone": "+31 20 555 0101",
+    "click_and_collect": True,
+}
+
+
 class StoreIn(BaseModel):
     """One store as the admin upsert takes it. Give `hours`, or `opening_hours` in OpenStreetMap syntax."""
 
@@ -78,19 +96,7 @@ class StoreIn(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "code": "NL-AMS-001",
-                    "name": "Winkelpunt Amsterdam Centrum",
-                    "address": {
-                        "street": "Kalverstraat 92",
-                        "postcode": "1012 PH",
-                        "city": "Amsterdam",
-                        "country": "NL",
-                        "subdivision": "NL-NH",
-                    },
-                    "location": {"lat": 52.3702, "lon": 4.8952},
-                    "timezone": "Europe/Amsterdam",
-                    "phone": "+31 20 555 0101",
-                    "click_and_collect": True,
+                    **STORE_EXAMPLE,
                     "opening_hours": "Mo-Sa 09:00-21:00; Su 12:00-18:00; PH off",
                 }
             ]
