@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
+from retail.db import UtcTimestamp
 
 MONEY = Numeric(12, 2)
 STOCK_FILLFACTOR = 50
@@ -38,9 +39,7 @@ class Product(SQLModel, table=True):
     online_price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     store_price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     online_stock: int = Field(default=0)
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
 
 class StorePrice(SQLModel, table=True):
@@ -55,9 +54,7 @@ class StorePrice(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), primary_key=True)
     )
     price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
 
 class Stock(SQLModel, table=True):
@@ -88,10 +85,8 @@ class Stock(SQLModel, table=True):
     on_hand: int = Field(default=0)
     reserved: int = Field(default=0)
     safety_stock: int = Field(default=0)
-    as_of: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    changed_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    as_of: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    changed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     feed_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
@@ -118,10 +113,8 @@ class StockMovement(SQLModel, table=True):
         sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), nullable=False)
     )
     delta: int
-    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    recorded_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    at: datetime = Field(sa_column=Column(UtcTimestamp(), nullable=False))
+    recorded_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     source: str = Field(default="sync", max_length=16)
 
 

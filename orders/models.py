@@ -7,10 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
+from retail.db import UtcTimestamp
 
 
 class OrderStatus(enum.StrEnum):
@@ -68,16 +69,10 @@ class Order(SQLModel, table=True):
     pickup_nonce: str | None = Field(default=None, max_length=16)
     # Keyed hash of the pickup short code, for staff lookups by store.
     short_code_hash: str | None = Field(default=None, max_length=64)
-    ready_by: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-    expires_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    expires_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
 
 class OrderLine(SQLModel, table=True):
@@ -114,7 +109,7 @@ class OrderEvent(SQLModel, table=True):
         )
     )
     status: OrderStatus = Field(sa_column=Column(String(20), nullable=False))
-    at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     # The API key of the staff member who made the change; None for the shopper and the system.
     actor_key_id: int | None = Field(default=None)
 
@@ -135,9 +130,7 @@ class IdempotencyKey(SQLModel, table=True):
             nullable=False,
         )
     )
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
 
 class Notification(SQLModel, table=True):
@@ -154,14 +147,10 @@ class Notification(SQLModel, table=True):
     event_id: str = Field(sa_column=Column(String(36), nullable=False, unique=True))
     kind: str = Field(max_length=40)
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     next_attempt_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False)
     )
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
-    delivered_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))

@@ -16,11 +16,11 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Column, DateTime, String
+from sqlalchemy import Column, String
 from sqlmodel import Field, Session, SQLModel, select
 
 from retail.clock import utcnow
-from retail.db import SessionDep
+from retail.db import SessionDep, UtcTimestamp
 from retail.errors import Forbidden, InvalidInput, Unauthorized
 
 SECRET_PREFIX = "wp_"
@@ -43,12 +43,8 @@ class ApiKey(SQLModel, table=True):
     # know its tables; the code is what every staff URL carries anyway.
     store_code: str | None = Field(default=None, max_length=32, index=True)
     label: str = Field(default="", max_length=200)
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    revoked_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
 
 
 @dataclass(frozen=True)

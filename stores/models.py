@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
+from retail.db import UtcTimestamp
 
 
 class Store(SQLModel, table=True):
@@ -37,12 +38,8 @@ class Store(SQLModel, table=True):
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.
     hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
 
 class StoreNetworkRevision(SQLModel, table=True):

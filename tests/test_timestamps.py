@@ -22,9 +22,10 @@ from app.main import create_app
 from orders import queueing, sweeps
 from orders import service as orders_service
 from orders import tasks as orders_tasks
+from orders.models import Order
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import RetailError
-from tests.factories import count_row, order_body, product_row, store_row
+from tests.factories import count_row, make_stocked_store, order_body, product_row, reserved_order, store_row
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -263,3 +264,21 @@ def test_every_answer_model_types_its_instants_with_the_one_instant_type() -> No
     assert {"AlreadyCollectedProblem", "AvailabilityFeedItem", "NextChangeOut", "OrderOut"} <= {
         model.__name__ for model in seen
     }
+
+
+@BOTH_DATABASES
+@pytest.mark.parametrize("zone", ["Europe/Amsterdam", "Asia/Tokyo", "America/New_York"])
+def test_an_instant_computed_in_the_stores_zone_is_stored_as_that_instant(
+    session: Session, zone: str
+) -> None:
+    """`ready_by` is worked out in the store's own zone; read back from the database it is the same instant
+    (SQLite keeps no offset: stored as the store's wall clock, it came back hours off)."""
+    make_stocked_store(session, "TZ-1", {"A": 5}, timezone=zone, pick_minutes=60)
+    before = utcnow()
+    order = reserved_order(session, "TZ-1", {"A": 1}, key="tz-1")
+    session.expire_all()
+    stored = session.get(Order, order.id)
+    assert stored is not None
+    assert stored.ready_by is not None
+    ready_by = as_aware_utc(stored.ready_by)
+    assert before + timedelta(minutes=60) <= ready_by <= utcnow() + timedelta(minutes=60)
