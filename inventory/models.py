@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, 
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
-from retail.db import UtcTimestamp
+from retail.dialect import UtcTimestamp
 
 MONEY = Numeric(12, 2)
 STOCK_FILLFACTOR = 50

@@ -11,7 +11,7 @@ from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Num
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
-from retail.db import UtcTimestamp
+from retail.dialect import UtcTimestamp
 
 
 class OrderStatus(enum.StrEnum):

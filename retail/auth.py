@@ -20,7 +20,8 @@ from sqlalchemy import Column, String
 from sqlmodel import Field, Session, SQLModel, select
 
 from retail.clock import utcnow
-from retail.db import SessionDep, UtcTimestamp
+from retail.db import SessionDep
+from retail.dialect import UtcTimestamp
 from retail.errors import Forbidden, InvalidInput, Unauthorized
 
 SECRET_PREFIX = "wp_"

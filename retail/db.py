@@ -10,16 +10,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
-from sqlalchemy import DateTime, event
+from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
 from retail.settings import Settings, get_settings
@@ -57,21 +55,6 @@ _CHECKED_IN = "retail_checked_in"
 
 def _note_checkin(_dbapi_connection: Any, record: Any) -> None:
     record.info[_CHECKED_IN] = time.monotonic()
-
-
-class UtcTimestamp(TypeDecorator[datetime]):
-    """The column type of every stored instant: an aware datetime, written in UTC. SQLite keeps the wall
-    clock and drops the offset, so a promise computed in the store's zone (10:00+01:00) came back an hour
-    late (10:00, read as UTC); PostgreSQL stores the instant either way. Reads are left to the driver:
-    a naive value read back from SQLite is UTC, which `retail.clock.UtcDateTime` says in every answer."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None or value.tzinfo is None:
-            return value
-        return value.astimezone(UTC)
 
 
 def _pinger(dialect: Dialect) -> Callable[[Any, Any, Any], None]:

@@ -13,14 +13,16 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
 import psycopg
-from sqlalchemy import Connection, Engine, Table, text
+from sqlalchemy import Connection, DateTime, Engine, Table, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable, SelectBase
+from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
 
@@ -62,6 +64,22 @@ def timestamp(bind: Bind, value: datetime) -> datetime | str:
     if _name(bind) == "postgresql":
         return value
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """The column type of every stored instant, `timestamp`'s rule for typed columns: an aware datetime is
+    written in UTC. SQLite keeps the wall clock and drops the offset, so a promise worked out in the
+    store's zone (10:00+01:00) came back an hour late (10:00, read as UTC); PostgreSQL stores the instant
+    either way. Reads are left to the driver: a naive value read back from SQLite is UTC
+    (`retail.clock.as_aware_utc`, and `retail.clock.UtcDateTime` in every answer)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is None:
+            return value
+        return value.astimezone(UTC)
 
 
 def timestamp_text(bind: Bind, value: datetime) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
-from retail.db import UtcTimestamp
+from retail.dialect import UtcTimestamp
 
 
 class Store(SQLModel, table=True):
