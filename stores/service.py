@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -287,28 +287,16 @@ class StoreCard:
 # Every order placed reads its store: loading the whole ORM row (hours and all) and building the statement
 # per call cost twice the read itself, so the statement is built once and reads the card's columns only.
 @lru_cache(maxsize=1)
-def _store_card() -> Select[int | None, str, str, str, str, str, str, bool]:
-    return sa_select(
-        col(Store.id),
-        col(Store.code),
-        col(Store.name),
-        col(Store.street),
-        col(Store.postcode),
-        col(Store.city),
-        col(Store.country),
-        col(Store.click_and_collect),
-    ).where(col(Store.code) == bindparam("code"))
+def _store_card() -> Select[*tuple[Any, ...]]:
+    columns = [col(getattr(Store, field.name)) for field in fields(StoreCard)]
+    return sa_select(*columns).where(col(Store.code) == bindparam("code"))
 
 
 def find_store(session: Session, *, code: str) -> StoreCard | None:
     """The store with this code, or None: for callers that answer an unknown code in their own words (an
     order's 422 `unknown_store`, the pickup desk's `invalid_code`)."""
     row = session.execute(_store_card(), {"code": code}).first()
-    if row is None:
-        return None
-    store_id, code, name, street, postcode, city, country, click_and_collect = row
-    assert store_id is not None  # a row read from the database
-    return StoreCard(store_id, code, name, street, postcode, city, country, click_and_collect)
+    return None if row is None else StoreCard(*row)
 
 
 def open_time_after(store: Store, *, start: datetime, duration: timedelta) -> datetime | None:
