@@ -9,7 +9,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, Table, bindparam, func
+from sqlalchemy import ColumnElement, Integer, Row, Select, Subquery, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -237,15 +237,32 @@ class PricedProduct:
     price: Decimal
 
 
-@lru_cache(maxsize=1)
-def _priced_at_store() -> Select[str, int, str, Decimal]:
+# The labels of the product columns `priced_beside` adds to another domain's rows.
+_PRICED = ("priced_sku", "priced_product_id", "priced_name", "priced_price")
+
+
+def priced_beside(stores: Subquery) -> Select[*tuple[Any, ...]]:
+    """Each row of `stores` (a query of another domain with an `id` column, narrowed to the stores it
+    wants) beside each product of the skus bound as `skus`, priced at that store; a store with none of
+    them comes once, with NULL products. One read then answers both "which store" and "which products"
+    (an order's placement: its store and its basket in one round trip); `priced_in` reads the products
+    back out of the rows."""
     product = PRODUCTS.c
+    sku, product_id, name, price = _PRICED
     return sa_select(
-        product.sku, product.id, product.name, price_at_store(bindparam("store", type_=Integer))
-    ).where(product.sku.in_(bindparam("skus", expanding=True)))
+        *stores.c,
+        product.sku.label(sku),
+        product.id.label(product_id),
+        product.name.label(name),
+        price_at_store(stores.c.id).label(price),
+    ).select_from(stores.outerjoin(PRODUCTS, product.sku.in_(bindparam("skus", expanding=True))))
 
 
-def priced_at_store(session: Session, *, store_id: int, skus: Sequence[str]) -> dict[str, PricedProduct]:
-    """The products of `skus` that exist, by sku, with their price in the store."""
-    rows = session.execute(_priced_at_store(), {"store": store_id, "skus": list(skus)}).all()
-    return {sku: PricedProduct(int(product_id), name, price) for sku, product_id, name, price in rows}
+def priced_in(rows: Iterable[Row[Any]]) -> dict[str, PricedProduct]:
+    """The products of a `priced_beside` read, by sku, with their price in the store."""
+    sku, product_id, name, price = _PRICED
+    return {
+        values[sku]: PricedProduct(int(values[product_id]), values[name], values[price])
+        for values in (row._mapping for row in rows)
+        if values[sku] is not None
+    }

@@ -24,7 +24,8 @@ from inventory.availability import stock_levels as stock_levels
 from inventory.availability import store_offers as store_offers
 from inventory.catalogue import PricedProduct as PricedProduct
 from inventory.catalogue import get_product as get_product
-from inventory.catalogue import priced_at_store as priced_at_store
+from inventory.catalogue import priced_beside as priced_beside
+from inventory.catalogue import priced_in as priced_in
 from inventory.catalogue import products_by_sku as products_by_sku
 from inventory.catalogue import store_prices as store_prices
 from inventory.catalogue import upsert_products as upsert_products

@@ -76,13 +76,13 @@ def create_order(
     """Accept a click-and-collect order; its stock is reserved shortly after, all lines or none."""
     if idempotency_key is None:
         raise IdempotencyKeyMissing()
-    order, token = orders_service.place_order(session, order_in=order_in, idempotency_key=idempotency_key)
+    accepted = orders_service.place_order(session, order_in=order_in, idempotency_key=idempotency_key)
     return OrderAccepted(
-        order_id=order.order_id,
-        order_token=token,
-        status=order.status,
-        status_url=f"/mobile/v1/orders/{order.order_id}",
-        created_at=order.created_at,
+        order_id=accepted.order_id,
+        order_token=accepted.token,
+        status=accepted.status,
+        status_url=f"/mobile/v1/orders/{accepted.order_id}",
+        created_at=accepted.created_at,
     )
 
 

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -66,12 +66,36 @@ def record_event(
     notification commits or rolls back with the transition itself."""
     assert order.id is not None
     session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
-    session.add(outbox_record(order, status, at))
+    session.add(Notification(**vars(outbox_record(order, status, at))))
 
 
-def outbox_record(order: Order, status: OrderStatus, at: datetime) -> Notification:
-    """The notification of one transition, as `orders.notifications` delivers it."""
-    return Notification(
+class Notified(Protocol):
+    """What a notification tells of its order: an `Order`, or one about to be written."""
+
+    @property
+    def order_id(self) -> str: ...
+    @property
+    def store_snapshot(self) -> dict[str, Any]: ...
+    @property
+    def customer_email(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class OutboxRecord:
+    """The values of one `Notification` row, as `orders.notifications` delivers it (plain values: the
+    placement's statement writes them without building the ORM row)."""
+
+    event_id: str
+    kind: str
+    payload: dict[str, Any]
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+
+
+def outbox_record(order: Notified, status: OrderStatus, at: datetime) -> OutboxRecord:
+    """The notification of one transition."""
+    return OutboxRecord(
         event_id=str(uuid.uuid4()),
         kind=NOTIFICATION_KIND,
         payload={

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, text
 from sqlmodel import Field, SQLModel
 
+from inventory.schemas import CURRENCY
 from retail.clock import utcnow
 from retail.dialect import UtcTimestamp
 
@@ -62,7 +63,7 @@ class Order(SQLModel, table=True):
     customer_email: str = Field(max_length=254)
     customer_phone: str | None = Field(default=None, max_length=32)
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
-    currency: str = Field(default="EUR", max_length=3)
+    currency: str = Field(default=CURRENCY, max_length=3)
     problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The pickup token and short code are derived from the secret key, the order, the store and this
     # random nonce (orders/pickup.py), so they can be shown again without being stored.

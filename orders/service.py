@@ -14,7 +14,6 @@ from functools import partial
 from sqlmodel import Session
 
 from orders import lifecycle, placement, queueing, reservation, shopper
-from orders.models import Order
 from orders.schemas import OrderIn
 
 OrderRecord = lifecycle.OrderRecord
@@ -22,6 +21,7 @@ order_record = lifecycle.order_record
 history = lifecycle.history
 pickup_of = lifecycle.pickup_of
 
+Accepted = placement.Accepted
 order_token = shopper.order_token
 get_order = shopper.get_order
 cancel_order = shopper.cancel_order
@@ -36,10 +36,10 @@ def place_order(
     order_in: OrderIn,
     idempotency_key: str,
     send_reservation: Callable[[int], object] | None = None,
-) -> tuple[Order, str]:
-    """Accept an order as pending (or find the one this idempotency key already made); answers it and its
-    token. After the commit its reservation is queued, one run per store at a time (`orders.queueing`),
-    or handed to `send_reservation` with the order's primary key."""
+) -> placement.Accepted:
+    """Accept an order as pending (or find the one this idempotency key already made). After the commit
+    its reservation is queued, one run per store at a time (`orders.queueing`), or handed to
+    `send_reservation` with the order's primary key."""
     return placement.place_order(
         session,
         order_in=order_in,

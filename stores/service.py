@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Row, Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -283,20 +283,31 @@ class StoreCard:
     country: str
     click_and_collect: bool
 
+    @classmethod
+    def of_row(cls, row: Row[Any]) -> StoreCard:
+        """The card in a row of `store_card_by_code` (or a query that embeds it), by column name."""
+        values = row._mapping
+        return cls(*(values[field.name] for field in fields(cls)))
 
-# Every order placed reads its store: loading the whole ORM row (hours and all) and building the statement
-# per call cost twice the read itself, so the statement is built once and reads the card's columns only.
+
+# Every order placed reads its store: loading the whole ORM row (hours and all), and building the statement
+# per call, cost more than the read itself, so the statement is built once, of the card's table columns
+# (a Core statement: no ORM loading of its rows).
 @lru_cache(maxsize=1)
-def _store_card() -> Select[*tuple[Any, ...]]:
-    columns = [col(getattr(Store, field.name)) for field in fields(StoreCard)]
-    return sa_select(*columns).where(col(Store.code) == bindparam("code"))
+def store_card_by_code() -> Select[*tuple[Any, ...]]:
+    """The card of the store whose code is bound as `code`, as a query another domain may embed in one
+    statement of its own (an order's placement reads its store and its basket in one round trip)."""
+    table = Store.__table__.c  # type: ignore[attr-defined]
+    return sa_select(*(table[field.name] for field in fields(StoreCard))).where(
+        table.code == bindparam("code")
+    )
 
 
 def find_store(session: Session, *, code: str) -> StoreCard | None:
-    """The store with this code, or None: for callers that answer an unknown code in their own words (an
-    order's 422 `unknown_store`, the pickup desk's `invalid_code`)."""
-    row = session.execute(_store_card(), {"code": code}).first()
-    return None if row is None else StoreCard(*row)
+    """The store with this code, or None: for callers that answer an unknown code in their own words (the
+    pickup desk's `invalid_code`)."""
+    row = session.execute(store_card_by_code(), {"code": code}).first()
+    return None if row is None else StoreCard.of_row(row)
 
 
 def open_time_after(store: Store, *, start: datetime, duration: timedelta) -> datetime | None:

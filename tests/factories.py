@@ -200,10 +200,12 @@ def place_order(
             order = place_order(session, store_code, lines, key=key, send=send, **overrides)
             session.commit()
             return order
-    order, _ = orders_service.place_order(
+    accepted = orders_service.place_order(
         db, order_in=order_in(store_code, lines, **overrides), idempotency_key=key, send_reservation=send
     )
-    return order
+    placed = db.get(Order, accepted.pk)
+    assert placed is not None
+    return placed
 
 
 def reserved_order(
