@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 from inventory.catalogue import store_prices
 from inventory.models import Product, Stock
 from inventory.schemas import StockStatus, available_quantity, stock_status
-from stores.models import Store
+from stores.service import StoreView
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
 
@@ -58,13 +58,13 @@ def online_availability(product: Product) -> tuple[int, StockStatus]:
 class StoreOffer:
     """One product in one store: what it costs there and how many can be had."""
 
-    store: Store
+    store: StoreView
     price: Decimal
     available: int
     status: StockStatus
 
 
-def store_offers(session: Session, *, product: Product, stores: Sequence[Store]) -> list[StoreOffer]:
+def store_offers(session: Session, *, product: Product, stores: Sequence[StoreView]) -> list[StoreOffer]:
     """`product`'s price and availability in each of `stores` (as `stores.service` gives them), in the
     order given. A store without a stock row has none; a store without a price of its own charges the
     product's `store_price`."""

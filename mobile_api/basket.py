@@ -12,7 +12,7 @@ from inventory.models import Product
 from inventory.schemas import stock_status
 from mobile_api.schemas import SkuAvailability
 from retail.errors import InvalidInput
-from stores.models import Store
+from stores.service import StoreView
 
 MAX_BASKET = 20
 
@@ -34,7 +34,7 @@ class Basket:
         self._levels: dict[tuple[int, int], inventory_service.StockLevel] = {}
         self._looked_up: set[int] = set()
 
-    def _load(self, stores: Sequence[Store]) -> None:
+    def _load(self, stores: Sequence[StoreView]) -> None:
         new = [s.id for s in stores if s.id is not None and s.id not in self._looked_up]
         if new:
             product_ids = [p.id for p in self.products if p.id is not None]
@@ -43,14 +43,14 @@ class Basket:
             )
             self._looked_up.update(new)
 
-    def stores_with_everything(self, stores: Sequence[Store]) -> set[int]:
+    def stores_with_everything(self, stores: Sequence[StoreView]) -> set[int]:
         """The ids of the stores that have every sku of the basket available (at least one of each)."""
         self._load(stores)
         return {
             s.id for s in stores if s.id is not None and all(a.available > 0 for a in self.availability(s))
         }
 
-    def availability(self, store: Store) -> list[SkuAvailability]:
+    def availability(self, store: StoreView) -> list[SkuAvailability]:
         self._load([store])
         lines = []
         for product in self.products:

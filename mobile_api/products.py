@@ -172,7 +172,7 @@ def product_prices(
         )
     product = inventory_service.get_product(session, sku=sku)
     if store is not None:
-        one = stores_service.get_store(session, code=store)
+        one = stores_service.shopper_store(session, code=store)
         offers = inventory_service.store_offers(session, product=product, stores=[one])
         return _price_comparison(product, offers, distances=None)
     assert given is not None  # the checks above leave only the lat/lon case

@@ -35,9 +35,8 @@ from retail.db import SessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
-from stores.models import Store
 from stores.schemas import Address, Location
-from stores.service import NearbyStore, StoreStatus
+from stores.service import NearbyStore, StoreStatus, StoreView
 
 router = APIRouter(
     prefix="/mobile/v1",
@@ -127,9 +126,9 @@ def nearest_stores(
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
 def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> StoreDetail:
     """One store with its weekly hours and special days, and whether it is open now."""
-    store = stores_service.get_store(session, code=code)
-    hours = stores_service.schedule_of(store).hours
-    status = stores_service.status_at(store, instant(at))
+    store = stores_service.shopper_store(session, code=code)
+    hours = store.schedule.hours
+    status = store.status_at(instant(at))
     return StoreDetail(
         **_store_fields(store, status),
         hours=StoreHours(weekly=hours.weekly, special=hours.special),
@@ -144,7 +143,7 @@ def store_hours(
     days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
 ) -> ResolvedHours:
     """The store's resolved opening hours per day: weekly hours, special days and public holidays."""
-    store = stores_service.get_store(session, code=code)
+    store = stores_service.shopper_store(session, code=code)
     now = utcnow()
     if start is not None:
         earliest, latest = stores_service.hours_date_bounds(now.date())
@@ -154,7 +153,7 @@ def store_hours(
     return ResolvedHours(store_code=store.code, timezone=store.timezone, days=resolved)
 
 
-def _store_fields(store: Store, status: StoreStatus) -> dict[str, Any]:
+def _store_fields(store: StoreView, status: StoreStatus) -> dict[str, Any]:
     """The fields of a store object: the store as stored, and where it stands at the instant asked about."""
     return {
         "code": store.code,

@@ -27,7 +27,9 @@ from retail import dialect
 from retail.clock import utcnow
 from retail.settings import get_settings
 from stores import service as stores_service
+from stores.hours import StoreSchedule
 from stores.models import Store
+from stores.service import StoreView
 
 ALTERNATIVES = 3
 
@@ -126,7 +128,7 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
     now = utcnow()
     reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
     if reserved:
-        ready_by = _ready_by(store, now)
+        ready_by = _ready_by(stores_service.schedule_of(store), store.pick_minutes, now)
         for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
             o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
             lifecycle.transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
@@ -152,9 +154,9 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
     session.flush()
 
 
-def _ready_by(store: Store, now: datetime) -> datetime | None:
+def _ready_by(schedule: StoreSchedule, pick_minutes: int, now: datetime) -> datetime | None:
     """The promise of an order reserved at `now`: the store's pick time, counted in its opening hours."""
-    return stores_service.open_time_after(store, start=now, duration=timedelta(minutes=store.pick_minutes))
+    return stores_service.open_time_after(schedule, start=now, duration=timedelta(minutes=pick_minutes))
 
 
 def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
@@ -185,7 +187,7 @@ def _alternatives(
     """The nearest other stores that can supply the whole basket, with distance and their own promise."""
     product_ids = [line.product_id for line in lines]
 
-    def can_supply(stores: Sequence[Store]) -> set[int]:
+    def can_supply(stores: Sequence[StoreView]) -> set[int]:
         ids = [s.id for s in stores if s.id is not None and s.id != store.id and s.click_and_collect]
         levels = inventory_service.stock_levels(session, store_ids=ids, product_ids=product_ids)
         return {
@@ -202,7 +204,7 @@ def _alternatives(
     )
     alternatives = []
     for nearby in page.stores:
-        ready_by = _ready_by(nearby.store, now)
+        ready_by = _ready_by(nearby.store.schedule, nearby.store.pick_minutes, now)
         alternatives.append(
             {
                 "code": nearby.store.code,

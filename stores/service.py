@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam
@@ -20,13 +21,17 @@ from sqlmodel import Session, col, select
 from retail import dialect
 from retail.bulk import RowError, validate_rows
 from retail.clock import utcnow
+from retail.db import on_commit
 from retail.settings import get_settings
-from stores import nearest as nearest_search
 from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
 from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
-from stores.hours import NextChange, OpeningHours, Period, ResolvedDay, StoreSchedule
+from stores.hours import ResolvedDay, StoreSchedule
 from stores.hours import engine as hours_engine
 from stores.models import Store, StoreNetworkRevision
+from stores.network import StoreStatus as StoreStatus
+from stores.network import StoreView as StoreView
+from stores.network import forget as forget_network
+from stores.network import network, schedule_for
 from stores.schemas import StoreIn, StoreUpsertResult, row_error_code
 
 MAX_HOURS_DAYS = 31
@@ -104,6 +109,8 @@ def _touch_network(session: Session) -> None:
     session.execute(
         statement.on_conflict_do_update(index_elements=["id"], set_={"token": statement.excluded.token})
     )
+    # This process sees its own change at once; the others within `stores.network.STALE_AFTER_S`.
+    on_commit(session, forget_network)
 
 
 # ---------------------------------------------------------------------------------------------- reading
@@ -117,7 +124,7 @@ def get_store(session: Session, *, code: str) -> Store:
 
 
 def schedule_of(store: Store) -> StoreSchedule:
-    return _schedule(
+    return schedule_for(
         json.dumps(store.hours, sort_keys=True),
         store.timezone,
         store.country,
@@ -126,43 +133,16 @@ def schedule_of(store: Store) -> StoreSchedule:
     )
 
 
-@lru_cache(maxsize=16_384)
-def _schedule(
-    hours_json: str, timezone: str, country: str, subdivision: str | None, closed_on_public_holidays: bool
-) -> StoreSchedule:
-    # Validating the stored JSON back into models costs more than the hours engine itself, and a schedule
-    # keeps a compiled form of the week after its first use; keyed by the store's hours and region
-    # themselves, so a changed store can never be served stale hours.
-    return StoreSchedule(
-        timezone=timezone,
-        hours=OpeningHours.model_validate_json(hours_json),
-        country=country,
-        subdivision=subdivision,
-        closed_on_public_holidays=closed_on_public_holidays,
-    )
+def shopper_store(session: Session, *, code: str) -> StoreView:
+    """The store with this code as shoppers see it, from this process's snapshot of the network."""
+    view = network(session).by_code.get(code)
+    if view is None:
+        raise StoreNotFound(code)
+    return view
 
 
-@dataclass(frozen=True)
-class StoreStatus:
-    """Where a store stands at one instant."""
-
-    open_now: bool
-    today: list[Period]
-    next_change: NextChange | None
-
-
-def status_at(store: Store, at: datetime) -> StoreStatus:
-    schedule = schedule_of(store)
-    today = hours_engine.resolve_day(schedule, hours_engine.local_today(schedule, at))
-    return StoreStatus(
-        open_now=hours_engine.is_open(schedule, at),
-        today=today.periods,
-        next_change=hours_engine.next_change(schedule, at),
-    )
-
-
-def resolved_days(store: Store, *, start: date | None, days: int, at: datetime) -> list[ResolvedDay]:
-    schedule = schedule_of(store)
+def resolved_days(store: StoreView, *, start: date | None, days: int, at: datetime) -> list[ResolvedDay]:
+    schedule = store.schedule
     first = start or hours_engine.local_today(schedule, at)
     return hours_engine.resolve_days(schedule, first, days)
 
@@ -207,7 +187,7 @@ def locate(query: str) -> Place:
 
 @dataclass(frozen=True)
 class NearbyStore:
-    store: Store
+    store: StoreView
     distance_km: float
     status: StoreStatus
 
@@ -222,6 +202,7 @@ class NearbyPage:
 # How many stores one request may look at before answering with what it found. Filters can reject most of
 # a chain (every store is closed at 3 a.m.); without a bound, one request would walk all 100,000 stores.
 MAX_EXAMINED = 1000
+_MAX_BATCH = 1024
 
 
 def nearest_stores(
@@ -235,7 +216,7 @@ def nearest_stores(
     open_now_only: bool = False,
     click_and_collect_only: bool = False,
     after: tuple[float, str] | None = None,
-    batch_filter: Callable[[Sequence[Store]], set[int]] | None = None,
+    batch_filter: Callable[[Sequence[StoreView]], set[int]] | None = None,
 ) -> NearbyPage:
     """Up to `limit` stores nearest to (lat, lon) that pass the filters, in (distance, code) order.
 
@@ -245,17 +226,19 @@ def nearest_stores(
     """
     found: list[NearbyStore] = []
     examined = 0
-    batches = nearest_search.stores_by_distance(
-        session, lat=lat, lon=lon, radius_km=radius_km, after=after, first_batch=limit + 1
-    )
-    for batch in batches:
+    candidates = network(session).nearest(lat, lon, radius_km=radius_km, after=after)
+    batch_size = limit + 1
+    # In growing batches, so that a caller that wants ten stores asks its filter (a stock query, say) about
+    # a few stores once, and one that filters most stores out still asks only a few times.
+    while batch := list(islice(candidates, batch_size)):
+        batch_size = min(batch_size * 4, _MAX_BATCH)
         passing = batch_filter([store for store, _ in batch]) if batch_filter is not None else None
         for store, distance in batch:
             examined += 1
             if (not click_and_collect_only or store.click_and_collect) and (
                 passing is None or store.id in passing
             ):
-                status = status_at(store, at)
+                status = store.status_at(at)
                 if status.open_now or not open_now_only:
                     found.append(NearbyStore(store, distance, status))
                     if len(found) > limit:
@@ -310,10 +293,10 @@ def find_store(session: Session, *, code: str) -> StoreCard | None:
     return None if row is None else StoreCard.of_row(row)
 
 
-def open_time_after(store: Store, *, start: datetime, duration: timedelta) -> datetime | None:
+def open_time_after(schedule: StoreSchedule, *, start: datetime, duration: timedelta) -> datetime | None:
     """The instant at which the store has been open for `duration` since `start`, in its own opening hours
     (holidays and special days included); None when that is beyond the hours engine's horizon."""
-    return hours_engine.add_open_time(schedule_of(store), start, duration)
+    return hours_engine.add_open_time(schedule, start, duration)
 
 
 def store_keys() -> Select[int, str, int]:
