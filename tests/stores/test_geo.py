@@ -66,7 +66,8 @@ def test_the_index_measures_a_batch_exactly_as_geodesic_km_does(
     codes = [f"S{i}" for i in range(len(points))]
     index = GeoIndex(codes, [p[0] for p in points], [p[1] for p in points])
     measured = dict(index.nearest(lat, lon))
-    assert measured == {code: geodesic_km(lat, lon, *point) for code, point in zip(codes, points, strict=True)}
+    expected = {code: geodesic_km(lat, lon, *point) for code, point in zip(codes, points, strict=True)}
+    assert measured == expected
 
 
 def test_negative_zero_is_normalised_like_geopy() -> None:
