@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from inventory import service as inventory_service
 from inventory.codes import GTIN_PATTERN
@@ -38,6 +38,7 @@ from mobile_api.schemas import (
     StoreAvailability,
     StorePriceComparison,
 )
+from retail.caching import CATALOGUE_MAX_AGE_S, cached_json
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
@@ -192,9 +193,12 @@ def product_prices(
     response_model=ProductOut,
     responses=problem_responses(404, 422),
 )
-def get_product(sku: SkuPath, session: SessionDep) -> ProductOut:
-    """One product with its online price and online availability."""
-    return _product_out(inventory_service.get_product(session, sku=sku))
+def get_product(sku: SkuPath, request: Request, session: SessionDep) -> Response:
+    """One product with its online price and online availability.
+
+    With an `ETag`, `Cache-Control: max-age=60` and `304` on `If-None-Match`."""
+    answer = _product_out(inventory_service.get_product(session, sku=sku))
+    return cached_json(request, answer, max_age_s=CATALOGUE_MAX_AGE_S)
 
 
 # ------------------------------------------------------------------------------------ answers from values

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from mobile_api.basket import Basket
 from mobile_api.params import (
@@ -30,6 +30,7 @@ from mobile_api.schemas import (
     StoreDetail,
     StoreHours,
 )
+from retail.caching import TIME_DEPENDENT_MAX_AGE_S, cached_json
 from retail.clock import utcnow
 from retail.db import SessionDep
 from retail.errors import InvalidInput, problem_responses
@@ -124,25 +125,33 @@ def nearest_stores(
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
-def get_store(code: StoreCodePath, session: SessionDep, at: AtQuery = None) -> StoreDetail:
-    """One store with its weekly hours and special days, and whether it is open now."""
+def get_store(code: StoreCodePath, request: Request, session: SessionDep, at: AtQuery = None) -> Response:
+    """One store with its weekly hours and special days, and whether it is open now.
+
+    With an `ETag`, `Cache-Control: max-age=30` (the answer says whether the store is open) and `304` on
+    `If-None-Match`."""
     store = stores_service.shopper_store(session, code=code)
     hours = store.schedule.hours
     status = store.status_at(instant(at))
-    return StoreDetail(
+    answer = StoreDetail(
         **_store_fields(store, status),
         hours=StoreHours(weekly=hours.weekly, special=hours.special),
     )
+    return cached_json(request, answer, max_age_s=TIME_DEPENDENT_MAX_AGE_S)
 
 
 @router.get("/stores/{code}/hours", name="store_hours", response_model=ResolvedHours)
 def store_hours(
     code: StoreCodePath,
+    request: Request,
     session: SessionDep,
     start: Annotated[date | None, Query(description="first day; default today in the store's zone")] = None,
     days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
-) -> ResolvedHours:
-    """The store's resolved opening hours per day: weekly hours, special days and public holidays."""
+) -> Response:
+    """The store's resolved opening hours per day: weekly hours, special days and public holidays.
+
+    With an `ETag`, `Cache-Control: max-age=30` (without `start`, the days begin today) and `304` on
+    `If-None-Match`."""
     store = stores_service.shopper_store(session, code=code)
     now = utcnow()
     if start is not None:
@@ -150,7 +159,8 @@ def store_hours(
         if not earliest <= start <= latest:
             raise InvalidInput(f"start must lie between {earliest} and {latest}", field="query.start")
     resolved = stores_service.resolved_days(store, start=start, days=days, at=now)
-    return ResolvedHours(store_code=store.code, timezone=store.timezone, days=resolved)
+    answer = ResolvedHours(store_code=store.code, timezone=store.timezone, days=resolved)
+    return cached_json(request, answer, max_age_s=TIME_DEPENDENT_MAX_AGE_S)
 
 
 def _store_fields(store: StoreView, status: StoreStatus) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from retail import metrics  # noqa: E402
 from retail.auth import Role, create_api_key  # noqa: E402
 from retail.db import get_session, make_engine, session_scope  # noqa: E402
 from retail.settings import Settings  # noqa: E402
+from stores import network as stores_network  # noqa: E402
 from tests.factories import empty_tables, make_coffee_shop  # noqa: E402
 
 
@@ -82,6 +83,13 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     """The database under test: PostgreSQL, or SQLite where a test parametrizes it in."""
     fixture = "pg_engine" if request.param == "postgresql" else "sqlite_engine"
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(autouse=True)
+def fresh_store_network() -> None:
+    """Each API process keeps the store network in memory (`stores.network`) and would see another test's
+    rolled-back or emptied stores for up to `STALE_AFTER_S`: each test starts from the database."""
+    stores_network.forget()
 
 
 @pytest.fixture
