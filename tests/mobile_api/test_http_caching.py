@@ -28,7 +28,8 @@ def test_an_answer_the_app_holds_is_not_sent_again(client: TestClient, path: str
     first = client.get(path)
     assert first.status_code == 200
     etag = first.headers["etag"]
-    assert etag.startswith('"') and etag.endswith('"')
+    assert etag.startswith('"')
+    assert etag.endswith('"')
     assert first.headers["cache-control"] == cache_control
     assert "vary" not in first.headers
     assert client.get(path).headers["etag"] == etag  # the same bytes, the same tag
