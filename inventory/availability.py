@@ -2,7 +2,7 @@
 availability and price comparison, and the stock checks of the order flow.
 
 Price and stock of one product across a set of stores (the nearest ones, or one the shopper named) take
-two queries whatever the number of stores: one for the stock rows, one for the stores' prices.
+one query whatever the number of stores.
 """
 
 from __future__ import annotations
@@ -10,13 +10,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
+from sqlalchemy import Integer, Select, Table, bindparam, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from inventory.catalogue import store_prices
+from inventory.catalogue import PRODUCTS, price_at_store
 from inventory.models import Product, Stock
 from inventory.schemas import StockStatus, available_quantity, stock_status
+from stores import service as stores_service
 from stores.service import StoreView
+
+STOCK: Table = Stock.__table__  # type: ignore[attr-defined]
 
 ONLINE_LOW_STOCK_THRESHOLD = 2
 
@@ -71,22 +77,46 @@ def store_offers(session: Session, *, product: Product, stores: Sequence[StoreVi
     store_ids = [store.id for store in stores if store.id is not None]
     if product.id is None or not store_ids:
         return []
-    levels = stock_levels(session, store_ids=store_ids, product_ids=[product.id])
-    prices = store_prices(session, product=product, store_ids=store_ids)
+    rows = session.execute(_offers(), {"product": product.id, "stores": store_ids}).all()
+    found = {store_id: (price, StockLevel(*level)) for store_id, price, *level in rows}
     offers = []
     for store in stores:
-        if store.id is None:
+        if store.id is None or store.id not in found:
             continue
-        available = levels.get((store.id, product.id), NO_STOCK).available
+        price, level = found[store.id]
         offers.append(
             StoreOffer(
                 store=store,
-                price=prices[store.id],
-                available=available,
-                status=stock_status(available, store.low_stock_threshold),
+                price=price,
+                available=level.available,
+                status=stock_status(level.available, store.low_stock_threshold),
             )
         )
     return offers
+
+
+# Asked for every availability and price comparison a shopper makes; building a statement cost more than
+# running it, so it is built once.
+@lru_cache(maxsize=1)
+def _offers() -> Select[int, Decimal, int, int, int]:
+    stores = stores_service.store_keys().subquery("st")
+    stock = STOCK.c
+    with_the_product = stores.join(PRODUCTS, PRODUCTS.c.id == bindparam("product", type_=Integer))
+    with_its_stock = with_the_product.outerjoin(
+        STOCK, (stock.store_id == stores.c.id) & (stock.product_id == PRODUCTS.c.id)
+    )
+    return (
+        sa_select(
+            stores.c.id,
+            price_at_store(stores.c.id),
+            # No stock row: none of it in the store.
+            func.coalesce(stock.on_hand, 0),
+            func.coalesce(stock.reserved, 0),
+            func.coalesce(stock.safety_stock, 0),
+        )
+        .select_from(with_its_stock)
+        .where(stores.c.id.in_(bindparam("stores", expanding=True)))
+    )
 
 
 def cheapest_offer(online_price: Decimal, offers: Sequence[StoreOffer]) -> StoreOffer | None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Row, Select, Subquery, Table, bindparam, func
+from sqlalchemy import ColumnElement, Row, Select, Subquery, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -207,27 +206,6 @@ def price_at_store(store_id: ColumnElement[int]) -> ColumnElement[Decimal]:
     )
     # The type makes SQLite's float a Decimal again.
     return func.coalesce(own, PRODUCTS.c.store_price, type_=MONEY)
-
-
-# The price lookups run for every availability and price comparison a shopper asks for, and building a
-# statement cost more than running it: each is built once.
-
-
-@lru_cache(maxsize=1)
-def _store_prices() -> Select[int, Decimal]:
-    stores = stores_service.store_keys().subquery("st")
-    each_with_the_product = stores.join(PRODUCTS, PRODUCTS.c.id == bindparam("product", type_=Integer))
-    return (
-        sa_select(stores.c.id, price_at_store(stores.c.id))
-        .select_from(each_with_the_product)
-        .where(stores.c.id.in_(bindparam("stores", expanding=True)))
-    )
-
-
-def store_prices(session: Session, *, product: Product, store_ids: Sequence[int]) -> dict[int, Decimal]:
-    """The price of `product` in each of the stores."""
-    rows = session.execute(_store_prices(), {"product": product.id, "stores": list(store_ids)}).all()
-    return {int(store_id): price for store_id, price in rows}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from inventory.catalogue import get_product as get_product
 from inventory.catalogue import priced_beside as priced_beside
 from inventory.catalogue import priced_in as priced_in
 from inventory.catalogue import products_by_sku as products_by_sku
-from inventory.catalogue import store_prices as store_prices
 from inventory.catalogue import upsert_products as upsert_products
 from inventory.catalogue import upsert_store_prices as upsert_store_prices
 from inventory.feed import availability_feed as availability_feed
