@@ -39,7 +39,7 @@ from mobile_api.schemas import (
     StorePriceComparison,
 )
 from retail.clock import utcnow
-from retail.db import SessionDep
+from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
@@ -54,7 +54,7 @@ SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", ex
 
 @router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
 def search_products(
-    session: SessionDep,
+    session: ReadSessionDep,
     q: Annotated[
         str | None,
         Query(
@@ -110,7 +110,7 @@ def search_products(
 )
 def product_availability(
     sku: SkuPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     lat: Lat,
     lon: Lon,
     limit: StoreLimit = 10,
@@ -144,7 +144,7 @@ def product_availability(
 )
 def product_prices(
     sku: SkuPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     store: Annotated[
@@ -192,7 +192,7 @@ def product_prices(
     response_model=ProductOut,
     responses=problem_responses(404, 422),
 )
-def get_product(sku: SkuPath, session: SessionDep) -> ProductOut:
+def get_product(sku: SkuPath, session: ReadSessionDep) -> ProductOut:
     """One product with its online price and online availability."""
     return _product_out(inventory_service.get_product(session, sku=sku))
 
