@@ -21,10 +21,10 @@ from inventory.schemas import (
     StockSnapshotBatch,
     StorePriceBatch,
 )
-from retail.auth import WebshopKey
+from retail.auth import WebshopKey, WebshopReadKey
 from retail.bodies import spool_body
 from retail.bulk import BulkResult
-from retail.db import SessionDep
+from retail.db import ReadSessionDep, SessionDep
 from retail.errors import RetailError, problem_responses
 
 M = TypeVar("M", bound=BaseModel)
@@ -122,8 +122,8 @@ def post_movements(batch: StockMovementBatch, session: SessionDep, _key: Webshop
 
 @router.get("/availability", name="sync_get_availability", response_model=AvailabilityFeed)
 def get_availability(
-    session: SessionDep,
-    _key: WebshopKey,
+    session: ReadSessionDep,
+    _key: WebshopReadKey,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_LIMIT)] = 1000,
 ) -> AvailabilityFeed:

@@ -12,7 +12,7 @@ from orders import pickup, responses
 from orders import service as orders_service
 from orders.exceptions import IdempotencyKeyMissing, InvalidTransition, NoPickupCode
 from orders.schemas import OrderAccepted, OrderIn, OrderOut
-from retail.db import SessionDep
+from retail.db import ReadSessionDep, SessionDep
 from retail.errors import problem_responses
 
 router = APIRouter(
@@ -87,7 +87,7 @@ def create_order(
 
 
 @router.get("/orders/{order_id}", name="order_get", response_model=OrderOut, openapi_extra=TOKEN_OPTIONAL)
-def get_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
+def get_order(order_id: OrderIdPath, session: ReadSessionDep, token: OrderToken) -> OrderOut:
     """The order's status, lines, history and, while it waits for pickup, its pickup code."""
     order = orders_service.get_order(session, order_id=order_id, token=token)
     return responses.order_out(orders_service.order_record(session, order=order))
@@ -116,7 +116,7 @@ def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) 
         **problem_responses(NoPickupCode),
     },
 )
-def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
+def pickup_code_png(order_id: OrderIdPath, session: ReadSessionDep, token: OrderToken) -> Response:
     """The QR code to show at the counter, while the order waits for pickup."""
     code = orders_service.pickup_token(session, order_id=order_id, token=token)
     return Response(pickup.qr_png(code), media_type="image/png")
@@ -132,7 +132,7 @@ def pickup_code_png(order_id: OrderIdPath, session: SessionDep, token: OrderToke
         **problem_responses(NoPickupCode),
     },
 )
-def pickup_code_svg(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> Response:
+def pickup_code_svg(order_id: OrderIdPath, session: ReadSessionDep, token: OrderToken) -> Response:
     """The same QR code as SVG."""
     code = orders_service.pickup_token(session, order_id=order_id, token=token)
     return Response(pickup.qr_svg(code), media_type="image/svg+xml")

@@ -40,7 +40,7 @@ from mobile_api.schemas import (
 )
 from retail.caching import CATALOGUE_MAX_AGE_S, cached_json
 from retail.clock import utcnow
-from retail.db import SessionDep
+from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
@@ -55,7 +55,7 @@ SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", ex
 
 @router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
 def search_products(
-    session: SessionDep,
+    session: ReadSessionDep,
     q: Annotated[
         str | None,
         Query(
@@ -111,7 +111,7 @@ def search_products(
 )
 def product_availability(
     sku: SkuPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     lat: Lat,
     lon: Lon,
     limit: StoreLimit = 10,
@@ -145,7 +145,7 @@ def product_availability(
 )
 def product_prices(
     sku: SkuPath,
-    session: SessionDep,
+    session: ReadSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     store: Annotated[
@@ -193,7 +193,7 @@ def product_prices(
     response_model=ProductOut,
     responses=problem_responses(404, 422),
 )
-def get_product(sku: SkuPath, request: Request, session: SessionDep) -> Response:
+def get_product(sku: SkuPath, request: Request, session: ReadSessionDep) -> Response:
     """One product with its online price and online availability.
 
     With an `ETag`, `Cache-Control: max-age=60` and `304` on `If-None-Match`."""

@@ -32,7 +32,7 @@ from mobile_api.schemas import (
 )
 from retail.caching import TIME_DEPENDENT_MAX_AGE_S, cached_json
 from retail.clock import utcnow
-from retail.db import SessionDep
+from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from stores import service as stores_service
@@ -57,7 +57,7 @@ StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code
     responses=problem_responses(503),
 )
 def nearest_stores(
-    session: SessionDep,
+    session: ReadSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     q: Annotated[
@@ -125,7 +125,7 @@ def nearest_stores(
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
-def get_store(code: StoreCodePath, request: Request, session: SessionDep, at: AtQuery = None) -> Response:
+def get_store(code: StoreCodePath, request: Request, session: ReadSessionDep, at: AtQuery = None) -> Response:
     """One store with its weekly hours and special days, and whether it is open now.
 
     With an `ETag`, `Cache-Control: max-age=30` (the answer says whether the store is open) and `304` on
@@ -144,7 +144,7 @@ def get_store(code: StoreCodePath, request: Request, session: SessionDep, at: At
 def store_hours(
     code: StoreCodePath,
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     start: Annotated[date | None, Query(description="first day; default today in the store's zone")] = None,
     days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
 ) -> Response:

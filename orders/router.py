@@ -30,8 +30,8 @@ from orders.schemas import (
     StaffOrderPage,
 )
 from retail import ratelimit
-from retail.auth import Principal, StaffKey
-from retail.db import SessionDep
+from retail.auth import Principal, StaffKey, StaffReadKey
+from retail.db import ReadSessionDep, SessionDep
 from retail.errors import PayloadTooLarge, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from retail.ratelimit import RateLimited
@@ -49,13 +49,13 @@ StoreCodePath = Annotated[str, Path(max_length=32)]
 
 
 @router.get("/me", name="staff_me", response_model=StaffIdentity)
-def me(principal: StaffKey) -> StaffIdentity:
+def me(principal: StaffReadKey) -> StaffIdentity:
     """Whose key this is: what the pickup desk page signs in with, to know its store."""
     return StaffIdentity(role=principal.role, store_code=principal.store_code)
 
 
 @router.get("/stores/{code}", name="staff_store", response_model=CounterStore)
-def counter_store(code: StoreCodePath, session: SessionDep, principal: StaffKey) -> CounterStore:
+def counter_store(code: StoreCodePath, session: ReadSessionDep, principal: StaffReadKey) -> CounterStore:
     """The store a desk stands at: its name and time zone (another store's code: 403 `wrong_store`)."""
     store = staff.counter_store(session, principal=principal, store_code=code)
     return CounterStore(code=store.code, name=store.name, timezone=store.timezone)
@@ -64,8 +64,8 @@ def counter_store(code: StoreCodePath, session: SessionDep, principal: StaffKey)
 @router.get("/stores/{code}/orders", name="staff_store_orders", response_model=StaffOrderPage)
 def store_orders(
     code: StoreCodePath,
-    session: SessionDep,
-    principal: StaffKey,
+    session: ReadSessionDep,
+    principal: StaffReadKey,
     status: Annotated[
         list[OrderStatus],
         Query(description="repeatable; default: reserved and ready_for_pickup (the orders to hand over)"),
@@ -108,7 +108,7 @@ def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey)
     response_model=HandOver,
     responses=HAND_OVER_REFUSALS,
 )
-def verify(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
+def verify(body: CodeIn, session: ReadSessionDep, principal: StaffReadKey) -> HandOver:
     """The order a code belongs to, for the clerk to check; changes nothing."""
     _throttle(principal)
     order = staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)

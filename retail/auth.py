@@ -20,7 +20,7 @@ from sqlalchemy import Column, String
 from sqlmodel import Field, Session, SQLModel, select
 
 from retail.clock import utcnow
-from retail.db import SessionDep
+from retail.db import ReadSessionDep, SessionDep
 from retail.dialect import UtcTimestamp
 from retail.errors import Forbidden, InvalidInput, Unauthorized
 
@@ -132,10 +132,7 @@ _bearer = HTTPBearer(
 )
 
 
-def _principal(
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+def _check_key(session: Session, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("an API key is required: Authorization: Bearer <secret>", code="unauthorized")
     principal = authenticate(session, credentials.credentials)
@@ -144,10 +141,31 @@ def _principal(
     return principal
 
 
-def require_roles(*roles: Role) -> object:
-    allowed = frozenset(roles)
+# The key is checked in the route's own session, a writing or a reading one (FastAPI hands both the route
+# and this dependency the same one): a second session would cost a second transaction per request, and
+# on SQLite a reading route would queue for the write lock only to look its key up.
+def _principal(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return _check_key(session, credentials)
 
-    def dependency(principal: Annotated[Principal, Depends(_principal)]) -> Principal:
+
+def _reading_principal(
+    session: ReadSessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    return _check_key(session, credentials)
+
+
+def require_roles(*roles: Role, reading: bool = False) -> object:
+    """A dependency: the caller's key, of one of `roles`; checked in a read session with `reading`, for
+    the routes that take `ReadSessionDep`."""
+    allowed = frozenset(roles)
+    # A default rather than an annotation: annotations are strings here, resolved in the module's names.
+    checked = Depends(_reading_principal if reading else _principal)
+
+    def dependency(principal: Principal = checked) -> Principal:
         if principal.role not in allowed:
             wanted = " or ".join(sorted(allowed))
             article = "an" if wanted[0] in "aeiou" else "a"
@@ -160,3 +178,6 @@ def require_roles(*roles: Role) -> object:
 AdminKey = Annotated[Principal, require_roles(Role.admin)]
 StaffKey = Annotated[Principal, require_roles(Role.staff, Role.admin)]
 WebshopKey = Annotated[Principal, require_roles(Role.webshop)]
+# For the routes that only read (with `ReadSessionDep`).
+StaffReadKey = Annotated[Principal, require_roles(Role.staff, Role.admin, reading=True)]
+WebshopReadKey = Annotated[Principal, require_roles(Role.webshop, reading=True)]

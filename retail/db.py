@@ -3,6 +3,10 @@
 One transaction per request or task, owned by the edge: services take a session, may flush, and never
 commit. Work that must only happen once the data is durable (sending a Celery task) is registered with
 `on_commit` and runs from SQLAlchemy's `after_commit` event, or is dropped on rollback.
+
+A request that only reads says so (`ReadSessionDep`): its transaction refuses writes
+(`retail.dialect.read_only`), and on SQLite it reads beside the writer instead of waiting for the one
+write lock that every other transaction takes up front.
 """
 
 from __future__ import annotations
@@ -20,11 +24,13 @@ from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, create_engine
 
+from retail import dialect
 from retail.settings import Settings, get_settings
 
 _AFTER_COMMIT_KEY = "retail_after_commit"
 
 _engines: dict[str, Engine] = {}
+_read_engines: dict[str, Engine] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -73,8 +79,7 @@ def _pinger(dialect: Dialect) -> Callable[[Any, Any, Any], None]:
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling defers BEGIN until the first write, which lets two writers read
-    # the same rows and then both update them. We take over BEGIN (see _sqlite_on_begin) to make every
-    # transaction IMMEDIATE: writers serialise up front, as row locks would on PostgreSQL.
+    # the same rows and then both update them. We take over BEGIN (see _sqlite_on_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -85,14 +90,31 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer begins IMMEDIATE, taking the one write lock up front: writers serialise, as row locks would
+    # on PostgreSQL, and none fails half-way (a deferred transaction that has read cannot always upgrade
+    # to the write lock, and gets SQLITE_BUSY however long it waits). A reader begins deferred: in WAL
+    # mode it reads its snapshot beside the writer. `query_only` is the connection's, so it is set for
+    # every transaction, both ways: the pool hands the same connection to readers and writers.
+    read_only = bool(connection.get_execution_options().get(dialect.SQLITE_READ_ONLY))
+    connection.exec_driver_sql(f"PRAGMA query_only = {'ON' if read_only else 'OFF'}")
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def get_engine(settings: Settings | None = None) -> Engine:
+    """The database's engine, for transactions that may write."""
     url = (settings or get_settings()).sqlalchemy_url
     engine = _engines.get(url)
     if engine is None:
         engine = _engines[url] = make_engine(url)
+    return engine
+
+
+def get_read_engine(settings: Settings | None = None) -> Engine:
+    """The same database and pool as `get_engine`, in transactions that only read."""
+    url = (settings or get_settings()).sqlalchemy_url
+    engine = _read_engines.get(url)
+    if engine is None:
+        engine = _read_engines[url] = dialect.read_only(get_engine(settings))
     return engine
 
 
@@ -125,6 +147,14 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read_session_scope(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction that only reads, on a read-only engine (`get_read_engine`, or
+    `retail.dialect.read_only` of one): a write in it fails. Nothing to commit; closing ends it."""
+    with Session(engine or get_read_engine(), expire_on_commit=False) as session:
+        yield session
+
+
 def delete_in_batches(delete: Callable[[Session, int], int], *, batch: int, max_batches: int) -> int:
     """Run `delete(session, batch)` (which deletes at most `batch` rows and answers how many) one
     transaction at a time until it deletes fewer than `batch` or `max_batches` ran; answers the total.
@@ -146,4 +176,12 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
+def get_read_session() -> Iterator[Session]:
+    """FastAPI dependency: the transaction of a request that only reads (`read_session_scope`). Function
+    scope too, so the connection goes back to the pool before the answer is sent."""
+    with read_session_scope() as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]

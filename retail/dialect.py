@@ -8,7 +8,9 @@ is bound in raw SQL, a server setting) are functions here. Nothing else asks whi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
@@ -33,6 +35,9 @@ _SQLITE_BATCH = 5000
 # long) and of COPY's own format errors (22P04 bad_copy_file_format): a row PostgreSQL could not read.
 _UNIQUE_VIOLATION = "23505"
 _DATA_EXCEPTION_CLASS = "22"
+_READ_ONLY_SQL_TRANSACTION = "25006"
+# An execution option of a SQLite engine: its transactions only read (retail/db.py begins them).
+SQLITE_READ_ONLY = "retail_sqlite_read_only"
 
 
 def _name(bind: Bind) -> str:
@@ -166,10 +171,48 @@ def analyze(session: Session, table: str) -> None:
 
 def autocommit(connection: Connection) -> Connection:
     """The connection outside any transaction, for a read that needs no BEGIN and COMMIT. SQLite's
-    connections begin IMMEDIATE on their own (retail/db.py) and are left as they are."""
+    connections begin a transaction on their own (retail/db.py) and are left as they are."""
     if _name(connection) == "postgresql":
         return connection.execution_options(isolation_level="AUTOCOMMIT")
     return connection
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same database and pool, in transactions that refuse to write.
+
+    PostgreSQL: `BEGIN READ ONLY`, which psycopg sends as its own BEGIN (no round trip more). SQLite: a
+    deferred BEGIN (retail/db.py), which in WAL mode reads a snapshot beside the one writer instead of
+    queueing for its lock, under `query_only`, so that a write fails there rather than quietly taking the
+    lock after all. Either way a write is a bug, answered as one (`is_write_in_read_only`)."""
+    return engine.execution_options(
+        **pick(engine, postgresql={"postgresql_readonly": True}, sqlite={SQLITE_READ_ONLY: True})
+    )
+
+
+@contextmanager
+def writes_refused(session: Session) -> Iterator[None]:
+    """`read_only` for a session inside a transaction that is already open, and so cannot begin READ ONLY
+    (the tests' rolled-back one): the session's savepoint refuses writes until the block ends, and is then
+    rolled back. SQLite's `query_only` belongs to the connection, not the savepoint, so it is turned off
+    again by hand."""
+    refuse = pick(session, postgresql="SET LOCAL transaction_read_only = on", sqlite="PRAGMA query_only = ON")
+    session.execute(text(refuse))
+    try:
+        yield
+    finally:
+        session.rollback()
+        if _name(session) == "sqlite":
+            session.execute(text("PRAGMA query_only = OFF"))
+
+
+def is_write_in_read_only(exc: BaseException) -> bool:
+    """A write attempted in a read-only transaction (`read_only`): a bug of the caller's, never a database
+    out of reach, even though SQLite raises it as an OperationalError."""
+    error = exc.orig if isinstance(exc, DBAPIError) else exc
+    return (
+        _sqlstate(exc) == _READ_ONLY_SQL_TRANSACTION
+        or getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY
+    )
 
 
 def _sqlstate(exc: BaseException) -> str:

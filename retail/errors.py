@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from retail import dialect
+
 logger = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
@@ -342,6 +344,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        if dialect.is_write_in_read_only(exc):
+            # SQLite's answer to a write in a read session: our bug, not the database's absence.
+            return internal_error(request.method, request.url.path, exc)
         # The database restarting or out of reach, or a transaction it aborted (deadlock, serialization):
         # no bug of ours, and the request may be sent again (an order with the same Idempotency-Key), so
         # a 503 that says so and a one-line warning, not a 500 with a stack trace per request.

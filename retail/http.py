@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from redis import Redis
 from sqlalchemy import text
 
-from retail.db import get_engine
+from retail.db import get_read_engine
 from retail.errors import InvalidInput, problem_json_content
 from retail.settings import get_settings
 
@@ -54,7 +54,7 @@ def install_health(app: FastAPI) -> None:
         """The database and the broker are reachable."""
         health = Health(status="ok", database="ok", broker="in-process")
         try:
-            with get_engine().connect() as connection:
+            with get_read_engine().connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception as exc:  # any failure to reach the database means "not ready"
             health.database = f"unreachable: {type(exc).__name__}"

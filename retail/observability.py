@@ -21,7 +21,7 @@ from prometheus_client.core import Metric
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retail import metrics
-from retail.db import SessionDep
+from retail.db import ReadSessionDep
 from retail.errors import Unauthorized, internal_error, problem_responses
 from retail.logs import new_request_id, request_id_var, sane_request_id
 from retail.settings import get_settings
@@ -138,7 +138,7 @@ def metrics_router(probes: Iterable[metrics.Probe]) -> APIRouter:
             **problem_responses(401),
         },
     )
-    def metrics_endpoint(session: SessionDep) -> Response:
+    def metrics_endpoint(session: ReadSessionDep) -> Response:
         """Prometheus metrics, for operators: requests and latencies of this process, task failures and
         the reconciliation's drift across all workers, orders by status and sync lag from the database.
 

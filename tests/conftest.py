@@ -35,9 +35,15 @@ from app.migrations import upgrade_database  # noqa: E402
 from orders import queueing  # noqa: E402
 from orders import service as orders_service  # noqa: E402
 from orders import tasks as orders_tasks  # noqa: E402
-from retail import metrics  # noqa: E402
+from retail import dialect, metrics  # noqa: E402
 from retail.auth import Role, create_api_key  # noqa: E402
-from retail.db import get_session, make_engine, session_scope  # noqa: E402
+from retail.db import (  # noqa: E402
+    get_read_session,
+    get_session,
+    make_engine,
+    read_session_scope,
+    session_scope,
+)
 from retail.settings import Settings  # noqa: E402
 from stores import network as stores_network  # noqa: E402
 from tests.factories import empty_tables, make_coffee_shop  # noqa: E402
@@ -114,7 +120,16 @@ def app(session: Session) -> FastAPI:
             session.rollback()
             raise
 
+    def test_read_session() -> Iterator[Session]:
+        # What the request's own read session would refuse, this one refuses too: a route taking
+        # ReadSessionDep that writes fails its test. What the test made before is kept, as a writing
+        # request would keep it.
+        session.commit()
+        with dialect.writes_refused(session):
+            yield session
+
     application.dependency_overrides[get_session] = test_session
+    application.dependency_overrides[get_read_session] = test_read_session
     return application
 
 
@@ -130,11 +145,18 @@ def committed_client(engine: Engine) -> Iterator[TestClient]:
     Every table is emptied afterwards."""
     application = create_app()
 
+    reading = dialect.read_only(engine)
+
     def real_session() -> Iterator[Session]:
         with session_scope(engine) as db:
             yield db
 
+    def real_read_session() -> Iterator[Session]:
+        with read_session_scope(reading) as db:
+            yield db
+
     application.dependency_overrides[get_session] = real_session
+    application.dependency_overrides[get_read_session] = real_read_session
     try:
         with TestClient(application, raise_server_exceptions=False) as test_client:
             yield test_client

@@ -38,16 +38,16 @@ def test_readyz_is_503_when_the_broker_is_unreachable(monkeypatch: pytest.Monkey
 def test_a_database_out_of_reach_is_a_503_problem_to_retry() -> None:
     from collections.abc import Iterator
 
-    from retail.db import get_session, make_engine, session_scope
+    from retail.db import get_read_session, make_engine, read_session_scope
 
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
 
     def unreachable() -> Iterator[Session]:
-        with session_scope(dead) as db:
+        with read_session_scope(dead) as db:
             yield db
 
     app = create_app()
-    app.dependency_overrides[get_session] = unreachable
+    app.dependency_overrides[get_read_session] = unreachable
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/mobile/v1/stores/NL-AMS-001")
     assert response.status_code == 503
