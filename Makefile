@@ -28,3 +28,4 @@ bench: $(BIN)/retail
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/load.py
+	$(BIN)/python bench/http_endpoints.py --embedded
