@@ -31,17 +31,19 @@ from mobile_api.schemas import (
     StoreHours,
 )
 from retail.clock import utcnow
-from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
+from retail.replica import LookupRoute, LookupSessionDep
 from stores import service as stores_service
 from stores.models import Store
 from stores.schemas import Address, Location
 from stores.service import NearbyStore, StoreStatus
 
+# Lookups: a replica may answer them (retail/replica.py), and the primary does when it cannot.
 router = APIRouter(
     prefix="/mobile/v1",
     tags=["mobile"],
+    route_class=LookupRoute,
     dependencies=[SHOPPER_RATE_LIMIT],
     responses={**problem_responses(404), **SHOPPER_RESPONSES},
 )
@@ -57,7 +59,7 @@ StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code
     responses=problem_responses(503),
 )
 def nearest_stores(
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     q: Annotated[
@@ -125,7 +127,7 @@ def nearest_stores(
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
-def get_store(code: StoreCodePath, session: ReadSessionDep, at: AtQuery = None) -> StoreDetail:
+def get_store(code: StoreCodePath, session: LookupSessionDep, at: AtQuery = None) -> StoreDetail:
     """One store with its weekly hours and special days, and whether it is open now."""
     store = stores_service.get_store(session, code=code)
     hours = stores_service.schedule_of(store).hours
@@ -139,7 +141,7 @@ def get_store(code: StoreCodePath, session: ReadSessionDep, at: AtQuery = None) 
 @router.get("/stores/{code}/hours", name="store_hours", response_model=ResolvedHours)
 def store_hours(
     code: StoreCodePath,
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     start: Annotated[date | None, Query(description="first day; default today in the store's zone")] = None,
     days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
 ) -> ResolvedHours:
