@@ -40,14 +40,19 @@ from mobile_api.schemas import (
 )
 from retail.caching import CATALOGUE_MAX_AGE_S, cached_json
 from retail.clock import utcnow
-from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, RetailError, problem_responses
 from retail.pagination import decode_position, encode_cursor
+from retail.replica import LookupRoute, LookupSessionDep
 from stores import service as stores_service
 from stores.service import NearbyStore
 
+# Lookups: a replica may answer them (retail/replica.py), and the primary does when it cannot.
 router = APIRouter(
-    prefix="/mobile/v1", tags=["mobile"], dependencies=[SHOPPER_RATE_LIMIT], responses=SHOPPER_RESPONSES
+    prefix="/mobile/v1",
+    tags=["mobile"],
+    route_class=LookupRoute,
+    dependencies=[SHOPPER_RATE_LIMIT],
+    responses=SHOPPER_RESPONSES,
 )
 
 SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", examples=["WP-100234"])]
@@ -55,7 +60,7 @@ SkuPath = Annotated[str, Path(max_length=64, description="the product's sku", ex
 
 @router.get("/products", name="products_search", response_model=ProductPage, responses=problem_responses(422))
 def search_products(
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     q: Annotated[
         str | None,
         Query(
@@ -111,7 +116,7 @@ def search_products(
 )
 def product_availability(
     sku: SkuPath,
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     lat: Lat,
     lon: Lon,
     limit: StoreLimit = 10,
@@ -145,7 +150,7 @@ def product_availability(
 )
 def product_prices(
     sku: SkuPath,
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     store: Annotated[
@@ -193,7 +198,7 @@ def product_prices(
     response_model=ProductOut,
     responses=problem_responses(404, 422),
 )
-def get_product(sku: SkuPath, request: Request, session: ReadSessionDep) -> Response:
+def get_product(sku: SkuPath, request: Request, session: LookupSessionDep) -> Response:
     """One product with its online price and online availability.
 
     With an `ETag`, `Cache-Control: max-age=60` and `304` on `If-None-Match`."""

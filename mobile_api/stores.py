@@ -32,16 +32,18 @@ from mobile_api.schemas import (
 )
 from retail.caching import TIME_DEPENDENT_MAX_AGE_S, cached_json
 from retail.clock import utcnow
-from retail.db import ReadSessionDep
 from retail.errors import InvalidInput, problem_responses
 from retail.pagination import decode_position, encode_cursor
+from retail.replica import LookupRoute, LookupSessionDep
 from stores import service as stores_service
 from stores.schemas import Address, Location
 from stores.service import NearbyStore, StoreStatus, StoreView
 
+# Lookups: a replica may answer them (retail/replica.py), and the primary does when it cannot.
 router = APIRouter(
     prefix="/mobile/v1",
     tags=["mobile"],
+    route_class=LookupRoute,
     dependencies=[SHOPPER_RATE_LIMIT],
     responses={**problem_responses(404), **SHOPPER_RESPONSES},
 )
@@ -57,7 +59,7 @@ StoreCodePath = Annotated[str, Path(max_length=32, description="the store's code
     responses=problem_responses(503),
 )
 def nearest_stores(
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     lat: Lat | None = None,
     lon: Lon | None = None,
     q: Annotated[
@@ -125,7 +127,9 @@ def nearest_stores(
 
 
 @router.get("/stores/{code}", name="store_get", response_model=StoreDetail)
-def get_store(code: StoreCodePath, request: Request, session: ReadSessionDep, at: AtQuery = None) -> Response:
+def get_store(
+    code: StoreCodePath, request: Request, session: LookupSessionDep, at: AtQuery = None
+) -> Response:
     """One store with its weekly hours and special days, and whether it is open now.
 
     With an `ETag`, `Cache-Control: max-age=30` (the answer says whether the store is open) and `304` on
@@ -144,7 +148,7 @@ def get_store(code: StoreCodePath, request: Request, session: ReadSessionDep, at
 def store_hours(
     code: StoreCodePath,
     request: Request,
-    session: ReadSessionDep,
+    session: LookupSessionDep,
     start: Annotated[date | None, Query(description="first day; default today in the store's zone")] = None,
     days: Annotated[int, Query(ge=1, le=stores_service.MAX_HOURS_DAYS)] = 7,
 ) -> Response:

@@ -33,8 +33,9 @@ _engines: dict[str, Engine] = {}
 _read_engines: dict[str, Engine] = {}
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL, with the per-backend settings the service relies on."""
+def make_engine(url: str, *, connect_timeout_s: int | None = None) -> Engine:
+    """An engine for a SQLAlchemy URL, with the per-backend settings the service relies on;
+    `connect_timeout_s` bounds a PostgreSQL connect (libpq's `connect_timeout`, whole seconds)."""
     sa_url = make_url(url)
     if sa_url.get_backend_name() == "sqlite":
         database = sa_url.database
@@ -44,7 +45,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    engine = create_engine(url, pool_size=10, max_overflow=20)
+    connect_args = {} if connect_timeout_s is None else {"connect_timeout": connect_timeout_s}
+    engine = create_engine(url, pool_size=10, max_overflow=20, connect_args=connect_args)
     event.listen(engine, "checkin", _note_checkin)
     event.listen(engine, "checkout", _pinger(engine.dialect))
     return engine

@@ -36,6 +36,8 @@ _SQLITE_BATCH = 5000
 _UNIQUE_VIOLATION = "23505"
 _DATA_EXCEPTION_CLASS = "22"
 _READ_ONLY_SQL_TRANSACTION = "25006"
+# What a standby answers when it cancels a query whose rows replay must change (a recovery conflict).
+_SERIALIZATION_FAILURE = "40001"
 # An execution option of a SQLite engine: its transactions only read (retail/db.py begins them).
 SQLITE_READ_ONLY = "retail_sqlite_read_only"
 
@@ -222,6 +224,12 @@ def _sqlstate(exc: BaseException) -> str:
 
 def is_unique_violation(exc: BaseException) -> bool:
     return _sqlstate(exc) == _UNIQUE_VIOLATION
+
+
+def is_recovery_conflict(exc: BaseException) -> bool:
+    """A read a PostgreSQL standby cancelled to replay changes under it (in a read-only transaction
+    nothing else raises a serialization failure). Read again elsewhere, it succeeds."""
+    return _sqlstate(exc) == _SERIALIZATION_FAILURE
 
 
 def is_bad_input(exc: BaseException) -> bool:

@@ -10,10 +10,11 @@ from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis import Redis
 from sqlalchemy import text
 
+from retail import replica
 from retail.db import get_read_engine
 from retail.errors import InvalidInput, problem_json_content
 from retail.settings import get_settings
@@ -39,6 +40,12 @@ class Health(BaseModel):
     status: str
     database: str | None = None
     broker: str | None = None
+    replica: str | None = Field(
+        default=None,
+        description="the read replica (RETAIL_DATABASE_REPLICA_URL): `ok`, or `fallback: <why>` while the "
+        "lookups read the primary instead, which leaves the service ready; null without a replica",
+        examples=["ok", "fallback: unreachable: OperationalError"],
+    )
 
 
 def install_health(app: FastAPI) -> None:
@@ -51,7 +58,9 @@ def install_health(app: FastAPI) -> None:
         "/readyz", name="readyz", tags=["health"], response_model=Health, responses={503: {"model": Health}}
     )
     def readyz() -> Any:
-        """The database and the broker are reachable."""
+        """The database and the broker are reachable (else 503). With a read replica, `replica` says
+        whether it is too; one out of reach is reported but does not make the service unready, since
+        its reads then go to the primary."""
         health = Health(status="ok", database="ok", broker="in-process")
         try:
             with get_read_engine().connect() as connection:
@@ -59,6 +68,7 @@ def install_health(app: FastAPI) -> None:
         except Exception as exc:  # any failure to reach the database means "not ready"
             health.database = f"unreachable: {type(exc).__name__}"
             health.status = "unavailable"
+        health.replica = replica.probe()
         redis_url = get_settings().redis_url
         if redis_url:
             try:

@@ -29,6 +29,11 @@ class Settings(BaseSettings):
         default=f"sqlite:///{DEFAULT_DATA_DIR / 'winkelpunt.db'}",
         description="sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
     )
+    database_replica_url: str | None = Field(
+        default=None,
+        description="postgresql://USER@HOST:PORT/DB of a streaming replica of RETAIL_DATABASE_URL: the "
+        "shopper's lookups of stores, products, availability and prices read there; unset: the primary",
+    )
     redis_url: str | None = Field(
         default=None, description="Celery broker; unset runs tasks in-process in the API process"
     )
@@ -81,22 +86,32 @@ class Settings(BaseSettings):
                 )
         elif len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(f"RETAIL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        # A replica is PostgreSQL's streaming standby of a PostgreSQL primary; SQLite has none.
+        if self.database_replica_url is not None and (
+            self.is_embedded or not _is_postgresql(self.database_replica_url)
+        ):
+            raise ValueError(
+                "RETAIL_DATABASE_REPLICA_URL must be a postgresql:// URL, beside a PostgreSQL "
+                "RETAIL_DATABASE_URL"
+            )
         return self
 
     @property
     def is_embedded(self) -> bool:
         """The embedded default: a SQLite database of this machine's own, which `retail serve` migrates
         itself, rather than a shared PostgreSQL server that a deployment migrates once."""
-        return not self.database_url.startswith(("postgresql", "postgres://"))
+        return not _is_postgresql(self.database_url)
 
     @property
     def sqlalchemy_url(self) -> str:
         """The URL with the driver SQLAlchemy should use; plain `postgresql://` URLs select psycopg 3."""
-        url = self.database_url
-        for prefix in ("postgresql://", "postgres://"):
-            if url.startswith(prefix):
-                return "postgresql+psycopg://" + url[len(prefix) :]
-        return url
+        return _with_driver(self.database_url)
+
+    @property
+    def sqlalchemy_replica_url(self) -> str | None:
+        """`sqlalchemy_url` of the replica, None without one."""
+        url = self.database_replica_url
+        return None if url is None else _with_driver(url)
 
     @property
     def sqlite_path(self) -> Path | None:
@@ -130,6 +145,17 @@ class Settings(BaseSettings):
     @property
     def gazetteer_country_list(self) -> list[str]:
         return [c.strip().upper() for c in self.gazetteer_countries.split(",") if c.strip()]
+
+
+def _is_postgresql(url: str) -> bool:
+    return url.startswith(("postgresql", "postgres://"))
+
+
+def _with_driver(url: str) -> str:
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
 
 
 _secret_lock = threading.Lock()

@@ -44,6 +44,7 @@ from retail.db import (  # noqa: E402
     read_session_scope,
     session_scope,
 )
+from retail.replica import get_lookup_session  # noqa: E402
 from retail.settings import Settings  # noqa: E402
 from stores import network as stores_network  # noqa: E402
 from tests.factories import empty_tables, make_coffee_shop  # noqa: E402
@@ -130,6 +131,7 @@ def app(session: Session) -> FastAPI:
 
     application.dependency_overrides[get_session] = test_session
     application.dependency_overrides[get_read_session] = test_read_session
+    application.dependency_overrides[get_lookup_session] = test_read_session
     return application
 
 
@@ -157,6 +159,8 @@ def committed_client(engine: Engine) -> Iterator[TestClient]:
 
     application.dependency_overrides[get_session] = real_session
     application.dependency_overrides[get_read_session] = real_read_session
+    # The primary: tests/test_replica_routing.py takes this override off to test the replica's own.
+    application.dependency_overrides[get_lookup_session] = real_read_session
     try:
         with TestClient(application, raise_server_exceptions=False) as test_client:
             yield test_client

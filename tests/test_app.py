@@ -15,13 +15,19 @@ from retail.settings import Settings
 
 
 def test_healthz(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": None, "broker": None}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": None,
+        "broker": None,
+        "replica": None,
+    }
 
 
 def test_readyz_checks_database_and_redis(client: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+    # No replica configured: `replica` is there, null (a new field, present when it does not apply).
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "replica": None}
 
 
 def test_readyz_is_503_when_the_broker_is_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -38,7 +44,8 @@ def test_readyz_is_503_when_the_broker_is_unreachable(monkeypatch: pytest.Monkey
 def test_a_database_out_of_reach_is_a_503_problem_to_retry() -> None:
     from collections.abc import Iterator
 
-    from retail.db import get_read_session, make_engine, read_session_scope
+    from retail.db import make_engine, read_session_scope
+    from retail.replica import get_lookup_session
 
     dead = make_engine("postgresql+psycopg://postgres@127.0.0.1:1/gone")
 
@@ -47,7 +54,7 @@ def test_a_database_out_of_reach_is_a_503_problem_to_retry() -> None:
             yield db
 
     app = create_app()
-    app.dependency_overrides[get_read_session] = unreachable
+    app.dependency_overrides[get_lookup_session] = unreachable
     with TestClient(app, raise_server_exceptions=False) as client:
         response = client.get("/mobile/v1/stores/NL-AMS-001")
     assert response.status_code == 503

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import shlex
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,10 +18,16 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+DEPLOY = ROOT / "deploy" / "postgres"
 
 APP_SERVICES = ("migrate", "api", "worker", "beat")
 LONG_RUNNING = ("api", "worker", "beat")
-RETAIL_VARIABLES = ("RETAIL_DATABASE_URL", "RETAIL_REDIS_URL", "RETAIL_SECRET_KEY")
+RETAIL_VARIABLES = (
+    "RETAIL_DATABASE_URL",
+    "RETAIL_DATABASE_REPLICA_URL",
+    "RETAIL_REDIS_URL",
+    "RETAIL_SECRET_KEY",
+)
 # ${NAME}, ${NAME:-default}, ${NAME-default}, ${NAME:?error}, ${NAME?error}, and $$ for a literal dollar.
 INTERPOLATION = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 
@@ -86,7 +94,7 @@ def healthcheck_text(service: dict[str, Any]) -> str:
 
 
 def test_all_services_present(services: dict[str, dict[str, Any]]) -> None:
-    assert {"postgres", "redis", "migrate", "api", "worker", "beat"} <= set(services)
+    assert {"postgres", "postgres-replica", "redis", "migrate", "api", "worker", "beat"} <= set(services)
 
 
 def test_postgres(compose: dict[str, Any], services: dict[str, dict[str, Any]]) -> None:
@@ -100,6 +108,68 @@ def test_postgres(compose: dict[str, Any], services: dict[str, dict[str, Any]]) 
     data_volumes = [v for v in postgres["volumes"] if str(v).endswith(":/var/lib/postgresql/data")]
     assert len(data_volumes) == 1
     assert data_volumes[0].split(":")[0] in compose["volumes"]  # a named volume, not a container layer
+
+
+def _mounts(service: dict[str, Any]) -> dict[str, str]:
+    """Container path -> host path (or volume name) of the service's volumes, in the short syntax."""
+    mounts = {}
+    for volume in service.get("volumes", []):
+        source, target, *_ = str(volume).split(":")
+        mounts[target] = source
+    return mounts
+
+
+def _option(service: dict[str, Any], name: str) -> str | None:
+    """The value of a `-c name=value` server option in the service's command."""
+    parts = command(service)
+    for flag, value in itertools.pairwise(parts):
+        if flag == "-c" and value.startswith(f"{name}="):
+            return value.split("=", 1)[1]
+    return None
+
+
+def test_replica_is_a_streaming_standby_of_postgres(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
+    primary, replica = services["postgres"], services["postgres-replica"]
+    assert replica["image"] == primary["image"]  # a standby runs the primary's major version
+    assert depends_on(replica)["postgres"] == "service_healthy"
+    data = _mounts(replica)["/var/lib/postgresql/data"]
+    assert data in compose["volumes"]
+    assert data != _mounts(primary)["/var/lib/postgresql/data"]
+    env = environment(replica)
+    assert env["PRIMARY_HOST"] == "postgres"
+    assert env["PRIMARY_USER"] == environment(primary)["POSTGRES_USER"]
+    assert re.fullmatch(r"\$\{POSTGRES_PASSWORD:\?[^}]*\}", env["PGPASSWORD"])
+    # Its entrypoint is the script in the repository, which copies the primary with -R (a standby).
+    entrypoint = replica["entrypoint"]
+    script = _mounts(replica)[entrypoint[-1]]
+    assert entrypoint[0] == "bash"
+    text = (ROOT / script).read_text(encoding="utf-8")
+    assert re.search(r"pg_basebackup .*-h \"\$PRIMARY_HOST\" .*-R", text)
+    assert "exec docker-entrypoint.sh" in text
+    subprocess.run(["bash", "-n", str(ROOT / script)], check=True)
+    check = healthcheck_text(replica)
+    assert "pg_isready" in check
+    assert "pg_is_in_recovery()" in check
+
+
+def test_both_servers_let_the_standby_replicate(services: dict[str, dict[str, Any]]) -> None:
+    user = environment(services["postgres"])["POSTGRES_USER"]
+    for name in ("postgres", "postgres-replica"):
+        hba_file = _option(services[name], "hba_file")
+        assert hba_file is not None, name
+        host_file = ROOT / _mounts(services[name])[hba_file]
+        assert host_file == DEPLOY / "pg_hba.conf", name
+    rules = [
+        line.split()
+        for line in (DEPLOY / "pg_hba.conf").read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    assert ["host", "replication", user, "all", "scram-sha-256"] in rules
+    # Over the network nothing is trusted; the standby's replication connection uses the password too.
+    assert all(rule[-1] != "trust" for rule in rules if rule[0] == "host")
+    assert _option(services["postgres"], "wal_keep_size")
 
 
 def test_redis(services: dict[str, dict[str, Any]]) -> None:
@@ -161,6 +231,11 @@ def test_retail_environment_shared_and_wired(
     assert url.path == "/winkelpunt"
     assert url.username == "winkelpunt"
     assert env["RETAIL_REDIS_URL"] == "redis://redis:6379/0"
+    replica = urlsplit(interpolate(env["RETAIL_DATABASE_REPLICA_URL"], {"POSTGRES_PASSWORD": "pw"}))
+    assert (replica.scheme, replica.hostname, replica.port) == ("postgresql", "postgres-replica", 5432)
+    assert (replica.path, replica.username) == (url.path, url.username)  # the same database, replicated
+    # The API does not wait for the replica: lookups read the primary while it is away.
+    assert "postgres-replica" not in depends_on(services["api"])
     images = {services[name].get("image") for name in APP_SERVICES}
     assert len(images) == 1, images  # every role runs the same image
 
@@ -176,6 +251,7 @@ def test_secrets_required_not_defaulted(services: dict[str, dict[str, Any]]) -> 
         assert re.fullmatch(r"\$\{RETAIL_SECRET_KEY:\?[^}]*\}", env["RETAIL_SECRET_KEY"]), name
         # The password is not written into the URL.
         assert "${POSTGRES_PASSWORD:?" in env["RETAIL_DATABASE_URL"], name
+        assert "${POSTGRES_PASSWORD:?" in env["RETAIL_DATABASE_REPLICA_URL"], name
 
 
 def test_interpolation(services: dict[str, dict[str, Any]]) -> None:
@@ -190,6 +266,10 @@ def test_interpolation(services: dict[str, dict[str, Any]]) -> None:
     given = {"RETAIL_SECRET_KEY": "s3cret-s3cret-s3cret", "POSTGRES_PASSWORD": "pg-password"}
     resolved = {key: interpolate(value, given) for key, value in env.items()}
     assert resolved["RETAIL_DATABASE_URL"] == "postgresql://winkelpunt:pg-password@postgres:5432/winkelpunt"
+    assert (
+        resolved["RETAIL_DATABASE_REPLICA_URL"]
+        == "postgresql://winkelpunt:pg-password@postgres-replica:5432/winkelpunt"
+    )
     assert resolved["RETAIL_SECRET_KEY"] == given["RETAIL_SECRET_KEY"]
     assert interpolate(environment(services["postgres"])["POSTGRES_PASSWORD"], given) == "pg-password"
 
@@ -197,12 +277,16 @@ def test_interpolation(services: dict[str, dict[str, Any]]) -> None:
 
     settings = Settings(
         database_url=resolved["RETAIL_DATABASE_URL"],
+        database_replica_url=resolved["RETAIL_DATABASE_REPLICA_URL"],
         redis_url=resolved["RETAIL_REDIS_URL"],
         secret_key=resolved["RETAIL_SECRET_KEY"],
     )
     assert not settings.is_embedded
     assert settings.redis_url == "redis://redis:6379/0"
     assert settings.secret == given["RETAIL_SECRET_KEY"]
+    assert settings.sqlalchemy_replica_url == (
+        "postgresql+psycopg://winkelpunt:pg-password@postgres-replica:5432/winkelpunt"
+    )
 
 
 def test_interpolation_helper() -> None:

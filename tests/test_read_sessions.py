@@ -19,6 +19,7 @@ from sqlmodel import Session
 from app.main import create_app
 from retail import dialect
 from retail.db import ReadSessionDep, get_read_session, get_session, read_session_scope, session_scope
+from retail.replica import LookupRoute, get_lookup_session
 from stores import network as stores_network
 from tests.factories import empty_tables, make_store
 
@@ -28,6 +29,17 @@ ON_SQLITE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
 # The GETs whose answer is read: none of them writes, so each takes a read session (or none at all).
 # A GET that had to write (a lazily issued code, an audit row) would be listed here, and say why.
 GETS_THAT_WRITE: set[str] = set()
+# The shopper's reads of stores, products, availability and prices: the replica's (retail/replica.py),
+# which may lag the primary. Orders, staff, the sync and its feed read the primary.
+LOOKUPS = {
+    "/mobile/v1/stores/nearest",
+    "/mobile/v1/stores/{code}",
+    "/mobile/v1/stores/{code}/hours",
+    "/mobile/v1/products",
+    "/mobile/v1/products/{sku:path}",
+    "/mobile/v1/products/{sku:path}/availability",
+    "/mobile/v1/products/{sku:path}/prices",
+}
 # Not GETs, and only read: the clerk's check of a code ("changes nothing", says the contract).
 POSTS_THAT_READ = {"/staff/v1/pickups/verify"}
 
@@ -40,7 +52,7 @@ def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
 
 
 def _sessions_of(route: APIRoute) -> set[str]:
-    kinds = {get_session: "write", get_read_session: "read"}
+    kinds = {get_session: "write", get_read_session: "read", get_lookup_session: "lookup"}
     return {kinds[call] for call in _calls(route.dependant) if call in kinds}
 
 
@@ -59,16 +71,23 @@ def test_every_route_says_whether_it_reads_or_writes() -> None:
     for path, methods, route in routes:
         sessions = _sessions_of(route)
         assert len(sessions) <= 1, f"{path} opens both a read and a write session"
-        if methods == {"GET"} and path not in GETS_THAT_WRITE:
-            assert "write" not in sessions, f"GET {path} takes the write session"
+        if path in LOOKUPS:
+            assert sessions == {"lookup"}, path
+            assert isinstance(route, LookupRoute), f"{path}: only a LookupRoute answers again on the primary"
+        elif "lookup" in sessions:
+            raise AssertionError(f"{path} is not a lookup, and may not read the replica")
+        elif methods == {"GET"} and path not in GETS_THAT_WRITE:
+            assert sessions <= {"read"}, f"GET {path} takes {sessions}: only lookups may read a replica"
         elif path in POSTS_THAT_READ:
             assert sessions == {"read"}, path
         elif sessions and methods & {"POST", "PUT", "DELETE", "PATCH"}:
             assert sessions == {"write"}, f"{methods} {path} takes a read session"
     # Not vacuous: the shopper's reads and the staff's lists are among them.
     paths = {path: _sessions_of(route) for path, _, route in routes}
-    assert paths["/mobile/v1/stores/{code}"] == {"read"}
+    assert paths["/mobile/v1/stores/{code}"] == {"lookup"}
+    assert paths["/mobile/v1/orders/{order_id}"] == {"read"}  # the primary: just placed, maybe not replayed
     assert paths["/staff/v1/stores/{code}/orders"] == {"read"}
+    assert paths["/sync/v1/availability"] == {"read"}
     assert paths["/mobile/v1/orders"] == {"write"}
 
 

@@ -77,3 +77,19 @@ def test_postgres_still_requires_a_configured_secret() -> None:
         Settings(database_url="postgresql://postgres@127.0.0.1/x", secret_key=None)
     with pytest.raises(ValueError, match="at least 16 characters"):
         Settings(database_url="postgresql://postgres@127.0.0.1/x", secret_key="short")
+
+
+def test_a_replica_is_postgresql_beside_a_postgresql_primary() -> None:
+    primary = "postgresql://app@db:5432/winkelpunt"
+    settings = Settings(
+        database_url=primary,
+        database_replica_url="postgres://app@standby:5432/winkelpunt",
+        secret_key="s" * 16,
+    )
+    assert settings.sqlalchemy_replica_url == "postgresql+psycopg://app@standby:5432/winkelpunt"
+    assert Settings(database_url=primary, secret_key="s" * 16).sqlalchemy_replica_url is None
+    refused = "RETAIL_DATABASE_REPLICA_URL must be a postgresql:// URL"
+    with pytest.raises(ValueError, match=refused):
+        Settings(database_url="sqlite:///w.db", database_replica_url=primary, secret_key="s" * 16)
+    with pytest.raises(ValueError, match=refused):
+        Settings(database_url=primary, database_replica_url="sqlite:///w.db", secret_key="s" * 16)

@@ -277,9 +277,10 @@ PG_BINARIES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: in
 class PrivatePostgres:
     """A PostgreSQL cluster of the test's own (initdb in a temporary directory, a free port, trust auth),
     so a test may stop and restart it. Runs as the `postgres` user when the tests run as root, which
-    PostgreSQL refuses."""
+    PostgreSQL refuses. `initdb=False` leaves the data directory to be made otherwise (a base backup);
+    `options` are more server settings (`-c name=value ...`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, initdb: bool = True, options: str = "") -> None:
         if not PG_BINARIES or not (PG_BINARIES[-1] / "initdb").exists():
             pytest.skip("no PostgreSQL server binaries in /usr/lib/postgresql/*/bin")
         self.bin = PG_BINARIES[-1]
@@ -287,11 +288,15 @@ class PrivatePostgres:
         # Not under pytest's tmp_path: as root, that directory is closed to the postgres user.
         self.dir = Path(tempfile.mkdtemp(prefix="winkelpunt-pg-"))
         self.data = self.dir / "data"
+        self.options = options
         self._as_user: list[str] = []
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
             self._as_user = ["runuser", "-u", "postgres", "--"]
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
+        if initdb:
+            self._run(
+                "initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"
+            )
 
     @property
     def url(self) -> str:
@@ -308,7 +313,7 @@ class PrivatePostgres:
     def _ctl(self, action: str) -> None:
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 {self.options}"
         )
         self._run(
             "pg_ctl",
@@ -336,4 +341,11 @@ class PrivatePostgres:
     def remove(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
+        # A server that would not stop (or a test that failed half-way through starting it) is killed,
+        # so no cluster outlives its test.
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+            # Only this cluster's postmaster: a stale file's pid may belong to anyone by now.
+            if str(self.data) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace"):
+                os.kill(pid, signal.SIGKILL)
         shutil.rmtree(self.dir, ignore_errors=True)
