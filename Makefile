@@ -26,6 +26,7 @@ bench: $(BIN)/retail
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/lookup.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/orders.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/http_endpoints.py --embedded

@@ -26,12 +26,26 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Select, Table, bindparam, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    select,
+    true,
+    tuple_,
+)
 from sqlmodel import Session
 
 from inventory import feed_log
 from inventory.models import Product
 from inventory.schemas import AvailabilityFeed, AvailabilityFeedItem, available_quantity, stock_status
+from retail import dialect
 from retail.clock import as_aware_utc
 from retail.pagination import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, encode_cursor
 from stores import service as stores_service
@@ -222,49 +236,109 @@ def _rows(
     }
     if skip:
         parameters["skip"] = sorted(skip)
-    statement = _page(feed_log.FEED_BUCKET, skipping=bool(skip))
-    return [FeedRow(*row) for row in session.execute(statement, parameters)]
+    build = dialect.pick(session, postgresql=_page_postgresql, sqlite=_page_sqlite)
+    statement = build(feed_log.FEED_BUCKET, skipping=bool(skip))
+    # On the session's connection, not through the session: the ORM's handling of each row of a Core
+    # statement cost a fifth of a full walk (README, Benchmarks: measured choices).
+    return [FeedRow(*row) for row in session.connection().execute(statement, parameters)]
+
+
+# A page is the feed's hot path, and building its statement cost more than running it: each form is built
+# once per bucket size (it is written into the statement) and per whether writers are skipped. Core
+# tables, not the models: a page is up to 5,000 rows, read as plain tuples.
+#
+# A page must cost in proportion to its own rows, not to the tables: a full walk is every page (README,
+# Benchmarks: `bench/feed.py`). Written as a plain join of log and stock, PostgreSQL planned it as a hash
+# join over a scan of all of `stock` whenever it guessed the join small (after one sync's writer, 170 rows
+# expected where 500,000 came), then sorted the whole rest of the feed to serve a page, so a full walk grew
+# with the square of the table. So on PostgreSQL each log row's bucket is read LATERAL, by primary key, in
+# the log's key order: a nested loop that the LIMIT stops once the page is full, whatever the statistics.
+# The bucket's products are joined inside it, over the bucket's range of product ids: joined to the cut
+# page instead, PostgreSQL hashed the whole catalogue for each page. The stores (a few per page) are joined
+# to the cut page, whose order the join keeps. SQLite has no LATERAL and needs none: it nests loops in the
+# log's key order anyway, probing stock and the codes by primary key, and stops at the LIMIT.
 
 
 @lru_cache(maxsize=8)
-def _page(bucket: int, *, skipping: bool) -> Select[Any]:
-    """The statement of a page, built once per bucket size (it is written into the statement) and per
-    whether writers are skipped: a page is the feed's hot path, and building the statement cost more
-    than running it. The page is cut before codes are joined, so the joins stay off the ordered walk.
-    Core tables, not the models: a page is up to 5,000 rows, read as plain tuples."""
-    change, stock = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s")
-    writer = change.c.xid
+def _page_postgresql(bucket: int, *, skipping: bool) -> Select[Any]:
+    change, stock, products = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s"), PRODUCTS.alias("p")
+    its_product = and_(
+        products.c.id == stock.c.product_id, feed_log.in_bucket(products.c.id, change.c.bucket)
+    )
+    rows = (
+        select(*_stock_columns(stock), products.c.sku)
+        .join_from(stock, products, its_product)
+        .where(feed_log.logged_rows(change, stock), _after_position(change, stock))
+        .order_by(stock.c.product_id)
+        .limit(bindparam("limit", type_=Integer))  # also keeps PostgreSQL from flattening it into a join
+        .lateral("b")
+    )
+    # The log row's store, not the equal one of its stock rows: PostgreSQL then knows the page comes in
+    # the order the codes' join asks for, and sorts it no more.
+    key = (change.c.xid, change.c.store_id, change.c.bucket)
+    walk = select(*key, *(column for column in rows.c if column.name != "store_id")).select_from(change)
+    walk = walk.join(rows, true())
+    page = _cut(walk, change, rows.c.product_id, skipping=skipping)
+    stores = stores_service.store_keys().subquery("st")
+    return (
+        select(*_page_columns(page), stores.c.code, stores.c.low_stock_threshold, page.c.sku)
+        .join(stores, stores.c.id == page.c.store_id)
+        .order_by(page.c.xid, page.c.store_id, page.c.bucket, page.c.product_id)  # the page's own order
+    )
+
+
+@lru_cache(maxsize=8)
+def _page_sqlite(bucket: int, *, skipping: bool) -> Select[Any]:
+    change, stock, products = feed_log.LOG.alias("c"), feed_log.STOCK.alias("s"), PRODUCTS.alias("p")
     walk = (
-        select(
-            writer,
-            stock.c.store_id,
-            stock.c.product_id,
-            stock.c.on_hand,
-            stock.c.reserved,
-            stock.c.safety_stock,
-            stock.c.changed_at,
-        )
+        select(change.c.xid, *_stock_columns(stock))
         .select_from(change)
         .join(stock, feed_log.logged_rows(change, stock))
-        .where(
-            tuple_(writer, change.c.store_id, change.c.bucket) >= _position("xid", "store", "bucket"),
-            tuple_(writer, stock.c.store_id, stock.c.product_id) > _position("xid", "store", "product"),
-            writer < bindparam("end", type_=BigInteger),
-        )
-        .order_by(writer, change.c.store_id, change.c.bucket, stock.c.product_id)
-        .limit(bindparam("limit", type_=Integer))
+        .where(_after_position(change, stock))
     )
-    if skipping:
-        walk = walk.where(writer.not_in(bindparam("skip", type_=BigInteger, expanding=True)))
-    page = walk.subquery("page")
+    page = _cut(walk, change, stock.c.product_id, skipping=skipping)
     stores = stores_service.store_keys().subquery("st")
-    products = PRODUCTS.alias("p")
     return (
-        select(*page.c, stores.c.code, stores.c.low_stock_threshold, products.c.sku)
+        select(*_page_columns(page), stores.c.code, stores.c.low_stock_threshold, products.c.sku)
         .join(stores, stores.c.id == page.c.store_id)
         .join(products, products.c.id == page.c.product_id)
         .order_by(page.c.xid, page.c.store_id, page.c.product_id)
     )
+
+
+_STOCK_COLUMNS = ("store_id", "product_id", "on_hand", "reserved", "safety_stock", "changed_at")
+
+
+def _stock_columns(stock: FromClause) -> list[ColumnElement[Any]]:
+    return [stock.c[name] for name in _STOCK_COLUMNS]
+
+
+def _page_columns(page: Subquery) -> list[ColumnElement[Any]]:
+    """A `FeedRow`'s columns that come from the page itself, in its order."""
+    return [page.c.xid, *(page.c[name] for name in _STOCK_COLUMNS)]
+
+
+def _after_position(change: FromClause, stock: FromClause) -> ColumnElement[bool]:
+    return tuple_(change.c.xid, stock.c.store_id, stock.c.product_id) > _position("xid", "store", "product")
+
+
+def _cut(
+    walk: Select[Any], change: FromClause, product_id: ColumnElement[int], *, skipping: bool
+) -> Subquery:
+    """The page of `walk` (log rows joined to their stock rows): from the cursor's log row on, writers
+    below `end` (but those skipped), in (writer, store, bucket, product) order, up to `limit` rows."""
+    writer = change.c.xid
+    walk = (
+        walk.where(
+            tuple_(writer, change.c.store_id, change.c.bucket) >= _position("xid", "store", "bucket"),
+            writer < bindparam("end", type_=BigInteger),
+        )
+        .order_by(writer, change.c.store_id, change.c.bucket, product_id)
+        .limit(bindparam("limit", type_=Integer))
+    )
+    if skipping:
+        walk = walk.where(writer.not_in(bindparam("skip", type_=BigInteger, expanding=True)))
+    return walk.subquery("page")
 
 
 def _position(*names: str) -> ColumnElement[Any]:

@@ -192,12 +192,19 @@ def logged_rows(change: FromClause, stock: FromClause) -> ColumnElement[bool]:
     """`stock` (the stock table, or an alias) is one of the rows log row `change` (the log, or an alias)
     names, still stamped by its writer: the one way a log row is read (the feed, its pruning and the
     sync-lag metric all join through it)."""
-    bucket = change.c.bucket
     return and_(
         stock.c.store_id == change.c.store_id,
         stock.c.feed_xid == change.c.xid,
-        stock.c.product_id >= first_product_of(bucket),
-        stock.c.product_id < first_product_of(bucket + literal_column("1", Integer)),
+        in_bucket(stock.c.product_id, change.c.bucket),
+    )
+
+
+def in_bucket(product_id: ColumnElement[int], bucket: ColumnElement[int]) -> ColumnElement[bool]:
+    """`product_id` (of stock, or of the products themselves) falls in log bucket `bucket`: a range of
+    the primary key."""
+    return and_(
+        product_id >= first_product_of(bucket),
+        product_id < first_product_of(bucket + literal_column("1", Integer)),
     )
 
 
