@@ -16,6 +16,7 @@ from sqlmodel import Session
 from retail import db, dialect, replica
 from retail.db import make_engine
 from retail.settings import Settings
+from stores import network as stores_network
 from tests.factories import make_store
 
 STAND_IN = "winkelpunt-replica-stand-in"
@@ -109,6 +110,7 @@ def test_a_replica_that_drops_the_connection_mid_read_is_answered_from_the_prima
             admin.commit()
         assert cut == 1  # the replica's one pooled connection, idle in the pool
         tried = len(on_replica)
+        stores_network.forget()  # as once `STALE_AFTER_S` has passed: the lookup reads the database again
         answer = lookups.get("/mobile/v1/stores/S1")
         assert answer.status_code == 200, answer.text
         assert answer.json()["code"] == "S1"
