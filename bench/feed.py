@@ -3,16 +3,17 @@
     .venv/bin/python bench/feed.py [--rows 100000 1000000] [--products 2000] [--writers 1] [--limit 5000]
                                    [--repeat 3] [--database postgresql://...]
 
-Creates a throwaway PostgreSQL database (see `bench/benchdb.py`), a chain of stores and `--products`
-products. For each size of `--rows` (stores = rows / products) it empties the stock and writes it the
-way a webshop's first sync does, through the sync service, so the change log is what writers leave (a
-log row per store and bucket): a count of every row, in `--writers` snapshots of as many stores each
-(one snapshot by default, as `bench/sync.py` uploads it; then every row has the same writer, a tie in
-the feed's first key). Then, in the same run, each `--repeat` times (the median counts), alternating:
+Creates a throwaway PostgreSQL database (see `bench/benchdb.py`; or a new SQLite file, the embedded
+default, with `--database sqlite:///PATH`), a chain of stores and `--products` products. For each size
+of `--rows` (stores = rows / products) it empties the stock and writes it the way a webshop's first
+sync does, through the sync service, so the change log is what writers leave (a log row per store and
+bucket): a count of every row, in `--writers` snapshots of as many stores each (one snapshot by
+default, as `bench/sync.py` uploads it; then every row has the same writer, a tie in the feed's first
+key). Then, in the same run, each `--repeat` times (the median counts), alternating:
 
 - baseline: one plain SELECT of the columns a feed item is made of (store code, sku, on hand,
   reserved, safety stock, changed at, low stock threshold) of every stock row, joined to the stores and
-  products, read to the end through psycopg;
+  products, read to the end through the driver (psycopg, or sqlite3);
 - the walk: `inventory.service.availability_feed`, the function `GET /sync/v1/availability` calls,
   from no cursor until a page comes back empty, `--limit` rows a page, each page in a read-only
   transaction of its own as the route has. In-process rather than over HTTP (the other benches time
@@ -31,10 +32,14 @@ import argparse
 import gc
 import io
 import os
+import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -104,29 +109,58 @@ def snapshot(stores: range, products: range) -> None:
         raise RuntimeError(f"a snapshot applied {result.applied} of {len(stores) * len(products)} rows")
 
 
-def load_stock(conninfo: str, stores: int, products: int, writers: int) -> None:
-    with psycopg.connect(conninfo, autocommit=True) as connection:
-        connection.execute("TRUNCATE stock, stock_change, stock_movement")
+def fresh_sqlite(database_url: str) -> str:
+    """The embedded default's form of `fresh_database`: a new file, migrated; answers its path."""
+    path = Path(database_url.removeprefix("sqlite:///"))
+    path.unlink(missing_ok=True)
+    os.environ["RETAIL_DATABASE_URL"] = database_url
+    os.environ.setdefault("RETAIL_SECRET_KEY", "bench-secret-key-not-for-production")
+    os.environ.pop("RETAIL_REDIS_URL", None)
+    from app.migrations import upgrade_database
+
+    upgrade_database()
+    return str(path)
+
+
+@contextmanager
+def connect(database: str) -> Iterator[Any]:
+    """The benchmark's own connection outside the app, in autocommit: psycopg, or sqlite3 for a path."""
+    if database.startswith("postgresql://"):
+        with psycopg.connect(database, autocommit=True) as connection:
+            yield connection
+    else:
+        with closing(sqlite3.connect(database, isolation_level=None)) as connection:
+            yield connection
+
+
+def load_stock(database: str, stores: int, products: int, writers: int) -> None:
+    postgresql = database.startswith("postgresql://")
+    with connect(database) as connection:
+        if postgresql:
+            connection.execute("TRUNCATE stock, stock_change, stock_movement")
+        else:
+            for table in ("stock", "stock_change", "stock_movement"):
+                connection.execute(f"DELETE FROM {table}")
     per_writer = -(-stores // writers)
     for first in range(0, stores, per_writer):
         chunk = range(first, min(first + per_writer, stores))
         snapshot(chunk, range(products))
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    with connect(database) as connection:
         # What autovacuum does soon after a load: the planner sees the tables as a webshop's walk would.
-        connection.execute("VACUUM ANALYZE")
+        connection.execute("VACUUM ANALYZE" if postgresql else "ANALYZE")
 
 
-def plain_read(conninfo: str) -> tuple[float, int]:
-    with psycopg.connect(conninfo) as connection:
+def plain_read(database: str) -> tuple[float, int]:
+    with connect(database) as connection:
         started = time.perf_counter()
         rows = sum(1 for _ in connection.execute(PLAIN_READ))
         return time.perf_counter() - started, rows
 
 
-def expected(conninfo: str) -> Digest:
+def expected(database: str) -> Digest:
     """What a walk must serve (read once, untimed)."""
     digest = Digest()
-    with psycopg.connect(conninfo) as connection:
+    with connect(database) as connection:
         for code, product, on_hand, reserved, *_ in connection.execute(PLAIN_READ):
             digest.add(code, product, on_hand, reserved)
     return digest
@@ -200,13 +234,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", default=DEFAULT_DATABASE)
     args = parser.parse_args(argv)
 
-    conninfo = fresh_database(args.database)
+    sqlite = args.database.startswith("sqlite:///")
+    conninfo = fresh_sqlite(args.database) if sqlite else fresh_database(args.database)
     most_stores = max(max(1, rows // args.products) for rows in args.rows)
     load_catalogue(most_stores, args.products)
 
     print(
-        f"availability feed, PostgreSQL, {args.products} products a store, {args.writers} writer(s), "
-        f"pages of {args.limit} rows"
+        f"availability feed, {'SQLite' if sqlite else 'PostgreSQL'}, {args.products} products a store, "
+        f"{args.writers} writer(s), pages of {args.limit} rows"
     )
     print(f"median of {args.repeat} runs each (all runs in seconds in brackets); load average at start")
     print(

@@ -249,14 +249,15 @@ def _rows(
 #
 # A page must cost in proportion to its own rows, not to the tables: a full walk is every page (README,
 # Benchmarks: `bench/feed.py`). Written as a plain join of log and stock, PostgreSQL planned it as a hash
-# join over a scan of all of `stock` whenever it guessed the join small (after one sync's writer, 170 rows
-# expected where 500,000 came), then sorted the whole rest of the feed to serve a page, so a full walk grew
-# with the square of the table. So on PostgreSQL each log row's bucket is read LATERAL, by primary key, in
-# the log's key order: a nested loop that the LIMIT stops once the page is full, whatever the statistics.
-# The bucket's products are joined inside it, over the bucket's range of product ids: joined to the cut
-# page instead, PostgreSQL hashed the whole catalogue for each page. The stores (a few per page) are joined
-# to the cut page, whose order the join keeps. SQLite has no LATERAL and needs none: it nests loops in the
-# log's key order anyway, probing stock and the codes by primary key, and stops at the LIMIT.
+# join over a scan of all of `stock` whenever it guessed the join small (after one sync's writer it
+# expected 1 to 170 rows where 500,000 came), then sorted the whole rest of the feed to serve a page, so a
+# full walk grew with the square of the table. So on PostgreSQL each log row's bucket is read LATERAL, by
+# primary key, in the log's key order: a nested loop that the LIMIT stops once the page is full, whatever
+# the statistics. The bucket's products are joined inside it, over the bucket's range of product ids:
+# joined to the cut page instead, PostgreSQL hashed the whole catalogue for each page. The stores (a few
+# per page) are joined to the cut page, whose order the join keeps. SQLite has no LATERAL and needs none:
+# it nests loops in the log's key order anyway, probing stock and the codes by primary key, and stops at
+# the LIMIT.
 
 
 @lru_cache(maxsize=8)
@@ -319,7 +320,15 @@ def _page_columns(page: Subquery) -> list[ColumnElement[Any]]:
 
 
 def _after_position(change: FromClause, stock: FromClause) -> ColumnElement[bool]:
-    return tuple_(change.c.xid, stock.c.store_id, stock.c.product_id) > _position("xid", "store", "product")
+    """Past the cursor's row, given that the walk starts at the cursor's log row (`_cut`): only in the
+    cursor's own writer and store are there rows to leave out, those up to its product. Said as a row
+    value of log and stock, (xid, store, product) > cursor, SQLite bounded its log scan by the writer
+    alone, and each page stepped over all of its writer's earlier log rows."""
+    return ~and_(
+        change.c.xid == bindparam("xid", type_=BigInteger),
+        change.c.store_id == bindparam("store", type_=BigInteger),
+        stock.c.product_id <= bindparam("product", type_=BigInteger),
+    )
 
 
 def _cut(
