@@ -239,7 +239,7 @@ def _rows(
     build = dialect.pick(session, postgresql=_page_postgresql, sqlite=_page_sqlite)
     statement = build(feed_log.FEED_BUCKET, skipping=bool(skip))
     # On the session's connection, not through the session: the ORM's handling of each row of a Core
-    # statement cost a fifth of a full walk (README, Benchmarks: measured choices).
+    # statement cost an eighth of a full walk's CPU (README, Benchmarks: measured choices).
     return [FeedRow(*row) for row in session.connection().execute(statement, parameters)]
 
 
