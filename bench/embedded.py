@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,53 +24,16 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.load import (
-    DEVICES_PER_STORE,
-    STAFF_STORES,
-    Chain,
     Row,
     Tally,
     cpu_seconds,
     play_mix,
     print_table,
     rows_of,
+    seed_chain,
     serving,
 )
 from bench.orders import free_port, percentile, processes, wait_for
-
-
-def seed_chain(path: Path) -> Chain:
-    """`retail demo` into the file, and the staff and webshop keys of the run."""
-    from retail.auth import Role, create_api_key
-    from retail.db import session_scope
-
-    print("loading the demo chain (retail demo) ...", file=sys.stderr)
-    subprocess.run(
-        [sys.executable, "-m", "app", "demo"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    with sqlite3.connect(path) as connection:
-        points = [(float(r[0]), float(r[1])) for r in connection.execute("SELECT lat, lon FROM store")]
-        skus = [str(r[0]) for r in connection.execute("SELECT sku FROM product ORDER BY sku")]
-        # As bench/load.py picks them: the stores with the most click-and-collect stock get the staff.
-        rows = connection.execute(
-            """SELECT st.code, group_concat(p.sku, ' ')
-               FROM stock s JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id
-               WHERE st.click_and_collect AND s.on_hand - s.reserved - s.safety_stock >= 20
-               GROUP BY st.code ORDER BY count(*) DESC, st.code LIMIT ?""",
-            (STAFF_STORES,),
-        ).fetchall()
-    orderable = {str(code): sorted(str(skus_).split(" ")) for code, skus_ in rows}
-    with session_scope() as session:
-        staff = {
-            code: [
-                create_api_key(session, role=Role.staff, store_code=code) for _ in range(DEVICES_PER_STORE)
-            ]
-            for code in orderable
-        }
-        webshop = create_api_key(session, role=Role.webshop)
-    return Chain(points=points, skus=skus, staff=staff, orderable=orderable, webshop=webshop)
 
 
 def summary(level: int, tally: Tally, elapsed: float) -> list[Row]:
@@ -115,7 +76,7 @@ def main() -> int:
     os.environ.pop("RETAIL_REDIS_URL", None)
     os.environ.pop("RETAIL_SECRET_KEY", None)  # the embedded default keeps its own beside the file
     os.environ.setdefault("RETAIL_SHOPPER_REQUESTS_PER_MINUTE", "1000000000")
-    chain = seed_chain(path)
+    chain = seed_chain()
     port = free_port()
     rows: list[Row] = []
     machine: list[str] = []

@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 from redis import Redis
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -317,10 +316,13 @@ async def play_bare(base: str, clients: int, seconds: float) -> tuple[Tally, flo
 # ------------------------------------------------------------------------------------------- set-up
 
 
-def seed_chain(database_url: str) -> Chain:
-    """Load the demo chain (as `retail demo` does) and create the staff and webshop keys of the run."""
+def seed_chain() -> Chain:
+    """Load the demo chain (`retail demo`) into the configured database, whichever engine it is, and
+    create the staff and webshop keys of the run."""
+    from sqlalchemy import text
+
     from retail.auth import Role, create_api_key
-    from retail.db import session_scope
+    from retail.db import get_engine, session_scope
 
     print("loading the demo chain (retail demo) ...", file=sys.stderr)
     subprocess.run(
@@ -329,18 +331,25 @@ def seed_chain(database_url: str) -> Chain:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    with psycopg.connect(database_url) as connection:
-        points = [(float(r[0]), float(r[1])) for r in connection.execute("SELECT lat, lon FROM store")]
-        skus = [str(r[0]) for r in connection.execute("SELECT sku FROM product ORDER BY sku")]
-        # The stores with the most click-and-collect stock get the staff; shoppers order what they hold.
-        rows = connection.execute(
-            """SELECT st.code, array_agg(p.sku ORDER BY p.sku)
-               FROM stock s JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id
-               WHERE st.click_and_collect AND s.on_hand - s.reserved - s.safety_stock >= 20
-               GROUP BY st.code ORDER BY count(*) DESC, st.code LIMIT %s""",
-            (STAFF_STORES,),
-        ).fetchall()
-    orderable = {str(code): list(skus_) for code, skus_ in rows}
+    with get_engine().connect() as connection:
+        points = [
+            (float(lat), float(lon)) for lat, lon in connection.execute(text("SELECT lat, lon FROM store"))
+        ]
+        skus = [str(sku) for (sku,) in connection.execute(text("SELECT sku FROM product ORDER BY sku"))]
+        held = connection.execute(
+            text(
+                """SELECT st.code, p.sku
+                   FROM stock s JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id
+                   WHERE st.click_and_collect AND s.on_hand - s.reserved - s.safety_stock >= 20
+                   ORDER BY st.code, p.sku"""
+            )
+        ).all()
+    by_store: dict[str, list[str]] = defaultdict(list)
+    for code, sku in held:
+        by_store[str(code)].append(str(sku))
+    # The stores with the most click-and-collect stock get the staff; shoppers order what they hold.
+    staffed = sorted(by_store, key=lambda code: (-len(by_store[code]), code))[:STAFF_STORES]
+    orderable = {code: by_store[code] for code in staffed}
     with session_scope() as session:
         staff = {
             code: [
@@ -424,8 +433,8 @@ def main() -> int:
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
 
-    database_url = fresh_database(args.database)
-    chain = seed_chain(database_url)
+    fresh_database(args.database)
+    chain = seed_chain()
     Redis.from_url(args.redis).flushdb()
     os.environ["RETAIL_REDIS_URL"] = args.redis
     api_port, bare_port = free_port(), free_port()
