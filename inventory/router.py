@@ -26,10 +26,13 @@ from retail.bodies import spool_body
 from retail.bulk import BulkResult
 from retail.db import ReadSessionDep, SessionDep
 from retail.errors import RetailError, problem_responses
+from retail.routing import OneHopRoute
 
 M = TypeVar("M", bound=BaseModel)
 
-router = APIRouter(prefix="/sync/v1", tags=["webshop sync"], responses=problem_responses(401, 403))
+router = APIRouter(
+    prefix="/sync/v1", tags=["webshop sync"], responses=problem_responses(401, 403), route_class=OneHopRoute
+)
 # (method, path, media type) of the uploads read as a stream, row by row, and so of any size: the app
 # exempts them from its body size limit.
 STREAMED_UPLOADS = frozenset({("PUT", "/sync/v1/stock", "text/csv")})

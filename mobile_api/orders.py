@@ -14,10 +14,12 @@ from orders.exceptions import IdempotencyKeyMissing, InvalidTransition, NoPickup
 from orders.schemas import OrderAccepted, OrderIn, OrderOut
 from retail.db import ReadSessionDep, SessionDep
 from retail.errors import problem_responses
+from retail.routing import OneHopRoute
 
 router = APIRouter(
     prefix="/mobile/v1",
     tags=["mobile"],
+    route_class=OneHopRoute,
     dependencies=[SHOPPER_RATE_LIMIT],
     responses={**problem_responses(404), **SHOPPER_RESPONSES},
 )
@@ -29,7 +31,7 @@ _bearer = HTTPBearer(auto_error=False, scheme_name="OrderToken", description="th
 TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
 
 
-def _token(
+async def _token(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     order_token: Annotated[str | None, Query(max_length=100, description="alternative to the header")] = None,
 ) -> str | None:

@@ -35,9 +35,12 @@ from retail.db import ReadSessionDep, SessionDep
 from retail.errors import PayloadTooLarge, problem_responses
 from retail.pagination import decode_position, encode_cursor
 from retail.ratelimit import RateLimited
+from retail.routing import OneHopRoute
 from retail.settings import get_settings
 
-router = APIRouter(prefix="/staff/v1", tags=["staff"], responses=problem_responses(401, 403, 404))
+router = APIRouter(
+    prefix="/staff/v1", tags=["staff"], responses=problem_responses(401, 403, 404), route_class=OneHopRoute
+)
 
 OrderIdPath = Annotated[str, Path(max_length=64)]
 

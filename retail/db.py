@@ -12,12 +12,13 @@ write lock that every other transaction takes up front.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
@@ -171,17 +172,61 @@ def delete_in_batches(delete: Callable[[Session, int], int], *, batch: int, max_
     return deleted_total
 
 
-def get_session() -> Iterator[Session]:
+# Marks a session made by the request dependencies below, whose transaction the route may end itself.
+_REQUEST_SESSION = "retail_request_session"
+
+
+def end_transaction(session: Session, *, failed: bool) -> None:
+    """End a request session's transaction where the caller stands (a worker thread): roll back when the
+    request failed, else commit, a read session's included (nothing to write; it keeps what it loaded, as
+    closing would not). Sessions the request dependencies below did not make (tests' own) are left alone.
+
+    `retail.routing.OneHopRoute` calls this in the endpoint's thread, so that the dependency's exit,
+    on the event loop, finds the connection back in the pool and has no thread to hop to."""
+    if not session.info.get(_REQUEST_SESSION):
+        return
+    if failed:
+        session.rollback()
+    else:
+        session.commit()
+
+
+def _end_and_close(session: Session, failed: bool) -> None:
+    try:
+        end_transaction(session, failed=failed)
+    finally:
+        session.close()
+
+
+@asynccontextmanager
+async def request_session(session: Session) -> AsyncIterator[Session]:
+    """`session` as the request's, for an async dependency: making a session does no I/O (it connects on
+    its first statement), so entering costs no hop to a worker thread, and neither does the exit when the
+    route already ended the transaction (`end_transaction`). Otherwise the exit commits, or rolls back
+    when the request failed, in a worker thread, as `session_scope` does."""
+    session.info[_REQUEST_SESSION] = True
+    failed = True
+    try:
+        yield session
+        failed = False
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(_end_and_close, session, failed)
+        else:
+            session.close()
+
+
+async def get_session() -> AsyncIterator[Session]:
     """FastAPI dependency: the request's transaction. Declare with `scope="function"` so a failed commit
     turns into an error response instead of happening after a 200 was sent."""
-    with session_scope() as session:
+    async with request_session(Session(get_engine(), expire_on_commit=False)) as session:
         yield session
 
 
-def get_read_session() -> Iterator[Session]:
-    """FastAPI dependency: the transaction of a request that only reads (`read_session_scope`). Function
+async def get_read_session() -> AsyncIterator[Session]:
+    """FastAPI dependency: the transaction of a request that only reads (on `get_read_engine`). Function
     scope too, so the connection goes back to the pool before the answer is sent."""
-    with read_session_scope() as session:
+    async with request_session(Session(get_read_engine(), expire_on_commit=False)) as session:
         yield session
 
 

@@ -19,18 +19,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.routing import APIRoute
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from retail import dialect
-from retail.db import make_engine, read_session_scope
+from retail.db import get_read_engine, make_engine, request_session
+from retail.routing import OneHopRoute
 from retail.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -88,12 +89,8 @@ def get_replica_engine(settings: Settings | None = None) -> Engine | None:
     return engine
 
 
-def _replica_session(request: Request) -> Session | None:
-    """A session on the replica with its connection checked out, or None: no replica, marked down, this
-    request already fell back, or the connect failed just now."""
-    engine = get_replica_engine()
-    if engine is None or request.scope.get(_FALLBACK) or not state.usable():
-        return None
+def _replica_session(engine: Engine) -> Session | None:
+    """A session on the replica with its connection checked out, or None when the connect failed."""
     session = Session(engine, expire_on_commit=False)
     try:
         # The pool's checkout, which connects (or pings a connection idle for a while): an absent
@@ -106,16 +103,21 @@ def _replica_session(request: Request) -> Session | None:
     return session
 
 
-def get_lookup_session(request: Request) -> Iterator[Session]:
+async def get_lookup_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: a read session on the replica when there is one to be had, else on the
     primary (`retail.db.get_read_session`'s). For the routes of a `LookupRoute` router only."""
-    session = _replica_session(request)
-    if session is None:
-        with read_session_scope() as primary:
+    engine = get_replica_engine()
+    # Checking the replica out connects to it, which takes a worker thread; without one the lookup
+    # reads the primary and costs no hop (`retail.db.request_session`).
+    replica = None
+    if engine is not None and not request.scope.get(_FALLBACK) and state.usable():
+        replica = await run_in_threadpool(_replica_session, engine)
+    if replica is None:
+        async with request_session(Session(get_read_engine(), expire_on_commit=False)) as primary:
             yield primary
         return
     request.scope[_ON_REPLICA] = True
-    with session:
+    async with request_session(replica) as session:
         yield session
 
 
@@ -142,7 +144,7 @@ async def _attempt(handler: Handler, request: Request) -> Response:
         request.scope[_FUNCTION_STACK] = outer
 
 
-class LookupRoute(APIRoute):
+class LookupRoute(OneHopRoute):
     """A route whose `LookupSessionDep` may read the replica: when the replica fails it in mid-read, the
     route runs again, reading the primary. Its requests have no body to read twice (GETs)."""
 

@@ -7,10 +7,13 @@ from fastapi import APIRouter
 from retail.auth import AdminKey
 from retail.db import SessionDep
 from retail.errors import problem_responses
+from retail.routing import OneHopRoute
 from stores import service
 from stores.schemas import StoreBatch, StoreUpsertResult
 
-router = APIRouter(prefix="/admin/v1", tags=["admin"], responses=problem_responses(401, 403))
+router = APIRouter(
+    prefix="/admin/v1", tags=["admin"], responses=problem_responses(401, 403), route_class=OneHopRoute
+)
 
 
 @router.put("/stores", name="admin_upsert_stores", response_model=StoreUpsertResult)
