@@ -16,8 +16,9 @@ from sqlalchemy import Integer, Select, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from inventory.cards import ProductCard
 from inventory.catalogue import PRODUCTS, price_at_store
-from inventory.models import Product, Stock
+from inventory.models import Stock
 from inventory.schemas import StockStatus, available_quantity, stock_status
 from stores import service as stores_service
 from stores.service import StoreView
@@ -55,7 +56,7 @@ def stock_levels(
     return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
 
 
-def online_availability(product: Product) -> tuple[int, StockStatus]:
+def online_availability(product: ProductCard) -> tuple[int, StockStatus]:
     available = max(0, product.online_stock)
     return available, stock_status(available, ONLINE_LOW_STOCK_THRESHOLD)
 
@@ -70,7 +71,7 @@ class StoreOffer:
     status: StockStatus
 
 
-def store_offers(session: Session, *, product: Product, stores: Sequence[StoreView]) -> list[StoreOffer]:
+def store_offers(session: Session, *, product: ProductCard, stores: Sequence[StoreView]) -> list[StoreOffer]:
     """`product`'s price and availability in each of `stores` (as `stores.service` gives them), in the
     order given. A store without a stock row has none; a store without a price of its own charges the
     product's `store_price`."""

@@ -13,6 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from inventory import search
+from inventory.cards import CARD_COLUMNS, ProductCard
 from inventory.exceptions import ProductNotFound, unknown_sku, unknown_store
 from inventory.models import MONEY, Product, StorePrice
 from inventory.schemas import ProductIn, StorePriceIn
@@ -184,11 +185,14 @@ def _product_ids(session: Session, skus: Iterable[str]) -> dict[str, int]:
 # ---------------------------------------------------------------------------------------------- reads
 
 
-def get_product(session: Session, *, sku: str) -> Product:
-    product = session.exec(select(Product).where(Product.sku == sku)).first()
-    if product is None:
+_CARD_BY_SKU = sa_select(*CARD_COLUMNS).where(PRODUCTS.c.sku == bindparam("sku"))
+
+
+def get_product(session: Session, *, sku: str) -> ProductCard:
+    row = session.connection().execute(_CARD_BY_SKU, {"sku": sku}).first()
+    if row is None:
         raise ProductNotFound(sku)
-    return product
+    return ProductCard(*row)
 
 
 def products_by_sku(session: Session, *, skus: Sequence[str]) -> dict[str, Product]:

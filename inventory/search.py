@@ -39,9 +39,9 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from inventory.cards import CARD_COLUMNS, ProductCard
 from inventory.models import Product
 from retail import dialect
 
@@ -94,12 +94,12 @@ def search(
     ean: str | None,
     limit: int,
     after: tuple[int, str, int] | None,
-) -> tuple[list[Product], tuple[int, str, int] | None]:
+) -> tuple[list[ProductCard], tuple[int, str, int] | None]:
     """Products matching every one of `terms` (from `words`, at most `MAX_TERMS`) and/or with this EAN,
     most relevant first; answers the page and the (rank, name key, id) position the next page starts
     after."""
     rank = _rank(terms).label("rank")
-    matching = select(Product, rank)
+    matching = select(*CARD_COLUMNS, col(Product.search_name), rank)
     if terms:
         matching = matching.where(_matching(session, terms))
     if ean:
@@ -107,8 +107,7 @@ def search(
     # One level, no join: so PostgreSQL keeps only the best `limit` rows while it ranks (a top-N sort)
     # instead of sorting every match of a broad word.
     found = matching.subquery("found")
-    product = aliased(Product, found)
-    query = select(product, found.c.rank)
+    query = select(found)
     if after is not None:
         resume_rank, name_key, product_id = after
         # Descending rank, ascending name and id, as one row comparison both databases run.
@@ -116,14 +115,16 @@ def search(
             tuple_(-found.c.rank, found.c.search_name, found.c.id)
             > tuple_(-resume_rank, name_key, product_id)
         )
-    rows = session.execute(
-        query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(limit + 1)
-    ).all()
-    products = [row[0] for row in rows[:limit]]
+    rows = (
+        session.connection()
+        .execute(query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(limit + 1))
+        .all()
+    )
+    card_fields = len(CARD_COLUMNS)
+    products = [ProductCard(*row[:card_fields]) for row in rows[:limit]]
     if len(rows) > limit:
-        last, last_rank = rows[limit - 1]
-        assert last.id is not None
-        return products, (int(last_rank), last.search_name, last.id)
+        last = rows[limit - 1]
+        return products, (int(last.rank), last.search_name, last.id)
     return products, None
 
 

@@ -22,6 +22,7 @@ from inventory.availability import cheapest_offer as cheapest_offer
 from inventory.availability import online_availability as online_availability
 from inventory.availability import stock_levels as stock_levels
 from inventory.availability import store_offers as store_offers
+from inventory.cards import ProductCard as ProductCard
 from inventory.catalogue import PricedProduct as PricedProduct
 from inventory.catalogue import get_product as get_product
 from inventory.catalogue import priced_beside as priced_beside

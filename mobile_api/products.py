@@ -13,9 +13,8 @@ from fastapi import APIRouter, Path, Query, Request, Response
 
 from inventory import service as inventory_service
 from inventory.codes import GTIN_PATTERN
-from inventory.models import Product
 from inventory.schemas import Money
-from inventory.service import StoreOffer
+from inventory.service import ProductCard, StoreOffer
 from mobile_api.params import (
     SHOPPER_RATE_LIMIT,
     SHOPPER_RESPONSES,
@@ -209,12 +208,12 @@ def get_product(sku: SkuPath, request: Request, session: LookupSessionDep) -> Re
 # ------------------------------------------------------------------------------------ answers from values
 
 
-def _online_availability(product: Product) -> OnlineAvailability:
+def _online_availability(product: ProductCard) -> OnlineAvailability:
     available, status = inventory_service.online_availability(product)
     return OnlineAvailability(available=available, status=status)
 
 
-def _product_out(product: Product) -> ProductOut:
+def _product_out(product: ProductCard) -> ProductOut:
     # The catalogue keeps a text the webshop gave none of as "": the shopper sees null.
     return ProductOut(
         sku=product.sku,
@@ -243,7 +242,7 @@ def _store_availability(nearby: NearbyStore, offer: StoreOffer, currency: str) -
 
 
 def _price_comparison(
-    product: Product, offers: list[StoreOffer], distances: dict[str, float] | None
+    product: ProductCard, offers: list[StoreOffer], distances: dict[str, float] | None
 ) -> ProductPrices:
     """`offers` nearest first; `distances` by store code, or None when one store was named."""
     currency = product.currency
