@@ -1,6 +1,6 @@
 """The ceiling the service is measured against: a FastAPI app with two trivial endpoints, on its own
-uvicorn process. `bench/load.py` runs it with uvicorn's defaults; `bench/http.py` runs it through `serve`
-below, under `retail serve`'s own uvicorn settings (`app/cli.py`).
+uvicorn process. `bench/load.py` runs it with uvicorn's defaults; `bench/http_endpoints.py` runs it through
+`serve` below, under `retail serve`'s own uvicorn settings (`app/cli.py`).
 
     python -m uvicorn bench.bare_app:app --port 8001
     python bench/bare_app.py --port 8001 --workers 2

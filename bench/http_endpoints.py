@@ -30,9 +30,10 @@ reservation runs inside `POST /orders`, after its commit and before the answer. 
 queues it. The bench wants the API's own cost of accepting an order, so by default it runs the service
 with Redis, on a database number claimed as the test runs claim theirs (`tests/run_services.py`), and
 starts no worker: the reservations stay queued and the orders pending, and the stock never runs out.
-With Redis the shopper rate limit counts in Redis too, one round trip a request, as it does in any
-deployment with a broker. `--redis none` runs tasks in-process instead (the POST then includes the
-reservation), and the embedded run always does, being the embedded default.
+With Redis the shopper rate limit is shared through Redis too, as in any deployment with a broker (each
+process reporting its count there once per twentieth of the limit, `retail/ratelimit.py`). `--redis none`
+runs tasks in-process instead (the POST then includes the reservation), and the embedded run always does,
+being the embedded default.
 
 Each endpoint is warmed up for `--warm-up` seconds, then measured for `--duration`. Printed per endpoint:
 requests/s, p50 and p99 latency, the count of non-2xx answers (counted by a Lua `response` hook; the first

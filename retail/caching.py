@@ -3,7 +3,7 @@
 
 The answer is serialised here, by pydantic-core from the response model, once: FastAPI would validate the
 returned model again and then serialise it, which costs more than building it (the README's benchmarks,
-`bench/http.py`). No shopper answer depends on a request header, so none carries `Vary`.
+`bench/http_endpoints.py`). No shopper answer depends on a request header, so none carries `Vary`.
 """
 
 from __future__ import annotations
