@@ -25,11 +25,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
     Integer,
+    Select,
+    String,
     TextClause,
     bindparam,
     case,
@@ -98,28 +104,19 @@ def search(
     """Products matching every one of `terms` (from `words`, at most `MAX_TERMS`) and/or with this EAN,
     most relevant first; answers the page and the (rank, name key, id) position the next page starts
     after."""
-    rank = _rank(terms).label("rank")
-    matching = select(*CARD_COLUMNS, col(Product.search_name), rank)
+    assert len(terms) <= MAX_TERMS, terms
+    assert all(_WORD.fullmatch(term) for term in terms), terms
+    index = dialect.pick(session, postgresql=_POSTGRESQL, sqlite=_SQLITE)
+    values: dict[str, object] = {"limit": limit + 1}
     if terms:
-        matching = matching.where(_matching(session, terms))
+        values["match"] = index.match(terms)
+        values.update({f"whole_{n}": f"% {term} %" for n, term in enumerate(terms)})
     if ean:
-        matching = matching.where(col(Product.ean) == ean)
-    # One level, no join: so PostgreSQL keeps only the best `limit` rows while it ranks (a top-N sort)
-    # instead of sorting every match of a broad word.
-    found = matching.subquery("found")
-    query = select(found)
+        values["ean"] = ean
     if after is not None:
-        resume_rank, name_key, product_id = after
-        # Descending rank, ascending name and id, as one row comparison both databases run.
-        query = query.where(
-            tuple_(-found.c.rank, found.c.search_name, found.c.id)
-            > tuple_(-resume_rank, name_key, product_id)
-        )
-    rows = (
-        session.connection()
-        .execute(query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(limit + 1))
-        .all()
-    )
+        values["resume_rank"], values["resume_name"], values["resume_id"] = after
+    statement = _statement(index, len(terms), by_ean=bool(ean), resuming=after is not None)
+    rows = session.connection().execute(statement, values).all()
     card_fields = len(CARD_COLUMNS)
     products = [ProductCard(*row[:card_fields]) for row in rows[:limit]]
     if len(rows) > limit:
@@ -128,33 +125,63 @@ def search(
     return products, None
 
 
-def _matching(session: Session, terms: list[str]) -> ColumnElement[bool] | TextClause:
-    """Every term starts one of the product's words: the indexed part, the one that differs per database.
+@dataclass(frozen=True)
+class _WordIndex:
+    """One database's index of the products' words: the condition that every term starts a word of the
+    product, with the terms bound as `:match`, and how the terms are written for it.
 
     The terms are letters and digits only (`words`), so quoting them is all the escaping either query
     language needs; they still travel as a bound parameter, never as SQL text."""
-    assert len(terms) <= MAX_TERMS, terms
-    assert all(_WORD.fullmatch(term) for term in terms), terms
-    return dialect.pick(session, postgresql=_matching_postgresql, sqlite=_matching_sqlite)(terms)
+
+    condition: Callable[[], ColumnElement[bool] | TextClause]
+    match: Callable[[list[str]], str]
 
 
-def _matching_postgresql(terms: list[str]) -> ColumnElement[bool] | TextClause:
-    lexemes = " & ".join(f"'{term}':*" for term in terms)
-    return text("product.search_vector @@ CAST(:lexemes AS tsquery)").bindparams(lexemes=lexemes)
+def _condition_postgresql() -> ColumnElement[bool] | TextClause:
+    return text("product.search_vector @@ CAST(:match AS tsquery)")
 
 
-def _matching_sqlite(terms: list[str]) -> ColumnElement[bool] | TextClause:
-    phrases = " ".join(f'"{term}"*' for term in terms)
-    found = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :phrases")
-    return col(Product.id).in_(found.bindparams(phrases=phrases).columns(column("rowid", Integer)))
+def _condition_sqlite() -> ColumnElement[bool] | TextClause:
+    found = text(f"SELECT rowid FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :match")
+    return col(Product.id).in_(found.columns(column("rowid", Integer)))
 
 
-def _rank(terms: list[str]) -> ColumnElement[int]:
-    """2 per term that is a whole word of the product, 1 per term that only starts one (the match already
-    guarantees one of the two)."""
+_POSTGRESQL = _WordIndex(_condition_postgresql, lambda terms: " & ".join(f"'{term}':*" for term in terms))
+_SQLITE = _WordIndex(_condition_sqlite, lambda terms: " ".join(f'"{term}"*' for term in terms))
+
+
+# Building the statement cost more of a search's CPU than running it; its shape depends only on these.
+@lru_cache(maxsize=4 * (MAX_TERMS + 1) * 2)
+def _statement(index: _WordIndex, terms: int, *, by_ean: bool, resuming: bool) -> Select[Any]:
+    rank = _rank(terms).label("rank")
+    matching = select(*CARD_COLUMNS, col(Product.search_name), rank)
+    if terms:
+        matching = matching.where(index.condition())
+    if by_ean:
+        matching = matching.where(col(Product.ean) == bindparam("ean"))
+    # One level, no join: so PostgreSQL keeps only the best `limit` rows while it ranks (a top-N sort)
+    # instead of sorting every match of a broad word.
+    found = matching.subquery("found")
+    query = select(found)
+    if resuming:
+        # Descending rank, ascending name and id, as one row comparison both databases run.
+        query = query.where(
+            tuple_(-found.c.rank, found.c.search_name, found.c.id)
+            > tuple_(
+                -bindparam("resume_rank", type_=Integer), bindparam("resume_name"), bindparam("resume_id")
+            )
+        )
+    return query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(
+        bindparam("limit", type_=Integer)
+    )
+
+
+def _rank(terms: int) -> ColumnElement[int]:
+    """2 per term that is a whole word of the product (`:whole_N`, the term in spaces and `%`), 1 per term
+    that only starts one (the match already guarantees one of the two)."""
     padded = literal(" ") + col(Product.search_words) + literal(" ")
     score: ColumnElement[int] = literal(0, Integer)
-    for index, term in enumerate(terms):
-        whole: BindParameter[str] = bindparam(f"whole_{index}", f"% {term} %")
+    for index in range(terms):
+        whole: BindParameter[str] = bindparam(f"whole_{index}", type_=String)
         score = score + case((padded.like(whole), 2), else_=1)
     return score
