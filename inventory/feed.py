@@ -373,7 +373,8 @@ def availability_feed(session: Session, *, cursor: str | None, limit: int) -> Av
 
 
 def _answer(page: FeedPage) -> AvailabilityFeed:
-    # Validated as one page, not item by item: a call per item cost a fifth more.
+    # Validated as one page, not item by item: a call per item cost a third more (README, Benchmarks:
+    # measured choices).
     items = [
         {
             "store_code": row.store_code,
