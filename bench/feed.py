@@ -23,7 +23,10 @@ key). Then, in the same run, each `--repeat` times (the median counts), alternat
 
 It prints both in seconds, the walk's time as a multiple of the baseline's, and the CPU seconds this
 process spent on the walk (the service's share, less disturbed by other work on the machine than the
-wall clock) and how much of that went to Python's garbage collector.
+wall clock) and how much of that went to Python's garbage collector. The process is left as the
+service's are: the collector on at its default thresholds, nothing frozen; what the feed does about the
+collector (it holds it off while it builds a page) it does inside `availability_feed`, so the walk pays
+for it here as the route does, and every collection the walk sets off, during or after a page, counts.
 """
 
 from __future__ import annotations

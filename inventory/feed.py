@@ -21,7 +21,11 @@ as the feed gave out before it had waiting writers, read as having none, which i
 
 from __future__ import annotations
 
+import gc
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -44,7 +48,7 @@ from sqlmodel import Session
 
 from inventory import feed_log
 from inventory.models import Product
-from inventory.schemas import AvailabilityFeed, AvailabilityFeedItem, available_quantity, stock_status
+from inventory.schemas import AvailabilityFeed, available_quantity, stock_status
 from retail import dialect
 from retail.clock import as_aware_utc
 from retail.pagination import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, encode_cursor
@@ -239,8 +243,12 @@ def _rows(
     build = dialect.pick(session, postgresql=_page_postgresql, sqlite=_page_sqlite)
     statement = build(feed_log.FEED_BUCKET, skipping=bool(skip))
     # On the session's connection, not through the session: the ORM's handling of each row of a Core
-    # statement cost an eighth of a full walk's CPU (README, Benchmarks: measured choices).
-    return [FeedRow(*row) for row in session.connection().execute(statement, parameters)]
+    # statement cost an eighth of a full walk's CPU. And all of the page from the driver's cursor at
+    # once: a result read row by row asks the driver for each row (`fetchone`) and wraps it in a `Row`
+    # (README, Benchmarks: measured choices). The columns need no conversion on the way: the one that
+    # would (`changed_at`, text from SQLite) goes through `as_aware_utc`, as the page's items are built.
+    with session.connection().execute(statement, parameters) as result:
+        return list(map(FeedRow._make, result.cursor.fetchall()))
 
 
 # A page is the feed's hot path, and building its statement cost more than running it: each form is built
@@ -358,19 +366,62 @@ def _position(*names: str) -> ColumnElement[Any]:
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
     """Stock rows changed since `cursor`, each in its latest state; the cursor is never null. Followed
     from no cursor until `items` is empty, it serves every change committed before that last page."""
-    page = read_page(session, cursor=FeedCursor.decode(cursor), limit=limit)
-    items = []
-    for row in page.rows:
-        available = available_quantity(row.on_hand, row.reserved, row.safety_stock)
-        items.append(
-            AvailabilityFeedItem(
-                store_code=row.store_code,
-                sku=row.sku,
-                on_hand=row.on_hand,
-                reserved=row.reserved,
-                available=available,
-                status=stock_status(available, row.low_stock_threshold),
-                changed_at=as_aware_utc(row.changed_at),
-            )
-        )
+    with _collector_paused():
+        # The page's rows and the dicts made of them are freed as `_answer` returns, before the collector
+        # is back: only the answer's items meet it.
+        return _answer(read_page(session, cursor=FeedCursor.decode(cursor), limit=limit))
+
+
+def _answer(page: FeedPage) -> AvailabilityFeed:
+    # Validated as one page, not item by item: a call per item cost a third more (README, Benchmarks:
+    # measured choices).
+    items = [
+        {
+            "store_code": row.store_code,
+            "sku": row.sku,
+            "on_hand": row.on_hand,
+            "reserved": row.reserved,
+            "available": (available := available_quantity(row.on_hand, row.reserved, row.safety_stock)),
+            "status": stock_status(available, row.low_stock_threshold),
+            "changed_at": as_aware_utc(row.changed_at),
+        }
+        for row in page.rows
+    ]
     return AvailabilityFeed(items=items, next_cursor=page.next_cursor.encode())
+
+
+class _CollectorPause:
+    """Python's cyclic garbage collector held off while any thread is in the block, and left as it was
+    found once none is.
+
+    A page is thousands of pydantic items of three tracked objects each, and the rows and dicts they are
+    made of. Collected as it grew, a page set off a young collection every 700 objects, which aged them
+    into the old generation, so every second page or so set off a full collection, which walks every
+    object of the process (about 134,000: 70-100 ms): half of a full walk's CPU (README, Benchmarks:
+    `bench/feed.py`). Held off, the page's items meet one young collection afterwards and are freed by
+    their reference counts once the answer is written, before they grow old. Nothing is lost: a page
+    makes no garbage cycles, and any other thread's wait for the next collection, a page's time at most
+    (tens of milliseconds)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._inside = 0
+        self._was_enabled = False
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._inside == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._inside += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._inside -= 1
+                if self._inside == 0 and self._was_enabled:
+                    gc.enable()
+
+
+_collector_paused = _CollectorPause()
