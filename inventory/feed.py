@@ -21,11 +21,7 @@ as the feed gave out before it had waiting writers, read as having none, which i
 
 from __future__ import annotations
 
-import gc
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -51,6 +47,7 @@ from inventory.models import Product
 from inventory.schemas import AvailabilityFeed, available_quantity, stock_status
 from retail import dialect
 from retail.clock import as_aware_utc
+from retail.collector import collector_paused
 from retail.pagination import MAX_CURSOR_LENGTH, InvalidCursor, decode_cursor, encode_cursor
 from stores import service as stores_service
 
@@ -366,7 +363,7 @@ def _position(*names: str) -> ColumnElement[Any]:
 def availability_feed(session: Session, *, cursor: str | None, limit: int) -> AvailabilityFeed:
     """Stock rows changed since `cursor`, each in its latest state; the cursor is never null. Followed
     from no cursor until `items` is empty, it serves every change committed before that last page."""
-    with _collector_paused():
+    with collector_paused():
         # The page's rows and the dicts made of them are freed as `_answer` returns, before the collector
         # is back: only the answer's items meet it.
         return _answer(read_page(session, cursor=FeedCursor.decode(cursor), limit=limit))
@@ -388,40 +385,3 @@ def _answer(page: FeedPage) -> AvailabilityFeed:
         for row in page.rows
     ]
     return AvailabilityFeed(items=items, next_cursor=page.next_cursor.encode())
-
-
-class _CollectorPause:
-    """Python's cyclic garbage collector held off while any thread is in the block, and left as it was
-    found once none is.
-
-    A page is thousands of pydantic items of three tracked objects each, and the rows and dicts they are
-    made of. Collected as it grew, a page set off a young collection every 700 objects, which aged them
-    into the old generation, so every second page or so set off a full collection, which walks every
-    object of the process (about 134,000: 70-100 ms): half of a full walk's CPU (README, Benchmarks:
-    `bench/feed.py`). Held off, the page's items meet one young collection afterwards and are freed by
-    their reference counts once the answer is written, before they grow old. Nothing is lost: a page
-    makes no garbage cycles, and any other thread's wait for the next collection, a page's time at most
-    (tens of milliseconds)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._inside = 0
-        self._was_enabled = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._inside == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._inside += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._inside -= 1
-                if self._inside == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_collector_paused = _CollectorPause()

@@ -1,5 +1,5 @@
 """The availability feed holds Python's garbage collector off while it builds a page (`inventory.feed`,
-`_CollectorPause`), and must leave it as it found it: on when it was on, off when someone had turned it
+`retail.collector.CollectorPause`), and the pause must leave it as it found it: on when it was on, off when someone had turned it
 off, whichever thread leaves last and however the page ends."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from inventory.feed import _CollectorPause
+from retail.collector import CollectorPause
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def collector_on() -> Iterator[None]:
 
 @pytest.mark.usefixtures("collector_on")
 def test_the_collector_is_off_inside_and_back_on_after_the_last_one_leaves() -> None:
-    paused = _CollectorPause()
+    paused = CollectorPause()
     with paused():
         assert not gc.isenabled()
         with paused():  # a second page meanwhile (another thread's, in a server)
@@ -35,7 +35,7 @@ def test_the_collector_is_off_inside_and_back_on_after_the_last_one_leaves() -> 
 
 @pytest.mark.usefixtures("collector_on")
 def test_a_page_that_fails_gives_the_collector_back() -> None:
-    paused = _CollectorPause()
+    paused = CollectorPause()
     with pytest.raises(ZeroDivisionError), paused():
         1 / 0  # noqa: B018
     assert gc.isenabled()
@@ -44,7 +44,7 @@ def test_a_page_that_fails_gives_the_collector_back() -> None:
 @pytest.mark.usefixtures("collector_on")
 def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
     gc.disable()
-    paused = _CollectorPause()
+    paused = CollectorPause()
     with paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
@@ -52,7 +52,7 @@ def test_a_collector_turned_off_by_someone_else_stays_off() -> None:
 
 @pytest.mark.usefixtures("collector_on")
 def test_threads_that_overlap_leave_it_on() -> None:
-    paused = _CollectorPause()
+    paused = CollectorPause()
     first_inside, second_done = threading.Event(), threading.Event()
     seen_inside: list[bool] = []
 
