@@ -3,6 +3,7 @@ every task there, and `serve` runs the embedded schedule with all of them."""
 
 from __future__ import annotations
 
+import gc
 import io
 import itertools
 import threading
@@ -106,8 +107,15 @@ def served_app() -> FastAPI:
     configure_logging(get_settings().log_level)
     # The offline gazetteer takes a second or two to load; do it now, beside the server, rather than in
     # the first shopper's request.
-    threading.Thread(target=stores_service.warm_up_geocoder, name="gazetteer", daemon=True).start()
+    threading.Thread(target=_warm_up, name="gazetteer", daemon=True).start()
     return create_app()
+
+
+def _warm_up() -> None:
+    stores_service.warm_up_geocoder()
+    # What the process keeps for good (modules, the app, the gazetteer's tables) is loaded by now: frozen,
+    # the collector's full passes walk only what requests made since, not those too (README, Benchmarks).
+    gc.freeze()
 
 
 @app.command()
