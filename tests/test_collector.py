@@ -1,6 +1,6 @@
 """The availability feed holds Python's garbage collector off while it builds a page (`inventory.feed`,
-`retail.collector.CollectorPause`), and the pause must leave it as it found it: on when it was on, off when someone had turned it
-off, whichever thread leaves last and however the page ends."""
+`retail.collector.CollectorPause`), and the pause must leave it as it found it: on when it was on, off
+when someone had turned it off, whichever thread leaves last and however the page ends."""
 
 from __future__ import annotations
 
