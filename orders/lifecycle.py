@@ -19,6 +19,7 @@ from inventory import service as inventory_service
 from orders import pickup
 from orders.exceptions import InvalidTransition
 from orders.models import HOLDING, Notification, Order, OrderEvent, OrderLine, OrderStatus
+from retail.auth import Principal
 from retail.clock import utcnow
 from retail.settings import get_settings
 
@@ -44,7 +45,7 @@ def transition(
     *,
     ready_by: datetime | None = None,
     problem: dict[str, Any] | None = None,
-    actor_key_id: int | None = None,
+    by: Principal | None = None,
     flush: bool = True,
 ) -> None:
     order.status = status
@@ -54,18 +55,27 @@ def transition(
     if problem is not None:
         order.problem = problem
     session.add(order)
-    record_event(session, order, status, at, actor_key_id=actor_key_id)
+    record_event(session, order, status, at, by=by)
     if flush:
         session.flush()
 
 
 def record_event(
-    session: Session, order: Order, status: OrderStatus, at: datetime, *, actor_key_id: int | None = None
+    session: Session, order: Order, status: OrderStatus, at: datetime, *, by: Principal | None = None
 ) -> None:
-    """The history entry of a transition, and its notification in the outbox, in the same transaction: the
-    notification commits or rolls back with the transition itself."""
+    """The history entry of a transition (with the staff key that made it, if one did), and its
+    notification in the outbox, in the same transaction: the notification commits or rolls back with the
+    transition itself."""
     assert order.id is not None
-    session.add(OrderEvent(order_pk=order.id, status=status, at=at, actor_key_id=actor_key_id))
+    session.add(
+        OrderEvent(
+            order_pk=order.id,
+            status=status,
+            at=at,
+            actor_key_id=None if by is None else by.key_id,
+            actor_label=None if by is None else by.by,
+        )
+    )
     session.add(Notification(**vars(outbox_record(order, status, at))))
 
 

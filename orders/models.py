@@ -62,6 +62,14 @@ class Order(SQLModel, table=True):
     customer_name: str = Field(max_length=100)
     customer_email: str = Field(max_length=254)
     customer_phone: str | None = Field(default=None, max_length=32)
+    # Someone other than the customer who collects; None when the customer does.
+    pickup_person_name: str | None = Field(default=None, max_length=100)
+    # `nl` or `en` (orders.counter_schemas.Locale), decided at placement. The server default is for the
+    # rows placed before orders had a locale (migration 0008 sets them by their store's country); every
+    # placement writes its own.
+    locale: str = Field(
+        default="en", sa_column=Column(String(2), nullable=False, server_default=text("'en'"))
+    )
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(default=CURRENCY, max_length=3)
     problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -91,6 +99,10 @@ class OrderLine(SQLModel, table=True):
     name: str = Field(max_length=200)
     quantity: int
     unit_price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    # Units the store picked, set when it marks the order ready; None until then.
+    picked: int | None = Field(default=None)
+    # Units the collector took at the hand-over; None until then.
+    collected: int | None = Field(default=None)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -113,6 +125,9 @@ class OrderEvent(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     # The API key of the staff member who made the change; None for the shopper and the system.
     actor_key_id: int | None = Field(default=None)
+    # That key's label as it was then, so the history says who did it even after the key is relabelled
+    # or revoked.
+    actor_label: str | None = Field(default=None, max_length=200)
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -33,6 +33,7 @@ from sqlmodel import Session
 from inventory import service as inventory_service
 from inventory.schemas import CURRENCY
 from orders import lifecycle
+from orders.counter_schemas import Locale
 from orders.exceptions import IdempotencyKeyReused, NoClickAndCollect, UnknownSku, UnknownStore
 from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus
 from orders.schemas import OrderIn
@@ -70,7 +71,7 @@ def place_order(
     """Accept an order as pending (or find the one this idempotency key already made).
     `send_reservation` is called with the order's primary key after the commit."""
     key = _key_digest(idempotency_key)
-    request_hash = _digest(json.dumps(order_in.model_dump(mode="json"), sort_keys=True))
+    request_hash = _request_hash(order_in)
     try:
         store, priced = _store_and_basket(session, order_in)
     except (UnknownStore, NoClickAndCollect, UnknownSku):
@@ -98,6 +99,21 @@ def place_order(
 
 def _digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
+
+
+# Fields added to the order body since keys were first hashed: left out of the hash while absent, so a
+# body without them hashes as it did before they existed, and a retry that straddles an upgrade still
+# answers its order rather than `idempotency_key_reused`.
+_LATER_FIELDS = ("pickup_person", "locale")
+
+
+def _request_hash(order_in: OrderIn) -> str:
+    """What the idempotency key compares: the whole body as validated (names stripped, defaults in)."""
+    body = order_in.model_dump(mode="json")
+    for field in _LATER_FIELDS:
+        if body[field] is None:
+            del body[field]
+    return _digest(json.dumps(body, sort_keys=True))
 
 
 def _key_digest(idempotency_key: str) -> str:
@@ -167,6 +183,8 @@ class NewOrder:
     customer_name: str
     customer_email: str
     customer_phone: str | None
+    pickup_person_name: str | None
+    locale: Locale
     total: Decimal
     created_at: datetime
     lines: list[NewLine]
@@ -210,6 +228,8 @@ class NewOrder:
             customer_name=order_in.customer.name,
             customer_email=order_in.customer.email,
             customer_phone=order_in.customer.phone,
+            pickup_person_name=None if order_in.pickup_person is None else order_in.pickup_person.name,
+            locale=order_in.locale or Locale.default_for(store.country),
             total=sum((line.unit_price * line.quantity for line in lines), start=Decimal("0.00")),
             created_at=now,
             lines=lines,
@@ -232,6 +252,8 @@ def _write_through_orm(session: Session, new: NewOrder) -> int | None:
         customer_name=new.customer_name,
         customer_email=new.customer_email,
         customer_phone=new.customer_phone,
+        pickup_person_name=new.pickup_person_name,
+        locale=new.locale.value,
         total=new.total,
         created_at=new.created_at,
         updated_at=new.created_at,
@@ -268,9 +290,11 @@ _PLACE = text(
            RETURNING order_pk),
        o AS (
            INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name,
-                                customer_email, customer_phone, total, currency, created_at, updated_at)
+                                customer_email, customer_phone, pickup_person_name, locale, total,
+                                currency, created_at, updated_at)
            SELECT order_pk, :order_id, :store_id, CAST(:store_snapshot AS json), :status, :customer_name,
-                  :customer_email, :customer_phone, :total, :currency, :now, :now
+                  :customer_email, :customer_phone, :pickup_person_name, :locale, :total, :currency,
+                  :now, :now
            FROM k),
        l AS (
            INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price)
@@ -303,6 +327,8 @@ def _write_in_one_statement(session: Session, new: NewOrder) -> int | None:
             "customer_name": new.customer_name,
             "customer_email": new.customer_email,
             "customer_phone": new.customer_phone,
+            "pickup_person_name": new.pickup_person_name,
+            "locale": new.locale.value,
             "total": new.total,
             "currency": CURRENCY,
             "product_ids": [line.product_id for line in new.lines],

@@ -1,14 +1,16 @@
 """The answers about an order, built from the values the order modules return (no reads here): the order
 object both surfaces show (the shopper's, with its pickup code), the staff's pick-list entry, and the
-hand-over the counter checks."""
+hand-over the counter checks. Staff answers name who made each change (`history[].by`); the shopper's
+never do."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from inventory.schemas import Money
+from orders.counter_schemas import Locale, PickupPerson
 from orders.lifecycle import OrderRecord
-from orders.models import Order, OrderLine
+from orders.models import Order
 from orders.schemas import (
     HandOver,
     HandOverLine,
@@ -16,17 +18,64 @@ from orders.schemas import (
     OrderLineOut,
     OrderOut,
     Pickup,
+    StaffHistoryEntry,
     StaffOrder,
     StoreRef,
 )
 
 
 def order_out(record: OrderRecord) -> OrderOut:
-    return OrderOut(**_order_fields(record))
+    return OrderOut(
+        **_order_fields(record),
+        history=[HistoryEntry(status=event.status, at=event.at) for event in record.history],
+    )
 
 
 def staff_order(record: OrderRecord) -> StaffOrder:
-    return StaffOrder(**_order_fields(record), customer_name=record.order.customer_name)
+    return StaffOrder(
+        **_order_fields(record), history=_staff_history(record), customer_name=record.order.customer_name
+    )
+
+
+def hand_over(record: OrderRecord) -> HandOver:
+    order = record.order
+    return HandOver(
+        order_id=order.order_id,
+        status=order.status,
+        store_code=order.store_snapshot["code"],
+        customer_name=order.customer_name,
+        lines=[
+            HandOverLine(
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                picked=line.picked,
+                collected=line.collected,
+            )
+            for line in record.lines
+        ],
+        history=_staff_history(record),
+        **_counter_fields(order),
+    )
+
+
+def _staff_history(record: OrderRecord) -> list[StaffHistoryEntry]:
+    return [
+        StaffHistoryEntry(status=event.status, at=event.at, by=event.actor_label) for event in record.history
+    ]
+
+
+def _counter_fields(order: Order) -> dict[str, Any]:
+    # Shortages, the arrival and returns are not recorded yet: present, empty, as the contract asks.
+    return {
+        "pickup_person": None
+        if order.pickup_person_name is None
+        else PickupPerson(name=order.pickup_person_name),
+        "locale": Locale(order.locale),
+        "shortages": [],
+        "arrival": None,
+        "returns": [],
+    }
 
 
 def _order_fields(record: OrderRecord) -> dict[str, Any]:
@@ -38,13 +87,17 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
         "store": StoreRef(code=order.store_snapshot["code"], name=order.store_snapshot["name"]),
         "lines": [
             OrderLineOut(
-                sku=line.sku, name=line.name, quantity=line.quantity, unit_price=Money.of(line.unit_price)
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=Money.of(line.unit_price),
+                picked=line.picked,
+                collected=line.collected,
             )
             for line in record.lines
         ],
         "total": Money.of(order.total),
         "created_at": order.created_at,
-        "history": [HistoryEntry(status=event.status, at=event.at) for event in record.history],
         "pickup": None
         if record.pickup is None
         else Pickup(
@@ -55,14 +108,5 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             expires_at=order.expires_at,
         ),
         "problem": order.problem,
+        **_counter_fields(order),
     }
-
-
-def hand_over(order: Order, lines: list[OrderLine]) -> HandOver:
-    return HandOver(
-        order_id=order.order_id,
-        status=order.status,
-        store_code=order.store_snapshot["code"],
-        customer_name=order.customer_name,
-        lines=[HandOverLine(sku=line.sku, name=line.name, quantity=line.quantity) for line in lines],
-    )

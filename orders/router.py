@@ -112,10 +112,11 @@ def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey)
     responses=HAND_OVER_REFUSALS,
 )
 def verify(body: CodeIn, session: ReadSessionDep, principal: StaffReadKey) -> HandOver:
-    """The order a code belongs to, for the clerk to check; changes nothing."""
+    """The order a code belongs to, for the clerk to check (`pickup_person`: who else may collect it);
+    changes nothing."""
     _throttle(principal)
     order = staff.find_by_code(session, principal=principal, code=body.code, store_code=body.store_code)
-    return responses.hand_over(order, lifecycle.order_lines(session, order=order))
+    return responses.hand_over(lifecycle.order_record(session, order=order))
 
 
 @router.post(
@@ -128,7 +129,7 @@ def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
     """Hand the order over: it becomes `collected` and its units leave the store's stock."""
     _throttle(principal)
     order = staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
-    return responses.hand_over(order, lifecycle.order_lines(session, order=order))
+    return responses.hand_over(lifecycle.order_record(session, order=order))
 
 
 async def _frame(request: Request) -> bytes:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
+from orders.counter_schemas import CounterFields, Locale, PersonName, PickupPerson
 from orders.models import OrderStatus
 from retail.auth import Role
 from retail.clock import UtcDateTime
@@ -25,7 +26,7 @@ class OrderLineIn(BaseModel):
 class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: PersonName
     email: Annotated[
         str,
         StringConstraints(
@@ -52,17 +53,6 @@ class CustomerIn(BaseModel):
         | None
     ) = None
 
-    @field_validator("name")
-    @classmethod
-    def _printable(cls, value: str) -> str:
-        if any(not ch.isprintable() for ch in value):
-            raise ValueError("name: printable characters only")
-        # Markup has no place in a person's name, and a name is shown on the staff's screens and in
-        # notifications: refused rather than trusted to be escaped everywhere.
-        if any(ch in "<>" for ch in value):
-            raise ValueError("name: no < or >")
-        return value
-
 
 class OrderIn(BaseModel):
     model_config = ConfigDict(
@@ -77,7 +67,14 @@ class OrderIn(BaseModel):
                         "email": "sanne@example.nl",
                         "phone": "+31 6 1234 5678",
                     },
-                }
+                },
+                {
+                    "store_code": "BE-ANR-001",
+                    "lines": [{"sku": "WP-100234", "quantity": 2}],
+                    "customer": {"name": "Emma Peeters", "email": "emma@example.be"},
+                    "pickup_person": {"name": "Lucas Peeters"},
+                    "locale": "en",
+                },
             ]
         },
     )
@@ -85,6 +82,14 @@ class OrderIn(BaseModel):
     store_code: StoreCode
     lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
     customer: CustomerIn
+    pickup_person: PickupPerson | None = Field(
+        default=None, description="someone else collects the order; leave out when the customer does"
+    )
+    locale: Locale | None = Field(
+        default=None,
+        description="the language of the messages to the shopper; left out: `nl` at stores in NL and BE, "
+        "else `en`",
+    )
 
     @field_validator("lines")
     @classmethod
@@ -129,11 +134,19 @@ class OrderLineOut(BaseModel):
     name: str
     quantity: int
     unit_price: Money
+    picked: int | None = Field(description="units the store picked; null until it marks the order ready")
+    collected: int | None = Field(description="units the collector took; null until the hand-over")
 
 
 class HistoryEntry(BaseModel):
     status: OrderStatus
     at: UtcDateTime
+
+
+class StaffHistoryEntry(HistoryEntry):
+    by: str | None = Field(
+        description="the label of the staff or admin key that made the transition; null when no staff did"
+    )
 
 
 class Pickup(BaseModel):
@@ -186,22 +199,78 @@ class OrderProblem(BaseModel):
     alternatives: list[Alternative] = Field(description="nearest first; empty when no store nearby can")
 
 
-class OrderOut(BaseModel):
+_ORDER_EXAMPLE: dict[str, Any] = {
+    "order_id": "ord_4kP9x2QmZ7bT1vR8sLw3Ne",
+    "status": "ready_for_pickup",
+    "store": {"code": "NL-AMS-001", "name": "Winkelpunt Amsterdam Centrum"},
+    "lines": [
+        {
+            "sku": "WP-100234",
+            "name": "Airfryer XL",
+            "quantity": 1,
+            "unit_price": {"amount": "127.99", "currency": "EUR"},
+            "picked": 1,
+            "collected": None,
+        }
+    ],
+    "total": {"amount": "127.99", "currency": "EUR"},
+    "created_at": "2026-11-23T14:02:11+00:00",
+    "history": [
+        {"status": "pending", "at": "2026-11-23T14:02:11+00:00"},
+        {"status": "reserved", "at": "2026-11-23T14:02:12+00:00"},
+        {"status": "ready_for_pickup", "at": "2026-11-23T14:40:03+00:00"},
+    ],
+    "pickup": {
+        "code": "K7QM-4T9X",
+        "qr_png_url": "/mobile/v1/orders/ord_4kP9x2QmZ7bT1vR8sLw3Ne/pickup-code.png",
+        "qr_svg_url": "/mobile/v1/orders/ord_4kP9x2QmZ7bT1vR8sLw3Ne/pickup-code.svg",
+        "ready_by": "2026-11-23T15:02:11+00:00",
+        "expires_at": "2026-11-26T14:40:03+00:00",
+    },
+    "problem": None,
+    "pickup_person": {"name": "Joost de Vries"},
+    "locale": "nl",
+    "shortages": [],
+    "arrival": None,
+    "returns": [],
+}
+_STAFF_ORDER_EXAMPLE: dict[str, Any] = {
+    **_ORDER_EXAMPLE,
+    "history": [
+        {"status": "pending", "at": "2026-11-23T14:02:11+00:00", "by": None},
+        {"status": "reserved", "at": "2026-11-23T14:02:12+00:00", "by": None},
+        {"status": "ready_for_pickup", "at": "2026-11-23T14:40:03+00:00", "by": "Amsterdam Centrum desk"},
+    ],
+    "customer_name": "Sanne de Vries",
+}
+
+
+class _OrderFields(CounterFields):
+    """The order object without its history, which the shopper and the staff see differently."""
+
     order_id: str
     status: OrderStatus
     store: StoreRef
     lines: list[OrderLineOut]
     total: Money
     created_at: UtcDateTime
-    history: list[HistoryEntry]
     pickup: Pickup | None
     problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")
+
+
+class OrderOut(_OrderFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [_ORDER_EXAMPLE]})
+
+    history: list[HistoryEntry]
 
 
 # ---------------------------------------------------------------------------------------- store staff
 
 
-class StaffOrder(OrderOut):
+class StaffOrder(_OrderFields):
+    model_config = ConfigDict(json_schema_extra={"examples": [_STAFF_ORDER_EXAMPLE]})
+
+    history: list[StaffHistoryEntry] = Field(description="with `by`, who at the store made each change")
     customer_name: str
 
 
@@ -226,14 +295,19 @@ class HandOverLine(BaseModel):
     sku: str
     name: str
     quantity: int
+    picked: int | None = Field(description="units the store picked; null until it marks the order ready")
+    collected: int | None = Field(description="units the collector took; null until the hand-over")
 
 
-class HandOver(BaseModel):
+class HandOver(CounterFields):
+    """The order as the counter checks it; `pickup_person` is who may collect besides the customer."""
+
     order_id: str
     status: OrderStatus
     store_code: str
     customer_name: str
     lines: list[HandOverLine]
+    history: list[StaffHistoryEntry]
 
 
 class StaffIdentity(BaseModel):

@@ -80,7 +80,11 @@ def mark_ready(session: Session, *, principal: Principal, order_id: str) -> Orde
         raise InvalidTransition(OrderStatus(order.status), "marked ready")
     now = utcnow()
     order.expires_at = now + timedelta(hours=store.hold_hours)
-    lifecycle.transition(session, order, OrderStatus.ready_for_pickup, now, actor_key_id=principal.key_id)
+    # Picked in full, for now: the store's count of each line is what a short pick will change.
+    for line in lifecycle.order_lines(session, order=order):
+        line.picked = line.quantity
+        session.add(line)
+    lifecycle.transition(session, order, OrderStatus.ready_for_pickup, now, by=principal)
     return order
 
 
@@ -161,12 +165,13 @@ def confirm(session: Session, *, principal: Principal, code: str, store_code: st
     order = lifecycle.lock_order(session, found.id) or found
     _refuse_unless_ready(session, order)
     now = utcnow()
+    lines = lifecycle.order_lines(session, order=order)
     inventory_service.collect(
-        session,
-        store_id=order.store_id,
-        lines=lifecycle.quantities(lifecycle.order_lines(session, order=order)),
-        order_id=order.order_id,
-        at=now,
+        session, store_id=order.store_id, lines=lifecycle.quantities(lines), order_id=order.order_id, at=now
     )
-    lifecycle.transition(session, order, OrderStatus.collected, now, actor_key_id=principal.key_id)
+    # The collector takes everything picked, for now: a partial hand-over will say less.
+    for line in lines:
+        line.collected = line.picked
+        session.add(line)
+    lifecycle.transition(session, order, OrderStatus.collected, now, by=principal)
     return order

@@ -57,6 +57,13 @@ class Principal:
     store_code: str | None
     # A stable, unique handle of the key for per-key counters (the start of its hash, not the secret).
     key_ref: str
+    label: str = ""
+
+    @property
+    def by(self) -> str:
+        """Who the key is, as an order's history names whoever made a change: its label, or its id when
+        it has none (never empty, so that it cannot be mistaken for "no one")."""
+        return self.label or f"key {self.key_id}"
 
     def may_act_for_store(self, store_code: str) -> bool:
         return self.role is Role.admin or (self.role is Role.staff and self.store_code == store_code)
@@ -121,7 +128,11 @@ def authenticate(session: Session, secret: str) -> Principal | None:
         return None
     assert key.id is not None
     return Principal(
-        key_id=key.id, role=Role(key.role), store_code=key.store_code, key_ref=key.secret_hash[:16]
+        key_id=key.id,
+        role=Role(key.role),
+        store_code=key.store_code,
+        key_ref=key.secret_hash[:16],
+        label=key.label,
     )
 
 

@@ -183,8 +183,8 @@ def committed_key(engine: Engine) -> Callable[..., dict[str, str]]:
 def make_key(session: Session) -> Callable[..., dict[str, str]]:
     """Create an API key and return the Authorization header for it."""
 
-    def make(role: str, store_code: str | None = None) -> dict[str, str]:
-        secret = create_api_key(session, role=Role(role), store_code=store_code)
+    def make(role: str, store_code: str | None = None, label: str = "") -> dict[str, str]:
+        secret = create_api_key(session, role=Role(role), store_code=store_code, label=label)
         session.commit()  # a request that fails and rolls back must not take the key with it
         return {"Authorization": f"Bearer {secret}"}
 

@@ -1,5 +1,6 @@
-"""The migrations build exactly the schema the models describe, on PostgreSQL and SQLite, and the search
-migration (0006) fills in the products already there and can be undone."""
+"""The migrations build exactly the schema the models describe, on PostgreSQL and SQLite; the search
+migration (0006) fills in the products already there, the counter fields' (0008) the orders already there,
+and both can be undone."""
 
 from __future__ import annotations
 
@@ -95,5 +96,70 @@ def test_the_search_migration_fills_in_existing_products_and_can_be_undone(scrat
         assert not {"search_words", "search_vector"} & columns
         upgrade_database(scratch)
         assert expected <= _search_objects(engine)
+    finally:
+        engine.dispose()
+
+
+_ORDERS_BEFORE_0008 = [
+    "INSERT INTO store (id, code, name, street, postcode, city, country, lat, lon, timezone, "
+    "click_and_collect, low_stock_threshold, hold_hours, pick_minutes, closed_on_public_holidays, hours, "
+    "created_at, updated_at) VALUES "
+    "(1, 'NL-1', 'Utrecht', 'Hoogstraat 1', '3511 AA', 'Utrecht', 'NL', 52.09, 5.12, 'Europe/Amsterdam', "
+    "true, 2, 72, 60, true, '{}', '2026-11-23 12:00:00', '2026-11-23 12:00:00'), "
+    "(2, 'DE-1', 'Aachen', 'Markt 1', '52062', 'Aachen', 'DE', 50.78, 6.08, 'Europe/Berlin', "
+    "true, 2, 72, 60, true, '{}', '2026-11-23 12:00:00', '2026-11-23 12:00:00')",
+    "INSERT INTO product (id, sku, name, search_name, brand, description, category, currency, "
+    "online_price, store_price, online_stock, updated_at) VALUES "
+    "(1, 'KOFFIE', 'Koffie', 'koffie', '', '', '', 'EUR', 1.00, 1.00, 0, '2026-11-23 12:00:00')",
+    "INSERT INTO api_key (id, secret_hash, role, store_code, label, created_at) VALUES "
+    "(1, 'a', 'staff', 'NL-1', 'NL-1 desk', '2026-11-23 12:00:00'), "
+    "(2, 'b', 'admin', NULL, '', '2026-11-23 12:00:00')",
+    'INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name, customer_email, '
+    "total, currency, created_at, updated_at) VALUES "
+    "(1, 'ord_collected', 1, '{}', 'collected', 'A', 'a@b.nl', 2.00, 'EUR', "
+    "'2026-11-23 12:00:00', '2026-11-23 12:00:00'), "
+    "(2, 'ord_reserved', 2, '{}', 'reserved', 'A', 'a@b.nl', 3.00, 'EUR', "
+    "'2026-11-23 12:00:00', '2026-11-23 12:00:00')",
+    "INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price) VALUES "
+    "(1, 1, 'KOFFIE', 'Koffie', 2, 1.00), (2, 1, 'KOFFIE', 'Koffie', 3, 1.00)",
+    "INSERT INTO order_event (order_pk, status, at, actor_key_id) VALUES "
+    "(1, 'pending', '2026-11-23 12:00:00', NULL), (1, 'reserved', '2026-11-23 12:00:01', NULL), "
+    "(1, 'ready_for_pickup', '2026-11-23 12:30:00', 2), (1, 'collected', '2026-11-23 13:00:00', 1), "
+    "(2, 'pending', '2026-11-23 12:00:00', NULL), (2, 'reserved', '2026-11-23 12:00:01', NULL)",
+]
+
+
+def test_the_counter_fields_migration_fills_in_existing_orders_and_can_be_undone(scratch: Settings) -> None:
+    upgrade_database(scratch, "0007")
+    engine = make_engine(scratch.sqlalchemy_url)
+    try:
+        with engine.begin() as connection:
+            for statement in _ORDERS_BEFORE_0008:
+                connection.execute(text(statement))
+        upgrade_database(scratch)
+        with engine.connect() as connection:
+            orders = connection.execute(
+                text('SELECT order_id, locale, pickup_person_name FROM "order" ORDER BY id')
+            ).all()
+            lines = connection.execute(
+                text("SELECT order_pk, picked, collected FROM order_line ORDER BY order_pk")
+            ).all()
+            labels = connection.execute(
+                text("SELECT status, actor_label FROM order_event WHERE order_pk = 1 ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in orders] == [("ord_collected", "nl", None), ("ord_reserved", "en", None)]
+        assert [tuple(row) for row in lines] == [(1, 2, 2), (2, None, None)]
+        assert [tuple(row) for row in labels] == [
+            ("pending", None),
+            ("reserved", None),
+            ("ready_for_pickup", "key 2"),
+            ("collected", "NL-1 desk"),
+        ]
+        command.downgrade(alembic_config(scratch), "0007")
+        assert "locale" not in {c["name"] for c in inspect(engine).get_columns("order")}
+        assert "picked" not in {c["name"] for c in inspect(engine).get_columns("order_line")}
+        assert "actor_label" not in {c["name"] for c in inspect(engine).get_columns("order_event")}
+        upgrade_database(scratch)
+        assert "locale" in {c["name"] for c in inspect(engine).get_columns("order")}
     finally:
         engine.dispose()

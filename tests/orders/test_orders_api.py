@@ -41,12 +41,16 @@ def test_an_order_is_accepted_reserved_and_followed(
             "name": "Koffiebonen 1 kg",
             "quantity": 2,
             "unit_price": {"amount": "13.49", "currency": "EUR"},
+            "picked": None,
+            "collected": None,
         },
         {
             "sku": "THEE",
             "name": "Groene thee",
             "quantity": 1,
             "unit_price": {"amount": "3.49", "currency": "EUR"},
+            "picked": None,
+            "collected": None,
         },
     ]
     assert order["total"] == {"amount": "30.47", "currency": "EUR"}

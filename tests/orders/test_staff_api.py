@@ -56,7 +56,7 @@ def _token(client: TestClient, session: Session, order_id: str) -> str:
 def test_the_whole_hand_over(
     client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
 ) -> None:
-    staff = make_key("staff", store_code="S1")
+    staff = make_key("staff", store_code="S1", label="S1 desk")
     order = _reserved_order(client)
     short_code = order["pickup"]["code"]
     assert len(short_code.replace("-", "")) >= 6
@@ -86,15 +86,26 @@ def test_the_whole_hand_over(
     for code in (short_code, short_code.lower().replace("-", " "), token):
         verified = client.post("/staff/v1/pickups/verify", json={"code": code}, headers=staff)
         assert verified.status_code == 200, verified.text
-        assert verified.json() == {
+        answer = verified.json()
+        assert [(e["status"], e["by"]) for e in answer.pop("history")] == [
+            ("pending", None),
+            ("reserved", None),
+            ("ready_for_pickup", "S1 desk"),
+        ]
+        assert answer == {
             "order_id": order["order_id"],
             "status": "ready_for_pickup",
             "store_code": "S1",
             "customer_name": "Sanne de Vries",
             "lines": [
-                {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "quantity": 2},
-                {"sku": "THEE", "name": "Groene thee", "quantity": 1},
+                {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "quantity": 2, "picked": 2, "collected": None},
+                {"sku": "THEE", "name": "Groene thee", "quantity": 1, "picked": 1, "collected": None},
             ],
+            "pickup_person": None,
+            "locale": "nl",
+            "shortages": [],
+            "arrival": None,
+            "returns": [],
         }
     assert _stock(session, "S1", "KOFFIE") == (3, 2)  # verify changes nothing
 

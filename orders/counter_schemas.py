@@ -1,0 +1,133 @@
+"""What an order shows of the store's day at the counter (API.md, "At the counter"): who collects, in which
+language the shopper is written to, what the shelf did not hold, the shopper's arrival and the returns.
+
+Every order answer carries these fields whether or not they apply (lists as `[]`, the rest as null), so
+clients can rely on their presence; `CounterFields` is that set, shared by the order object and the
+counter's hand-over.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from retail.clock import UtcDateTime
+
+
+def _person_name(value: str) -> str:
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("name: printable characters only")
+    # Markup has no place in a person's name, and a name is shown on the staff's screens and in
+    # notifications: refused rather than trusted to be escaped everywhere.
+    if any(ch in "<>" for ch in value):
+        raise ValueError("name: no < or >")
+    return value
+
+
+PersonName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(_person_name),
+]
+"""A person's name as the shopper types it: the customer's, or whoever collects for them."""
+
+
+class Locale(enum.StrEnum):
+    """The language of the messages to the shopper."""
+
+    nl = "nl"
+    en = "en"
+
+    @classmethod
+    def default_for(cls, country: str) -> Locale:
+        """The language of a store's country, for an order that names none: the contract's rule."""
+        return cls.nl if country.upper() in ("NL", "BE") else cls.en
+
+
+class PickupPerson(BaseModel):
+    """Someone other than the customer who collects the order; the counter sees the name at verify."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Joost de Vries"}]})
+
+    name: PersonName
+
+
+class ShortageAlternative(BaseModel):
+    """Another store nearby that holds the units this store's shelf did not."""
+
+    code: str
+    name: str
+    distance_km: float = Field(description="from the order's store")
+    ready_by: UtcDateTime | None = Field(description="when an order placed there now would be ready")
+
+
+class Shortage(BaseModel):
+    """A line the store picked short: fewer units on the shelf than ordered."""
+
+    sku: str
+    requested: int = Field(description="units ordered")
+    picked: int = Field(description="units the store found and picked")
+    alternatives: list[ShortageAlternative] = Field(description="nearest first; empty when none nearby")
+
+
+class ArrivalStatus(enum.StrEnum):
+    on_the_way = "on_the_way"
+    arrived = "arrived"
+
+
+class ArrivalPlace(enum.StrEnum):
+    counter = "counter"
+    curbside = "curbside"
+
+
+class Arrival(BaseModel):
+    """What the shopper's app last said about coming to collect."""
+
+    status: ArrivalStatus
+    at: UtcDateTime = Field(description="when the shopper said it")
+    eta: UtcDateTime | None = Field(description="when the shopper expects to arrive, while on the way")
+    where: ArrivalPlace | None
+    bay: str | None = Field(description="the curbside bay, if the shopper gave one")
+
+
+class ReturnLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class OrderReturn(BaseModel):
+    """Units of a collected order brought back to the counter."""
+
+    return_id: str
+    at: UtcDateTime
+    lines: list[ReturnLine]
+    restock: bool = Field(description="whether the units went back into the store's stock")
+    reason: str | None
+
+
+class CounterFields(BaseModel):
+    """The counter's fields of an order, present on every order answer."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "pickup_person": {"name": "Lucas Peeters"},
+                    "locale": "nl",
+                    "shortages": [],
+                    "arrival": None,
+                    "returns": [],
+                }
+            ]
+        }
+    )
+
+    pickup_person: PickupPerson | None = Field(
+        description="who collects instead of the customer; null when the customer does"
+    )
+    locale: Locale = Field(description="the language of the messages to the shopper")
+    shortages: list[Shortage] = Field(description="lines the store picked short; empty when none")
+    arrival: Arrival | None = Field(description="the shopper's arrival check-in; null when none")
+    returns: list[OrderReturn] = Field(description="returns at the counter; empty when none")
