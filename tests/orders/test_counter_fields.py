@@ -19,7 +19,7 @@ pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirec
 KeyFactory = Callable[..., dict[str, str]]
 
 # What every order answer shows of the counter before anything happened at it.
-UNTOUCHED = {"pickup_person": None, "shortages": [], "arrival": None, "returns": []}
+UNTOUCHED: dict[str, Any] = {"pickup_person": None, "shortages": [], "arrival": None, "returns": []}
 
 
 def _placed(client: TestClient, body: dict[str, Any], key: str = "key-1") -> dict[str, Any]:
