@@ -31,6 +31,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     BindParameter,
     ColumnElement,
     Integer,
@@ -164,11 +165,14 @@ def _statement(index: _WordIndex, terms: int, *, by_ean: bool, resuming: bool) -
     found = matching.subquery("found")
     query = select(found)
     if resuming:
-        # Descending rank, ascending name and id, as one row comparison both databases run.
+        # Descending rank, ascending name and id, as one row comparison both databases run. The numbers
+        # are bound as 64-bit: a cursor may carry any number up to the largest bigint.
         query = query.where(
             tuple_(-found.c.rank, found.c.search_name, found.c.id)
             > tuple_(
-                -bindparam("resume_rank", type_=Integer), bindparam("resume_name"), bindparam("resume_id")
+                -bindparam("resume_rank", type_=BigInteger),
+                bindparam("resume_name", type_=String),
+                bindparam("resume_id", type_=BigInteger),
             )
         )
     return query.order_by(found.c.rank.desc(), found.c.search_name, found.c.id).limit(
