@@ -145,7 +145,13 @@ def _store_and_basket(
     """The order's store, which must exist and offer click and collect, and the basket's products by sku
     with their price at that store; an unknown sku is a 422 naming its line."""
     skus = [line.sku for line in order_in.lines]
-    rows = session.execute(_store_and_basket_read(), {"code": order_in.store_code, "skus": skus}).all()
+    # Core statements on the session's connection (here and in the write): through `Session.execute` they
+    # also paid for the ORM's compile step.
+    rows = (
+        session.connection()
+        .execute(_store_and_basket_read(), {"code": order_in.store_code, "skus": skus})
+        .all()
+    )
     if not rows:
         raise UnknownStore(order_in.store_code)
     store = StoreCard.of_row(rows[0])
@@ -314,32 +320,36 @@ _PLACE = text(
 
 def _write_in_one_statement(session: Session, new: NewOrder) -> int | None:
     notification = lifecycle.outbox_record(new, OrderStatus.pending, new.created_at)
-    row = session.execute(
-        _PLACE,
-        {
-            "key": new.key,
-            "request_hash": new.request_hash,
-            "now": new.created_at,
-            "order_id": new.order_id,
-            "store_id": new.store_id,
-            "store_snapshot": json.dumps(new.store_snapshot),
-            "status": OrderStatus.pending.value,
-            "customer_name": new.customer_name,
-            "customer_email": new.customer_email,
-            "customer_phone": new.customer_phone,
-            "pickup_person_name": new.pickup_person_name,
-            "locale": new.locale.value,
-            "total": new.total,
-            "currency": CURRENCY,
-            "product_ids": [line.product_id for line in new.lines],
-            "skus": [line.sku for line in new.lines],
-            "names": [line.name for line in new.lines],
-            "quantities": [line.quantity for line in new.lines],
-            "unit_prices": [line.unit_price for line in new.lines],
-            "event_id": notification.event_id,
-            "kind": notification.kind,
-            "payload": json.dumps(notification.payload),
-            "attempts": notification.attempts,
-        },
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            _PLACE,
+            {
+                "key": new.key,
+                "request_hash": new.request_hash,
+                "now": new.created_at,
+                "order_id": new.order_id,
+                "store_id": new.store_id,
+                "store_snapshot": json.dumps(new.store_snapshot),
+                "status": OrderStatus.pending.value,
+                "customer_name": new.customer_name,
+                "customer_email": new.customer_email,
+                "customer_phone": new.customer_phone,
+                "pickup_person_name": new.pickup_person_name,
+                "locale": new.locale.value,
+                "total": new.total,
+                "currency": CURRENCY,
+                "product_ids": [line.product_id for line in new.lines],
+                "skus": [line.sku for line in new.lines],
+                "names": [line.name for line in new.lines],
+                "quantities": [line.quantity for line in new.lines],
+                "unit_prices": [line.unit_price for line in new.lines],
+                "event_id": notification.event_id,
+                "kind": notification.kind,
+                "payload": json.dumps(notification.payload),
+                "attempts": notification.attempts,
+            },
+        )
+        .first()
+    )
     return None if row is None else int(row[0])
