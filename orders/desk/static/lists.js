@@ -50,13 +50,13 @@ export function stopRefreshing() {
 }
 
 export function setLive(isLive) {
-  if (live === isLive) return;
+  const changed = live !== isLive;
   live = isLive;
   for (const node of document.querySelectorAll(".live-state")) {
     node.textContent = t(live ? "liveOn" : "liveOff");
     node.classList.toggle("down", !live);
   }
-  if (polling) schedule();
+  if (changed && polling) schedule();
 }
 
 function schedule() {
