@@ -341,3 +341,9 @@ def assert_fits_a_phone(page: Page) -> None:
     assert not small, small
     outside = [target for target in targets if target[3] > PHONE_WIDTH]
     assert not outside, outside
+    # Each tab's label fits its tab, broken at spaces only (a word too long would stick out of it).
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.tabs button')]"
+        ".filter(b => !b.hidden && b.scrollWidth > b.clientWidth).map(b => b.id)"
+    )
+    assert overflowing == []

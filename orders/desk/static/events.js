@@ -10,6 +10,7 @@ import { SseParser } from "./sse.js";
 const SILENCE_MS = 40000;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30000;
+const LASTING_MS = 10000; // a stream open this long was working: its drop is not the server failing
 const SEEN_IDS = 500;
 
 let controller = null;
@@ -50,6 +51,7 @@ async function connect(mine, delay) {
   };
   const parser = new SseParser();
   let live = false;
+  let openedAt = 0;
   let wait = delay;
   try {
     listen();
@@ -73,6 +75,7 @@ async function connect(mine, delay) {
       return;
     }
     live = true;
+    openedAt = Date.now();
     if (mine === generation) handlers.onState(true);
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
     for (;;) {
@@ -88,10 +91,11 @@ async function connect(mine, delay) {
     clearTimeout(silence);
     if (mine === generation && wait !== null) {
       handlers.onState(false);
-      // A stream that was open and dropped is asked for again at once (after the server's `retry:`);
-      // one that never opened waits longer each time.
-      const now = live ? (parser.retry ?? FIRST_RETRY_MS) : wait;
-      const then = live ? FIRST_RETRY_MS * 2 : Math.min(wait * 2, MAX_RETRY_MS);
+      // A stream that was open a while and dropped is asked for again at once (after the server's
+      // `retry:`); one that never opened, or closed as soon as it opened, waits longer each time.
+      const lasted = live && Date.now() - openedAt >= LASTING_MS;
+      const now = lasted ? (parser.retry ?? FIRST_RETRY_MS) : wait;
+      const then = lasted ? FIRST_RETRY_MS * 2 : Math.min(wait * 2, MAX_RETRY_MS);
       retryTimer = setTimeout(() => connect(mine, then), jitter(Math.max(now, 250)));
     }
   }

@@ -74,7 +74,9 @@ function paintBadges() {
   document.title = `${total ? `(${total}) ` : ""}${t("title")} · Winkelpunt`;
   for (const [tab, count] of Object.entries(unseen)) {
     const badge = $(`${tab}-new`);
-    badge.textContent = count ? t("newCount", { n: count }) : "";
+    // "+2" on the tab itself, where room is short; said in full to a screen reader.
+    badge.textContent = count ? `+${count}` : "";
+    badge.setAttribute("aria-label", count ? t("newCount", { n: count }) : "");
     badge.hidden = !count;
   }
   // An installed desk (a home-screen app) shows it on its icon too, where the platform can.

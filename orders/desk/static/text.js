@@ -44,7 +44,7 @@ const TEXT = {
     // The live feed, and what came in.
     liveOn: "· live",
     liveOff: "· not live: refreshed every 15 s",
-    newCount: "+{n} new",
+    newCount: "{n} new",
     tabArrivals: "Arrivals",
     // Picking.
     short: "Short",
@@ -188,7 +188,7 @@ const TEXT = {
     enterStore: "Een beheerderssleutel heeft een winkelcode nodig: typ de code van de winkel.",
     liveOn: "· live",
     liveOff: "· niet live: elke 15 s bijgewerkt",
-    newCount: "+{n} nieuw",
+    newCount: "{n} nieuw",
     tabArrivals: "Aankomst",
     short: "Mist",
     shortOne: "Eén {name} minder in het schap",
