@@ -35,6 +35,7 @@ function showSignIn(text) {
   stopCamera();
   show($("desk"), false);
   show($("sign-out"), false);
+  show($("live"), false);
   $("store").textContent = "";
   show($("sign-in"), true);
   message($("sign-in-message"), text);
@@ -46,6 +47,7 @@ function showDesk() {
   show($("sign-in"), false);
   show($("desk"), true);
   show($("sign-out"), true);
+  show($("live"), true);
   $("store").textContent = auth.store;
   useTimeZone(auth.timezone);
   selectTab("handover");

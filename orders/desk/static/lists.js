@@ -56,6 +56,10 @@ export function setLive(isLive) {
     node.textContent = t(live ? "liveOn" : "liveOff");
     node.classList.toggle("down", !live);
   }
+  // The dot in the header, seen from every tab.
+  $("live").dataset.live = String(live);
+  $("live").setAttribute("aria-label", t(live ? "liveOn" : "liveOff"));
+  $("live").title = t(live ? "liveOn" : "liveOff");
   if (changed && polling) schedule();
 }
 

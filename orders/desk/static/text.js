@@ -42,8 +42,8 @@ const TEXT = {
     enterSecret: "Type the staff key first.",
     enterStore: "An admin key needs a store code: type the store's code.",
     // The live feed, and what came in.
-    liveOn: "· live",
-    liveOff: "· not live: refreshed every 15 s",
+    liveOn: "live",
+    liveOff: "not live: refreshed every 15 s",
     newCount: "{n} new",
     tabArrivals: "Arrivals",
     // Picking.
@@ -186,8 +186,8 @@ const TEXT = {
     enterCode: "Typ of scan eerst een code.",
     enterSecret: "Typ eerst de personeelssleutel.",
     enterStore: "Een beheerderssleutel heeft een winkelcode nodig: typ de code van de winkel.",
-    liveOn: "· live",
-    liveOff: "· niet live: elke 15 s bijgewerkt",
+    liveOn: "live",
+    liveOff: "niet live: elke 15 s bijgewerkt",
     newCount: "{n} nieuw",
     tabArrivals: "Aankomst",
     short: "Mist",
