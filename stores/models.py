@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Float, ForeignKey, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -55,3 +55,24 @@ class StoreNetworkRevision(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     token: str = Field(default="", max_length=32)
+
+
+class TransferLane(SQLModel, table=True):
+    """A lane goods travel by between two stores (or a warehouse and a store): when trucks leave the
+    source and how long they take. One per (from, to); an upsert replaces its timetable."""
+
+    __tablename__ = "transfer_lane"
+    # The reservation asks for the lanes into one pickup store.
+    __table_args__ = (Index("ix_transfer_lane_to_store", "to_store_id"),)
+
+    from_store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    to_store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # Weekday name to departure times ("HH:MM", the source's zone), as the contract gives them: read whole
+    # with the lane, and a handful of entries.
+    departures: dict[str, list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    transit_hours: float = Field(sa_column=Column(Float, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))

@@ -49,12 +49,13 @@ class Timetable:
         if unknown:
             raise ValueError(f"unknown weekdays: {sorted(unknown)}")
         per_day = tuple(
-            tuple(sorted({_minutes(hhmm) for hhmm in departures.get(day, ())})) for day in WEEKDAYS
+            tuple(sorted({departure_minutes(hhmm) for hhmm in departures.get(day, ())})) for day in WEEKDAYS
         )
         return cls(ZoneInfo(timezone), per_day)
 
 
-def _minutes(hhmm: str) -> int:
+def departure_minutes(hhmm: str) -> int:
+    """Minutes after local midnight of a departure time, `"HH:MM"` from 00:00 to 23:59."""
     hours, minutes = hhmm[:2], hhmm[3:]
     if len(hhmm) != 5 or hhmm[2] != ":" or not (hhmm.isascii() and hours.isdigit() and minutes.isdigit()):
         raise ValueError(f"not a departure time (HH:MM, 00:00 to 23:59): {hhmm!r}")
