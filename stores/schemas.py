@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Final, Literal
@@ -91,6 +92,23 @@ STORE_EXAMPLE: Final[dict[str, Any]] = {
 }
 
 
+class StoreKind(enum.StrEnum):
+    """A store takes click-and-collect orders; a warehouse only ships to stores, unseen by shoppers."""
+
+    store = "store"
+    warehouse = "warehouse"
+
+
+CutoffTime = Annotated[
+    str,
+    StringConstraints(
+        pattern=described_pattern(
+            r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "a time of day, HH:MM from 00:00 to 23:59"
+        )
+    ),
+]
+
+
 class StoreIn(BaseModel):
     """One store as the admin upsert takes it. Give `hours`, or `opening_hours` in OpenStreetMap syntax."""
 
@@ -118,6 +136,22 @@ class StoreIn(BaseModel):
     pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
+    )
+    kind: StoreKind = Field(default=StoreKind.store, description="a warehouse is never shown to shoppers")
+    daily_order_capacity: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="orders promised per local day; null: unlimited"
+    )
+    same_day_cutoff: CutoffTime | None = Field(
+        default=None, description="orders from this time (store's zone) on are ready the next opening day"
+    )
+    click_and_collect_paused: StrictBool = Field(
+        default=False, description="while true shoppers see `click_and_collect: false` and orders are refused"
+    )
+    hold_opening_hours: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=24 * 31,
+        description="opening hours a ready order is held, in the store's own hours; replaces `hold_hours`",
     )
     hours: OpeningHours | None = None
     opening_hours: str | None = Field(
