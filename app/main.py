@@ -20,7 +20,7 @@ from retail.bodies import BodyLimits
 from retail.errors import install_error_handlers, problem_responses
 from retail.settings import get_settings
 from stores.router import router as stores_admin_router
-from stores.schemas import StoreIn
+from stores.schemas import LaneIn, StoreIn
 
 API_DESCRIPTION = """Click-and-collect and store inventory for retail chains.
 
@@ -76,5 +76,7 @@ def create_app() -> FastAPI:
     )
     # Last, so it is the outermost middleware: the request id and the metrics cover the 413s too.
     observability.install(app, probes=[*orders_metrics.probes(), *inventory_metrics.probes()])
-    http.install_openapi(app, row_models=[StoreIn, ProductIn, StorePriceIn, StockSnapshotIn, StockMovementIn])
+    http.install_openapi(
+        app, row_models=[StoreIn, LaneIn, ProductIn, StorePriceIn, StockSnapshotIn, StockMovementIn]
+    )
     return app

@@ -9,7 +9,7 @@ a signed `difference` serialises the same way with a leading minus ("-1.50").
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,7 +20,15 @@ from stores.schemas import STORE_EXAMPLE, Address, Location
 
 # ---------------------------------------------------------------------------------------------- stores
 
-_STORE_EXAMPLE: dict[str, Any] = {**STORE_EXAMPLE, "open_now": True}
+_STORE_EXAMPLE: dict[str, Any] = {
+    **STORE_EXAMPLE,
+    "kind": "store",
+    "daily_order_capacity": None,
+    "same_day_cutoff": "16:00",
+    "click_and_collect_paused": False,
+    "hold_opening_hours": None,
+    "open_now": True,
+}
 
 
 class NextChangeOut(BaseModel):
@@ -35,7 +43,16 @@ class StoreOut(BaseModel):
     location: Location
     timezone: str
     phone: str | None
-    click_and_collect: bool
+    click_and_collect: bool = Field(description="false while the store has click and collect paused")
+    kind: Literal["store"] = Field(description="always `store`: warehouses are never shown to shoppers")
+    daily_order_capacity: int | None = Field(description="orders promised per local day; null: unlimited")
+    same_day_cutoff: str | None = Field(
+        description="`HH:MM` in the store's zone: orders from then on are ready the next opening day"
+    )
+    click_and_collect_paused: bool
+    hold_opening_hours: int | None = Field(
+        description="opening hours a ready order is held; null: the store's `hold_hours` on the clock"
+    )
     open_now: bool
     today: list[Period] = Field(description="today's opening periods in the store's zone")
     next_change: NextChangeOut | None = Field(

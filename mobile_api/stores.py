@@ -183,6 +183,11 @@ def _store_fields(store: StoreView, status: StoreStatus) -> dict[str, Any]:
         "timezone": store.timezone,
         "phone": store.phone,
         "click_and_collect": store.click_and_collect,
+        "kind": "store",
+        "daily_order_capacity": store.daily_order_capacity,
+        "same_day_cutoff": store.same_day_cutoff,
+        "click_and_collect_paused": store.click_and_collect_paused,
+        "hold_opening_hours": store.hold_opening_hours,
         "open_now": status.open_now,
         "today": status.today,
         "next_change": (

@@ -96,6 +96,15 @@ class NoClickAndCollect(InvalidInput):
         )
 
 
+class ClickAndCollectPaused(InvalidInput):
+    def __init__(self, store_code: str) -> None:
+        super().__init__(
+            f"store {store_code!r} has click and collect paused for now",
+            field="body.store_code",
+            code="click_and_collect_paused",
+        )
+
+
 class UnknownSku(InvalidInput):
     def __init__(self, sku: str, *, line: int) -> None:
         super().__init__(no_product(sku), field=f"body.lines.{line}.sku", code="unknown_sku")

@@ -34,7 +34,13 @@ from inventory import service as inventory_service
 from inventory.schemas import CURRENCY
 from orders import lifecycle
 from orders.counter_schemas import Locale
-from orders.exceptions import IdempotencyKeyReused, NoClickAndCollect, UnknownSku, UnknownStore
+from orders.exceptions import (
+    ClickAndCollectPaused,
+    IdempotencyKeyReused,
+    NoClickAndCollect,
+    UnknownSku,
+    UnknownStore,
+)
 from orders.models import IdempotencyKey, Order, OrderLine, OrderStatus
 from orders.schemas import OrderIn
 from orders.shopper import order_token
@@ -74,7 +80,7 @@ def place_order(
     request_hash = _request_hash(order_in)
     try:
         store, priced = _store_and_basket(session, order_in)
-    except (UnknownStore, NoClickAndCollect, UnknownSku):
+    except (UnknownStore, NoClickAndCollect, ClickAndCollectPaused, UnknownSku):
         # The key comes first: a retry answers the order its key made, though its store or a product
         # changed since. Looked up only here, on a refusal; an accepted order finds a used key in the
         # write itself (below), which saves a read on every order.
@@ -155,8 +161,10 @@ def _store_and_basket(
     if not rows:
         raise UnknownStore(order_in.store_code)
     store = StoreCard.of_row(rows[0])
-    if not store.click_and_collect:
+    if not store.offers_click_and_collect:
         raise NoClickAndCollect(order_in.store_code)
+    if store.click_and_collect_paused:
+        raise ClickAndCollectPaused(order_in.store_code)
     priced = inventory_service.priced_in(rows)
     for index, sku in enumerate(skus):
         if sku not in priced:

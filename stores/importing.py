@@ -19,12 +19,19 @@ _OPTIONAL_SCALARS = (
     "pick_minutes",
     "closed_on_public_holidays",
     "opening_hours",
+    "kind",
+    "daily_order_capacity",
+    "same_day_cutoff",
+    "click_and_collect_paused",
+    "hold_opening_hours",
 )
 CSV_COLUMNS = ("code", "name", *_ADDRESS, "lat", "lon", "timezone", *_OPTIONAL_SCALARS)
 
 
-_INTEGERS = frozenset({"low_stock_threshold", "hold_hours", "pick_minutes"})
-_BOOLEANS = frozenset({"click_and_collect", "closed_on_public_holidays"})
+_INTEGERS = frozenset(
+    {"low_stock_threshold", "hold_hours", "pick_minutes", "daily_order_capacity", "hold_opening_hours"}
+)
+_BOOLEANS = frozenset({"click_and_collect", "closed_on_public_holidays", "click_and_collect_paused"})
 _BOOLEAN_WORDS = {
     **dict.fromkeys(("true", "t", "yes", "y", "on", "1"), True),
     **dict.fromkeys(("false", "f", "no", "n", "off", "0"), False),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -35,6 +35,20 @@ class Store(SQLModel, table=True):
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
     closed_on_public_holidays: bool = Field(default=True)
+    # `store` or `warehouse` (stores.schemas.StoreKind): a warehouse ships to stores and is never shown to
+    # shoppers nor a pickup store. Server defaults for the rows there before migration 0010.
+    kind: str = Field(
+        default="store", sa_column=Column(String(16), nullable=False, server_default=text("'store'"))
+    )
+    # Orders that may be promised (`ready_by`) on one local day; None: unlimited.
+    daily_order_capacity: int | None = Field(default=None)
+    # "HH:MM" in the store's zone after which an order is not picked the same day; None: no cutoff.
+    same_day_cutoff: str | None = Field(default=None, max_length=5)
+    click_and_collect_paused: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    # Opening hours a ready order is held, counted in the store's own hours; None: `hold_hours` of the clock.
+    hold_opening_hours: int | None = Field(default=None)
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.
     hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -55,3 +69,24 @@ class StoreNetworkRevision(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     token: str = Field(default="", max_length=32)
+
+
+class TransferLane(SQLModel, table=True):
+    """A lane goods travel by between two stores (or a warehouse and a store): when trucks leave the
+    source and how long they take. One per (from, to); an upsert replaces its timetable."""
+
+    __tablename__ = "transfer_lane"
+    # The reservation asks for the lanes into one pickup store.
+    __table_args__ = (Index("ix_transfer_lane_to_store", "to_store_id"),)
+
+    from_store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    to_store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # Weekday name to departure times ("HH:MM", the source's zone), as the contract gives them: read whole
+    # with the lane, and a handful of entries.
+    departures: dict[str, list[str]] = Field(sa_column=Column(JSON, nullable=False))
+    transit_hours: float = Field(sa_column=Column(Float, nullable=False))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))

@@ -82,6 +82,10 @@ _FIELDS = (
     "low_stock_threshold",
     "pick_minutes",
     "closed_on_public_holidays",
+    "daily_order_capacity",
+    "same_day_cutoff",
+    "click_and_collect_paused",
+    "hold_opening_hours",
 )
 
 
@@ -107,10 +111,15 @@ class StoreView:
     lon: float
     timezone: str
     phone: str | None
+    # As shoppers see it: offered and not paused (API.md: a paused store answers `click_and_collect: false`).
     click_and_collect: bool
     low_stock_threshold: int
     pick_minutes: int
     closed_on_public_holidays: bool
+    daily_order_capacity: int | None
+    same_day_cutoff: str | None
+    click_and_collect_paused: bool
+    hold_opening_hours: int | None
     hours_json: str
     # (local day, from, until, status): `status` answers every instant in [from, until) of that local day.
     _status: tuple[date, datetime, datetime, StoreStatus] | None
@@ -118,6 +127,7 @@ class StoreView:
     def __init__(self, values: Mapping[Any, Any], hours: dict[str, Any]) -> None:
         for field in _FIELDS:
             setattr(self, field, values[field])
+        self.click_and_collect = bool(values["click_and_collect"]) and not values["click_and_collect_paused"]
         self.hours_json = json.dumps(hours, sort_keys=True)
         self._status = None
 
@@ -214,7 +224,10 @@ def _current_token(session: Session) -> str:
 
 def _load(session: Session, token: str) -> Network:
     table = Store.__table__.c  # type: ignore[attr-defined]
-    rows = session.execute(select(*(table[field] for field in _FIELDS), table.hours)).all()
+    # Warehouses ship to stores and are never shown to shoppers: the shoppers' network leaves them out.
+    rows = session.execute(
+        select(*(table[field] for field in _FIELDS), table.hours).where(table.kind == "store")
+    ).all()
     views = [StoreView(row._mapping, row.hours) for row in rows]
     return Network(
         token=token,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import enum
 import re
 from functools import lru_cache
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 from zoneinfo import available_timezones
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,7 +26,9 @@ from retail.bulk import BulkResult, rows_of
 from retail.errors import described_pattern
 from stores.codes import STORE_CODE_MEANING, STORE_CODE_PATTERN
 from stores.hours import OpeningHours
+from stores.hours.model import WEEKDAYS
 from stores.hours.osm import parse_osm_opening_hours
+from stores.hours.promise import departure_minutes
 from stores.hours.public_holidays import check_region
 
 StoreCode = Annotated[
@@ -88,6 +92,23 @@ STORE_EXAMPLE: Final[dict[str, Any]] = {
 }
 
 
+class StoreKind(enum.StrEnum):
+    """A store takes click-and-collect orders; a warehouse only ships to stores, unseen by shoppers."""
+
+    store = "store"
+    warehouse = "warehouse"
+
+
+CutoffTime = Annotated[
+    str,
+    StringConstraints(
+        pattern=described_pattern(
+            r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "a time of day, HH:MM from 00:00 to 23:59"
+        )
+    ),
+]
+
+
 class StoreIn(BaseModel):
     """One store as the admin upsert takes it. Give `hours`, or `opening_hours` in OpenStreetMap syntax."""
 
@@ -115,6 +136,22 @@ class StoreIn(BaseModel):
     pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
+    )
+    kind: StoreKind = Field(default=StoreKind.store, description="a warehouse is never shown to shoppers")
+    daily_order_capacity: StrictInt | None = Field(
+        default=None, ge=1, le=100_000, description="orders promised per local day; null: unlimited"
+    )
+    same_day_cutoff: CutoffTime | None = Field(
+        default=None, description="orders from this time (store's zone) on are ready the next opening day"
+    )
+    click_and_collect_paused: StrictBool = Field(
+        default=False, description="while true shoppers see `click_and_collect: false` and orders are refused"
+    )
+    hold_opening_hours: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=24 * 31,
+        description="opening hours a ready order is held, in the store's own hours; replaces `hold_hours`",
     )
     hours: OpeningHours | None = None
     opening_hours: str | None = Field(
@@ -221,3 +258,70 @@ def row_error_code(path: str) -> str:
         if path == prefix or path.startswith(prefix + "."):
             return code
     return "invalid_row"
+
+
+# ------------------------------------------------------------------------------------------- transfer lanes
+
+MAX_DEPARTURES_PER_DAY: Final = 48
+MAX_TRANSIT_HOURS: Final = 24 * 14
+
+
+def _departure_time(value: str) -> str:
+    departure_minutes(value)  # raises ValueError with the rule
+    return value
+
+
+DepartureTime = Annotated[str, StringConstraints(max_length=5), AfterValidator(_departure_time)]
+"""A departure's wall-clock time in the source's zone."""
+
+LANE_EXAMPLE: Final[dict[str, Any]] = {
+    "from_store": "NL-WH-TIL",
+    "to_store": "NL-AMS-001",
+    "departures": {day: ["22:00"] for day in WEEKDAYS},
+    "transit_hours": 6,
+}
+
+
+class LaneIn(BaseModel):
+    """A lane goods travel by: departures per weekday (`monday`..`sunday`; a day left out has none) in the
+    source's time zone, and the hours on the road. An upsert of an existing (from, to) replaces it; a lane
+    with no departures at all carries nothing."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LANE_EXAMPLE]})
+
+    from_store: StoreCode
+    to_store: StoreCode
+    departures: dict[
+        Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
+        Annotated[list[DepartureTime], Field(max_length=MAX_DEPARTURES_PER_DAY)],
+    ]
+    transit_hours: StrictFloat | StrictInt = Field(gt=0, le=MAX_TRANSIT_HOURS)
+
+    @model_validator(mode="after")
+    def _two_stores(self) -> LaneIn:
+        if self.from_store == self.to_store:
+            raise ValueError("to_store: a lane joins two different stores")
+        return self
+
+    def sorted_departures(self) -> dict[str, list[str]]:
+        """The departures as stored: every weekday given, each day's times sorted and once."""
+        return {day: sorted(set(self.departures[day])) for day in WEEKDAYS if day in self.departures}
+
+
+class LaneBatch(BaseModel):
+    lanes: Annotated[list[dict[str, Any]], rows_of(LaneIn)] = Field(max_length=10_000)
+
+
+class LaneUpsertResult(BulkResult):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "applied": 1,
+                    "errors": [
+                        {"index": 1, "code": "unknown_store", "detail": "from_store: no store 'NL-XX-404'"}
+                    ],
+                }
+            ]
+        }
+    )

@@ -32,7 +32,7 @@ from stores.network import StoreStatus as StoreStatus
 from stores.network import StoreView as StoreView
 from stores.network import forget as forget_network
 from stores.network import network, schedule_for
-from stores.schemas import StoreIn, StoreUpsertResult, row_error_code
+from stores.schemas import StoreIn, StoreKind, StoreUpsertResult, row_error_code
 
 MAX_HOURS_DAYS = 31
 
@@ -82,6 +82,11 @@ def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
         "hold_hours": store_in.hold_hours,
         "pick_minutes": store_in.pick_minutes,
         "closed_on_public_holidays": bool(store_in.closed_on_public_holidays),
+        "kind": store_in.kind.value,
+        "daily_order_capacity": store_in.daily_order_capacity,
+        "same_day_cutoff": store_in.same_day_cutoff,
+        "click_and_collect_paused": store_in.click_and_collect_paused,
+        "hold_opening_hours": store_in.hold_opening_hours,
         "hours": store_in.opening_hours_structured.model_dump(mode="json"),
         "created_at": now,
         "updated_at": now,
@@ -255,7 +260,7 @@ def nearest_stores(
 @dataclass(frozen=True)
 class StoreCard:
     """What an order needs of its store: the keys, the name and address it was promised at, and whether
-    the store takes click-and-collect orders."""
+    the store takes click-and-collect orders (a warehouse never does; a paused store not for now)."""
 
     id: int
     code: str
@@ -265,6 +270,13 @@ class StoreCard:
     city: str
     country: str
     click_and_collect: bool
+    kind: str
+    click_and_collect_paused: bool
+
+    @property
+    def offers_click_and_collect(self) -> bool:
+        """Whether the store is a pickup point at all (paused or not): a warehouse never is."""
+        return self.click_and_collect and self.kind == StoreKind.store
 
     @classmethod
     def of_row(cls, row: Row[Any]) -> StoreCard:
