@@ -27,6 +27,9 @@ from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
 from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
 from stores.hours import ResolvedDay, StoreSchedule
 from stores.hours import engine as hours_engine
+from stores.lanes import Lane as Lane
+from stores.lanes import lanes_to as lanes_to
+from stores.lanes import upsert_lanes as upsert_lanes
 from stores.models import Store, StoreNetworkRevision
 from stores.network import StoreStatus as StoreStatus
 from stores.network import StoreView as StoreView
