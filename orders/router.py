@@ -125,8 +125,8 @@ def order_ready(
     leave `reserved` and `on_hand` at once (a `short_pick` stock movement, in the availability feed), the
     order gains `shortages` (with the nearest other stores that hold the missing units) and its `total`
     counts the picked units. Every line picked 0: the order is `rejected` with `problem.code`
-    `short_pick` and alternatives for the whole basket. A sku not in the order, given twice, or picked
-    more than ordered: 422 naming the line.
+    `short_pick` and alternatives for the whole basket (its `total` 0.00: nothing was picked). A sku
+    not in the order, given twice, or picked more than ordered: 422 naming the line.
     """
     picked = [(line.sku, line.picked) for line in body.lines]
     order = staff.mark_ready(session, principal=principal, order_id=order_id, picked=picked)
