@@ -7,7 +7,7 @@ Every change records the API key that made it in the order's history.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -77,7 +77,8 @@ def pick_list(
 def mark_ready(
     session: Session, *, principal: Principal, order_id: str, picked: Sequence[tuple[str, int]] = ()
 ) -> Order:
-    """The order is picked and waits at the counter: `reserved` -> `ready_for_pickup`, held `hold_hours`.
+    """The order is picked and waits at the counter: `reserved` -> `ready_for_pickup`, held for the store's
+    hold (`stores.service.hold_ends_at`).
 
     `picked`: (sku, units) of the lines the store found fewer of (a line left out was picked in full;
     `counter.units_per_line` refuses what does not fit the order). A short pick's missing units leave
@@ -120,7 +121,7 @@ def mark_ready(
         }
         lifecycle.transition(session, order, OrderStatus.rejected, now, problem=problem, by=principal)
         return order
-    order.expires_at = now + timedelta(hours=store.hold_hours)
+    order.expires_at = stores_service.hold_ends_at(store, ready_at=now)
     kind = lifecycle.NOTIFICATION_KIND
     if short:
         order.shortages = [_shortage(session, store, line, now) for line in short]

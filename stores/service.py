@@ -314,6 +314,20 @@ def open_time_after(schedule: StoreSchedule, *, start: datetime, duration: timed
     return hours_engine.add_open_time(schedule, start, duration)
 
 
+def hold_ends_at(store: Store, *, ready_at: datetime) -> datetime:
+    """When a ready order's hold runs out: `hold_opening_hours` of the store's own opening hours (holidays
+    and special days included) when the store counts its holds so, else `hold_hours` on the clock; the
+    clock too for a store that would not open again within the hours engine's horizon."""
+    if store.hold_opening_hours is not None:
+        ends = open_time_after(
+            schedule_of(store), start=ready_at, duration=timedelta(hours=store.hold_opening_hours)
+        )
+        if ends is not None:
+            return ends
+        return ready_at + timedelta(hours=store.hold_opening_hours)
+    return ready_at + timedelta(hours=store.hold_hours)
+
+
 def store_keys() -> Select[int, str, int]:
     """Every store's `id`, `code` and `low_stock_threshold`, as a query for another domain to embed in
     one statement of its own where store codes meet many rows at once (a sync's staged counts resolved
