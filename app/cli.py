@@ -283,7 +283,8 @@ def _load_demo() -> None:
     with session_scope() as session:
         loaded = load_demo(session, secret=get_settings().secret)
     console.print(
-        f"demo chain loaded: {loaded.stores} stores, {loaded.products} products, "
+        f"demo chain loaded: {loaded.stores} stores, {loaded.warehouses} warehouses, "
+        f"{loaded.lanes} transfer lanes, {loaded.products} products, "
         f"{loaded.store_prices} store prices, {loaded.stock_rows} stock rows",
         soft_wrap=True,
     )

@@ -1,10 +1,12 @@
 """Loading the demo chain into the database through the domains' services, as the admin API and the
-webshop sync would: stores, products, store prices, a stock count of every pair, and the demo keys."""
+webshop sync would: stores, warehouses and the lanes between them, products, store prices, a stock count of
+every pair, and the demo keys."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Final
 
 from sqlmodel import Session
@@ -14,6 +16,7 @@ from demo.keys import ensure_demo_keys
 from demo.stock import demo_stock
 from demo.store_prices import demo_store_prices
 from demo.stores import demo_store_rows, staff_store
+from demo.warehouses import demo_lanes, demo_warehouse_rows, demo_warehouse_stock
 from inventory import service as inventory_service
 from stores import service as stores_service
 
@@ -25,6 +28,8 @@ DEMO_STOCK_AS_OF: Final = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 @dataclass(frozen=True)
 class DemoLoaded:
     stores: int
+    warehouses: int
+    lanes: int
     products: int
     store_prices: int
     stock_rows: int  # applied or found stale
@@ -36,17 +41,24 @@ def load_demo(session: Session, *, secret: str) -> DemoLoaded:
     rows = demo_store_rows()
     store_codes = [row["code"] for row in rows]
     stores = stores_service.upsert_stores(session, rows=rows)
+    warehouses = stores_service.upsert_stores(session, rows=demo_warehouse_rows())
+    lanes = stores_service.upsert_lanes(session, rows=demo_lanes(rows))
     catalogue = inventory_service.upsert_products(session, rows=demo_products())
     prices = inventory_service.upsert_store_prices(session, rows=demo_store_prices(store_codes))
-    stock = inventory_service.apply_snapshots(
-        session, rows=enumerate(demo_stock(store_codes, as_of=DEMO_STOCK_AS_OF))
+    counts = chain(
+        demo_stock(store_codes, as_of=DEMO_STOCK_AS_OF), demo_warehouse_stock(as_of=DEMO_STOCK_AS_OF)
     )
-    problems = stores.errors + catalogue.errors + prices.errors + stock.errors
+    stock = inventory_service.apply_snapshots(session, rows=enumerate(counts))
+    problems = (
+        stores.errors + warehouses.errors + lanes.errors + catalogue.errors + prices.errors + stock.errors
+    )
     if problems:
         raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
     staff = staff_store() if staff_store() in store_codes else store_codes[0]
     return DemoLoaded(
         stores=stores.applied,
+        warehouses=warehouses.applied,
+        lanes=lanes.applied,
         products=catalogue.applied,
         store_prices=prices.applied,
         stock_rows=stock.applied + stock.stale,

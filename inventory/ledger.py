@@ -1,5 +1,8 @@
 """The reservation ledger: what the order flow does to stock. Reserve baskets, give units back, hand them
-over; `inventory.reconciliation` keeps `reserved` in step with the orders that hold stock.
+over, take out the units a pick found missing; `inventory.reconciliation` keeps `reserved` in step with
+the orders that hold stock. Units that leave the store (a collection, a short pick) are also recorded as a
+`stock_movement` of the order (`<source>:<order_id>:<product_id>`), and a row's units leave only with
+the movement that records them, so a retried write changes nothing twice.
 
 Every write stamps its rows for the availability feed and logs them (`inventory.feed_log`), and locks
 rows in the one order of every stock writer (`inventory.locking`), so overlapping writers wait instead of
@@ -180,56 +183,97 @@ _RELEASE = text(
     "UPDATE stock SET reserved = reserved - :quantity, changed_at = :now, feed_xid = :xid "
     "WHERE store_id = :store AND product_id = :product"
 )
-_COLLECT = text(
+_TAKE_OUT = text(
     "UPDATE stock SET reserved = reserved - :quantity, on_hand = on_hand - :quantity, "
     "changed_at = :now, feed_xid = :xid WHERE store_id = :store AND product_id = :product"
 )
-_RECORD_COLLECTION = text(
+_RECORD_MOVEMENT = text(
     """INSERT INTO stock_movement (movement_id, store_id, product_id, delta, at, recorded_at, source)
-       VALUES (:movement_id, :store, :product, :delta, :at, :now, 'collection')
+       VALUES (:movement_id, :store, :product, :delta, :at, :now, :source)
        ON CONFLICT (movement_id) DO NOTHING"""
 )
 
 
+@dataclass(frozen=True)
+class _Change:
+    """One stock row's part of a ledger write: `line.quantity` units leave `reserved` (`statement`), and,
+    for units that leave the store, a movement `source:order_id:product_id` dated `at` records it."""
+
+    line: Quantity
+    statement: TextClause
+    source: str | None = None
+
+
 def release(session: Session, *, store_id: int, lines: Sequence[Quantity]) -> None:
     """Give reserved units back to the shelf (cancelled or expired order)."""
-    _change_reserved(session, store_id=store_id, lines=lines, statement=_RELEASE)
+    _write(session, store_id=store_id, changes=[_Change(line, _RELEASE) for line in lines])
 
 
 def collect(
+    session: Session,
+    *,
+    store_id: int,
+    lines: Sequence[Quantity],
+    order_id: str,
+    at: datetime,
+    refused: Sequence[Quantity] = (),
+) -> None:
+    """Hand reserved units over: `lines`, the units taken, leave `reserved` and `on_hand`, and are recorded
+    as `collection` movements at the moment of hand-over, so a count taken before it and synced later still
+    subtracts them. `refused`, units picked but not taken, leave `reserved` and stay in `on_hand` (back on
+    the shelf), in the same pass, so every row is locked in product order."""
+    changes = [_Change(line, _TAKE_OUT, "collection") for line in lines]
+    _write(
+        session,
+        store_id=store_id,
+        changes=changes + [_Change(line, _RELEASE) for line in refused],
+        order_id=order_id,
+        at=at,
+    )
+
+
+def short_pick(
     session: Session, *, store_id: int, lines: Sequence[Quantity], order_id: str, at: datetime
 ) -> None:
-    """Hand reserved units over: they leave `reserved` and `on_hand`, and are recorded as movements at the
-    moment of hand-over, so a count taken before it and synced later still subtracts them."""
-    _change_reserved(session, store_id=store_id, lines=lines, statement=_COLLECT)
-    for line in lines:
-        session.execute(
-            _RECORD_COLLECTION,
-            {
-                "movement_id": f"collection:{order_id}:{line.product_id}",
-                "store": store_id,
-                "product": line.product_id,
-                "delta": -line.quantity,
-                "at": dialect.timestamp(session, at),
-                "now": dialect.timestamp(session, utcnow()),
-            },
-        )
+    """Reserved units the shelf did not hold when the store picked the order: they leave `reserved` and
+    `on_hand` at once, recorded as `short_pick` movements dated `at`, the moment of the pick, so a count
+    taken before it and synced later still subtracts them, as a collection's."""
+    changes = [_Change(line, _TAKE_OUT, "short_pick") for line in lines]
+    _write(session, store_id=store_id, changes=changes, order_id=order_id, at=at)
 
 
-def _change_reserved(
-    session: Session, *, store_id: int, lines: Sequence[Quantity], statement: TextClause
+def _write(
+    session: Session,
+    *,
+    store_id: int,
+    changes: Sequence[_Change],
+    order_id: str = "",
+    at: datetime | None = None,
 ) -> None:
+    changes = sorted((c for c in changes if c.line.quantity > 0), key=lambda c: c.line.product_id)
+    if not changes:
+        return
     now, xid = dialect.timestamp(session, utcnow()), feed_log.feed_xid(session)
-    feed_log.log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in lines))
+    feed_log.log_keys(session, xid=xid, keys=((store_id, change.line.product_id) for change in changes))
+    connection = session.connection()
     # Product order, as `reserve_baskets` locks them: each UPDATE locks its row, in one order.
-    for line in sorted(lines, key=lambda q: q.product_id):
-        session.execute(
-            statement,
-            {
-                "quantity": line.quantity,
-                "now": now,
-                "xid": xid,
-                "store": store_id,
-                "product": line.product_id,
-            },
-        )
+    for change in changes:
+        line = change.line
+        if change.source is not None:
+            assert at is not None
+            recorded = connection.execute(
+                _RECORD_MOVEMENT,
+                {
+                    "movement_id": f"{change.source}:{order_id}:{line.product_id}",
+                    "store": store_id,
+                    "product": line.product_id,
+                    "delta": -line.quantity,
+                    "at": dialect.timestamp(session, at),
+                    "now": now,
+                    "source": change.source,
+                },
+            )
+            if recorded.rowcount == 0:
+                continue  # recorded (and taken out) before: the same order's units leave once
+        values = {"quantity": line.quantity, "now": now, "xid": xid, "store": store_id}
+        connection.execute(change.statement, {**values, "product": line.product_id})

@@ -3,7 +3,8 @@ language the shopper is written to, what the shelf did not hold, the shopper's a
 
 Every order answer carries these fields whether or not they apply (lists as `[]`, the rest as null), so
 clients can rely on their presence; `CounterFields` is that set, shared by the order object and the
-counter's hand-over.
+counter's hand-over. Also the lines of the counter's bodies: what was picked (`ReadyIn`) and what the
+collector takes (`TakenLineIn`, of `orders.schemas.ConfirmIn`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,13 @@ from __future__ import annotations
 import enum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
 
+from inventory.schemas import Sku
 from retail.clock import UtcDateTime
+
+MAX_LINES = 50
+"""The most lines an order has, and so the most a counter body names."""
 
 
 def _person_name(value: str) -> str:
@@ -54,13 +59,14 @@ class PickupPerson(BaseModel):
     name: PersonName
 
 
-class ShortageAlternative(BaseModel):
-    """Another store nearby that holds the units this store's shelf did not."""
+class Alternative(BaseModel):
+    """Another click-and-collect store nearby that held the units when the store looked: the whole basket
+    of a rejected order, or the missing units of a line picked short."""
 
     code: str
     name: str
-    distance_km: float = Field(description="from the order's store")
-    ready_by: UtcDateTime | None = Field(description="when an order placed there now would be ready")
+    distance_km: float = Field(description="from the store the order was placed at")
+    ready_by: UtcDateTime | None = Field(description="when an order placed there then would have been ready")
 
 
 class Shortage(BaseModel):
@@ -69,7 +75,57 @@ class Shortage(BaseModel):
     sku: str
     requested: int = Field(description="units ordered")
     picked: int = Field(description="units the store found and picked")
-    alternatives: list[ShortageAlternative] = Field(description="nearest first; empty when none nearby")
+    alternatives: list[Alternative] = Field(
+        description="the nearest other stores that held the missing units, nearest first; empty when none"
+    )
+
+
+class Verification(enum.StrEnum):
+    """How the counter checked the collector: the QR code scanned, the short code typed, an ID seen, or
+    the pickup person named at the order."""
+
+    qr = "qr"
+    short_code = "short_code"
+    id_checked = "id_checked"
+    pickup_person_named = "pickup_person_named"
+
+
+class PickedLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    picked: StrictInt = Field(
+        ge=0, le=99, description="units found on the shelf, 0 up to the line's quantity"
+    )
+
+
+class ReadyIn(BaseModel):
+    """What the store picked. No body, or a line left out, means picked in full."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"lines": [{"sku": "WP-100234", "picked": 1}]},
+                {"lines": [{"sku": "WP-100234", "picked": 0}, {"sku": "WP-200871", "picked": 0}]},
+            ]
+        },
+    )
+
+    lines: list[PickedLineIn] = Field(
+        default_factory=list,
+        max_length=MAX_LINES,
+        description="the lines picked short (or in full); a line left out was picked in full",
+    )
+
+
+class TakenLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: StrictInt = Field(
+        ge=0, le=99, description="units the collector takes, 0 up to the line's picked units"
+    )
 
 
 class ArrivalStatus(enum.StrEnum):

@@ -110,6 +110,22 @@ class UnknownSku(InvalidInput):
         super().__init__(no_product(sku), field=f"body.lines.{line}.sku", code="unknown_sku")
 
 
+class InvalidLines(RetailError):
+    """422: lines of a body that do not fit the order (a sku it does not have, one given twice, more
+    units than there are), each named in `errors` (`body.lines.1.picked`)."""
+
+    status_code = 422
+    code = "validation_error"
+    problem = ValidationProblem
+
+    def __init__(self, errors: list[tuple[str, str]]) -> None:
+        field, message = errors[0]
+        super().__init__(
+            f"{field}: {message}",
+            extra={"errors": [{"field": field, "message": message} for field, message in errors]},
+        )
+
+
 class InvalidTransition(RetailError):
     status_code = 409
     code = "invalid_transition"

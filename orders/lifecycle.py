@@ -24,6 +24,10 @@ from retail.clock import utcnow
 from retail.settings import get_settings
 
 NOTIFICATION_KIND = "order.status_changed"
+# The kind of the one notification of a `ready_for_pickup` transition after a short pick, instead of
+# `NOTIFICATION_KIND`: the same data (status `ready_for_pickup`) plus the order's `shortages`, so a
+# receiver can tell the shopper what is missing and where else it is.
+PARTIALLY_READY_KIND = "order.partially_ready"
 
 # ------------------------------------------------------------------------------------------ transitions
 
@@ -46,6 +50,8 @@ def transition(
     ready_by: datetime | None = None,
     problem: dict[str, Any] | None = None,
     by: Principal | None = None,
+    verification: str | None = None,
+    kind: str = NOTIFICATION_KIND,
     flush: bool = True,
 ) -> None:
     order.status = status
@@ -55,17 +61,24 @@ def transition(
     if problem is not None:
         order.problem = problem
     session.add(order)
-    record_event(session, order, status, at, by=by)
+    record_event(session, order, status, at, by=by, verification=verification, kind=kind)
     if flush:
         session.flush()
 
 
 def record_event(
-    session: Session, order: Order, status: OrderStatus, at: datetime, *, by: Principal | None = None
+    session: Session,
+    order: Order,
+    status: OrderStatus,
+    at: datetime,
+    *,
+    by: Principal | None = None,
+    verification: str | None = None,
+    kind: str = NOTIFICATION_KIND,
 ) -> None:
-    """The history entry of a transition (with the staff key that made it, if one did), and its
-    notification in the outbox, in the same transaction: the notification commits or rolls back with the
-    transition itself."""
+    """The history entry of a transition (with the staff key that made it, if one did, and how the
+    collector was checked, at a hand-over), and its notification in the outbox, one per transition, in
+    the same transaction: the notification commits or rolls back with the transition itself."""
     assert order.id is not None
     session.add(
         OrderEvent(
@@ -74,9 +87,11 @@ def record_event(
             at=at,
             actor_key_id=None if by is None else by.key_id,
             actor_label=None if by is None else by.by,
+            verification=verification,
         )
     )
-    session.add(Notification(**vars(outbox_record(order, status, at))))
+    details = {"shortages": order.shortages or []} if kind == PARTIALLY_READY_KIND else None
+    session.add(Notification(**vars(outbox_record(order, status, at, kind=kind, details=details))))
 
 
 class Notified(Protocol):
@@ -103,17 +118,26 @@ class OutboxRecord:
     attempts: int = 0
 
 
-def outbox_record(order: Notified, status: OrderStatus, at: datetime) -> OutboxRecord:
-    """The notification of one transition."""
+def outbox_record(
+    order: Notified,
+    status: OrderStatus,
+    at: datetime,
+    *,
+    kind: str = NOTIFICATION_KIND,
+    details: dict[str, Any] | None = None,
+) -> OutboxRecord:
+    """The notification of one transition: every kind carries the same members (a receiver of
+    `order.status_changed` reads any of them alike), `details` adds the kind's own."""
     return OutboxRecord(
         event_id=str(uuid.uuid4()),
-        kind=NOTIFICATION_KIND,
+        kind=kind,
         payload={
             "order_id": order.order_id,
             "store_code": order.store_snapshot["code"],
             "status": status.value,
             "at": at.isoformat(),
             "customer_email": order.customer_email,
+            **(details or {}),
         },
         created_at=at,
         next_attempt_at=at,
@@ -129,7 +153,7 @@ def cancel(session: Session, *, order: Order) -> Order:
         raise InvalidTransition(status, "cancelled")
     if status in HOLDING:
         inventory_service.release(
-            session, store_id=order.store_id, lines=quantities(order_lines(session, order=order))
+            session, store_id=order.store_id, lines=held_quantities(order_lines(session, order=order))
         )
     transition(session, order, OrderStatus.cancelled, utcnow())
     return order
@@ -159,6 +183,11 @@ def lines_by_order(session: Session, *, order_pks: Sequence[int]) -> dict[int, l
 def quantities(lines: Sequence[OrderLine]) -> list[inventory_service.Quantity]:
     """What the lines ask of the store's stock."""
     return [inventory_service.Quantity(line.product_id, line.quantity) for line in lines]
+
+
+def held_quantities(lines: Sequence[OrderLine]) -> list[inventory_service.Quantity]:
+    """What the lines of an order holding stock hold of it: after a short pick, only the picked units."""
+    return [inventory_service.Quantity(line.product_id, line.held) for line in lines if line.held > 0]
 
 
 def history(session: Session, *, order: Order) -> list[OrderEvent]:

@@ -25,6 +25,13 @@ class OrderStatus(enum.StrEnum):
     expired = "expired"
 
 
+class ProblemCode(enum.StrEnum):
+    """Why an order was rejected (`problem.code`)."""
+
+    out_of_stock = "out_of_stock"  # the store could not reserve the basket
+    short_pick = "short_pick"  # the shelf held none of it when the store picked
+
+
 # Orders in these states hold stock.
 HOLDING = (OrderStatus.reserved, OrderStatus.ready_for_pickup)
 FINAL = (OrderStatus.collected, OrderStatus.rejected, OrderStatus.cancelled, OrderStatus.expired)
@@ -73,6 +80,9 @@ class Order(SQLModel, table=True):
     total: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
     currency: str = Field(default=CURRENCY, max_length=3)
     problem: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The lines the store picked short, as the ready answer showed them (alternatives included), so every
+    # later answer shows the same; None when nothing was short.
+    shortages: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The pickup token and short code are derived from the secret key, the order, the store and this
     # random nonce (orders/pickup.py), so they can be shown again without being stored.
     pickup_nonce: str | None = Field(default=None, max_length=16)
@@ -99,10 +109,17 @@ class OrderLine(SQLModel, table=True):
     name: str = Field(max_length=200)
     quantity: int
     unit_price: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
-    # Units the store picked, set when it marks the order ready; None until then.
+    # Units the store picked, set when it marks the order ready; None until then. From then on they are
+    # what the order holds of the store's stock (`held`).
     picked: int | None = Field(default=None)
     # Units the collector took at the hand-over; None until then.
     collected: int | None = Field(default=None)
+
+    @property
+    def held(self) -> int:
+        """The units this line holds of the store's stock while the order does: all it asks for until
+        the store picks, then what it picked (`orders.sweeps.held_units` is the same rule in SQL)."""
+        return self.quantity if self.picked is None else self.picked
 
 
 class OrderEvent(SQLModel, table=True):
@@ -128,6 +145,9 @@ class OrderEvent(SQLModel, table=True):
     # That key's label as it was then, so the history says who did it even after the key is relabelled
     # or revoked.
     actor_label: str | None = Field(default=None, max_length=200)
+    # How the collector was checked at the hand-over (`orders.counter_schemas.Verification`), on the
+    # `collected` entry only.
+    verification: str | None = Field(default=None, max_length=20)
 
 
 class IdempotencyKey(SQLModel, table=True):

@@ -3,7 +3,8 @@
 1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once;
 2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now;
 3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
-4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket.
+4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket
+   (`alternatives`, which a short pick at the counter asks too, for the units the shelf did not hold).
 
 A run decides its own order and, in the same transaction, up to a batch of the store's other pending
 orders (SKIP LOCKED). It runs in a Celery task sent after the order's commit (`orders.queueing`); the task
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
 from orders import lifecycle, pickup
-from orders.models import HOLDING, Order, OrderLine, OrderStatus
+from orders.models import HOLDING, Order, OrderStatus, ProblemCode
 from retail import dialect
 from retail.clock import utcnow
 from retail.settings import get_settings
@@ -140,9 +141,11 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
             continue
         wanted = tuple(sorted((line.product_id, line.quantity) for line in basket))
         if wanted not in alternatives:
-            alternatives[wanted] = _alternatives(session, store, basket, now)
+            alternatives[wanted] = find_alternatives(
+                session, store=store, wanted=lifecycle.quantities(basket), at=now
+            )
         problem = {
-            "code": "out_of_stock",
+            "code": ProblemCode.out_of_stock.value,
             "lines": [
                 {"sku": line.sku, "requested": line.quantity, "available": available}
                 for line in basket
@@ -181,11 +184,14 @@ def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> l
     )
 
 
-def _alternatives(
-    session: Session, store: Store, lines: Sequence[OrderLine], now: datetime
+def find_alternatives(
+    session: Session, *, store: Store, wanted: Sequence[inventory_service.Quantity], at: datetime
 ) -> list[dict[str, Any]]:
-    """The nearest other stores that can supply the whole basket, with distance and their own promise."""
-    product_ids = [line.product_id for line in lines]
+    """The nearest other click-and-collect stores that hold all of `wanted` available (up to
+    `ALTERNATIVES`), each with its distance from `store` and the promise an order placed there at `at`
+    would get: for a rejected order its whole basket, for a short pick the units the shelf did not hold.
+    As stored in the order (`Alternative` in JSON)."""
+    product_ids = [line.product_id for line in wanted]
 
     def can_supply(stores: Sequence[StoreView]) -> set[int]:
         ids = [s.id for s in stores if s.id is not None and s.id != store.id and s.click_and_collect]
@@ -195,16 +201,16 @@ def _alternatives(
             for sid in ids
             if all(
                 levels.get((sid, line.product_id), inventory_service.NO_STOCK).available >= line.quantity
-                for line in lines
+                for line in wanted
             )
         }
 
     page = stores_service.nearest_stores(
-        session, lat=store.lat, lon=store.lon, limit=ALTERNATIVES, at=now, batch_filter=can_supply
+        session, lat=store.lat, lon=store.lon, limit=ALTERNATIVES, at=at, batch_filter=can_supply
     )
     alternatives = []
     for nearby in page.stores:
-        ready_by = _ready_by(nearby.store.schedule, nearby.store.pick_minutes, now)
+        ready_by = _ready_by(nearby.store.schedule, nearby.store.pick_minutes, at)
         alternatives.append(
             {
                 "code": nearby.store.code,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.schemas import Money
-from orders.counter_schemas import Locale, PickupPerson
+from orders.counter_schemas import Locale, PickupPerson, Shortage, Verification
 from orders.lifecycle import OrderRecord
 from orders.models import Order
 from orders.schemas import (
@@ -61,18 +61,24 @@ def hand_over(record: OrderRecord) -> HandOver:
 
 def _staff_history(record: OrderRecord) -> list[StaffHistoryEntry]:
     return [
-        StaffHistoryEntry(status=event.status, at=event.at, by=event.actor_label) for event in record.history
+        StaffHistoryEntry(
+            status=event.status,
+            at=event.at,
+            by=event.actor_label,
+            verification=None if event.verification is None else Verification(event.verification),
+        )
+        for event in record.history
     ]
 
 
 def _counter_fields(order: Order) -> dict[str, Any]:
-    # Shortages, the arrival and returns are not recorded yet: present, empty, as the contract asks.
+    # The arrival and returns are not recorded yet: present, empty, as the contract asks.
     return {
         "pickup_person": None
         if order.pickup_person_name is None
         else PickupPerson(name=order.pickup_person_name),
         "locale": Locale(order.locale),
-        "shortages": [],
+        "shortages": [Shortage.model_validate(shortage) for shortage in order.shortages or []],
         "arrival": None,
         "returns": [],
     }

@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Path, Query, Request
 
 from orders import lifecycle, responses, scan, staff
+from orders.counter_schemas import ReadyIn
 from orders.exceptions import (
     AlreadyCollected,
     InvalidCode,
     InvalidFrame,
+    InvalidLines,
     InvalidTransition,
     NotReady,
     OrderCancelled,
@@ -22,6 +24,7 @@ from orders.exceptions import (
 from orders.models import OrderStatus
 from orders.schemas import (
     CodeIn,
+    ConfirmIn,
     CounterStore,
     HandOver,
     ScanResult,
@@ -47,6 +50,17 @@ OrderIdPath = Annotated[str, Path(max_length=64)]
 # Why verify and confirm refuse a code; 403 is also a key of the wrong role.
 HAND_OVER_REFUSALS = problem_responses(
     WrongStore, 403, NotReady, AlreadyCollected, OrderCancelled, OrderExpired, InvalidCode, RateLimited
+)
+CONFIRM_REFUSALS = problem_responses(
+    WrongStore,
+    403,
+    NotReady,
+    AlreadyCollected,
+    OrderCancelled,
+    OrderExpired,
+    InvalidCode,
+    InvalidLines,
+    RateLimited,
 )
 StoreCodePath = Annotated[str, Path(max_length=32)]
 
@@ -97,11 +111,25 @@ def store_orders(
     "/orders/{order_id}/ready",
     name="staff_order_ready",
     response_model=StaffOrder,
-    responses=problem_responses(InvalidTransition),
+    responses=problem_responses(InvalidTransition, InvalidLines),
 )
-def order_ready(order_id: OrderIdPath, session: SessionDep, principal: StaffKey) -> StaffOrder:
-    """The order is picked: `reserved` -> `ready_for_pickup`."""
-    order = staff.mark_ready(session, principal=principal, order_id=order_id)
+def order_ready(
+    order_id: OrderIdPath,
+    session: SessionDep,
+    principal: StaffKey,
+    body: Annotated[ReadyIn, Body(default_factory=ReadyIn)],
+) -> StaffOrder:
+    """The order is picked: `reserved` -> `ready_for_pickup`.
+
+    No body, or a line left out of `lines`, means picked in full. A line picked short: its missing units
+    leave `reserved` and `on_hand` at once (a `short_pick` stock movement, in the availability feed), the
+    order gains `shortages` (with the nearest other stores that hold the missing units) and its `total`
+    counts the picked units. Every line picked 0: the order is `rejected` with `problem.code`
+    `short_pick` and alternatives for the whole basket (its `total` 0.00: nothing was picked). A sku
+    not in the order, given twice, or picked more than ordered: 422 naming the line.
+    """
+    picked = [(line.sku, line.picked) for line in body.lines]
+    order = staff.mark_ready(session, principal=principal, order_id=order_id, picked=picked)
     return responses.staff_order(lifecycle.order_record(session, order=order))
 
 
@@ -123,12 +151,27 @@ def verify(body: CodeIn, session: ReadSessionDep, principal: StaffReadKey) -> Ha
     "/pickups/confirm",
     name="staff_pickup_confirm",
     response_model=HandOver,
-    responses=HAND_OVER_REFUSALS,
+    responses=CONFIRM_REFUSALS,
 )
-def confirm(body: CodeIn, session: SessionDep, principal: StaffKey) -> HandOver:
-    """Hand the order over: it becomes `collected` and its units leave the store's stock."""
+def confirm(body: ConfirmIn, session: SessionDep, principal: StaffKey) -> HandOver:
+    """Hand the order over: it becomes `collected` and the units taken leave the store's stock.
+
+    `lines` says what the collector takes (a line left out: everything picked); picked units not taken
+    are refused at the counter and go back on the shelf (they leave `reserved`, stay in `on_hand`).
+    Refusing everything is allowed: the order is `collected` with every line's `collected` 0.
+    `verification` says how the collector was checked (left out: `qr` for a scanned code, `short_code`
+    for a typed one); the `collected` history entry records it with the key's label. A sku not in the
+    order, given twice, or taken more than picked: 422 naming the line.
+    """
     _throttle(principal)
-    order = staff.confirm(session, principal=principal, code=body.code, store_code=body.store_code)
+    order = staff.confirm(
+        session,
+        principal=principal,
+        code=body.code,
+        store_code=body.store_code,
+        taken=[(line.sku, line.quantity) for line in body.lines],
+        verification=body.verification,
+    )
     return responses.hand_over(lifecycle.order_record(session, order=order))
 
 

@@ -7,13 +7,20 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
-from orders.counter_schemas import CounterFields, Locale, PersonName, PickupPerson
-from orders.models import OrderStatus
+from orders.counter_schemas import (
+    MAX_LINES,
+    Alternative,
+    CounterFields,
+    Locale,
+    PersonName,
+    PickupPerson,
+    TakenLineIn,
+    Verification,
+)
+from orders.models import OrderStatus, ProblemCode
 from retail.auth import Role
 from retail.clock import UtcDateTime
 from retail.errors import described_pattern
-
-MAX_LINES = 50
 
 
 class OrderLineIn(BaseModel):
@@ -147,6 +154,9 @@ class StaffHistoryEntry(HistoryEntry):
     by: str | None = Field(
         description="the label of the staff or admin key that made the transition; null when no staff did"
     )
+    verification: Verification | None = Field(
+        description="on the `collected` entry: how the counter checked the collector; null on the others"
+    )
 
 
 class Pickup(BaseModel):
@@ -160,16 +170,9 @@ class Pickup(BaseModel):
 class ShortLine(BaseModel):
     sku: str
     requested: int = Field(description="units ordered")
-    available: int = Field(description="units the store could promise when the order was decided")
-
-
-class Alternative(BaseModel):
-    """Another store nearby that could supply the whole basket when the order was decided."""
-
-    code: str
-    name: str
-    distance_km: float = Field(description="from the store the order was placed at")
-    ready_by: UtcDateTime | None = Field(description="when an order placed then would have been ready")
+    available: int = Field(
+        description="units the store could promise when the order was decided (`short_pick`: picked)"
+    )
 
 
 class OrderProblem(BaseModel):
@@ -194,7 +197,10 @@ class OrderProblem(BaseModel):
         }
     )
 
-    code: str = Field(description="stable machine code: `out_of_stock`")
+    code: ProblemCode = Field(
+        description="stable machine code: `out_of_stock` (the store could not reserve the basket) or "
+        "`short_pick` (the shelf held none of it when the store picked)"
+    )
     lines: list[ShortLine]
     alternatives: list[Alternative] = Field(description="nearest first; empty when no store nearby can")
 
@@ -237,9 +243,14 @@ _ORDER_EXAMPLE: dict[str, Any] = {
 _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     **_ORDER_EXAMPLE,
     "history": [
-        {"status": "pending", "at": "2026-11-23T14:02:11+00:00", "by": None},
-        {"status": "reserved", "at": "2026-11-23T14:02:12+00:00", "by": None},
-        {"status": "ready_for_pickup", "at": "2026-11-23T14:40:03+00:00", "by": "Amsterdam Centrum desk"},
+        {"status": "pending", "at": "2026-11-23T14:02:11+00:00", "by": None, "verification": None},
+        {"status": "reserved", "at": "2026-11-23T14:02:12+00:00", "by": None, "verification": None},
+        {
+            "status": "ready_for_pickup",
+            "at": "2026-11-23T14:40:03+00:00",
+            "by": "Amsterdam Centrum desk",
+            "verification": None,
+        },
     ],
     "customer_name": "Sanne de Vries",
 }
@@ -288,6 +299,37 @@ class CodeIn(BaseModel):
     code: str = Field(min_length=1, max_length=256, description="the QR code's content, or the short code")
     store_code: str | None = Field(
         default=None, max_length=32, description="with an admin key and a short code: the store's counter"
+    )
+
+
+class ConfirmIn(CodeIn):
+    """The hand-over: the code, what the collector takes (a line left out: everything picked) and how
+    the collector was checked (left out: how the code was given, `qr` or `short_code`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"code": "K7QM-4T9X"},
+                {
+                    "code": "K7QM-4T9X",
+                    "lines": [{"sku": "WP-100234", "quantity": 0}],
+                    "verification": "id_checked",
+                },
+            ]
+        },
+    )
+
+    lines: list[TakenLineIn] = Field(
+        default_factory=list,
+        max_length=MAX_LINES,
+        description="what the collector takes of each line; fewer than picked: the rest is refused and "
+        "goes back on the shelf; a line left out is taken in full",
+    )
+    verification: Verification | None = Field(
+        default=None,
+        description="how the collector was checked; left out: `qr` for a scanned code, `short_code` for a "
+        "typed one",
     )
 
 

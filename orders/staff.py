@@ -1,16 +1,21 @@
-"""The store's side of an order: the pick list, marking orders ready, and the hand-over by pickup code.
+"""The store's side of an order: the pick list, marking orders ready (picked in full or short), and the
+hand-over by pickup code (all of it, or what the collector takes).
 
 Every change records the API key that made it in the order's history.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import lifecycle, pickup
+from orders import counter, lifecycle, pickup, reservation
+from orders.counter_schemas import Verification
 from orders.exceptions import (
     AlreadyCollected,
     InvalidCode,
@@ -21,7 +26,7 @@ from orders.exceptions import (
     OrderNotFound,
     WrongStore,
 )
-from orders.models import HOLDING, Order, OrderStatus
+from orders.models import HOLDING, Order, OrderLine, OrderStatus, ProblemCode
 from retail.auth import Principal, Role
 from retail.clock import as_aware_utc, utcnow
 from retail.errors import Forbidden, InvalidInput
@@ -69,8 +74,19 @@ def pick_list(
     return rows, None
 
 
-def mark_ready(session: Session, *, principal: Principal, order_id: str) -> Order:
-    """The order is picked and waits at the counter: `reserved` -> `ready_for_pickup`, held `hold_hours`."""
+def mark_ready(
+    session: Session, *, principal: Principal, order_id: str, picked: Sequence[tuple[str, int]] = ()
+) -> Order:
+    """The order is picked and waits at the counter: `reserved` -> `ready_for_pickup`, held for the store's
+    hold (`stores.service.hold_ends_at`).
+
+    `picked`: (sku, units) of the lines the store found fewer of (a line left out was picked in full;
+    `counter.units_per_line` refuses what does not fit the order). A short pick's missing units leave
+    the store's stock at once (a `short_pick` movement each), the order keeps its `shortages` with the
+    nearest stores that hold them, its total counts the picked units, and its transition is notified as
+    `order.partially_ready`. Nothing picked at all rejects the order (`short_pick`), with the
+    alternatives for its whole basket.
+    """
     order = session.exec(select(Order).where(Order.order_id == order_id)).first()
     if order is None or order.id is None:
         raise OrderNotFound()
@@ -78,14 +94,51 @@ def mark_ready(session: Session, *, principal: Principal, order_id: str) -> Orde
     order = lifecycle.lock_order(session, order.id) or order
     if order.status != OrderStatus.reserved:
         raise InvalidTransition(OrderStatus(order.status), "marked ready")
+    lines = lifecycle.order_lines(session, order=order)
+    units = counter.units_per_line(
+        have={line.sku: line.quantity for line in lines}, given=picked, field="picked", of_what="ordered"
+    )
     now = utcnow()
-    order.expires_at = now + timedelta(hours=store.hold_hours)
-    # Picked in full, for now: the store's count of each line is what a short pick will change.
-    for line in lifecycle.order_lines(session, order=order):
-        line.picked = line.quantity
+    for line in lines:
+        line.picked = units[line.sku]
         session.add(line)
-    lifecycle.transition(session, order, OrderStatus.ready_for_pickup, now, by=principal)
+    short = [line for line in lines if line.held < line.quantity]
+    inventory_service.short_pick(
+        session,
+        store_id=order.store_id,
+        lines=[inventory_service.Quantity(line.product_id, line.quantity - line.held) for line in short],
+        order_id=order.order_id,
+        at=now,
+    )
+    order.total = sum((line.unit_price * line.held for line in lines), start=Decimal("0.00"))
+    if all(line.held == 0 for line in lines):
+        problem = {
+            "code": ProblemCode.short_pick.value,
+            "lines": [{"sku": line.sku, "requested": line.quantity, "available": 0} for line in lines],
+            "alternatives": reservation.find_alternatives(
+                session, store=store, wanted=lifecycle.quantities(lines), at=now
+            ),
+        }
+        lifecycle.transition(session, order, OrderStatus.rejected, now, problem=problem, by=principal)
+        return order
+    order.expires_at = stores_service.hold_ends_at(store, ready_at=now)
+    kind = lifecycle.NOTIFICATION_KIND
+    if short:
+        order.shortages = [_shortage(session, store, line, now) for line in short]
+        kind = lifecycle.PARTIALLY_READY_KIND
+    lifecycle.transition(session, order, OrderStatus.ready_for_pickup, now, by=principal, kind=kind)
     return order
+
+
+def _shortage(session: Session, store: Store, line: OrderLine, at: datetime) -> dict[str, Any]:
+    """A line picked short as the order keeps it: with the nearest stores that hold its missing units."""
+    missing = inventory_service.Quantity(line.product_id, line.quantity - line.held)
+    return {
+        "sku": line.sku,
+        "requested": line.quantity,
+        "picked": line.held,
+        "alternatives": reservation.find_alternatives(session, store=store, wanted=[missing], at=at),
+    }
 
 
 def find_by_code(session: Session, *, principal: Principal, code: str, store_code: str | None) -> Order:
@@ -158,20 +211,47 @@ def _refuse_unless_ready(session: Session, order: Order) -> None:
     raise InvalidCode()  # pending or rejected orders have no pickup code
 
 
-def confirm(session: Session, *, principal: Principal, code: str, store_code: str | None) -> Order:
-    """Hand the order over. The row lock makes a second confirmation wait and then see `collected`."""
+def confirm(
+    session: Session,
+    *,
+    principal: Principal,
+    code: str,
+    store_code: str | None,
+    taken: Sequence[tuple[str, int]] = (),
+    verification: Verification | None = None,
+) -> Order:
+    """Hand the order over. The row lock makes a second confirmation wait and then see `collected`.
+
+    `taken`: (sku, units) of the lines the collector takes fewer of than were picked (a line left out is
+    taken in full; `counter.units_per_line` refuses what does not fit). Taken units leave the store's
+    stock (a `collection` movement each); refused ones go back on the shelf (they leave `reserved` and
+    stay in `on_hand`). Refusing everything is a hand-over too: the order is `collected` with every line's
+    `collected` 0, and nothing leaves the store. The `collected` entry records `verification` (left out:
+    `qr` for a scanned token, `short_code` for a typed code) and the staff key."""
     found = find_by_code(session, principal=principal, code=code, store_code=store_code)
     assert found.id is not None
     order = lifecycle.lock_order(session, found.id) or found
     _refuse_unless_ready(session, order)
-    now = utcnow()
     lines = lifecycle.order_lines(session, order=order)
-    inventory_service.collect(
-        session, store_id=order.store_id, lines=lifecycle.quantities(lines), order_id=order.order_id, at=now
+    units = counter.units_per_line(
+        have={line.sku: line.held for line in lines}, given=taken, field="quantity", of_what="picked"
     )
-    # The collector takes everything picked, for now: a partial hand-over will say less.
+    now = utcnow()
+    inventory_service.collect(
+        session,
+        store_id=order.store_id,
+        lines=[inventory_service.Quantity(line.product_id, units[line.sku]) for line in lines],
+        refused=[inventory_service.Quantity(line.product_id, line.held - units[line.sku]) for line in lines],
+        order_id=order.order_id,
+        at=now,
+    )
     for line in lines:
-        line.collected = line.picked
+        line.collected = units[line.sku]
         session.add(line)
-    lifecycle.transition(session, order, OrderStatus.collected, now, by=principal)
+    if verification is None:
+        scanned = isinstance(pickup.parse_code(code), pickup.ParsedToken)
+        verification = Verification.qr if scanned else Verification.short_code
+    lifecycle.transition(
+        session, order, OrderStatus.collected, now, by=principal, verification=verification.value
+    )
     return order

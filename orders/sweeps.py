@@ -45,9 +45,11 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 def held_units() -> inventory_service.HeldUnits:
-    """What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal."""
+    """What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal.
+    A line holds its quantity until the store picks it, then its picked units (`OrderLine.held`)."""
+    held = func.coalesce(col(OrderLine.picked), col(OrderLine.quantity))
     return (
-        select(Order.store_id, OrderLine.product_id, func.sum(OrderLine.quantity).label("quantity"))
+        select(Order.store_id, OrderLine.product_id, func.sum(held).label("quantity"))
         .join(OrderLine, col(OrderLine.order_pk) == col(Order.id))
         .where(col(Order.status).in_([status.value for status in HOLDING]))
         .group_by(col(Order.store_id), col(OrderLine.product_id))
@@ -152,7 +154,7 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
     held: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for order in orders:
         for line in lines[order.id or 0]:
-            held[order.store_id][line.product_id] += line.quantity
+            held[order.store_id][line.product_id] += line.held
     for store_id in sorted(held):
         inventory_service.release(
             session,

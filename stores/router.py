@@ -8,7 +8,7 @@ from retail.auth import AdminKey
 from retail.db import SessionDep
 from retail.errors import problem_responses
 from retail.routing import OneHopRoute
-from stores import lanes, service
+from stores import service
 from stores.schemas import LaneBatch, LaneUpsertResult, StoreBatch, StoreUpsertResult
 
 router = APIRouter(
@@ -27,4 +27,4 @@ def upsert_transfer_lanes(batch: LaneBatch, session: SessionDep, _key: AdminKey)
     """Insert or replace the lanes goods travel by, by (`from_store`, `to_store`): departures per weekday
     in the source's time zone and `transit_hours`. Rows with errors are reported by index; the others
     apply."""
-    return lanes.upsert_lanes(session, rows=batch.lanes)
+    return service.upsert_lanes(session, rows=batch.lanes)

@@ -27,6 +27,9 @@ from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
 from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
 from stores.hours import ResolvedDay, StoreSchedule
 from stores.hours import engine as hours_engine
+from stores.lanes import Lane as Lane
+from stores.lanes import lanes_to as lanes_to
+from stores.lanes import upsert_lanes as upsert_lanes
 from stores.models import Store, StoreNetworkRevision
 from stores.network import StoreStatus as StoreStatus
 from stores.network import StoreView as StoreView
@@ -309,6 +312,20 @@ def open_time_after(schedule: StoreSchedule, *, start: datetime, duration: timed
     """The instant at which the store has been open for `duration` since `start`, in its own opening hours
     (holidays and special days included); None when that is beyond the hours engine's horizon."""
     return hours_engine.add_open_time(schedule, start, duration)
+
+
+def hold_ends_at(store: Store, *, ready_at: datetime) -> datetime:
+    """When a ready order's hold runs out: `hold_opening_hours` of the store's own opening hours (holidays
+    and special days included) when the store counts its holds so, else `hold_hours` on the clock; the
+    clock too for a store that would not open again within the hours engine's horizon."""
+    if store.hold_opening_hours is not None:
+        ends = open_time_after(
+            schedule_of(store), start=ready_at, duration=timedelta(hours=store.hold_opening_hours)
+        )
+        if ends is not None:
+            return ends
+        return ready_at + timedelta(hours=store.hold_opening_hours)
+    return ready_at + timedelta(hours=store.hold_hours)
 
 
 def store_keys() -> Select[int, str, int]:

@@ -3,11 +3,15 @@ counted twice, and every stock counter agrees with the records it is derived fro
 
 - Orders: none still pending (unless allowed); every order went through each status at most once (one
   event per transition), starting at `pending` and ending at its current status, with one outbox
-  notification per event; a collected order, and only one, left one collection movement per line.
+  notification per event; a collected order, and only one, left one collection movement per line the
+  collector took units of (`-collected`; refused units leave none), and a line picked short, and only
+  one, one short pick movement (`picked - quantity`); no collection or short pick movement belongs to no
+  order line.
 - Idempotency: every order belongs to exactly one idempotency key, and each key a client was answered a
   202 for still leads to the order it was told about (accepted orders are never lost).
-- `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`), computed by the
-  service's own reconciliation query (`orders.sweeps.held_units`, `inventory.service.reserved_drift`).
+- `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`; a picked line holds
+  its picked units), computed by the service's own reconciliation query (`orders.sweeps.held_units`,
+  `inventory.service.reserved_drift`).
 - `on_hand`: equals the last snapshot count applied to the row plus every movement after that count's
   `as_of` (all movements when the row was never counted), the rule of `inventory/sync.py`.
 """
@@ -117,17 +121,40 @@ def check_books(
             lost = {digests[d]: accepted[digests[d]] for d in digests if found.get(d) != accepted[digests[d]]}
             assert not lost, f"accepted orders lost or answered with another order: {lost}"
 
-        # Collection movements: exactly the lines of collected orders, each once (movement_id is unique).
+        # The order flow's movements, each once (movement_id is unique): a collection for every line of a
+        # collected order the collector took units of (refused units left none: back on the shelf; no
+        # more taken than picked), and a short pick for every line picked short, whatever became of its
+        # order since.
         collections = _rows(
             session,
-            """SELECT o.order_id, l.product_id, l.quantity, m.delta, o.status
+            """SELECT o.order_id, l.product_id, l.collected, m.delta, o.status
                FROM "order" o JOIN order_line l ON l.order_pk = o.id
                LEFT JOIN stock_movement m
                       ON m.movement_id = 'collection:' || o.order_id || ':' || l.product_id
-               WHERE (o.status = 'collected') <> (m.id IS NOT NULL)
-                  OR (m.id IS NOT NULL AND m.delta <> -l.quantity)""",
+               WHERE (o.status = 'collected' AND COALESCE(l.collected, 0) > 0) <> (m.id IS NOT NULL)
+                  OR (m.id IS NOT NULL AND m.delta IS DISTINCT FROM -l.collected)
+                  OR (o.status = 'collected' AND NOT COALESCE(l.collected <= l.picked, FALSE))""",
         )
         assert not collections, f"collection movements do not match collected orders: {collections}"
+        short_picks = _rows(
+            session,
+            """SELECT o.order_id, l.product_id, l.quantity, l.picked, m.delta
+               FROM "order" o JOIN order_line l ON l.order_pk = o.id
+               LEFT JOIN stock_movement m
+                      ON m.movement_id = 'short_pick:' || o.order_id || ':' || l.product_id
+               WHERE (COALESCE(l.picked, l.quantity) < l.quantity) <> (m.id IS NOT NULL)
+                  OR (m.id IS NOT NULL AND m.delta <> l.picked - l.quantity)""",
+        )
+        assert not short_picks, f"short pick movements do not match the lines picked short: {short_picks}"
+        strays = _rows(
+            session,
+            """SELECT m.movement_id FROM stock_movement m
+               WHERE m.source IN ('collection', 'short_pick') AND NOT EXISTS (
+                   SELECT 1 FROM "order" o JOIN order_line l ON l.order_pk = o.id
+                   WHERE m.movement_id = m.source || ':' || o.order_id || ':' || l.product_id
+                     AND m.store_id = o.store_id)""",
+        )
+        assert not strays, f"order movements of no order line: {strays}"
 
         drift = inventory_service.reserved_drift(session, held=sweeps.held_units())
         assert not drift, f"reserved differs from the live reservations: {drift}"

@@ -6,7 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
+from orders import lifecycle, staff
+from retail.auth import Role, authenticate, create_api_key
 from tests.e2e.books import check_books
 from tests.factories import committed_store, place_order, reserved_order
 
@@ -59,3 +62,64 @@ def test_a_pending_order_fails_unless_allowed(books: Engine) -> None:
 def test_an_accepted_order_that_is_gone_is_caught(books: Engine) -> None:
     with pytest.raises(AssertionError, match="lost"):
         check_books(books, counts=COUNTS, accepted={"never-placed": "ord_x"}, allow_pending=True)
+
+
+# ------------------------------------------------------------------------------------------ the counter
+
+
+@pytest.fixture
+def counter_books(pg_engine: Engine) -> Iterator[Engine]:
+    """At B1: an order short-picked (A 1 of 2) and handed over with its B refused, one picked nothing
+    (rejected), one picked in full and waiting."""
+    with committed_store(pg_engine, "B1", {"A": 5, "B": 3}), Session(pg_engine) as session:
+        secret = create_api_key(session, role=Role.staff, store_code="B1")
+        session.commit()
+        principal = authenticate(session, secret)
+        assert principal is not None
+        short = reserved_order(pg_engine, "B1", {"A": 2, "B": 1}, key="short")
+        nothing = reserved_order(pg_engine, "B1", {"B": 1}, key="nothing")
+        waiting = reserved_order(pg_engine, "B1", {"A": 1}, key="waiting")
+        staff.mark_ready(session, principal=principal, order_id=short.order_id, picked=[("A", 1)])
+        staff.mark_ready(session, principal=principal, order_id=nothing.order_id, picked=[("B", 0)])
+        staff.mark_ready(session, principal=principal, order_id=waiting.order_id)
+        session.commit()
+        issued = lifecycle.pickup_of(short)
+        assert issued is not None
+        staff.confirm(session, principal=principal, code=issued.token, store_code=None, taken=[("B", 0)])
+        session.commit()
+        yield pg_engine
+
+
+def test_short_picks_and_refusals_balance(counter_books: Engine) -> None:
+    seen = check_books(counter_books, counts=COUNTS)
+    assert seen.by_status == {"collected": 1, "rejected": 1, "ready_for_pickup": 1}
+    with counter_books.connect() as connection:
+        stock = connection.execute(
+            text("SELECT p.sku, s.on_hand, s.reserved FROM stock s JOIN product p ON p.id = s.product_id")
+        ).all()
+    # A: 5 - 1 short - 1 collected, 1 held for the waiting order; B: 3 - 1 short, the refused one back.
+    assert sorted((str(r[0]), int(r[1]), int(r[2])) for r in stock) == [("A", 3, 1), ("B", 2, 0)]
+
+
+@pytest.mark.parametrize(
+    ("damage", "complaint"),
+    [
+        ("DELETE FROM stock_movement WHERE source = 'short_pick'", "short pick movements"),
+        ("UPDATE order_line SET picked = quantity", "short pick movements"),
+        ("UPDATE order_line SET collected = picked WHERE collected = 0", "collection movements"),
+        ("UPDATE order_line SET collected = 2 WHERE collected = 1", "collection movements"),
+        (
+            "INSERT INTO stock_movement (movement_id, store_id, product_id, delta, at, recorded_at, source) "
+            "SELECT 'short_pick:ord_gone:' || product_id, store_id, product_id, 0, now(), now(), "
+            "'short_pick' FROM stock LIMIT 1",
+            "no order line",
+        ),
+        # A refused unit that left the shelf anyway, or stayed reserved.
+        ("UPDATE stock SET on_hand = on_hand - 1 WHERE reserved = 0", "count plus later movements"),
+        ("UPDATE stock SET reserved = reserved + 1 WHERE reserved = 0", "live reservations"),
+    ],
+)
+def test_each_counter_imbalance_is_caught(counter_books: Engine, damage: str, complaint: str) -> None:
+    _execute(counter_books, damage)
+    with pytest.raises(AssertionError, match=complaint):
+        check_books(counter_books, counts=COUNTS)
