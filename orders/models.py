@@ -52,6 +52,8 @@ class Order(SQLModel, table=True):
             sqlite_where=text("status IN ('reserved', 'ready_for_pickup')"),
         ),
         Index("ix_order_store_short_code", "store_id", "short_code_hash"),
+        # A store's orders promised on one day, which its daily capacity counts (orders/promises.py).
+        Index("ix_order_store_ready_by", "store_id", "ready_by"),
     )
 
     id: int | None = Field(

@@ -28,7 +28,7 @@ from stores.codes import STORE_CODE_MEANING, STORE_CODE_PATTERN
 from stores.hours import OpeningHours
 from stores.hours.model import WEEKDAYS
 from stores.hours.osm import parse_osm_opening_hours
-from stores.hours.promise import departure_minutes
+from stores.hours.promise import minutes_of_day
 from stores.hours.public_holidays import check_region
 
 StoreCode = Annotated[
@@ -267,7 +267,7 @@ MAX_TRANSIT_HOURS: Final = 24 * 14
 
 
 def _departure_time(value: str) -> str:
-    departure_minutes(value)  # raises ValueError with the rule
+    minutes_of_day(value)  # raises ValueError with the rule
     return value
 
 
