@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -34,6 +34,9 @@ class Store(SQLModel, table=True):
     low_stock_threshold: int = Field(default=2)
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
+    # Days after collection the counter takes units of an order back (orders.returns); 0 takes none. The
+    # server default is for the stores there before the setting (migration 0009).
+    return_days: int = Field(default=30, sa_column=Column(Integer, nullable=False, server_default=text("30")))
     closed_on_public_holidays: bool = Field(default=True)
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.
