@@ -66,17 +66,17 @@ class IdempotencyKeyMissing(RetailError):
     code = "idempotency_key_missing"
     problem = ValidationProblem
 
-    def __init__(self) -> None:
+    def __init__(self, act: str = "order twice") -> None:
         super().__init__(
-            "send an Idempotency-Key header (e.g. a UUID) so a retried request cannot order twice",
+            f"send an Idempotency-Key header (e.g. a UUID) so a retried request cannot {act}",
             extra={"errors": [{"field": "header.Idempotency-Key", "message": "required"}]},
         )
 
 
 class IdempotencyKeyReused(InvalidInput):
-    def __init__(self) -> None:
+    def __init__(self, what: str = "order") -> None:
         super().__init__(
-            "this Idempotency-Key was used for a different order",
+            f"this Idempotency-Key was used for a different {what}",
             field="header.Idempotency-Key",
             code="idempotency_key_reused",
         )
