@@ -44,6 +44,13 @@ class ExpiredProblem(Problem):
     code: Literal["expired"]
 
 
+class ReturnWindowClosedProblem(Problem):
+    code: Literal["return_window_closed"]
+    collected_at: UtcDateTime = Field(description="when the order was handed over")
+    return_days: int = Field(description="the store's `return_days`")
+    closed_at: UtcDateTime = Field(description="when the store stopped taking the order's units back")
+
+
 class UnsupportedMediaTypeProblem(Problem):
     code: Literal["unsupported_media_type"]
     accepted: list[str] = Field(description="the media types this endpoint takes")
@@ -196,3 +203,39 @@ class UnsupportedFrameType(RetailError):
 
     def __init__(self, allowed: list[str]) -> None:
         super().__init__(f"send the frame as one of {', '.join(allowed)}", extra={"accepted": allowed})
+
+
+class ReturnWindowClosed(RetailError):
+    status_code = 409
+    code = "return_window_closed"
+    problem = ReturnWindowClosedProblem
+
+    def __init__(self, *, collected_at: datetime, return_days: int, closed_at: datetime) -> None:
+        detail = (
+            "this store takes no returns"
+            if return_days == 0
+            else f"returns of this order closed at {as_aware_utc(closed_at).isoformat()}, "
+            f"{return_days} days after its collection"
+        )
+        super().__init__(
+            detail,
+            extra={"collected_at": collected_at, "return_days": return_days, "closed_at": closed_at},
+        )
+
+
+class ReturnLinesRefused(RetailError):
+    """Lines of a return the order cannot give: a sku not in it, or more units than were collected and
+    not yet returned. Every bad line is named; the code is the first one's (`not_in_order`,
+    `more_than_collected`)."""
+
+    status_code = 422
+    code = "validation_error"
+    problem = ValidationProblem
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        code, field, message = problems[0]
+        super().__init__(
+            f"{field}: {message}",
+            code=code,
+            extra={"errors": [{"field": f, "message": m} for _, f, m in problems]},
+        )
