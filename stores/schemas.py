@@ -134,6 +134,13 @@ class StoreIn(BaseModel):
     low_stock_threshold: StrictInt = Field(default=2, ge=0, le=1000)
     hold_hours: StrictInt = Field(default=72, ge=1, le=24 * 31)
     pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
+    return_days: StrictInt = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="days after collection the counter takes units back (through the last of those days "
+        "in the store's zone); 0: no returns",
+    )
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
     )
