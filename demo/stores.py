@@ -295,6 +295,8 @@ def _settings(profile: Profile, slot: Slot, index: int) -> dict[str, Any]:
         "low_stock_threshold": threshold,
         "hold_hours": 48 if quick or index % 9 == 4 else 72,
         "pick_minutes": pick_minutes,
+        # The chain's 30 days, and 14 at the stations' and night shops' small counters.
+        "return_days": 14 if kiosk else 30,
         "closed_on_public_holidays": profile.closed_on_public_holidays,
     }
 

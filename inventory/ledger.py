@@ -1,8 +1,9 @@
 """The reservation ledger: what the order flow does to stock. Reserve baskets, give units back, hand them
-over, take out the units a pick found missing; `inventory.reconciliation` keeps `reserved` in step with
-the orders that hold stock. Units that leave the store (a collection, a short pick) are also recorded as a
-`stock_movement` of the order (`<source>:<order_id>:<product_id>`), and a row's units leave only with
-the movement that records them, so a retried write changes nothing twice.
+over, take out the units a pick found missing, take returned ones back onto the shelf;
+`inventory.reconciliation` keeps `reserved` in step with the orders that hold stock. Units that leave the
+store (a collection, a short pick) are also recorded as a `stock_movement` of the order
+(`<source>:<order_id>:<product_id>`), and a row's units leave only with the movement that records them, so
+a retried write changes nothing twice; a return's units come back the same way (`return:...`).
 
 Every write stamps its rows for the availability feed and logs them (`inventory.feed_log`), and locks
 rows in the one order of every stock writer (`inventory.locking`), so overlapping writers wait instead of
@@ -240,6 +241,65 @@ def short_pick(
     taken before it and synced later still subtracts them, as a collection's."""
     changes = [_Change(line, _TAKE_OUT, "short_pick") for line in lines]
     _write(session, store_id=store_id, changes=changes, order_id=order_id, at=at)
+
+
+# A returned unit is counted as the sync counts a movement (`inventory.sync`): on top of the row's last
+# count only if it came back after that count was taken (a count taken later already holds it). The row
+# is there unless the store was never stocked with the product; then the return starts it.
+_RECORD_RETURN = text(
+    """INSERT INTO stock_movement (movement_id, store_id, product_id, delta, at, recorded_at, source)
+       VALUES (:movement_id, :store, :product, :delta, :at, :now, 'return')
+       ON CONFLICT (movement_id) DO NOTHING RETURNING product_id"""
+)
+_RESTOCK = text(
+    """INSERT INTO stock (store_id, product_id, on_hand, reserved, safety_stock, changed_at, feed_xid)
+       VALUES (:store, :product, :quantity, 0, 0, :now, :xid)
+       ON CONFLICT (store_id, product_id) DO UPDATE SET
+           on_hand = stock.on_hand
+                     + CASE WHEN stock.as_of IS NULL OR stock.as_of < :at THEN excluded.on_hand ELSE 0 END,
+           changed_at = excluded.changed_at, feed_xid = excluded.feed_xid"""
+)
+
+
+def restock(
+    session: Session, *, store_id: int, lines: Sequence[Quantity], return_id: str, at: datetime
+) -> None:
+    """Returned units go back on the shelf: into `on_hand` (not `reserved`), recorded as movements with
+    reason `return` at the moment of the return. Each line's movement id (`return:{return_id}:{product}`)
+    counts it once: a line whose movement is already recorded changes nothing, whoever calls again."""
+    now = dialect.timestamp(session, utcnow())
+    when = dialect.timestamp(session, at)
+    fresh = []
+    for line in sorted(lines, key=lambda q: q.product_id):
+        recorded = session.execute(
+            _RECORD_RETURN,
+            {
+                "movement_id": f"return:{return_id}:{line.product_id}",
+                "store": store_id,
+                "product": line.product_id,
+                "delta": line.quantity,
+                "at": when,
+                "now": now,
+            },
+        ).first()
+        if recorded is not None:
+            fresh.append(line)
+    if not fresh:
+        return
+    xid = feed_log.feed_xid(session)
+    feed_log.log_keys(session, xid=xid, keys=((store_id, line.product_id) for line in fresh))
+    for line in fresh:
+        session.execute(
+            _RESTOCK,
+            {
+                "store": store_id,
+                "product": line.product_id,
+                "quantity": line.quantity,
+                "at": when,
+                "now": now,
+                "xid": xid,
+            },
+        )
 
 
 def _write(

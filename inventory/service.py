@@ -36,6 +36,7 @@ from inventory.ledger import Quantity as Quantity
 from inventory.ledger import collect as collect
 from inventory.ledger import release as release
 from inventory.ledger import reserve_baskets as reserve_baskets
+from inventory.ledger import restock as restock
 from inventory.ledger import short_pick as short_pick
 from inventory.reconciliation import HeldUnits as HeldUnits
 from inventory.reconciliation import ReservedDrift as ReservedDrift

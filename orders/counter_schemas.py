@@ -10,9 +10,19 @@ collector takes (`TakenLineIn`, of `orders.schemas.ConfirmIn`).
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Protocol, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    field_validator,
+)
 
 from inventory.schemas import Sku
 from retail.clock import UtcDateTime
@@ -158,9 +168,15 @@ class OrderReturn(BaseModel):
 
     return_id: str
     at: UtcDateTime
-    lines: list[ReturnLine]
+    lines: list[ReturnLine] = Field(description="in the order's product order")
     restock: bool = Field(description="whether the units went back into the store's stock")
     reason: str | None
+
+
+class StaffOrderReturn(OrderReturn):
+    """A return as the store's staff see it: with who took it."""
+
+    by: str | None = Field(description="the label of the staff or admin key that took the return")
 
 
 class CounterFields(BaseModel):
@@ -186,4 +202,70 @@ class CounterFields(BaseModel):
     locale: Locale = Field(description="the language of the messages to the shopper")
     shortages: list[Shortage] = Field(description="lines the store picked short; empty when none")
     arrival: Arrival | None = Field(description="the shopper's arrival check-in; null when none")
-    returns: list[OrderReturn] = Field(description="returns at the counter; empty when none")
+    # A Sequence, so that the staff's answers may narrow it to returns that name who took them.
+    returns: Sequence[OrderReturn] = Field(description="returns at the counter; empty when none")
+
+
+# ------------------------------------------------------------------------------------------- returns
+
+
+class _Line(Protocol):
+    @property
+    def sku(self) -> str: ...
+
+
+LineT = TypeVar("LineT", bound=_Line)
+
+
+def each_sku_once(lines: list[LineT]) -> list[LineT]:
+    """The lines of a body that names skus (an order, a return) name each one once."""
+    seen: set[str] = set()
+    for line in lines:
+        if line.sku in seen:
+            raise ValueError(f"sku {line.sku!r} appears twice; give it once with the total quantity")
+        seen.add(line.sku)
+    return lines
+
+
+MAX_RETURN_LINES = 50
+
+
+def _reason(value: str) -> str | None:
+    if any(not ch.isprintable() for ch in value):
+        raise ValueError("reason: printable characters only")
+    return value or None
+
+
+ReturnReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=200), AfterValidator(_reason)
+]
+"""Why the shopper brought the units back, in the clerk's words; blank is no reason."""
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Sku
+    quantity: StrictInt = Field(ge=1, le=99, description="units brought back")
+
+
+class ReturnIn(BaseModel):
+    """Units of a collected order brought back to the counter."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"lines": [{"sku": "WP-100234", "quantity": 1}], "restock": True, "reason": "te groot"},
+                {"lines": [{"sku": "WP-100234", "quantity": 1}], "restock": False, "reason": "damaged"},
+            ]
+        },
+    )
+
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=MAX_RETURN_LINES)
+    restock: StrictBool = Field(
+        description="true: the units go back into the store's stock; false: they are written off"
+    )
+    reason: ReturnReason | None = Field(default=None, description="at most 200 printable characters")
+
+    _each_sku_once = field_validator("lines")(each_sku_once)

@@ -44,6 +44,13 @@ class ExpiredProblem(Problem):
     code: Literal["expired"]
 
 
+class ReturnWindowClosedProblem(Problem):
+    code: Literal["return_window_closed"]
+    collected_at: UtcDateTime = Field(description="when the order was handed over")
+    return_days: int = Field(description="the store's `return_days`")
+    closed_at: UtcDateTime = Field(description="when the store stopped taking the order's units back")
+
+
 class UnsupportedMediaTypeProblem(Problem):
     code: Literal["unsupported_media_type"]
     accepted: list[str] = Field(description="the media types this endpoint takes")
@@ -66,17 +73,17 @@ class IdempotencyKeyMissing(RetailError):
     code = "idempotency_key_missing"
     problem = ValidationProblem
 
-    def __init__(self) -> None:
+    def __init__(self, act: str = "order twice") -> None:
         super().__init__(
-            "send an Idempotency-Key header (e.g. a UUID) so a retried request cannot order twice",
+            f"send an Idempotency-Key header (e.g. a UUID) so a retried request cannot {act}",
             extra={"errors": [{"field": "header.Idempotency-Key", "message": "required"}]},
         )
 
 
 class IdempotencyKeyReused(InvalidInput):
-    def __init__(self) -> None:
+    def __init__(self, what: str = "order") -> None:
         super().__init__(
-            "this Idempotency-Key was used for a different order",
+            f"this Idempotency-Key was used for a different {what}",
             field="header.Idempotency-Key",
             code="idempotency_key_reused",
         )
@@ -221,3 +228,39 @@ class UnsupportedFrameType(RetailError):
 
     def __init__(self, allowed: list[str]) -> None:
         super().__init__(f"send the frame as one of {', '.join(allowed)}", extra={"accepted": allowed})
+
+
+class ReturnWindowClosed(RetailError):
+    status_code = 409
+    code = "return_window_closed"
+    problem = ReturnWindowClosedProblem
+
+    def __init__(self, *, collected_at: datetime, return_days: int, closed_at: datetime) -> None:
+        detail = (
+            "this store takes no returns"
+            if return_days == 0
+            else f"returns of this order closed at {as_aware_utc(closed_at).isoformat()}, "
+            f"{return_days} days after its collection"
+        )
+        super().__init__(
+            detail,
+            extra={"collected_at": collected_at, "return_days": return_days, "closed_at": closed_at},
+        )
+
+
+class ReturnLinesRefused(RetailError):
+    """Lines of a return the order cannot give: a sku not in it, or more units than were collected and
+    not yet returned. Every bad line is named; the code is the first one's (`not_in_order`,
+    `more_than_collected`)."""
+
+    status_code = 422
+    code = "validation_error"
+    problem = ValidationProblem
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        code, field, message = problems[0]
+        super().__init__(
+            f"{field}: {message}",
+            code=code,
+            extra={"errors": [{"field": f, "message": m} for _, f, m in problems]},
+        )

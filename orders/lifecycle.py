@@ -19,6 +19,7 @@ from inventory import service as inventory_service
 from orders import pickup
 from orders.exceptions import InvalidTransition
 from orders.models import HOLDING, Notification, Order, OrderEvent, OrderLine, OrderStatus
+from orders.return_records import RecordedReturn, returns_by_order
 from retail.auth import Principal
 from retail.clock import utcnow
 from retail.settings import get_settings
@@ -229,13 +230,14 @@ def pickup_of(order: Order) -> pickup.Pickup | None:
 
 @dataclass(frozen=True)
 class OrderRecord:
-    """An order as every answer about it shows it: the row, its lines, its history and, while it holds
-    stock, its pickup codes."""
+    """An order as every answer about it shows it: the row, its lines, its history, while it holds
+    stock its pickup codes, and its returns at the counter."""
 
     order: Order
     lines: list[OrderLine]
     history: list[OrderEvent]
     pickup: pickup.Pickup | None
+    returns: list[RecordedReturn]
 
 
 def order_record(session: Session, *, order: Order) -> OrderRecord:
@@ -243,16 +245,18 @@ def order_record(session: Session, *, order: Order) -> OrderRecord:
 
 
 def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRecord]:
-    """The records of several orders (a pick list) in two queries, whatever their number."""
+    """The records of several orders (a pick list) in three queries, whatever their number."""
     pks = [order.id for order in orders if order.id is not None]
     lines = lines_by_order(session, order_pks=pks)
     events = _history_by_order(session, order_pks=pks)
+    returns = returns_by_order(session, order_pks=pks)
     return [
         OrderRecord(
             order=order,
             lines=lines[order.id],
             history=events[order.id],
             pickup=pickup_of(order) if order.status in HOLDING else None,
+            returns=returns[order.id],
         )
         for order in orders
         if order.id is not None

@@ -52,6 +52,8 @@ class Order(SQLModel, table=True):
             sqlite_where=text("status IN ('reserved', 'ready_for_pickup')"),
         ),
         Index("ix_order_store_short_code", "store_id", "short_code_hash"),
+        # A store's orders promised on one day, which its daily capacity counts (orders/promises.py).
+        Index("ix_order_store_ready_by", "store_id", "ready_by"),
     )
 
     id: int | None = Field(
@@ -190,3 +192,52 @@ class Notification(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+
+
+class Return(SQLModel, table=True):
+    """Units of a collected order brought back to the counter (`orders.returns`), with the staff key that
+    took them and the `Idempotency-Key` that made the return: a retried request finds it again."""
+
+    __tablename__ = "order_return"
+    __table_args__ = (
+        # A key belongs to the order it was sent for: the order's row lock serialises every return of it,
+        # so a retry arriving while the first is still being written waits and then finds it. The index
+        # also lists an order's returns.
+        Index("uq_order_return_order_key", "order_pk", "idempotency_key", unique=True),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    # The public id, in answers and in the return's stock movements (`return:{return_id}:{product_id}`).
+    return_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    order_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    at: datetime = Field(sa_column=Column(UtcTimestamp(), nullable=False))
+    # Whether the units went back into the store's `on_hand`; if not, they were written off.
+    restock: bool
+    reason: str | None = Field(default=None, max_length=200)
+    actor_key_id: int | None = Field(default=None)
+    actor_label: str | None = Field(default=None, max_length=200)
+    idempotency_key: str = Field(max_length=64)  # SHA-256 of the client's key
+    request_hash: str = Field(max_length=64)
+
+
+class ReturnLine(SQLModel, table=True):
+    __tablename__ = "order_return_line"
+
+    return_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order_return.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    product_id: int = Field(sa_column=Column(Integer, ForeignKey("product.id"), primary_key=True))
+    sku: str = Field(max_length=64)
+    quantity: int

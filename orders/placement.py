@@ -16,8 +16,6 @@ far more CPU per order (`bench/placement.py`; the README's benchmarks, "Placing 
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 from collections.abc import Callable
@@ -32,11 +30,10 @@ from sqlmodel import Session
 
 from inventory import service as inventory_service
 from inventory.schemas import CURRENCY
-from orders import lifecycle
+from orders import idempotency, lifecycle
 from orders.counter_schemas import Locale
 from orders.exceptions import (
     ClickAndCollectPaused,
-    IdempotencyKeyReused,
     NoClickAndCollect,
     UnknownSku,
     UnknownStore,
@@ -47,11 +44,8 @@ from orders.shopper import order_token
 from retail import dialect
 from retail.clock import utcnow
 from retail.db import on_commit
-from retail.errors import InvalidInput
 from stores import service as stores_service
 from stores.service import StoreCard
-
-IDEMPOTENCY_KEY_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -76,7 +70,7 @@ def place_order(
 ) -> Accepted:
     """Accept an order as pending (or find the one this idempotency key already made).
     `send_reservation` is called with the order's primary key after the commit."""
-    key = _key_digest(idempotency_key)
+    key = idempotency.key_digest(idempotency_key)
     request_hash = _request_hash(order_in)
     try:
         store, priced = _store_and_basket(session, order_in)
@@ -103,10 +97,6 @@ def place_order(
     return Accepted(order_pk, new.order_id, OrderStatus.pending, new.created_at, order_token(new.order_id))
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
-
-
 # Fields added to the order body since keys were first hashed: left out of the hash while absent, so a
 # body without them hashes as it did before they existed, and a retry that straddles an upgrade still
 # answers its order rather than `idempotency_key_reused`.
@@ -119,19 +109,11 @@ def _request_hash(order_in: OrderIn) -> str:
     for field in _LATER_FIELDS:
         if body[field] is None:
             del body[field]
-    return _digest(json.dumps(body, sort_keys=True))
-
-
-def _key_digest(idempotency_key: str) -> str:
-    """What is stored of the client's key: its SHA-256, so the column's size does not depend on the key."""
-    if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX:
-        raise InvalidInput(f"1-{IDEMPOTENCY_KEY_MAX} characters", field="header.Idempotency-Key")
-    return _digest(idempotency_key)
+    return idempotency.request_digest(body)
 
 
 def _replayed(session: Session, used: IdempotencyKey, *, request_hash: str) -> Accepted:
-    if not hmac.compare_digest(used.request_hash, request_hash):
-        raise IdempotencyKeyReused()
+    idempotency.check_same_request(used.request_hash, request_hash)
     order = session.get(Order, used.order_pk)
     if order is None:
         raise RuntimeError(f"idempotency key without its order {used.order_pk}")

@@ -1,7 +1,8 @@
 """Reserving a pending order's stock at its store, all lines or none, as a recipe:
 
 1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once;
-2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now;
+2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now, on the
+   next opening day with room when its day is full or the order came after the cutoff (`orders.promises`);
 3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
 4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket
    (`alternatives`, which a short pick at the counter asks too, for the units the shelf did not hold).
@@ -15,20 +16,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import lifecycle, pickup
+from orders import lifecycle, pickup, promises
 from orders.models import HOLDING, Order, OrderStatus, ProblemCode
 from retail import dialect
 from retail.clock import utcnow
 from retail.settings import get_settings
 from stores import service as stores_service
-from stores.hours import StoreSchedule
 from stores.models import Store
 from stores.service import StoreView
 
@@ -129,9 +129,14 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
     now = utcnow()
     reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
     if reserved:
-        ready_by = _ready_by(stores_service.schedule_of(store), store.pick_minutes, now)
+        schedule = stores_service.schedule_of(store)
+        # Each order of the batch takes its day's room in turn, so a day fills up within one run too.
+        promised = promises.for_run(session, store=store, schedule=schedule)
         for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
             o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
+            ready_by = promises.ready_by(
+                session, store=store, schedule=schedule, start=now, promised=promised
+            )
             lifecycle.transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
     # A sold-out product rejects many orders of a batch with the same basket: the nearest stores that can
     # supply a basket are searched once per distinct basket, not once per order.
@@ -155,11 +160,6 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         }
         lifecycle.transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
     session.flush()
-
-
-def _ready_by(schedule: StoreSchedule, pick_minutes: int, now: datetime) -> datetime | None:
-    """The promise of an order reserved at `now`: the store's pick time, counted in its opening hours."""
-    return stores_service.open_time_after(schedule, start=now, duration=timedelta(minutes=pick_minutes))
 
 
 def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:
@@ -210,7 +210,7 @@ def find_alternatives(
     )
     alternatives = []
     for nearby in page.stores:
-        ready_by = _ready_by(nearby.store.schedule, nearby.store.pick_minutes, at)
+        ready_by = promises.ready_by(session, store=nearby.store, schedule=nearby.store.schedule, start=at)
         alternatives.append(
             {
                 "code": nearby.store.code,

@@ -8,9 +8,18 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.schemas import Money
-from orders.counter_schemas import Locale, PickupPerson, Shortage, Verification
+from orders.counter_schemas import (
+    Locale,
+    OrderReturn,
+    PickupPerson,
+    ReturnLine,
+    Shortage,
+    StaffOrderReturn,
+    Verification,
+)
 from orders.lifecycle import OrderRecord
 from orders.models import Order
+from orders.return_records import RecordedReturn
 from orders.schemas import (
     HandOver,
     HandOverLine,
@@ -28,12 +37,16 @@ def order_out(record: OrderRecord) -> OrderOut:
     return OrderOut(
         **_order_fields(record),
         history=[HistoryEntry(status=event.status, at=event.at) for event in record.history],
+        returns=[OrderReturn(**_return_fields(recorded)) for recorded in record.returns],
     )
 
 
 def staff_order(record: OrderRecord) -> StaffOrder:
     return StaffOrder(
-        **_order_fields(record), history=_staff_history(record), customer_name=record.order.customer_name
+        **_order_fields(record),
+        history=_staff_history(record),
+        customer_name=record.order.customer_name,
+        returns=_staff_returns(record),
     )
 
 
@@ -55,6 +68,7 @@ def hand_over(record: OrderRecord) -> HandOver:
             for line in record.lines
         ],
         history=_staff_history(record),
+        returns=_staff_returns(record),
         **_counter_fields(order),
     )
 
@@ -71,8 +85,27 @@ def _staff_history(record: OrderRecord) -> list[StaffHistoryEntry]:
     ]
 
 
+def _staff_returns(record: OrderRecord) -> list[StaffOrderReturn]:
+    return [
+        StaffOrderReturn(**_return_fields(recorded), by=recorded.entry.actor_label)
+        for recorded in record.returns
+    ]
+
+
+def _return_fields(recorded: RecordedReturn) -> dict[str, Any]:
+    entry = recorded.entry
+    return {
+        "return_id": entry.return_id,
+        "at": entry.at,
+        "lines": [ReturnLine(sku=line.sku, quantity=line.quantity) for line in recorded.lines],
+        "restock": entry.restock,
+        "reason": entry.reason,
+    }
+
+
 def _counter_fields(order: Order) -> dict[str, Any]:
-    # The arrival and returns are not recorded yet: present, empty, as the contract asks.
+    # The arrival is not recorded yet: present, empty, as the contract asks. Returns are the record's,
+    # which each answer adds as its audience sees them.
     return {
         "pickup_person": None
         if order.pickup_person_name is None
@@ -80,7 +113,6 @@ def _counter_fields(order: Order) -> dict[str, Any]:
         "locale": Locale(order.locale),
         "shortages": [Shortage.model_validate(shortage) for shortage in order.shortages or []],
         "arrival": None,
-        "returns": [],
     }
 
 

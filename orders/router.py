@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 
-from orders import lifecycle, responses, scan, staff
-from orders.counter_schemas import ReadyIn
+from orders import lifecycle, responses, returns, scan, staff
+from orders.counter_schemas import ReadyIn, ReturnIn
 from orders.exceptions import (
     AlreadyCollected,
+    IdempotencyKeyMissing,
     InvalidCode,
     InvalidFrame,
     InvalidLines,
@@ -18,11 +19,14 @@ from orders.exceptions import (
     NotReady,
     OrderCancelled,
     OrderExpired,
+    ReturnLinesRefused,
+    ReturnWindowClosed,
     UnsupportedFrameType,
     WrongStore,
 )
 from orders.models import OrderStatus
 from orders.schemas import (
+    STAFF_RETURNED_ORDER_EXAMPLE,
     CodeIn,
     ConfirmIn,
     CounterStore,
@@ -130,6 +134,51 @@ def order_ready(
     """
     picked = [(line.sku, line.picked) for line in body.lines]
     order = staff.mark_ready(session, principal=principal, order_id=order_id, picked=picked)
+    return responses.staff_order(lifecycle.order_record(session, order=order))
+
+
+# Documented as the required header it is; the parameter is optional only so that a request without it
+# gets the contract's 400 `idempotency_key_missing`, as placing an order does.
+_RETURN_KEY_HEADER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": True,
+    "description": (
+        "a fresh random value (e.g. a UUID) per return: a retry with the same key and body answers the "
+        "same return, never a second one; the same key with another body is 422 `idempotency_key_reused`"
+    ),
+    "schema": {"type": "string", "maxLength": 200},
+    "example": "6b1f0c9e-2d4a-4f7b-8e3c-5a9d1e7f2b40",
+}
+
+
+@router.post(
+    "/orders/{order_id}/returns",
+    name="staff_order_return",
+    response_model=StaffOrder,
+    responses={
+        200: {"content": {"application/json": {"example": STAFF_RETURNED_ORDER_EXAMPLE}}},
+        **problem_responses(
+            IdempotencyKeyMissing, WrongStore, InvalidTransition, ReturnWindowClosed, ReturnLinesRefused, 422
+        ),
+    },
+    openapi_extra={"parameters": [_RETURN_KEY_HEADER]},
+)
+def order_return(
+    order_id: OrderIdPath,
+    body: ReturnIn,
+    session: SessionDep,
+    principal: StaffKey,
+    idempotency_key: Annotated[str | None, Header(max_length=200, include_in_schema=False)] = None,
+) -> StaffOrder:
+    """Take units of a collected order back at the counter, within the store's `return_days` of its
+    collection: `restock` puts them back into the store's stock (a `return` movement), else they are
+    written off. Answers the order with its `returns`."""
+    if idempotency_key is None:
+        raise IdempotencyKeyMissing("return twice")
+    order = returns.take_return(
+        session, principal=principal, order_id=order_id, return_in=body, idempotency_key=idempotency_key
+    )
     return responses.staff_order(lifecycle.order_record(session, order=order))
 
 

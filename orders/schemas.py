@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
@@ -14,8 +15,10 @@ from orders.counter_schemas import (
     Locale,
     PersonName,
     PickupPerson,
+    StaffOrderReturn,
     TakenLineIn,
     Verification,
+    each_sku_once,
 )
 from orders.models import OrderStatus, ProblemCode
 from retail.auth import Role
@@ -98,15 +101,7 @@ class OrderIn(BaseModel):
         "else `en`",
     )
 
-    @field_validator("lines")
-    @classmethod
-    def _each_sku_once(cls, lines: list[OrderLineIn]) -> list[OrderLineIn]:
-        seen: set[str] = set()
-        for line in lines:
-            if line.sku in seen:
-                raise ValueError(f"sku {line.sku!r} appears twice; give it once with the total quantity")
-            seen.add(line.sku)
-        return lines
+    _each_sku_once = field_validator("lines")(each_sku_once)
 
 
 class OrderAccepted(BaseModel):
@@ -254,6 +249,27 @@ _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     ],
     "customer_name": "Sanne de Vries",
 }
+STAFF_RETURNED_ORDER_EXAMPLE: dict[str, Any] = {
+    **_STAFF_ORDER_EXAMPLE,
+    "status": "collected",
+    "lines": [{**_ORDER_EXAMPLE["lines"][0], "collected": 1}],
+    "history": [
+        *_STAFF_ORDER_EXAMPLE["history"],
+        {"status": "collected", "at": "2026-11-23T17:12:45+00:00", "by": "Amsterdam Centrum desk"},
+    ],
+    "pickup": None,
+    "returns": [
+        {
+            "return_id": "ret_Hq7Yw2mV0cTt9LxRb4KpZg",
+            "at": "2026-11-30T10:05:31+00:00",
+            "lines": [{"sku": "WP-100234", "quantity": 1}],
+            "restock": True,
+            "reason": "te groot",
+            "by": "Amsterdam Centrum desk",
+        }
+    ],
+}
+"""A collected order with a return taken at the counter, as the staff see it."""
 
 
 class _OrderFields(CounterFields):
@@ -283,6 +299,7 @@ class StaffOrder(_OrderFields):
 
     history: list[StaffHistoryEntry] = Field(description="with `by`, who at the store made each change")
     customer_name: str
+    returns: Sequence[StaffOrderReturn] = Field(description="returns at the counter, with who took each")
 
 
 class StaffOrderPage(BaseModel):
@@ -350,6 +367,7 @@ class HandOver(CounterFields):
     customer_name: str
     lines: list[HandOverLine]
     history: list[StaffHistoryEntry]
+    returns: Sequence[StaffOrderReturn] = Field(description="returns at the counter, with who took each")
 
 
 class StaffIdentity(BaseModel):

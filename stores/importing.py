@@ -17,6 +17,7 @@ _OPTIONAL_SCALARS = (
     "low_stock_threshold",
     "hold_hours",
     "pick_minutes",
+    "return_days",
     "closed_on_public_holidays",
     "opening_hours",
     "kind",
@@ -29,7 +30,14 @@ CSV_COLUMNS = ("code", "name", *_ADDRESS, "lat", "lon", "timezone", *_OPTIONAL_S
 
 
 _INTEGERS = frozenset(
-    {"low_stock_threshold", "hold_hours", "pick_minutes", "daily_order_capacity", "hold_opening_hours"}
+    {
+        "low_stock_threshold",
+        "hold_hours",
+        "pick_minutes",
+        "return_days",
+        "daily_order_capacity",
+        "hold_opening_hours",
+    }
 )
 _BOOLEANS = frozenset({"click_and_collect", "closed_on_public_holidays", "click_and_collect_paused"})
 _BOOLEAN_WORDS = {

@@ -34,6 +34,9 @@ class Store(SQLModel, table=True):
     low_stock_threshold: int = Field(default=2)
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
+    # Days after collection the counter takes units of an order back (orders.returns); 0 takes none. The
+    # server default is for the stores there before the setting (migration 0009).
+    return_days: int = Field(default=30, sa_column=Column(Integer, nullable=False, server_default=text("30")))
     closed_on_public_holidays: bool = Field(default=True)
     # `store` or `warehouse` (stores.schemas.StoreKind): a warehouse ships to stores and is never shown to
     # shoppers nor a pickup store. Server defaults for the rows there before migration 0010.

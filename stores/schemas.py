@@ -28,7 +28,7 @@ from stores.codes import STORE_CODE_MEANING, STORE_CODE_PATTERN
 from stores.hours import OpeningHours
 from stores.hours.model import WEEKDAYS
 from stores.hours.osm import parse_osm_opening_hours
-from stores.hours.promise import departure_minutes
+from stores.hours.promise import minutes_of_day
 from stores.hours.public_holidays import check_region
 
 StoreCode = Annotated[
@@ -134,6 +134,13 @@ class StoreIn(BaseModel):
     low_stock_threshold: StrictInt = Field(default=2, ge=0, le=1000)
     hold_hours: StrictInt = Field(default=72, ge=1, le=24 * 31)
     pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
+    return_days: StrictInt = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="days after collection the counter takes units back (through the last of those days "
+        "in the store's zone); 0: no returns",
+    )
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
     )
@@ -267,7 +274,7 @@ MAX_TRANSIT_HOURS: Final = 24 * 14
 
 
 def _departure_time(value: str) -> str:
-    departure_minutes(value)  # raises ValueError with the rule
+    minutes_of_day(value)  # raises ValueError with the rule
     return value
 
 

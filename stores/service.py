@@ -27,6 +27,7 @@ from stores.exceptions import GeocoderUnavailable, PlaceNotFound, StoreNotFound
 from stores.geocoding import Geocoder, GeocodingUnavailable, Place, make_geocoder
 from stores.hours import ResolvedDay, StoreSchedule
 from stores.hours import engine as hours_engine
+from stores.hours import promise as promise_rules
 from stores.lanes import Lane as Lane
 from stores.lanes import lanes_to as lanes_to
 from stores.lanes import upsert_lanes as upsert_lanes
@@ -84,6 +85,7 @@ def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
         "low_stock_threshold": store_in.low_stock_threshold,
         "hold_hours": store_in.hold_hours,
         "pick_minutes": store_in.pick_minutes,
+        "return_days": store_in.return_days,
         "closed_on_public_holidays": bool(store_in.closed_on_public_holidays),
         "kind": store_in.kind.value,
         "daily_order_capacity": store_in.daily_order_capacity,
@@ -129,6 +131,13 @@ def get_store(session: Session, *, code: str) -> Store:
     if store is None:
         raise StoreNotFound(code)
     return store
+
+
+def lock_store(session: Session, *, store_id: int) -> None:
+    """Hold the store's row until the transaction ends, so that what is decided per store (the orders a
+    day has promised, against its capacity) is decided by one transaction at a time. SQLite has no row
+    locks; its one writer already is the only one."""
+    session.exec(select(Store.id).where(Store.id == store_id).with_for_update()).one()
 
 
 def schedule_of(store: Store) -> StoreSchedule:
@@ -312,6 +321,27 @@ def open_time_after(schedule: StoreSchedule, *, start: datetime, duration: timed
     """The instant at which the store has been open for `duration` since `start`, in its own opening hours
     (holidays and special days included); None when that is beyond the hours engine's horizon."""
     return hours_engine.add_open_time(schedule, start, duration)
+
+
+def promised_ready_by(
+    schedule: StoreSchedule,
+    *,
+    start: datetime,
+    pick_minutes: int,
+    same_day_cutoff: str | None,
+    daily_order_capacity: int | None,
+    promised_on: Callable[[date], int],
+) -> datetime | None:
+    """The promise rule (`stores.hours.promise.promised_ready_by`) with the store's settings as stored:
+    the cutoff as `"HH:MM"`."""
+    return promise_rules.promised_ready_by(
+        schedule,
+        start=start,
+        pick_minutes=pick_minutes,
+        same_day_cutoff=None if same_day_cutoff is None else promise_rules.minutes_of_day(same_day_cutoff),
+        daily_order_capacity=daily_order_capacity,
+        promised_on=promised_on,
+    )
 
 
 def hold_ends_at(store: Store, *, ready_at: datetime) -> datetime:

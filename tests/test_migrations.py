@@ -1,6 +1,6 @@
 """The migrations build exactly the schema the models describe, on PostgreSQL and SQLite; the search
 migration (0006) fills in the products already there, the counter fields' (0008) the orders already there,
-and both can be undone."""
+the returns' (0013) gives the stores already there their `return_days`, and each can be undone."""
 
 from __future__ import annotations
 
@@ -161,5 +161,25 @@ def test_the_counter_fields_migration_fills_in_existing_orders_and_can_be_undone
         assert "actor_label" not in {c["name"] for c in inspect(engine).get_columns("order_event")}
         upgrade_database(scratch)
         assert "locale" in {c["name"] for c in inspect(engine).get_columns("order")}
+    finally:
+        engine.dispose()
+
+
+def test_the_returns_migration_gives_existing_stores_30_days_and_can_be_undone(scratch: Settings) -> None:
+    upgrade_database(scratch, "0008")
+    engine = make_engine(scratch.sqlalchemy_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(_ORDERS_BEFORE_0008[0]))  # two stores, from before `return_days`
+        upgrade_database(scratch)
+        with engine.connect() as connection:
+            days = connection.execute(text("SELECT code, return_days FROM store ORDER BY id")).all()
+        assert [tuple(row) for row in days] == [("NL-1", 30), ("DE-1", 30)]
+        assert {"order_return", "order_return_line"} <= set(inspect(engine).get_table_names())
+        command.downgrade(alembic_config(scratch), "0012")
+        assert "return_days" not in {c["name"] for c in inspect(engine).get_columns("store")}
+        assert not {"order_return", "order_return_line"} & set(inspect(engine).get_table_names())
+        upgrade_database(scratch)
+        assert "return_days" in {c["name"] for c in inspect(engine).get_columns("store")}
     finally:
         engine.dispose()

@@ -49,13 +49,14 @@ class Timetable:
         if unknown:
             raise ValueError(f"unknown weekdays: {sorted(unknown)}")
         per_day = tuple(
-            tuple(sorted({departure_minutes(hhmm) for hhmm in departures.get(day, ())})) for day in WEEKDAYS
+            tuple(sorted({minutes_of_day(hhmm) for hhmm in departures.get(day, ())})) for day in WEEKDAYS
         )
         return cls(ZoneInfo(timezone), per_day)
 
 
-def departure_minutes(hhmm: str) -> int:
-    """Minutes after local midnight of a departure time, `"HH:MM"` from 00:00 to 23:59."""
+def minutes_of_day(hhmm: str) -> int:
+    """Minutes after local midnight of a wall-clock time (a departure, a cutoff), `"HH:MM"` from 00:00 to
+    23:59."""
     hours, minutes = hhmm[:2], hhmm[3:]
     if len(hhmm) != 5 or hhmm[2] != ":" or not (hhmm.isascii() and hours.isdigit() and minutes.isdigit()):
         raise ValueError(f"not a departure time (HH:MM, 00:00 to 23:59): {hhmm!r}")

@@ -30,6 +30,7 @@ STORE_KEYS = {
     "low_stock_threshold",
     "hold_hours",
     "pick_minutes",
+    "return_days",
     "closed_on_public_holidays",
     "hours",
 }
@@ -205,7 +206,7 @@ def test_contract_shape(rows: list[dict[str, Any]]) -> None:
         assert store["address"]["city"], where
         for flag in ("click_and_collect", "closed_on_public_holidays"):
             assert isinstance(store[flag], bool), where
-        for number in ("low_stock_threshold", "hold_hours", "pick_minutes"):
+        for number in ("low_stock_threshold", "hold_hours", "pick_minutes", "return_days"):
             assert type(store[number]) is int, where
             assert store[number] > 0, where
 
@@ -361,6 +362,8 @@ def test_special_days_and_settings(rows: list[dict[str, Any]]) -> None:
     assert Counter(store["hold_hours"] for store in rows).most_common(1)[0][0] == 72
     assert Counter(store["pick_minutes"] for store in rows).most_common(1)[0][0] == 60
     assert {store["pick_minutes"] for store in rows} >= {30, 60, 120}
+    assert Counter(store["return_days"] for store in rows).most_common(1)[0][0] == 30
+    assert {store["return_days"] for store in rows} == {14, 30}
 
 
 def test_deterministic(rows: list[dict[str, Any]]) -> None:

@@ -7,6 +7,8 @@ counted twice, and every stock counter agrees with the records it is derived fro
   collector took units of (`-collected`; refused units leave none), and a line picked short, and only
   one, one short pick movement (`picked - quantity`); no collection or short pick movement belongs to no
   order line.
+- Returns: only of collected orders, never more of a line than was collected; each with one outbox
+  notification; a restocked return, and only one, left one `return` movement per line, of its quantity.
 - Idempotency: every order belongs to exactly one idempotency key, and each key a client was answered a
   202 for still leads to the order it was told about (accepted orders are never lost).
 - `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`; a picked line holds
@@ -28,8 +30,12 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from inventory import service as inventory_service
-from orders import sweeps
+from orders import lifecycle, returns, sweeps
 from orders.models import FINAL, HOLDING, OrderStatus
+
+# Every transition's notification: a partial pick's has a kind of its own.
+_TRANSITIONS = f"('{lifecycle.NOTIFICATION_KIND}', '{lifecycle.PARTIALLY_READY_KIND}')"
+_RETURNED = returns.NOTIFICATION_KIND
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class Books:
 
     orders: int
     by_status: dict[str, int]
+    returns: int = 0
 
 
 def _rows(session: Session, sql: str, **params: object) -> list[Any]:
@@ -93,12 +100,12 @@ def check_books(
         assert not without_history, f"orders without history: {without_history}"
 
         events = _count(session, "SELECT count(*) FROM order_event")
-        notifications = _count(session, "SELECT count(*) FROM notification")
+        notifications = _count(session, f"SELECT count(*) FROM notification WHERE kind IN {_TRANSITIONS}")
         assert notifications == events, f"{notifications} notifications for {events} transitions"
         repeated_notes = _rows(
             session,
-            """SELECT payload->>'order_id', payload->>'status', count(*) FROM notification
-               GROUP BY 1, 2 HAVING count(*) > 1""",
+            f"""SELECT payload->>'order_id', payload->>'status', count(*) FROM notification
+                WHERE kind IN {_TRANSITIONS} GROUP BY 1, 2 HAVING count(*) > 1""",
         )
         assert not repeated_notes, f"a transition notified more than once: {repeated_notes}"
 
@@ -156,6 +163,8 @@ def check_books(
         )
         assert not strays, f"order movements of no order line: {strays}"
 
+        returns = _check_returns(session)
+
         drift = inventory_service.reserved_drift(session, held=sweeps.held_units())
         assert not drift, f"reserved differs from the live reservations: {drift}"
 
@@ -181,7 +190,47 @@ def check_books(
         )
         missing = set(counts) - {(str(r[0]), str(r[1])) for r in stock}
         assert not missing, f"counted rows missing: {missing}"
-    return Books(orders=sum(by_status.values()), by_status=by_status)
+    return Books(orders=sum(by_status.values()), by_status=by_status, returns=returns)
+
+
+def _check_returns(session: Session) -> int:
+    """The returns' part of the books; answers how many returns there are."""
+    beyond = _rows(
+        session,
+        """SELECT o.order_id, o.status, rl.sku, l.collected, sum(rl.quantity)
+           FROM order_return r JOIN "order" o ON o.id = r.order_pk
+           JOIN order_return_line rl ON rl.return_pk = r.id
+           LEFT JOIN order_line l ON l.order_pk = o.id AND l.product_id = rl.product_id
+           GROUP BY o.order_id, o.status, rl.sku, l.product_id, l.collected
+           HAVING o.status <> 'collected' OR l.product_id IS NULL
+               OR sum(rl.quantity) > COALESCE(l.collected, 0)""",
+    )
+    assert not beyond, f"returned more than collected (order, status, sku, collected, returned): {beyond}"
+    unnotified = _rows(
+        session,
+        f"""SELECT r.return_id, count(n.id) FROM order_return r
+            LEFT JOIN notification n ON n.kind = '{_RETURNED}' AND n.payload->>'return_id' = r.return_id
+            GROUP BY r.return_id HAVING count(n.id) <> 1""",
+    )
+    assert not unnotified, f"a return notified other than once (return_id, notifications): {unnotified}"
+    # Each restocked line has its movement (movement_id is unique), no other line has one, and no return
+    # movement lacks its line.
+    movements = _rows(
+        session,
+        """SELECT r.return_id, rl.product_id, rl.quantity, m.delta, r.restock
+           FROM order_return r JOIN order_return_line rl ON rl.return_pk = r.id
+           LEFT JOIN stock_movement m ON m.movement_id = 'return:' || r.return_id || ':' || rl.product_id
+           WHERE r.restock <> (m.id IS NOT NULL) OR (m.id IS NOT NULL AND m.delta <> rl.quantity)""",
+    )
+    assert not movements, f"return movements do not match restocked returns: {movements}"
+    strays = _rows(
+        session,
+        """SELECT m.movement_id FROM stock_movement m WHERE m.source = 'return' AND NOT EXISTS (
+               SELECT 1 FROM order_return r JOIN order_return_line rl ON rl.return_pk = r.id
+               WHERE m.movement_id = 'return:' || r.return_id || ':' || rl.product_id)""",
+    )
+    assert not strays, f"return movements without their return: {strays}"
+    return _count(session, "SELECT count(*) FROM order_return")
 
 
 def pending(engine: Engine) -> int:

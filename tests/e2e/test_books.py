@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from orders import lifecycle, staff
+from orders import lifecycle, returns, staff
+from orders import service as orders_service
+from orders.counter_schemas import ReturnIn
 from retail.auth import Role, authenticate, create_api_key
 from tests.e2e.books import check_books
 from tests.factories import committed_store, place_order, reserved_order
@@ -101,6 +103,40 @@ def test_short_picks_and_refusals_balance(counter_books: Engine) -> None:
     assert sorted((str(r[0]), int(r[1]), int(r[2])) for r in stock) == [("A", 3, 1), ("B", 2, 0)]
 
 
+# ------------------------------------------------------------------------------------------- returns
+
+
+@pytest.fixture
+def returned(pg_engine: Engine) -> Iterator[Engine]:
+    """At B1: an order of 2 A and 1 B collected, then 1 A returned onto the shelf and 1 B written off."""
+    with committed_store(pg_engine, "B1", {"A": 5, "B": 3}), Session(pg_engine) as session:
+        secret = create_api_key(session, role=Role.staff, store_code="B1")
+        session.commit()
+        order = reserved_order(pg_engine, "B1", {"A": 2, "B": 1}, key="collected")
+        principal = authenticate(session, secret)
+        assert principal is not None
+        staff.mark_ready(session, principal=principal, order_id=order.order_id)
+        issued = orders_service.pickup_of(order)
+        assert issued is not None
+        staff.confirm(session, principal=principal, code=issued.token, store_code=None)
+        session.commit()
+        for key, sku, restock in (("back", "A", True), ("gone", "B", False)):
+            body = ReturnIn.model_validate({"lines": [{"sku": sku, "quantity": 1}], "restock": restock})
+            returns.take_return(
+                session, principal=principal, order_id=order.order_id, return_in=body, idempotency_key=key
+            )
+            session.commit()
+        yield pg_engine
+
+
+def test_books_with_returns_balance(returned: Engine) -> None:
+    seen = check_books(returned, counts=COUNTS)
+    assert (seen.by_status, seen.returns) == ({"collected": 1}, 2)
+    with returned.connect() as connection:
+        stock = connection.execute(text("SELECT on_hand, reserved FROM stock ORDER BY product_id")).all()
+    assert [tuple(row) for row in stock] == [(4, 0), (2, 0)]  # A: 5 - 2 + 1; B: 3 - 1, written off
+
+
 @pytest.mark.parametrize(
     ("damage", "complaint"),
     [
@@ -123,3 +159,21 @@ def test_each_counter_imbalance_is_caught(counter_books: Engine, damage: str, co
     _execute(counter_books, damage)
     with pytest.raises(AssertionError, match=complaint):
         check_books(counter_books, counts=COUNTS)
+
+
+@pytest.mark.parametrize(
+    ("damage", "complaint"),
+    [
+        ("DELETE FROM stock_movement WHERE source = 'return'", "return movements do not match"),
+        ("UPDATE stock_movement SET delta = 2 WHERE source = 'return'", "return movements do not match"),
+        ("UPDATE order_return SET restock = true", "return movements do not match"),
+        ("UPDATE order_return_line SET quantity = 3", "returned more than collected"),
+        ("DELETE FROM order_return WHERE restock", "without their return"),
+        ("DELETE FROM notification WHERE kind = 'order.returned'", "notified other than once"),
+        ("UPDATE stock SET on_hand = on_hand + 1 WHERE on_hand = 4", "count plus later movements"),
+    ],
+)
+def test_each_imbalance_of_returns_is_caught(returned: Engine, damage: str, complaint: str) -> None:
+    _execute(returned, damage)
+    with pytest.raises(AssertionError, match=complaint):
+        check_books(returned, counts=COUNTS)

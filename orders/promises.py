@@ -1,0 +1,112 @@
+"""The promise an order gets, `ready_by`, under the store's capacity and cutoff.
+
+The rule is `stores.hours.promise.promised_ready_by` (pure: the pick time in the store's opening hours,
+moved to the next opening day with room when the day is full or the order came after the cutoff); this
+module gives it what only orders know, how many orders each local day already has promised, and is the
+one place every promise is made (a reservation, the alternatives of a rejection or a short pick).
+
+A day's count is every order of the store with its `ready_by` on that local day that has not been
+withdrawn (cancelled, or rejected after all): orders collected or expired since were promised that day
+and used its room. It is read once per day asked, and only for a store with a `daily_order_capacity`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from orders.models import Order, OrderStatus
+from stores import service as stores_service
+from stores.hours import StoreSchedule
+
+_WITHDRAWN = (OrderStatus.cancelled.value, OrderStatus.rejected.value)
+
+
+class PromiseTerms(Protocol):
+    """What a promise needs of a store: a `Store` row or the shoppers' `StoreView`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def pick_minutes(self) -> int: ...
+    @property
+    def same_day_cutoff(self) -> str | None: ...
+    @property
+    def daily_order_capacity(self) -> int | None: ...
+
+
+class PromisedDays:
+    """Orders of one store promised per local day: counted in the database once per day asked, plus the
+    promises made through `add` in this transaction (a reservation run promising a batch)."""
+
+    def __init__(self, session: Session, *, store_id: int, zone: ZoneInfo) -> None:
+        self._session, self._store_id, self._zone = session, store_id, zone
+        self._counted: dict[date, int] = {}
+        self._added: Counter[date] = Counter()
+
+    def __call__(self, day: date) -> int:
+        if day not in self._counted:
+            start = datetime.combine(day, time(), tzinfo=self._zone)
+            end = datetime.combine(day + timedelta(days=1), time(), tzinfo=self._zone)
+            self._counted[day] = int(
+                self._session.exec(
+                    select(func.count())
+                    .select_from(Order)
+                    .where(
+                        Order.store_id == self._store_id,
+                        col(Order.ready_by) >= start,
+                        col(Order.ready_by) < end,
+                        col(Order.status).not_in(_WITHDRAWN),
+                    )
+                ).one()
+            )
+        return self._counted[day] + self._added[day]
+
+    def add(self, ready_by: datetime) -> None:
+        self._added[ready_by.astimezone(self._zone).date()] += 1
+
+
+def for_run(session: Session, *, store: PromiseTerms, schedule: StoreSchedule) -> PromisedDays | None:
+    """The counts a run carries that promises several orders at `store` (None when the store has no
+    capacity to count against). Takes the store's lock: two runs at one store, each counting the other's
+    promises as not yet made, would fill a day past its capacity."""
+    if store.daily_order_capacity is None:
+        return None
+    assert store.id is not None
+    stores_service.lock_store(session, store_id=store.id)
+    return PromisedDays(session, store_id=store.id, zone=ZoneInfo(schedule.timezone))
+
+
+def ready_by(
+    session: Session,
+    *,
+    store: PromiseTerms,
+    schedule: StoreSchedule,
+    start: datetime,
+    promised: PromisedDays | None = None,
+) -> datetime | None:
+    """The promise of an order at `store` that can start at `start`, counted in `promised` (a run's, from
+    `for_run`; made here for a one-off promise). None: no opening day with room within the horizon."""
+    if promised is None and store.daily_order_capacity is not None:
+        assert store.id is not None
+        promised = PromisedDays(session, store_id=store.id, zone=ZoneInfo(schedule.timezone))
+    promise = stores_service.promised_ready_by(
+        schedule,
+        start=start,
+        pick_minutes=store.pick_minutes,
+        same_day_cutoff=store.same_day_cutoff,
+        daily_order_capacity=store.daily_order_capacity,
+        promised_on=promised if promised is not None else _nothing_promised,
+    )
+    if promise is not None and promised is not None:
+        promised.add(promise)
+    return promise
+
+
+def _nothing_promised(_day: date) -> int:
+    return 0
