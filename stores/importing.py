@@ -17,13 +17,14 @@ _OPTIONAL_SCALARS = (
     "low_stock_threshold",
     "hold_hours",
     "pick_minutes",
+    "handover_minutes",
     "closed_on_public_holidays",
     "opening_hours",
 )
 CSV_COLUMNS = ("code", "name", *_ADDRESS, "lat", "lon", "timezone", *_OPTIONAL_SCALARS)
 
 
-_INTEGERS = frozenset({"low_stock_threshold", "hold_hours", "pick_minutes"})
+_INTEGERS = frozenset({"low_stock_threshold", "hold_hours", "pick_minutes", "handover_minutes"})
 _BOOLEANS = frozenset({"click_and_collect", "closed_on_public_holidays"})
 _BOOLEAN_WORDS = {
     **dict.fromkeys(("true", "t", "yes", "y", "on", "1"), True),

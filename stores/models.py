@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, Column, Index, Integer, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -34,6 +34,11 @@ class Store(SQLModel, table=True):
     low_stock_threshold: int = Field(default=2)
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
+    # How long a shopper who has arrived may wait at the counter before the arrivals list calls the
+    # hand-over overdue (orders/arrivals.py). The server default is for the rows from before it existed.
+    handover_minutes: int = Field(
+        default=5, sa_column=Column(Integer, nullable=False, server_default=text("5"))
+    )
     closed_on_public_holidays: bool = Field(default=True)
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.

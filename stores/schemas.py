@@ -113,6 +113,13 @@ class StoreIn(BaseModel):
     low_stock_threshold: StrictInt = Field(default=2, ge=0, le=1000)
     hold_hours: StrictInt = Field(default=72, ge=1, le=24 * 31)
     pick_minutes: StrictInt = Field(default=60, ge=0, le=24 * 60)
+    handover_minutes: StrictInt = Field(
+        default=5,
+        ge=0,
+        le=240,
+        description="minutes an arrived shopper may wait before the arrivals list calls the hand-over "
+        "overdue",
+    )
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
     )

@@ -81,6 +81,7 @@ def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
         "low_stock_threshold": store_in.low_stock_threshold,
         "hold_hours": store_in.hold_hours,
         "pick_minutes": store_in.pick_minutes,
+        "handover_minutes": store_in.handover_minutes,
         "closed_on_public_holidays": bool(store_in.closed_on_public_holidays),
         "hours": store_in.opening_hours_structured.model_dump(mode="json"),
         "created_at": now,
