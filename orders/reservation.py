@@ -3,7 +3,8 @@
 1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once;
 2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now;
 3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
-4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket.
+4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket;
+5. the desk: the store's pickup desk hears of each reserved order (`order.reserved`, orders.desk_events).
 
 A run decides its own order and, in the same transaction, up to a batch of the store's other pending
 orders (SKIP LOCKED). It runs in a Celery task sent after the order's commit (`orders.queueing`); the task
@@ -21,7 +22,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import lifecycle, pickup
+from orders import desk_events, lifecycle, pickup
+from orders.desk_schemas import DeskEventType
 from orders.models import HOLDING, Order, OrderLine, OrderStatus
 from retail import dialect
 from retail.clock import utcnow
@@ -152,6 +154,12 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         }
         lifecycle.transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
     session.flush()
+    # Last: the store's event counter stays locked until the commit (see orders.desk_events).
+    desk_events.emit(
+        session,
+        store_id=store.id,
+        events=[desk_events.NewDeskEvent(DeskEventType.order_reserved, o.order_id, now) for o in reserved],
+    )
 
 
 def _ready_by(schedule: StoreSchedule, pick_minutes: int, now: datetime) -> datetime | None:
