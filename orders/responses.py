@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.schemas import Money
-from orders.counter_schemas import Locale, PickupPerson
+from orders.counter_schemas import Arrival, ArrivalPlace, ArrivalStatus, Locale, PickupPerson
 from orders.lifecycle import OrderRecord
 from orders.models import Order
 from orders.schemas import (
@@ -66,16 +66,29 @@ def _staff_history(record: OrderRecord) -> list[StaffHistoryEntry]:
 
 
 def _counter_fields(order: Order) -> dict[str, Any]:
-    # Shortages, the arrival and returns are not recorded yet: present, empty, as the contract asks.
+    # Shortages and returns are not recorded yet: present, empty, as the contract asks.
     return {
         "pickup_person": None
         if order.pickup_person_name is None
         else PickupPerson(name=order.pickup_person_name),
         "locale": Locale(order.locale),
         "shortages": [],
-        "arrival": None,
+        "arrival": arrival_of(order),
         "returns": [],
     }
+
+
+def arrival_of(order: Order) -> Arrival | None:
+    """The shopper's last arrival check-in (orders/arrivals.py); None before the first."""
+    if order.arrival_status is None or order.arrival_at is None:
+        return None
+    return Arrival(
+        status=ArrivalStatus(order.arrival_status),
+        at=order.arrival_at,
+        eta=order.arrival_eta,
+        where=None if order.arrival_where is None else ArrivalPlace(order.arrival_where),
+        bay=order.arrival_bay,
+    )
 
 
 def _order_fields(record: OrderRecord) -> dict[str, Any]:
