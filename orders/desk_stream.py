@@ -41,6 +41,7 @@ POLL_S = 0.5
 FALLBACK_S = 30.0
 PAGE = 200
 SEPARATOR = "\n"
+SEND_TIMEOUT_S = 30.0
 
 
 @dataclass(eq=False)
@@ -181,4 +182,7 @@ def response(engine: Engine, *, store_id: int, after: int) -> EventSourceRespons
         ping=settings.desk_keepalive_s,
         ping_message_factory=keep_alive,
         sep=SEPARATOR,
+        # A desk that stops reading (a phone gone to sleep with the connection up) is let go rather than
+        # holding its stream open on a full socket.
+        send_timeout=SEND_TIMEOUT_S,
     )
