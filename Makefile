@@ -28,5 +28,6 @@ bench: $(BIN)/retail
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/feed.py
 	$(BIN)/python bench/orders.py
+	$(BIN)/python bench/desk_events.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/http_endpoints.py --embedded

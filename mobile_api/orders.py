@@ -1,4 +1,5 @@
-"""Shopper order endpoints (`/mobile/v1/orders`): place an order, follow it, cancel it."""
+"""Shopper order endpoints (`/mobile/v1/orders`): place an order, follow it, cancel it, check in on the way
+to collect it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
 from orders import pickup, responses
 from orders import service as orders_service
+from orders.desk_schemas import ArrivalIn
 from orders.exceptions import IdempotencyKeyMissing, InvalidTransition, NoPickupCode
 from orders.schemas import OrderAccepted, OrderIn, OrderOut
 from retail.db import ReadSessionDep, SessionDep
@@ -105,6 +107,21 @@ def get_order(order_id: OrderIdPath, session: ReadSessionDep, token: OrderToken)
 def cancel_order(order_id: OrderIdPath, session: SessionDep, token: OrderToken) -> OrderOut:
     """Cancel before collection; the stock goes back on the shelf."""
     order = orders_service.cancel_order(session, order_id=order_id, token=token)
+    return responses.order_out(orders_service.order_record(session, order=order))
+
+
+@router.post(
+    "/orders/{order_id}/arrival",
+    name="order_arrival",
+    openapi_extra=TOKEN_OPTIONAL,
+    response_model=OrderOut,
+    responses=problem_responses(InvalidTransition, 422),
+)
+def check_in(order_id: OrderIdPath, body: ArrivalIn, session: SessionDep, token: OrderToken) -> OrderOut:
+    """The shopper is on the way (`eta_minutes`) or has arrived (`where`: counter or curbside, `bay`):
+    the store's arrivals list and desk see it at once. A later check-in replaces the earlier one. Only
+    while the order is reserved or ready for pickup; at most 30 check-ins per order in 10 minutes."""
+    order = orders_service.check_in(session, order_id=order_id, token=token, arrival=body)
     return responses.order_out(orders_service.order_record(session, order=order))
 
 

@@ -16,7 +16,8 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import pickup
+from orders import desk_events, pickup
+from orders.desk_schemas import DeskEventType
 from orders.exceptions import InvalidTransition
 from orders.models import HOLDING, Notification, Order, OrderEvent, OrderLine, OrderStatus
 from orders.return_records import RecordedReturn, returns_by_order
@@ -152,11 +153,15 @@ def cancel(session: Session, *, order: Order) -> Order:
     status = OrderStatus(order.status)
     if status not in (OrderStatus.pending, *HOLDING):
         raise InvalidTransition(status, "cancelled")
+    now = utcnow()
     if status in HOLDING:
         inventory_service.release(
             session, store_id=order.store_id, lines=held_quantities(order_lines(session, order=order))
         )
-    transition(session, order, OrderStatus.cancelled, utcnow())
+    transition(session, order, OrderStatus.cancelled, now)
+    if status in HOLDING:  # an order the desk was shown: it goes from its lists (last: orders.desk_events)
+        cancelled = desk_events.NewDeskEvent(DeskEventType.order_cancelled, order.order_id, now)
+        desk_events.emit(session, store_id=order.store_id, events=[cancelled])
     return order
 
 

@@ -91,6 +91,13 @@ class Order(SQLModel, table=True):
     # Keyed hash of the pickup short code, for staff lookups by store.
     short_code_hash: str | None = Field(default=None, max_length=64)
     ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    # The shopper's last arrival check-in (orders/arrivals.py), all None until the first: `on_the_way` or
+    # `arrived`, when it was said, the expected arrival (on the way only), `counter` or `curbside`, a bay.
+    arrival_status: str | None = Field(default=None, max_length=12)
+    arrival_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    arrival_eta: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    arrival_where: str | None = Field(default=None, max_length=10)
+    arrival_bay: str | None = Field(default=None, max_length=20)
     expires_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
@@ -241,3 +248,30 @@ class ReturnLine(SQLModel, table=True):
     product_id: int = Field(sa_column=Column(Integer, ForeignKey("product.id"), primary_key=True))
     sku: str = Field(max_length=64)
     quantity: int
+
+
+class DeskEvent(SQLModel, table=True):
+    """What a store's desk hears about (orders/desk_events.py): written in the transaction of the change it
+    tells of, numbered per store in commit order (`seq`, from `DeskEventCounter`), pruned after a day."""
+
+    __tablename__ = "desk_event"
+    # Pruned by age, oldest first.
+    __table_args__ = (Index("ix_desk_event_at", "at"),)
+
+    # No foreign keys: a log the desk streams read and a sweep prunes, never joined; a store's id is
+    # stable and an event names its order by the public id the desk asks the API about.
+    store_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    type: str = Field(max_length=40)
+    order_id: str | None = Field(default=None, max_length=40)
+    at: datetime = Field(sa_column=Column(UtcTimestamp(), nullable=False))
+
+
+class DeskEventCounter(SQLModel, table=True):
+    """The last `DeskEvent.seq` of each store: the row a writer of the store's events updates, and so
+    locks until it commits, which numbers the store's events in commit order."""
+
+    __tablename__ = "desk_event_counter"
+
+    store_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))

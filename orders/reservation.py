@@ -5,7 +5,8 @@
    next opening day with room when its day is full or the order came after the cutoff (`orders.promises`);
 3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
 4. alternatives: a rejected order names its short lines and the nearest stores that hold the whole basket
-   (`alternatives`, which a short pick at the counter asks too, for the units the shelf did not hold).
+   (`alternatives`, which a short pick at the counter asks too, for the units the shelf did not hold);
+5. the desk: the store's pickup desk hears of each reserved order (`order.reserved`, orders.desk_events).
 
 A run decides its own order and, in the same transaction, up to a batch of the store's other pending
 orders (SKIP LOCKED). It runs in a Celery task sent after the order's commit (`orders.queueing`); the task
@@ -23,7 +24,8 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import lifecycle, pickup, promises
+from orders import desk_events, lifecycle, pickup, promises
+from orders.desk_schemas import DeskEventType
 from orders.models import HOLDING, Order, OrderStatus, ProblemCode
 from retail import dialect
 from retail.clock import utcnow
@@ -160,6 +162,12 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
         }
         lifecycle.transition(session, o, OrderStatus.rejected, now, problem=problem, flush=False)
     session.flush()
+    # Last: the store's event counter stays locked until the commit (see orders.desk_events).
+    desk_events.emit(
+        session,
+        store_id=store.id,
+        events=[desk_events.NewDeskEvent(DeskEventType.order_reserved, o.order_id, now) for o in reserved],
+    )
 
 
 def _issue_pickups(session: Session, store: Store, orders: Sequence[Order]) -> list[pickup.Pickup]:

@@ -9,6 +9,9 @@ from typing import Any
 
 from inventory.schemas import Money
 from orders.counter_schemas import (
+    Arrival,
+    ArrivalPlace,
+    ArrivalStatus,
     Locale,
     OrderReturn,
     PickupPerson,
@@ -104,16 +107,28 @@ def _return_fields(recorded: RecordedReturn) -> dict[str, Any]:
 
 
 def _counter_fields(order: Order) -> dict[str, Any]:
-    # The arrival is not recorded yet: present, empty, as the contract asks. Returns are the record's,
-    # which each answer adds as its audience sees them.
+    # Returns are the record's, which each answer adds as its audience sees them.
     return {
         "pickup_person": None
         if order.pickup_person_name is None
         else PickupPerson(name=order.pickup_person_name),
         "locale": Locale(order.locale),
         "shortages": [Shortage.model_validate(shortage) for shortage in order.shortages or []],
-        "arrival": None,
+        "arrival": arrival_of(order),
     }
+
+
+def arrival_of(order: Order) -> Arrival | None:
+    """The shopper's last arrival check-in (orders/arrivals.py); None before the first."""
+    if order.arrival_status is None or order.arrival_at is None:
+        return None
+    return Arrival(
+        status=ArrivalStatus(order.arrival_status),
+        at=order.arrival_at,
+        eta=order.arrival_eta,
+        where=None if order.arrival_where is None else ArrivalPlace(order.arrival_where),
+        bay=order.arrival_bay,
+    )
 
 
 def _order_fields(record: OrderRecord) -> dict[str, Any]:

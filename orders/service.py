@@ -1,5 +1,6 @@
 """What the shopper surface and other callers use of click-and-collect orders: placing one (its reservation
-queued after the commit), following and cancelling it with its token, reserving it, and its record.
+queued after the commit), following and cancelling it with its token, checking in on the way to collect
+it, reserving it, and its record.
 
 Each of these lives in the module named for its concern (`orders.placement`, `orders.shopper`,
 `orders.reservation`, `orders.lifecycle`); the store's side is `orders.staff`. Services take the session
@@ -13,7 +14,7 @@ from functools import partial
 
 from sqlmodel import Session
 
-from orders import lifecycle, placement, queueing, reservation, shopper
+from orders import arrivals, lifecycle, placement, queueing, reservation, shopper
 from orders.schemas import OrderIn
 
 OrderRecord = lifecycle.OrderRecord
@@ -26,6 +27,7 @@ order_token = shopper.order_token
 get_order = shopper.get_order
 cancel_order = shopper.cancel_order
 pickup_token = shopper.pickup_token
+check_in = arrivals.check_in
 
 reserve_order = reservation.reserve_order
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from orders import metrics, notifications, reservation, sweeps
+from orders import desk_events, metrics, notifications, reservation, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
+from retail.clock import utcnow
 from retail.db import delete_in_batches, get_engine, session_scope
 from retail.redis_client import redis_client
 
@@ -125,4 +126,24 @@ def prune_idempotency_keys() -> int:
     )
     if pruned:
         logger.info("pruned %s idempotency keys older than a day", pruned)
+    return pruned
+
+
+# Desk events deleted per transaction, and transactions per run at most.
+PRUNE_DESK_EVENTS_BATCH = 5000
+PRUNE_DESK_EVENTS_MAX_BATCHES = 20
+
+
+@periodic(every_s=600.0)
+@celery_app.task(name="orders.prune_desk_events", acks_late=True)
+def prune_desk_events() -> int:
+    """Forget the desks' events older than `desk_events.RETENTION` (a day)."""
+    before = utcnow() - desk_events.RETENTION
+    pruned = delete_in_batches(
+        lambda session, batch: desk_events.prune(session, before=before, batch=batch),
+        batch=PRUNE_DESK_EVENTS_BATCH,
+        max_batches=PRUNE_DESK_EVENTS_MAX_BATCHES,
+    )
+    if pruned:
+        logger.info("pruned %s desk events older than %s", pruned, desk_events.RETENTION)
     return pruned

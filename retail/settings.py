@@ -68,6 +68,19 @@ class Settings(BaseSettings):
         description="proxies whose X-Forwarded-For uvicorn trusts for the client address (comma-separated "
         "addresses or networks, or *); empty: none, the client address is the connecting peer's",
     )
+    desk_keepalive_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=15,
+        description="seconds between the keep-alive comments of a desk's event stream (proxies close idle "
+        "ones)",
+    )
+    desk_stream_max_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="seconds a desk's event stream lasts before the server ends it; the desk reconnects with "
+        "Last-Event-ID and loses nothing, and a revoked key is refused then",
+    )
     metrics_token: str | None = Field(
         default=None, description="when set, GET /metrics needs `Authorization: Bearer <this token>`"
     )

@@ -18,6 +18,7 @@ _OPTIONAL_SCALARS = (
     "hold_hours",
     "pick_minutes",
     "return_days",
+    "handover_minutes",
     "closed_on_public_holidays",
     "opening_hours",
     "kind",
@@ -35,6 +36,7 @@ _INTEGERS = frozenset(
         "hold_hours",
         "pick_minutes",
         "return_days",
+        "handover_minutes",
         "daily_order_capacity",
         "hold_opening_hours",
     }

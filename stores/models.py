@@ -35,8 +35,13 @@ class Store(SQLModel, table=True):
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
     # Days after collection the counter takes units of an order back (orders.returns); 0 takes none. The
-    # server default is for the stores there before the setting (migration 0009).
+    # server default is for the stores there before the setting (migration 0013).
     return_days: int = Field(default=30, sa_column=Column(Integer, nullable=False, server_default=text("30")))
+    # How long a shopper who has arrived may wait at the counter before the arrivals list calls the
+    # hand-over overdue (orders/arrivals.py). The server default is for the rows from before it existed.
+    handover_minutes: int = Field(
+        default=5, sa_column=Column(Integer, nullable=False, server_default=text("5"))
+    )
     closed_on_public_holidays: bool = Field(default=True)
     # `store` or `warehouse` (stores.schemas.StoreKind): a warehouse ships to stores and is never shown to
     # shoppers nor a pickup store. Server defaults for the rows there before migration 0010.

@@ -141,6 +141,13 @@ class StoreIn(BaseModel):
         description="days after collection the counter takes units back (through the last of those days "
         "in the store's zone); 0: no returns",
     )
+    handover_minutes: StrictInt = Field(
+        default=5,
+        ge=0,
+        le=240,
+        description="minutes an arrived shopper may wait before the arrivals list calls the hand-over "
+        "overdue",
+    )
     closed_on_public_holidays: StrictBool | None = Field(
         default=None, description="default true; `PH off` in `opening_hours` also sets it"
     )

@@ -86,6 +86,7 @@ def _row_values(store_in: StoreIn, now: datetime) -> dict[str, Any]:
         "hold_hours": store_in.hold_hours,
         "pick_minutes": store_in.pick_minutes,
         "return_days": store_in.return_days,
+        "handover_minutes": store_in.handover_minutes,
         "closed_on_public_holidays": bool(store_in.closed_on_public_holidays),
         "kind": store_in.kind.value,
         "daily_order_capacity": store_in.daily_order_capacity,

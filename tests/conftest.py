@@ -24,6 +24,9 @@ os.environ["RETAIL_REDIS_URL"] = REDIS_URL
 os.environ["RETAIL_SECRET_KEY"] = "test-secret-key-not-for-production"
 # The whole suite comes from one client address; the tests of the shopper limit lower it themselves.
 os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"] = "100000000"
+# In-process clients read a response whole, so a desk's event stream must end for its request to: within
+# a second (tests/orders/test_desk_stream.py and tests/e2e/test_desk_events.py set their own).
+os.environ["RETAIL_DESK_STREAM_MAX_S"] = "1"
 
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402

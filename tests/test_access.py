@@ -120,6 +120,13 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         _order("GET", "/pickup-code.svg"),
         200,
     ),
+    ("POST", "/mobile/v1/orders/{order_id}/arrival"): (
+        Access.order,
+        lambda client, s, headers: client.post(
+            f"/mobile/v1/orders/{s.order_id}/arrival", json={"status": "arrived"}, headers=headers
+        ),
+        200,
+    ),
     ("GET", "/staff/"): (Access.public, _get("/staff/"), 200),  # the desk page; it signs in by itself
     ("GET", "/staff/v1/me"): (Access.any_staff, _get("/staff/v1/me"), 200),
     ("POST", "/staff/v1/pickups/scan"): (
@@ -131,6 +138,9 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
     ),
     ("GET", "/staff/v1/stores/{code}"): (Access.staff, _get("/staff/v1/stores/S1"), 200),
     ("GET", "/staff/v1/stores/{code}/orders"): (Access.staff, _get("/staff/v1/stores/S1/orders"), 200),
+    ("GET", "/staff/v1/stores/{code}/arrivals"): (Access.staff, _get("/staff/v1/stores/S1/arrivals"), 200),
+    # A stream, read whole here: it ends after RETAIL_DESK_STREAM_MAX_S (1 s in the tests, see conftest).
+    ("GET", "/staff/v1/stores/{code}/events"): (Access.staff, _get("/staff/v1/stores/S1/events"), 200),
     ("POST", "/staff/v1/orders/{order_id}/ready"): (
         Access.staff,
         lambda client, s, headers: client.post(f"/staff/v1/orders/{s.order_id}/ready", headers=headers),

@@ -183,3 +183,33 @@ def test_the_returns_migration_gives_existing_stores_30_days_and_can_be_undone(s
         assert "return_days" in {c["name"] for c in inspect(engine).get_columns("store")}
     finally:
         engine.dispose()
+
+
+def test_the_arrivals_migration_keeps_existing_stores_and_orders_and_can_be_undone(scratch: Settings) -> None:
+    upgrade_database(scratch, "0008")
+    engine = make_engine(scratch.sqlalchemy_url)
+    try:
+        with engine.begin() as connection:
+            for statement in _ORDERS_BEFORE_0008:
+                connection.execute(text(statement))
+        upgrade_database(scratch)
+        with engine.connect() as connection:
+            stores = connection.execute(text("SELECT code, handover_minutes FROM store ORDER BY id")).all()
+            arrivals = connection.execute(
+                text(
+                    'SELECT arrival_status, arrival_at, arrival_eta, arrival_where, arrival_bay FROM "order"'
+                )
+            ).all()
+            events = connection.execute(text("SELECT count(*) FROM desk_event")).scalar_one()
+            counters = connection.execute(text("SELECT count(*) FROM desk_event_counter")).scalar_one()
+        assert [tuple(row) for row in stores] == [("NL-1", 5), ("DE-1", 5)]
+        assert [tuple(row) for row in arrivals] == [(None,) * 5] * 2
+        assert (events, counters) == (0, 0)
+        command.downgrade(alembic_config(scratch), "0013")
+        assert "handover_minutes" not in {c["name"] for c in inspect(engine).get_columns("store")}
+        assert "arrival_status" not in {c["name"] for c in inspect(engine).get_columns("order")}
+        assert not {"desk_event", "desk_event_counter"} & set(inspect(engine).get_table_names())
+        upgrade_database(scratch)
+        assert "desk_event" in set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

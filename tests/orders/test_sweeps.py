@@ -324,6 +324,7 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
         "orders.prune_idempotency_keys": ("orders.prune_idempotency_keys", 3600.0),
+        "orders.prune_desk_events": ("orders.prune_desk_events", 600.0),
     }
     # Each entry is put there by its task's own module, which the composition root imports for `retail
     # serve`'s schedule, a worker and beat alike.
