@@ -298,6 +298,12 @@ def _settings(profile: Profile, slot: Slot, index: int) -> dict[str, Any]:
         # The chain's 30 days, and 14 at the stations' and night shops' small counters.
         "return_days": 14 if kiosk else 30,
         "closed_on_public_holidays": profile.closed_on_public_holidays,
+        # What shapes the promise (API.md, "Every store a distribution point"), so the demo shows it: most
+        # shops pick today's orders until 17:00; some small ones take a few dozen a day; some count their
+        # holds in opening hours.
+        "same_day_cutoff": None if quick or index % 4 == 1 else "17:00",
+        "daily_order_capacity": 25 if index % 6 == 5 else None,
+        "hold_opening_hours": 24 if index % 8 == 7 else None,
     }
 
 

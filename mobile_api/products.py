@@ -7,6 +7,7 @@ suffix (`/availability`, `/prices`) are registered before the bare product route
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -37,6 +38,7 @@ from mobile_api.schemas import (
     StoreAvailability,
     StorePriceComparison,
 )
+from orders import service as orders_service
 from retail.caching import CATALOGUE_MAX_AGE_S, cached_json
 from retail.clock import utcnow
 from retail.errors import InvalidInput, RetailError, problem_responses
@@ -127,15 +129,19 @@ def product_availability(
     A store with no stock row for the product has 0 available (`out_of_stock`).
     """
     product = inventory_service.get_product(session, sku=sku)
-    page = stores_service.nearest_stores(
-        session, lat=lat, lon=lon, limit=limit, at=instant(at), radius_km=radius_km
-    )
+    when = instant(at)
+    page = stores_service.nearest_stores(session, lat=lat, lon=lon, limit=limit, at=when, radius_km=radius_km)
     offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
     return ProductAvailability(
         sku=product.sku,
         online=_online_availability(product),
         stores=[
-            _store_availability(nearby, offer, product.currency)
+            _store_availability(
+                nearby,
+                offer,
+                product.currency,
+                orders_service.shown_ready_by(session, store=nearby.store, at=when),
+            )
             for nearby, offer in zip(page.stores, offers, strict=True)
         ],
     )
@@ -229,7 +235,9 @@ def _product_out(product: ProductCard) -> ProductOut:
     )
 
 
-def _store_availability(nearby: NearbyStore, offer: StoreOffer, currency: str) -> StoreAvailability:
+def _store_availability(
+    nearby: NearbyStore, offer: StoreOffer, currency: str, pickup_ready_by: datetime | None
+) -> StoreAvailability:
     return StoreAvailability(
         code=nearby.store.code,
         name=nearby.store.name,
@@ -238,6 +246,7 @@ def _store_availability(nearby: NearbyStore, offer: StoreOffer, currency: str) -
         status=offer.status,
         price=Money.of(offer.price, currency),
         open_now=nearby.status.open_now,
+        pickup_ready_by=pickup_ready_by,
     )
 
 

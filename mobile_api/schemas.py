@@ -108,6 +108,10 @@ class SkuAvailability(BaseModel):
 
 class NearestStore(StoreOut):
     distance_km: float = Field(description="geodesic distance on WGS-84 from `origin`")
+    pickup_ready_by: UtcDateTime | None = Field(
+        description="when an order placed now would be ready (capacity and cutoff included); null at a "
+        "store without click and collect"
+    )
     availability: list[SkuAvailability] | None = Field(
         default=None, description="when `sku` was given: the store's stock of each requested sku"
     )
@@ -130,6 +134,7 @@ class NearestStores(BaseModel):
                         {
                             **_STORE_EXAMPLE,
                             "distance_km": 0.412,
+                            "pickup_ready_by": "2026-11-23T15:40:00+01:00",
                             "today": [{"opens": "09:00", "closes": "18:00"}],
                             "next_change": {"at": "2026-11-23T18:00:00+01:00", "open": False},
                         }
@@ -223,6 +228,10 @@ class StoreAvailability(BaseModel):
     status: StockStatus = Field(description="`limited_availability` up to the store's `low_stock_threshold`")
     price: Money = Field(description="the store's own price, else the product's `store_price`")
     open_now: bool
+    pickup_ready_by: UtcDateTime | None = Field(
+        description="when an order placed now would be ready (capacity and cutoff included); null at a "
+        "store without click and collect"
+    )
 
 
 class ProductAvailability(BaseModel):

@@ -3,7 +3,7 @@ its hours, and its resolved days. Thin handlers: validate, call the domain servi
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -30,6 +30,7 @@ from mobile_api.schemas import (
     StoreDetail,
     StoreHours,
 )
+from orders import service as orders_service
 from retail.caching import TIME_DEPENDENT_MAX_AGE_S, cached_json
 from retail.clock import utcnow
 from retail.errors import InvalidInput, problem_responses
@@ -122,7 +123,14 @@ def nearest_stores(
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after), scope=scope) if page.resume_after else None
-    items = [_nearest(s, basket.availability(s.store) if basket else None) for s in page.stores]
+    items = [
+        _nearest(
+            s,
+            basket.availability(s.store) if basket else None,
+            orders_service.shown_ready_by(session, store=s.store, at=when),
+        )
+        for s in page.stores
+    ]
     return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 
 
@@ -198,9 +206,13 @@ def _store_fields(store: StoreView, status: StoreStatus) -> dict[str, Any]:
     }
 
 
-def _nearest(nearby: NearbyStore, availability: list[SkuAvailability] | None) -> NearestStore:
+def _nearest(
+    nearby: NearbyStore, availability: list[SkuAvailability] | None, pickup_ready_by: datetime | None
+) -> NearestStore:
     store = NearestStore(
-        **_store_fields(nearby.store, nearby.status), distance_km=round(nearby.distance_km, 3)
+        **_store_fields(nearby.store, nearby.status),
+        distance_km=round(nearby.distance_km, 3),
+        pickup_ready_by=pickup_ready_by,
     )
     if availability is not None:
         # Set only when skus were asked for, so that the answer leaves both fields out otherwise.

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from orders.models import Order, OrderStatus
 from stores import service as stores_service
 from stores.hours import StoreSchedule
+from stores.service import StoreView
 
 _WITHDRAWN = (OrderStatus.cancelled.value, OrderStatus.rejected.value)
 
@@ -106,6 +107,18 @@ def ready_by(
     if promise is not None and promised is not None:
         promised.add(promise)
     return promise
+
+
+def shown_ready_by(session: Session, *, store: StoreView, at: datetime) -> datetime | None:
+    """The `pickup_ready_by` a shopper sees before ordering: the promise an order placed at `at` would get
+    (`ready_by`, the same rule; null at a store without click and collect). A store without capacity or
+    cutoff promises its pick time, which the store's view answers without the hours engine for most
+    instants (`StoreView.picked_after`, the engine's answer by construction)."""
+    if not store.click_and_collect:
+        return None
+    if store.daily_order_capacity is None and store.same_day_cutoff is None:
+        return store.picked_after(at)
+    return ready_by(session, store=store, schedule=store.schedule, start=at)
 
 
 def _nothing_promised(_day: date) -> int:

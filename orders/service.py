@@ -14,7 +14,7 @@ from functools import partial
 
 from sqlmodel import Session
 
-from orders import arrivals, lifecycle, placement, queueing, reservation, shopper
+from orders import arrivals, lifecycle, placement, promises, queueing, reservation, shopper
 from orders.schemas import OrderIn
 
 OrderRecord = lifecycle.OrderRecord
@@ -30,6 +30,7 @@ pickup_token = shopper.pickup_token
 check_in = arrivals.check_in
 
 reserve_order = reservation.reserve_order
+shown_ready_by = promises.shown_ready_by
 
 
 def place_order(

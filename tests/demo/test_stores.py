@@ -32,6 +32,9 @@ STORE_KEYS = {
     "pick_minutes",
     "return_days",
     "closed_on_public_holidays",
+    "same_day_cutoff",
+    "daily_order_capacity",
+    "hold_opening_hours",
     "hours",
 }
 ADDRESS_KEYS = {"street", "postcode", "city", "country", "subdivision"}
@@ -209,6 +212,15 @@ def test_contract_shape(rows: list[dict[str, Any]]) -> None:
         for number in ("low_stock_threshold", "hold_hours", "pick_minutes", "return_days"):
             assert type(store[number]) is int, where
             assert store[number] > 0, where
+        assert store["same_day_cutoff"] in (None, "17:00"), where
+        assert store["daily_order_capacity"] in (None, 25), where
+        assert store["hold_opening_hours"] in (None, 24), where
+
+
+def test_the_promise_is_shaped_in_some_stores_and_not_others(rows: list[dict[str, Any]]) -> None:
+    for setting in ("same_day_cutoff", "daily_order_capacity", "hold_opening_hours"):
+        values = [store[setting] for store in rows]
+        assert 10 < sum(value is not None for value in values) < len(rows) - 10, setting
 
 
 def test_addresses_postcodes_phones(rows: list[dict[str, Any]]) -> None:

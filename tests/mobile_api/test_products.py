@@ -24,6 +24,7 @@ from tests.factories import (
 
 UTRECHT = (52.0907, 5.1214)
 MONDAY_NOON = "2026-11-23T12:00:00+01:00"
+ONE_HOUR_AFTER_NOON = "2026-11-23T13:00:00+01:00"
 SUNDAY_NOON = "2026-11-22T12:00:00+01:00"
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 
@@ -200,6 +201,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "status": "limited_availability",
                 "price": eur("11.49"),
                 "open_now": True,
+                "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
             },
             {
                 "code": "UT-ZUID",
@@ -209,6 +211,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "status": "limited_availability",  # 5 is within this store's own threshold of 5
                 "price": eur("13.49"),  # no price of its own: the product's store price
                 "open_now": True,
+                "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
             },
             {
                 "code": "AMS",
@@ -218,6 +221,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "status": "in_stock",
                 "price": eur("12.99"),
                 "open_now": True,
+                "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
             },
             {
                 "code": "RTD",
@@ -227,6 +231,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "status": "out_of_stock",
                 "price": eur("13.49"),
                 "open_now": True,
+                "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
             },
         ],
     }
