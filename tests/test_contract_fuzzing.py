@@ -147,6 +147,7 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", fuzz_app, config=CONFIG
 # read in pydantic's lax mode (0 for false, "7" for 7), which the generator counts as violations.
 BULK = {
     ("PUT", "/admin/v1/stores"),
+    ("PUT", "/admin/v1/transfer-lanes"),
     ("PUT", "/sync/v1/products"),
     ("PUT", "/sync/v1/prices"),
     ("PUT", "/sync/v1/stock"),
