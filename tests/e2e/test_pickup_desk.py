@@ -4,30 +4,25 @@ The service runs as it does in production (`retail serve`, its own process on a 
 test PostgreSQL database and Redis; the data is committed for real and removed after each test. The camera
 scan feeds Chromium's fake camera a video made from the order's real QR PNG, so the page's whole path
 (camera, frame, `pickups/scan`, `pickups/verify`, `pickups/confirm`) runs. Screenshots of every screen go
-to test-artifacts/desk/.
+to test-artifacts/desk/. The counter's day (short picks, partial hand-overs, returns, arrivals on the live
+feed) is in test_desk_counter.py.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import zxingcpp
 from PIL import Image
 from playwright.sync_api import (
     Browser,
-    BrowserContext,
     FloatRect,
     Page,
     Playwright,
@@ -37,34 +32,28 @@ from playwright.sync_api import (
 )
 from redis import Redis
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from orders import scan, sweeps
-from orders import service as orders_service
-from orders.models import Order
-from retail.auth import Role, create_api_key
-from retail.clock import utcnow
+from orders import scan
+from retail.auth import Role
 from retail.settings import Settings
 from tests.conftest import REDIS_URL
 from tests.e2e.chromium import CHROMIUM, require_chromium
-from tests.e2e.processes import free_port, stop
-from tests.factories import (
-    ALWAYS_OPEN,
-    apply_counts,
-    count_row,
-    empty_tables,
-    make_products,
-    make_store,
-    make_stores,
-    product_row,
-    reserved_order,
-    store_row,
+from tests.e2e.desk import (
+    CAMERA_ARGS,
+    TIMES,
+    DeskShop,
+    assert_fits_a_phone,
+    bearer,
+    decode_token,
+    desk_shop_at,
+    look_up,
+    new_context,
+    serve,
+    shot,
+    sign_in,
 )
-
-TIMES = "\u00d7"  # the multiplication sign the page puts between quantity and name
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "desk"
-# Chromium may not show a camera prompt headless; these make it use a fake device and grant access.
-CAMERA_ARGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+from tests.factories import ALWAYS_OPEN, make_store
 
 # Generous waits: other test runs share this machine's two cores, and a page that is right but slow is
 # still right. A broken page fails all the same, only later.
@@ -73,150 +62,16 @@ expect.set_options(timeout=20_000)
 require_chromium()
 
 
-# -------------------------------------------------------------------------------------------- service
-
-
 @pytest.fixture(scope="module")
 def server(pg_settings: Settings) -> Iterator[str]:
-    """`retail serve` on a free port, against the test database and Redis."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("RETAIL_")},
-        "RETAIL_DATABASE_URL": pg_settings.database_url,
-        "RETAIL_REDIS_URL": REDIS_URL,
-        "RETAIL_SECRET_KEY": pg_settings.secret,
-        "RETAIL_LOG_LEVEL": "WARNING",
-    }
-    with (ARTIFACTS / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--port", str(port)],
-            env=env,
-            cwd=ARTIFACTS,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"retail serve did not start; see {ARTIFACTS / 'server.log'}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            stop(process)
-
-
-@dataclass
-class Placed:
-    order_id: str
-    order_token: str
-    short_code: str
-    customer_name: str
-
-
-class DeskShop:
-    """Stores D1 (the desk's) and D2, with stock, committed for real; orders placed through the service."""
-
-    def __init__(self, engine: Engine, base: str) -> None:
-        self.engine = engine
-        self.base = base
-        self.count = 0
-
-    def key(self, store_code: str | None = "D1", *, role: Role = Role.staff) -> str:
-        with Session(self.engine) as session:
-            secret = create_api_key(session, role=role, store_code=store_code)
-            session.commit()
-        return secret
-
-    def order(self, customer_name: str, lines: dict[str, int], *, store: str = "D1") -> Placed:
-        self.count += 1
-        customer = {"name": customer_name, "email": "klant@example.nl"}
-        order = reserved_order(self.engine, store, lines, key=f"desk-{self.count}", customer=customer)
-        token = orders_service.order_token(order.order_id)
-        shown = httpx.get(
-            f"{self.base}/mobile/v1/orders/{order.order_id}", headers={"Authorization": f"Bearer {token}"}
-        ).json()
-        assert shown["status"] == "reserved"
-        return Placed(order.order_id, token, shown["pickup"]["code"], customer_name)
-
-    def ready(self, placed: Placed, secret: str) -> None:
-        answer = httpx.post(f"{self.base}/staff/v1/orders/{placed.order_id}/ready", headers=_bearer(secret))
-        assert answer.status_code == 200, answer.text
-
-    def status(self, placed: Placed) -> str:
-        answer = httpx.get(
-            f"{self.base}/mobile/v1/orders/{placed.order_id}", headers=_bearer(placed.order_token)
-        )
-        return str(answer.json()["status"])
-
-    def qr_png(self, placed: Placed) -> bytes:
-        answer = httpx.get(
-            f"{self.base}/mobile/v1/orders/{placed.order_id}/pickup-code.png",
-            headers=_bearer(placed.order_token),
-        )
-        assert answer.headers["content-type"] == "image/png"
-        return answer.content
-
-    def set_times(self, placed: Placed, *, created_at: datetime, ready_by: datetime) -> None:
-        with Session(self.engine) as session:
-            order = session.exec(select(Order).where(Order.order_id == placed.order_id)).one()
-            order.created_at = created_at
-            order.ready_by = ready_by
-            session.add(order)
-            session.commit()
-
-    def expire(self, placed: Placed) -> None:
-        """What the expiry sweep does once the hold time has passed."""
-        with Session(self.engine) as session:
-            order = session.exec(select(Order).where(Order.order_id == placed.order_id)).one()
-            order.expires_at = utcnow() - timedelta(minutes=1)
-            session.add(order)
-            session.commit()
-            assert order.id in sweeps.expire_ready(session)
-            session.commit()
-
-
-def _bearer(secret: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {secret}"}
+    with serve(pg_settings, "server.log") as base:
+        yield base
 
 
 @pytest.fixture
 def desk_shop(pg_engine: Engine, server: str) -> Iterator[DeskShop]:
-    with Session(pg_engine) as session:
-        make_stores(
-            session,
-            [
-                store_row(code, always_open=True, name=f"Winkelpunt {city}")
-                for code, city in (("D1", "Utrecht"), ("D2", "Zeist"))
-            ],
-        )
-        make_products(
-            session,
-            [
-                product_row("KOFFIE", price="12.99", name="Koffiebonen 1 kg"),
-                product_row("THEE", price="3.49", name="Groene thee"),
-                product_row("MOLEN", price="39.00", name="Koffiemolen handmatig"),
-            ],
-        )
-        apply_counts(
-            session,
-            [count_row(store, sku, 50) for store in ("D1", "D2") for sku in ("KOFFIE", "THEE", "MOLEN")],
-        )
-        session.commit()
-    try:
-        yield DeskShop(pg_engine, server)
-    finally:
-        empty_tables(pg_engine)
-
-
-# -------------------------------------------------------------------------------------------- browser
+    with desk_shop_at(pg_engine, server) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="module")
@@ -232,55 +87,18 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     browser.close()
 
 
-def _context(
-    browser: Browser, locale: str, *, phone: bool = False, timezone_id: str = "Europe/Amsterdam"
-) -> BrowserContext:
-    if phone:
-        context = browser.new_context(
-            locale=locale,
-            timezone_id=timezone_id,
-            viewport={"width": 360, "height": 740},
-            device_scale_factor=2,
-            is_mobile=True,
-            has_touch=True,
-        )
-    else:
-        context = browser.new_context(
-            locale=locale, timezone_id=timezone_id, viewport={"width": 1024, "height": 768}
-        )
-    context.set_default_timeout(30_000)
-    return context
-
-
 @pytest.fixture
 def english(browser: Browser) -> Iterator[Page]:
-    context = _context(browser, "en-GB")
+    context = new_context(browser, "en-GB")
     yield context.new_page()
     context.close()
 
 
 @pytest.fixture
 def dutch(browser: Browser) -> Iterator[Page]:
-    context = _context(browser, "nl-NL")
+    context = new_context(browser, "nl-NL")
     yield context.new_page()
     context.close()
-
-
-def shot(page: Page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page: Page, base: str, secret: str) -> None:
-    page.goto(f"{base}/staff/")
-    page.locator("#secret").fill(secret)
-    page.locator("#sign-in-button").click()
-    expect(page.locator("#desk")).to_be_visible()
-
-
-def look_up(page: Page, code: str) -> None:
-    """What a hardware scanner or a clerk does: type into the field and press Enter."""
-    page.locator("#code").fill(code)
-    page.locator("#code").press("Enter")
 
 
 # ---------------------------------------------------------------------------------------------- tests
@@ -336,7 +154,7 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
     expect(cards.nth(0).locator("h2")).to_have_text("Sanne de Vries")
     expect(cards.nth(1).locator("h2")).to_have_text("Ahmed Yilmaz")
     expect(cards.nth(0).locator(".ready-by")).to_contain_text("Ready by")
-    expect(cards.nth(0).locator(".lines li")).to_have_text(
+    expect(cards.nth(0).locator(".lines li .line-text")).to_have_text(
         [f"2 {TIMES} Koffiebonen 1 kgKOFFIE", f"1 {TIMES} Groene theeTHEE"]
     )
     shot(english, "03-pick-list")
@@ -358,7 +176,7 @@ def test_the_pick_list_marks_orders_ready_and_both_lists_refresh_by_themselves(
     # Orders placed and picked elsewhere (another clerk) appear without anyone touching the page.
     third = desk_shop.order("Noor Jansen", {"THEE": 3})
     desk_shop.ready(second, desk_shop.key("D1"))
-    english.clock.fast_forward("00:20")
+    english.clock.fast_forward("00:35")
     expect(waiting).to_have_count(2)
     expect(english.locator("#waiting-count")).to_have_text("2")
     expect(english.locator("#pick-count")).to_have_text("1")
@@ -401,7 +219,7 @@ def test_each_card_carries_the_bags_label_and_a_waiting_order_hands_over_without
     expect(shown.locator(".warning")).to_have_text(
         "Without the customer's code: check their name, or an ID, before handing over."
     )
-    expect(shown.locator(".lines li")).to_have_text([f"2 {TIMES} Groene theeTHEE"])
+    expect(shown.locator(".lines li .line-text")).to_have_text([f"2 {TIMES} Groene theeTHEE"])
     expect(english.locator("#hand-over-close")).to_have_text("Close")
     assert desk_shop.status(waiting) == "ready_for_pickup"  # looking it up changes nothing
     shot(english, "13-hand-over-from-the-list")
@@ -426,7 +244,7 @@ def test_times_are_the_stores_whatever_zone_the_device_is_set_to(
         created_at=datetime(2026, 11, 23, 22, 50, tzinfo=UTC),  # 23:50 in Amsterdam, on the day before
         ready_by=datetime(2026, 11, 23, 23, 45, tzinfo=UTC),  # 00:45 in Amsterdam, today
     )
-    context = _context(browser, "en-GB", timezone_id="America/New_York")
+    context = new_context(browser, "en-GB", timezone_id="America/New_York")
     page = context.new_page()
     try:
         page.clock.set_fixed_time(now)
@@ -448,7 +266,7 @@ def test_the_header_keeps_the_store_code_on_one_line_on_a_360_px_phone(
     with Session(desk_shop.engine) as session:
         make_store(session, "NL-UTR-0042", hours=ALWAYS_OPEN)
         session.commit()
-    context = _context(browser, "nl-NL", phone=True)
+    context = new_context(browser, "nl-NL", phone=True)
     page = context.new_page()
     try:
         sign_in(page, desk_shop.base, desk_shop.key("NL-UTR-0042"))
@@ -490,7 +308,7 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, desk_shop: DeskShop) ->
     look_up(dutch, order.short_code.lower().replace("-", " "))
     card = dutch.locator("#result .hand-over")
     expect(card.locator("h2")).to_have_text("Sanne de Vries")
-    expect(card.locator(".lines li")).to_have_text(
+    expect(card.locator(".lines li .line-text")).to_have_text(
         [f"2 {TIMES} Koffiebonen 1 kgKOFFIE", f"1 {TIMES} Groene theeTHEE"]
     )
     expect(dutch.locator("#confirm")).to_have_text("Meegeven aan Sanne de Vries")
@@ -499,7 +317,7 @@ def test_hand_over_by_typing_the_short_code(dutch: Page, desk_shop: DeskShop) ->
 
     # The next customer's code from a hardware scanner (its text, then Enter) replaces the order on
     # screen; the Enter never hands over the one shown before.
-    look_up(dutch, _decode_token(desk_shop.qr_png(other)))
+    look_up(dutch, decode_token(desk_shop.qr_png(other)))
     expect(card.locator("h2")).to_have_text("Ahmed Yilmaz")
     assert desk_shop.status(order) == "ready_for_pickup"
     # Putting the order away is "close": "cancel" under an order reads as cancelling the order.
@@ -576,7 +394,7 @@ def test_hand_over_by_scanning_the_real_qr_code_with_the_camera(
         executable_path=str(CHROMIUM), args=[*CAMERA_ARGS, f"--use-file-for-fake-video-capture={video}"]
     )
     try:
-        context = _context(browser, "en-GB", phone=True)
+        context = new_context(browser, "en-GB", phone=True)
         context.grant_permissions(["camera"], origin=desk_shop.base)
         page = context.new_page()
         frames: list[tuple[str, int]] = []
@@ -649,7 +467,7 @@ def test_every_refusal_is_a_sentence_in_the_browsers_language(
     cancelled = desk_shop.order("Geannuleerd", {"THEE": 1})
     assert httpx.post(
         f"{desk_shop.base}/mobile/v1/orders/{cancelled.order_id}/cancel",
-        headers=_bearer(cancelled.order_token),
+        headers=bearer(cancelled.order_token),
     ).is_success
     expired = desk_shop.order("Te Laat", {"THEE": 1})
     desk_shop.ready(expired, secret)
@@ -658,12 +476,12 @@ def test_every_refusal_is_a_sentence_in_the_browsers_language(
     assert httpx.post(
         f"{desk_shop.base}/staff/v1/pickups/confirm",
         json={"code": collected.short_code},
-        headers=_bearer(secret),
+        headers=bearer(secret),
     ).is_success
-    token_elsewhere = _decode_token(desk_shop.qr_png(elsewhere))
+    token_elsewhere = decode_token(desk_shop.qr_png(elsewhere))
     desk_shop.expire(expired)
 
-    context = _context(browser, locale)
+    context = new_context(browser, locale)
     page = context.new_page()
     try:
         sign_in(page, desk_shop.base, secret)
@@ -710,48 +528,32 @@ def pattern_with_date(prefix: str) -> re.Pattern[str]:
     return re.compile(re.escape(prefix) + r".*\d{1,2}:\d{2}\.$")
 
 
-def _decode_token(png: bytes) -> str:
-    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    return result.text
-
-
 def test_a_whole_hand_over_on_a_360_px_phone(browser: Browser, desk_shop: DeskShop) -> None:
     secret = desk_shop.key("D1")
     order = desk_shop.order("Maria van den Heuvel-Oosterhout", {"KOFFIE": 2, "THEE": 1, "MOLEN": 1})
-    context = _context(browser, "nl-NL", phone=True)
+    context = new_context(browser, "nl-NL", phone=True)
     page = context.new_page()
     try:
         sign_in(page, desk_shop.base, secret)
         page.locator("#tab-pick").tap()
         expect(page.locator("#pick-list .short-code")).to_have_text(order.short_code)
         shot(page, "09-phone-pick-card")
-        _assert_fits_a_phone(page)  # the order number, a long unbroken word, included
+        assert_fits_a_phone(page)  # the order number, a long unbroken word, included
         page.locator("#pick-list > li button.ready").tap()
         expect(page.locator("#pick-empty")).to_be_visible()
         shot(page, "09-phone-picked")
         page.locator("#tab-waiting").tap()
         expect(page.locator("#waiting-list button.hand-over-code")).to_be_visible()
         shot(page, "09-phone-waiting")
-        _assert_fits_a_phone(page)
+        assert_fits_a_phone(page)
         page.locator("#tab-handover").tap()
         look_up(page, order.short_code)
         expect(page.locator("#confirm")).to_be_visible()
         shot(page, "10-phone-hand-over")
-        _assert_fits_a_phone(page)
+        assert_fits_a_phone(page)
         page.locator("#confirm").tap()
         expect(page.locator("#result .success")).to_be_visible()
         assert desk_shop.status(order) == "collected"
         shot(page, "11-phone-done")
     finally:
         context.close()
-
-
-def _assert_fits_a_phone(page: Page) -> None:
-    # Nothing sticks out sideways, and every button is a thumb-sized target.
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-    heights = page.evaluate(
-        "[...document.querySelectorAll('button')].filter(b => b.offsetParent)"
-        ".map(b => b.getBoundingClientRect().height)"
-    )
-    assert heights
-    assert min(heights) >= 44

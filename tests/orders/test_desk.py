@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from orders import pickup, scan
+from orders.desk.desk import STATIC_DIR
 from orders.exceptions import InvalidFrame
 from tests.factories import BASKET, order_body, post_order
 
@@ -68,6 +69,55 @@ def test_the_page_is_served_with_its_files_and_a_strict_policy(client: TestClien
     assert client.get("/staff/assets/nothing.js").status_code == 404
     # The page is not part of the API document.
     assert "/staff/" not in client.get("/openapi.json").json()["paths"]
+
+
+MODULES = sorted(path.name for path in STATIC_DIR.glob("*.js"))
+IMPORT = re.compile(r'^import .* from "(?P<source>[^"]+)";$', re.MULTILINE)
+
+
+def test_every_module_the_page_imports_is_one_of_its_own_served_files(client: TestClient) -> None:
+    assert {"desk.js", "events.js", "sse.js", "returns.js", "arrivals.js", "picking.js"} <= set(MODULES)
+    reached = {"desk.js"}
+    waiting = ["desk.js"]
+    while waiting:
+        source = (STATIC_DIR / waiting.pop()).read_text()
+        for imported in IMPORT.findall(source):
+            # Relative, within the page's own folder: nothing from elsewhere, no build step to resolve it.
+            assert re.fullmatch(r"\./[a-z_]+\.js", imported), imported
+            name = imported.removeprefix("./")
+            if name not in reached:
+                reached.add(name)
+                waiting.append(name)
+    assert reached == set(MODULES)  # and no file lies about unused
+    for name in MODULES:
+        asset = client.get(f"/staff/assets/{name}")
+        assert asset.status_code == 200
+        assert "javascript" in asset.headers["content-type"]
+        assert "http://" not in asset.text
+        assert "https://" not in asset.text
+        # EventSource cannot send the Authorization header: the secret would have to go in the URL.
+        assert "EventSource(" not in asset.text
+        assert len(asset.text.splitlines()) < 400
+
+
+def _texts(language: str) -> set[str]:
+    source = (STATIC_DIR / "text.js").read_text()
+    start = source.index(f"  {language}: {{\n")
+    end = source.index("\n  },\n", start)
+    return set(re.findall(r"^    (\w+):", source[start:end], re.MULTILINE))
+
+
+def test_every_text_the_page_shows_is_there_in_dutch_and_english() -> None:
+    english, dutch = _texts("en"), _texts("nl")
+    assert english == dutch
+    used = set()
+    for name in MODULES:
+        used |= set(re.findall(r'\bt\("(\w+)"', (STATIC_DIR / name).read_text()))
+    used |= set(re.findall(r'data-t="(\w+)"', (STATIC_DIR / "index.html").read_text()))
+    # Keys built from a value: each value of the contract's enums, each reason the returns screen offers.
+    used |= {f"verification_{v}" for v in ("qr", "short_code", "id_checked", "pickup_person_named")}
+    used |= {f"reason_{v}" for v in ("not_wanted", "wrong_item", "damaged", "other")}
+    assert used - english == set()
 
 
 @pytest.mark.parametrize("path", ["/staff/", "/staff/assets/desk.js", "/staff/assets/desk.css"])

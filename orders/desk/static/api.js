@@ -15,8 +15,9 @@ class Refusal extends Error {
   }
 }
 
-export async function api(method, path, { json, blob, secret } = {}) {
+export async function api(method, path, { json, blob, secret, idempotencyKey } = {}) {
   const headers = { Authorization: `Bearer ${secret ?? auth?.secret ?? ""}`, Accept: "application/json" };
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   let body;
   if (blob) {
     headers["Content-Type"] = blob.type;
@@ -36,9 +37,17 @@ export async function api(method, path, { json, blob, secret } = {}) {
   return data;
 }
 
-// A refusal as one sentence a clerk can act on.
-export function sentence(error) {
+// A refusal as one sentence a clerk can act on. `context`: what was being done ("handover" looking up or
+// handing over, "ready" marking picked, "return" taking a return), where one code means different things.
+export function sentence(error, context = "handover") {
   const problem = error.problem || {};
+  if (context === "return") {
+    if (error.code === "invalid_transition") return t("returnNotCollected");
+    // More than was collected and not yet returned, whatever slug the server gives that 422.
+    if (error.status === 422 && !error.code.startsWith("idempotency")) return t("returnTooMany");
+    if (error.code === "return_window_closed") return t("return_window_closed");
+  }
+  if (context === "ready" && error.code === "validation_error") return t("invalidPick");
   switch (error.code) {
     case "already_collected":
       return problem.collected_at
@@ -61,7 +70,10 @@ export function sentence(error) {
     case "invalid_image":
       return t(error.code);
     case "validation_error":
-      return t("invalid_code");
+      // At the counter: a malformed code, or what the customer takes refused (the order changed meanwhile).
+      return (problem.errors || []).some((e) => String(e.field).includes("lines"))
+        ? t("invalidHandOver")
+        : t("invalid_code");
     default:
       return t("other", { code: error.code });
   }

@@ -1,23 +1,41 @@
 // The pickup desk: a thin client of /staff/v1. No framework, no build step, nothing from elsewhere: ES
-// modules, each a part of the page (text, clock, dom, session, api, lists, handover, camera), started here.
+// modules, each a part of the page (text, clock, dom, session, api, the live feed, the lists, picking,
+// arrivals, hand-over, returns, camera), started here.
 // The staff secret lives in sessionStorage only: it goes when the tab closes, and is never in a URL.
 
 import { api, sentence } from "./api.js";
+import { anyoneComing, forgetArrivals, refreshArrivals } from "./arrivals.js";
 import { startCamera, stopCamera } from "./camera.js";
 import { useTimeZone } from "./clock.js";
 import { $, message, show } from "./dom.js";
-import { lookUp, setResult } from "./handover.js";
-import { forgetOrders, onHandOverCode, refresh, startRefreshing, stopRefreshing } from "./lists.js";
+import { startEvents, stopEvents } from "./events.js";
+import { lookUp, onHandedOver, onTakeReturn, setResult } from "./handover.js";
+import {
+  forgetOrders,
+  markFresh,
+  onHandOverCode,
+  refresh,
+  setLive,
+  startRefreshing,
+  stopRefreshing,
+} from "./lists.js";
+import { addUnseen, chime, clearUnseen, markSeen, prepareSound } from "./notify.js";
+import { findForReturn, resetReturns } from "./returns.js";
 import { auth, handleAuthFailure, save, whenKeyRejected } from "./session.js";
 import { t, translatePage } from "./text.js";
+
+const TABS = ["arrivals", "handover", "pick", "waiting"];
+let selected = "handover";
 
 // ------------------------------------------------------------------------------------------ views
 
 function showSignIn(text) {
   stopRefreshing();
+  stopEvents();
   stopCamera();
   show($("desk"), false);
   show($("sign-out"), false);
+  show($("live"), false);
   $("store").textContent = "";
   show($("sign-in"), true);
   message($("sign-in-message"), text);
@@ -29,12 +47,15 @@ function showDesk() {
   show($("sign-in"), false);
   show($("desk"), true);
   show($("sign-out"), true);
+  show($("live"), true);
   $("store").textContent = auth.store;
   useTimeZone(auth.timezone);
   selectTab("handover");
-  if (auth.timezone) refresh();
+  setLive(false);
+  if (auth.timezone) refreshAll();
   else learnTimeZone(); // a session signed in before the page knew the store's zone
-  startRefreshing();
+  startRefreshing(refreshAll);
+  startEvents({ onEvent, onState, onRefused: handleAuthFailure });
 }
 
 async function learnTimeZone() {
@@ -45,16 +66,80 @@ async function learnTimeZone() {
   } catch (error) {
     if (handleAuthFailure(error)) return;
   }
-  await refresh();
+  await refreshAll();
 }
 
+function refreshAll() {
+  return Promise.all([refresh(), refreshArrivals()]);
+}
+
+// "returns" is the hand-over tab's second screen: taking back, rather than handing over.
 function selectTab(name) {
-  for (const tab of ["handover", "pick", "waiting"]) {
-    $(`tab-${tab}`).setAttribute("aria-selected", String(tab === name));
-    show($(`panel-${tab}`), tab === name);
+  selected = name;
+  const tab = name === "returns" ? "handover" : name;
+  for (const each of TABS) {
+    $(`tab-${each}`).setAttribute("aria-selected", String(each === tab));
+    show($(`panel-${each}`), each === name);
   }
+  show($("panel-returns"), name === "returns");
+  placeArrivalsTab();
+  seen();
   if (name === "handover") $("code").focus();
   else stopCamera();
+  if (name === "returns") $("return-code").focus();
+}
+
+// Whoever is waiting comes first: the Arrivals tab leads the row while anyone is on the list (and while
+// the clerk is on it, so it does not vanish under their thumb).
+function placeArrivalsTab() {
+  show($("tab-arrivals"), anyoneComing() || selected === "arrivals");
+}
+
+function seen() {
+  if (document.visibilityState !== "visible") return;
+  if (selected === "pick" || selected === "arrivals") markSeen(selected);
+}
+
+// ---------------------------------------------------------------------------------------- live feed
+
+// One refresh at a time: events that arrive while one runs (a reconnect's backlog, a burst) make one more
+// after it, not one each. No timer: the refresh starts as the event arrives.
+let refreshing = null;
+let again = false;
+
+function refreshForEvent() {
+  if (refreshing) {
+    again = true;
+    return;
+  }
+  refreshing = refreshAll().finally(() => {
+    refreshing = null;
+    if (again) {
+      again = false;
+      refreshForEvent();
+    }
+  });
+}
+
+function onEvent(event) {
+  if (event.type === "order.reserved") {
+    markFresh(event.order_id);
+    ring("pick", "order");
+  } else if (event.type === "order.arrival") {
+    ring("arrivals", "arrival");
+  }
+  refreshForEvent();
+}
+
+function ring(tab, tone) {
+  chime(tone);
+  if (document.visibilityState !== "visible" || selected !== tab) addUnseen(tab);
+}
+
+function onState(live) {
+  setLive(live);
+  // Whatever happened while the feed was down (or before it opened) is read once now.
+  if (live) refreshForEvent();
 }
 
 // ---------------------------------------------------------------------------------------- sign in
@@ -91,7 +176,11 @@ async function signIn(event) {
 }
 
 function signOut(text) {
+  stopEvents();
   forgetOrders();
+  forgetArrivals();
+  resetReturns();
+  clearUnseen();
   save(null);
   setResult();
   showSignIn(text);
@@ -102,12 +191,24 @@ function handOverFromList(code) {
   lookUp(code, "list");
 }
 
+function openReturns(code) {
+  resetReturns();
+  selectTab("returns");
+  if (code) {
+    $("return-code").value = "";
+    findForReturn(code);
+  }
+}
+
 // ------------------------------------------------------------------------------------------ start
 
 function start() {
   translatePage();
+  prepareSound();
   whenKeyRejected(() => signOut(t("signed_out")));
   onHandOverCode(handOverFromList);
+  onHandedOver(refreshAll);
+  onTakeReturn(openReturns);
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut(""));
   $("code-form").addEventListener("submit", (event) => {
@@ -117,14 +218,23 @@ function start() {
     $("code").value = "";
     lookUp(code);
   });
+  $("return-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = $("return-code").value;
+    $("return-code").value = "";
+    findForReturn(code);
+  });
+  $("returns-open").addEventListener("click", () => openReturns(""));
+  $("returns-close").addEventListener("click", () => selectTab("handover"));
   $("camera-start").addEventListener("click", startCamera);
   $("camera-stop").addEventListener("click", stopCamera);
-  for (const tab of ["handover", "pick", "waiting"]) {
-    $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
-  }
+  for (const tab of TABS) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
+  document.addEventListener("arrivals-changed", placeArrivalsTab);
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && auth) refresh();
-    else stopCamera();
+    if (document.visibilityState === "visible" && auth) {
+      refreshAll();
+      seen();
+    } else stopCamera();
   });
   if (auth?.secret && auth?.store) showDesk();
   else showSignIn("");
