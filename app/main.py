@@ -9,6 +9,7 @@ from inventory import metrics as inventory_metrics
 from inventory.router import STREAMED_UPLOADS
 from inventory.router import router as sync_router
 from inventory.schemas import ProductIn, StockMovementIn, StockSnapshotIn, StorePriceIn
+from mobile_api.alerts import router as stock_alerts_router
 from mobile_api.orders import router as orders_router
 from mobile_api.products import router as products_router
 from mobile_api.stores import router as shopper_stores_router
@@ -62,6 +63,7 @@ def create_app() -> FastAPI:
     app.include_router(shopper_stores_router)
     app.include_router(products_router)
     app.include_router(orders_router)
+    app.include_router(stock_alerts_router)
     app.include_router(staff_router)
     app.include_router(desk_events_router)
     app.include_router(stores_admin_router)

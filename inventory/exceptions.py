@@ -4,7 +4,7 @@ bulk writes that name an unknown store or product."""
 from __future__ import annotations
 
 from retail.bulk import RowError
-from retail.errors import NotFound, RetailError, ValidationProblem
+from retail.errors import InvalidInput, NotFound, RetailError, ValidationProblem
 from stores.exceptions import no_store
 
 
@@ -40,3 +40,34 @@ def unknown_store(index: int, store_code: str) -> RowError:
 def unknown_sku(index: int, sku: str) -> RowError:
     """A bulk row whose `sku` names no product."""
     return RowError(index=index, code="unknown_sku", detail=f"sku: {no_product(sku)}")
+
+
+class UnknownAlertStore(InvalidInput):
+    def __init__(self, store_code: str) -> None:
+        super().__init__(no_store(store_code), field="body.store_code", code="unknown_store")
+
+
+class UnknownAlertProduct(InvalidInput):
+    def __init__(self, sku: str) -> None:
+        super().__init__(no_product(sku), field="body.sku", code="unknown_sku")
+
+
+class AlertNotFound(NotFound):
+    """No alert with this id, or not with this token: the same answer, so an alert's existence never
+    leaks."""
+
+    code = "alert_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no stock alert with this id and token")
+
+
+class TooManyAlerts(RetailError):
+    status_code = 429
+    code = "too_many_alerts"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"this email address already waits for {limit} items; cancel one first",
+            extra={"errors": [{"field": "body.email", "message": f"at most {limit} waiting alerts"}]},
+        )

@@ -50,9 +50,16 @@ POSTGRESQL_XID: ColumnElement[int] = literal_column("pg_current_xact_id()::text:
 # ----------------------------------------------------------------------------------------- writers' ids
 
 
+# Where `feed_xid` notes, in the session, the ids its transaction writes stock under: the stock alerts
+# (`inventory.alerts`) fire from them just before the transaction commits.
+WRITTEN_XIDS = "inventory.written_feed_xids"
+
+
 def feed_xid(session: Session) -> int:
     """The id that places this transaction's stock changes in the availability feed."""
-    return dialect.pick(session, postgresql=_xid_postgresql, sqlite=_xid_sqlite)(session)
+    xid = dialect.pick(session, postgresql=_xid_postgresql, sqlite=_xid_sqlite)(session)
+    session.info.setdefault(WRITTEN_XIDS, set()).add(xid)
+    return xid
 
 
 _XID_POSTGRESQL = select(POSTGRESQL_XID)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, Text, text
 from sqlmodel import Field, SQLModel
 
 from retail.clock import utcnow
@@ -139,3 +139,55 @@ class StockChange(SQLModel, table=True):
     xid: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     store_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     bucket: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+
+
+class StockAlert(SQLModel, table=True):
+    """A shopper waiting for a product to be back in stock at a store (`inventory.alerts`).
+
+    `status` is `waiting` until a stock write raises the units available there above zero, which makes it
+    `sent` in that same transaction (so an alert fires once, whatever writes stock at once); the message
+    then goes out from the row (`delivered_at`, retried from `next_attempt_at`). The email address is kept
+    only while the alert lives: cancelling deletes the row.
+    """
+
+    __tablename__ = "stock_alert"
+    __table_args__ = (
+        # Each (store, product, email) waits once (a second request answers the same alert), and the
+        # firing walks the written rows' keys to the alerts still waiting for them through the same index.
+        Index(
+            "uq_stock_alert_waiting",
+            "store_id",
+            "product_id",
+            "email",
+            unique=True,
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
+        Index("ix_stock_alert_email", "email"),
+        Index(
+            "ix_stock_alert_undelivered",
+            "next_attempt_at",
+            postgresql_where=text("status = 'sent' AND delivered_at IS NULL"),
+            sqlite_where=text("status = 'sent' AND delivered_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    alert_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    store_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("store.id", ondelete="CASCADE"), nullable=False)
+    )
+    product_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("product.id", ondelete="CASCADE"), nullable=False)
+    )
+    email: str = Field(max_length=254)  # lower-cased: the per-address limit counts one address once
+    locale: str = Field(sa_column=Column(String(2), nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
+    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))

@@ -23,6 +23,7 @@ from inventory.codes import (
 from inventory.instants import INSTANT_RULE
 from retail.bulk import BulkResult, rows_of
 from retail.clock import UtcDateTime
+from retail.contact import Email, Locale
 from retail.errors import described_pattern
 
 # Re-exported: the sync rows and the orders name their store with the store network's one code type.
@@ -247,3 +248,45 @@ class AvailabilityFeedItem(BaseModel):
 class AvailabilityFeed(BaseModel):
     items: list[AvailabilityFeedItem]
     next_cursor: str = Field(description="never null: poll again with it to see what changed since")
+
+
+class StockAlertIn(BaseModel):
+    """Ask to be told when a product is back in stock at a store (API.md, "Back in stock at my store")."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"store_code": "NL-AMS-001", "sku": "TSHIRT-BLK-M", "email": "sanne@example.nl"}]
+        },
+    )
+
+    store_code: StoreCode
+    sku: Sku
+    email: Email
+    locale: Locale | None = Field(
+        default=None,
+        description="the language of the message; left out: `nl` at stores in NL and BE, else `en`",
+    )
+
+
+class AlertStatus(enum.StrEnum):
+    waiting = "waiting"
+    sent = "sent"
+    cancelled = "cancelled"  # only in the answer to its cancellation
+
+
+class StockAlertCreated(BaseModel):
+    alert_id: str
+    alert_token: str = Field(description="keep it: it reads and cancels the alert")
+    status: AlertStatus
+
+
+class StockAlertOut(BaseModel):
+    alert_id: str
+    status: AlertStatus = Field(
+        description="`waiting`; `sent` once the units are back (the message goes out at once); `cancelled`"
+    )
+    store_code: str
+    sku: str
+    created_at: UtcDateTime
+    sent_at: UtcDateTime | None

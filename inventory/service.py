@@ -8,12 +8,18 @@ them noticing. Services take the session first and keyword-only arguments, may f
 - stock and offers at stores and online: `inventory.availability`
 - the webshop's stock sync (counts and movements): `inventory.sync`
 - the availability feed: `inventory.feed`
+- shoppers' back-in-stock alerts: `inventory.alerts`
 - the order flow's reservations: `inventory.ledger`; keeping `reserved` right: `inventory.reconciliation`
 """
 
 from __future__ import annotations
 
 from inventory import search
+from inventory.alerts import AlertView as AlertView
+from inventory.alerts import alert_token as alert_token
+from inventory.alerts import cancel_alert as cancel_alert
+from inventory.alerts import create_alert as create_alert
+from inventory.alerts import get_alert as get_alert
 from inventory.availability import NO_STOCK as NO_STOCK
 from inventory.availability import ONLINE_LOW_STOCK_THRESHOLD as ONLINE_LOW_STOCK_THRESHOLD
 from inventory.availability import StockLevel as StockLevel

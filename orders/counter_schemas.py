@@ -26,6 +26,7 @@ from pydantic import (
 
 from inventory.schemas import Sku
 from retail.clock import UtcDateTime
+from retail.contact import Locale as Locale
 
 MAX_LINES = 50
 """The most lines an order has, and so the most a counter body names."""
@@ -47,18 +48,6 @@ PersonName = Annotated[
     AfterValidator(_person_name),
 ]
 """A person's name as the shopper types it: the customer's, or whoever collects for them."""
-
-
-class Locale(enum.StrEnum):
-    """The language of the messages to the shopper."""
-
-    nl = "nl"
-    en = "en"
-
-    @classmethod
-    def default_for(cls, country: str) -> Locale:
-        """The language of a store's country, for an order that names none: the contract's rule."""
-        return cls.nl if country.upper() in ("NL", "BE") else cls.en
 
 
 class PickupPerson(BaseModel):

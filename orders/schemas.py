@@ -23,6 +23,7 @@ from orders.counter_schemas import (
 from orders.models import OrderStatus, ProblemCode
 from retail.auth import Role
 from retail.clock import UtcDateTime
+from retail.contact import Email
 from retail.errors import described_pattern
 
 
@@ -37,17 +38,7 @@ class CustomerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: PersonName
-    email: Annotated[
-        str,
-        StringConstraints(
-            strip_whitespace=True,
-            max_length=254,
-            pattern=described_pattern(
-                r"^[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+@[^@\s<>\"()\[\],;:\x00-\x1f\x7f]+\.[A-Za-z]{2,}$",
-                "not a valid email address",
-            ),
-        ),
-    ]
+    email: Email
     phone: (
         Annotated[
             str,

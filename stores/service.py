@@ -287,6 +287,11 @@ class StoreCard:
     click_and_collect_paused: bool
 
     @property
+    def is_shop(self) -> bool:
+        """A store shoppers walk into, not a warehouse."""
+        return self.kind == StoreKind.store
+
+    @property
     def offers_click_and_collect(self) -> bool:
         """Whether the store is a pickup point at all (paused or not): a warehouse never is."""
         return self.click_and_collect and self.kind == StoreKind.store
@@ -365,3 +370,9 @@ def store_keys() -> Select[int, str, int]:
     to ids, the availability feed's page): built here from the model, so the store table is read only
     through this domain."""
     return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))
+
+
+def store_names() -> Select[int, str]:
+    """Every store's `id` and `name`, as a query for another domain to embed (the stores a batch of
+    shopper messages names)."""
+    return sa_select(col(Store.id), col(Store.name))

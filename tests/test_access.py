@@ -70,6 +70,20 @@ def _get(path: str) -> Call:
     return lambda client, _shop, headers: client.get(path, headers=headers)
 
 
+def _alert(method: str) -> Call:
+    """A stock alert created for the call, then read or cancelled with its token (in the query, so that
+    the caller's key rides in the header beside it)."""
+
+    def call(client: TestClient, _shop: Shop, headers: dict[str, str]) -> Response:
+        body = {"store_code": "S1", "sku": "KOFFIE", "email": f"{uuid.uuid4().hex}@example.nl"}
+        created = client.post("/mobile/v1/stock-alerts", json=body).json()
+        path = f"/mobile/v1/stock-alerts/{created['alert_id']}?alert_token={created['alert_token']}"
+        answer: Response = client.request(method, path, headers=headers)
+        return answer
+
+    return call
+
+
 AS_OF = "2026-11-24T06:00:00+01:00"
 
 # (method, route template) -> who may call it, how to call it, and what an allowed caller gets.
@@ -109,6 +123,15 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         202,
     ),
     ("GET", "/mobile/v1/orders/{order_id}"): (Access.order, _order("GET"), 200),
+    ("POST", "/mobile/v1/stock-alerts"): (
+        Access.public,
+        _json(
+            "POST", "/mobile/v1/stock-alerts", {"store_code": "S1", "sku": "KOFFIE", "email": "a@example.nl"}
+        ),
+        201,
+    ),
+    ("GET", "/mobile/v1/stock-alerts/{alert_id}"): (Access.public, _alert("GET"), 200),
+    ("DELETE", "/mobile/v1/stock-alerts/{alert_id}"): (Access.public, _alert("DELETE"), 200),
     ("POST", "/mobile/v1/orders/{order_id}/cancel"): (Access.order, _order("POST", "/cancel"), 200),
     ("GET", "/mobile/v1/orders/{order_id}/pickup-code.png"): (
         Access.order,
