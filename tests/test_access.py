@@ -192,6 +192,8 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         ),
         200,
     ),
+    # Store S1's report: a staff key of S2 reports on S2 only (403 wrong_store for S1).
+    ("GET", "/admin/v1/reports/service"): (Access.staff, _get("/admin/v1/reports/service?store=S1"), 200),
     ("PUT", "/sync/v1/products"): (
         Access.webshop,
         _json(
