@@ -9,20 +9,19 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from orders.models import Order, OrderEvent, OrderStatus, Return
+from orders.models import Order, OrderEvent, OrderStatus
 from orders.report import check_range, utc_bounds
 from retail.clock import as_aware_utc
 from retail.dialect import continuous_percentile
 from retail.errors import InvalidInput
-from stores import service as stores_service
 from tests.factories import make_store, order_body, post_order
+from tests.orders.report_orders import report_order
 
 KeyFactory = Callable[..., dict[str, str]]
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
@@ -44,6 +43,9 @@ def test_percentiles_interpolate_between_the_nearest_values_as_percentile_cont_d
 def test_a_range_is_from_before_to_at_most_366_days() -> None:
     check_range(date(2026, 1, 1), date(2026, 1, 1))
     check_range(date(2024, 1, 1), date(2024, 12, 31))  # a leap year: 366 days
+    check_range(date(2026, 1, 1), date(2026, 1, 31), chain_by_day=True)
+    with pytest.raises(InvalidInput):
+        check_range(date(2026, 1, 1), date(2026, 2, 1), chain_by_day=True)
     for start, end, field in [
         (date(2026, 1, 2), date(2026, 1, 1), "query.from"),
         (date(2025, 1, 1), date(2026, 1, 2), "query.to"),
@@ -69,68 +71,6 @@ def test_the_bounds_of_local_days_are_exact_in_a_zone_and_wide_enough_without_on
 # ------------------------------------------------------------------------------- orders of the test
 
 
-def _order(
-    session: Session,
-    store_code: str,
-    name: str,
-    created: datetime,
-    status: OrderStatus,
-    *,
-    ready_after: int | None = None,
-    collected_after: int | None = None,
-    arrived_before_collection: int | None = None,
-    short_picked: bool = False,
-    returns: int = 0,
-) -> None:
-    """An order placed at `created` and reserved at once with a promise an hour on; ready `ready_after`
-    minutes after that, collected `collected_after` minutes after being ready, its shopper checked in
-    as arrived `arrived_before_collection` minutes before the hand-over; with `returns` returns."""
-    store = stores_service.get_store(session, code=store_code)
-    assert store.id is not None
-    reserved = None if status is OrderStatus.rejected else created
-    ready = None if ready_after is None else created + ready_after * MIN
-    collected = None if ready is None or collected_after is None else ready + collected_after * MIN
-    arrived = (
-        None
-        if collected is None or arrived_before_collection is None
-        else collected - arrived_before_collection * MIN
-    )
-    order = Order(
-        order_id=f"ord_{name}",
-        store_id=store.id,
-        store_snapshot={"code": store_code},
-        status=status,
-        customer_name="Sanne",
-        customer_email="sanne@example.nl",
-        total=Decimal("1.00"),
-        ready_by=None if reserved is None else created + 60 * MIN,
-        promised_ready_by=None if reserved is None else created + 60 * MIN,
-        reserved_at=reserved,
-        ready_at=ready,
-        collected_at=collected,
-        arrival_status=None if arrived is None else "arrived",
-        arrival_at=arrived,
-        short_picked=short_picked,
-        created_at=created,
-        updated_at=created,
-    )
-    session.add(order)
-    session.flush()
-    assert order.id is not None
-    for n in range(returns):
-        session.add(
-            Return(
-                return_id=f"ret_{name}_{n}",
-                order_pk=order.id,
-                at=(collected or created) + timedelta(days=1),
-                restock=True,
-                idempotency_key=f"{name}-{n}",
-                request_hash="h",
-            )
-        )
-    session.flush()
-
-
 @pytest.fixture
 def chain(session: Session) -> None:
     """AMS (Europe/Amsterdam, UTC+1 in November) and NYC (America/New_York, UTC-5), with orders around
@@ -139,23 +79,23 @@ def chain(session: Session) -> None:
     make_store(session, "NYC", timezone="America/New_York")
     s = OrderStatus
     # 23 November in Amsterdam: from 22 Nov 23:00 UTC to 23 Nov 23:00 UTC.
-    _order(session, "AMS", "a1", datetime(2026, 11, 22, 23, 30, tzinfo=UTC), s.collected,
+    report_order(session, "AMS", "a1", datetime(2026, 11, 22, 23, 30, tzinfo=UTC), s.collected,
            ready_after=20, collected_after=15, arrived_before_collection=4)  # fmt: skip
-    _order(session, "AMS", "a2", datetime(2026, 11, 23, 10, 0, tzinfo=UTC), s.expired, ready_after=40)
-    _order(session, "AMS", "a3", datetime(2026, 11, 23, 11, 0, tzinfo=UTC), s.collected, ready_after=70,
+    report_order(session, "AMS", "a2", datetime(2026, 11, 23, 10, 0, tzinfo=UTC), s.expired, ready_after=40)
+    report_order(session, "AMS", "a3", datetime(2026, 11, 23, 11, 0, tzinfo=UTC), s.collected, ready_after=70,
            collected_after=60, arrived_before_collection=8, short_picked=True, returns=2)  # fmt: skip
-    _order(session, "AMS", "a4", datetime(2026, 11, 23, 12, 0, tzinfo=UTC), s.rejected)
-    _order(session, "AMS", "a5", datetime(2026, 11, 23, 22, 59, tzinfo=UTC), s.reserved)  # 23:59 local
+    report_order(session, "AMS", "a4", datetime(2026, 11, 23, 12, 0, tzinfo=UTC), s.rejected)
+    report_order(session, "AMS", "a5", datetime(2026, 11, 23, 22, 59, tzinfo=UTC), s.reserved)  # 23:59 local
     # 24 November in Amsterdam from its first minute; collected without a check-in.
-    _order(session, "AMS", "a6", datetime(2026, 11, 23, 23, 0, tzinfo=UTC), s.collected,
+    report_order(session, "AMS", "a6", datetime(2026, 11, 23, 23, 0, tzinfo=UTC), s.collected,
            ready_after=30, collected_after=5)  # fmt: skip
     # 22 November in Amsterdam, the last minute: outside the range.
-    _order(session, "AMS", "a7", datetime(2026, 11, 22, 22, 59, tzinfo=UTC), s.collected, ready_after=5)
+    report_order(session, "AMS", "a7", datetime(2026, 11, 22, 22, 59, tzinfo=UTC), s.collected, ready_after=5)
     # 22:00 on 23 November in New York, though 24 November in UTC.
-    _order(session, "NYC", "n1", datetime(2026, 11, 24, 3, 0, tzinfo=UTC), s.collected,
+    report_order(session, "NYC", "n1", datetime(2026, 11, 24, 3, 0, tzinfo=UTC), s.collected,
            ready_after=15, collected_after=30)  # fmt: skip
     # 25 November in New York (05:00 UTC on the 25th is midnight there): outside the range.
-    _order(session, "NYC", "n2", datetime(2026, 11, 25, 5, 0, tzinfo=UTC), s.rejected)
+    report_order(session, "NYC", "n2", datetime(2026, 11, 25, 5, 0, tzinfo=UTC), s.rejected)
     session.commit()
 
 
@@ -261,6 +201,7 @@ def test_a_staff_key_reports_on_its_own_store_only(
         ({"from": "2026-11-23", "to": "2026-11-31"}, "query.to"),
         ({**RANGE, "group": "week"}, "query.group"),
         ({**RANGE, "store": "S" * 33}, "query.store"),
+        ({"from": "2026-11-01", "to": "2026-12-02"}, "query.to"),  # the chain by day: 31 days at most
     ],
 )
 def test_bad_parameters_are_refused_naming_the_field(
@@ -280,6 +221,13 @@ def test_an_unknown_store_is_404_and_a_range_without_orders_is_empty(
     assert client.get(URL, params={**RANGE, "store": "NOPE"}, headers=admin).status_code == 404
     empty = client.get(URL, params={"from": "2025-01-01", "to": "2025-01-31"}, headers=admin)
     assert empty.json() == {"items": []}
+    # A year of one store, or of every store grouped by store, is answered.
+    year = {"from": "2025-11-25", "to": "2026-11-24"}
+    of_ams = client.get(URL, params={**year, "store": "AMS"}, headers=admin).json()["items"]
+    assert [i["day"] for i in of_ams] == ["2026-11-22", "2026-11-23", "2026-11-24"]  # a7 too
+    assert of_ams[1:] == [AMS_23, AMS_24]
+    by_store = client.get(URL, params={**year, "group": "store"}, headers=admin).json()
+    assert [i["store_code"] for i in by_store["items"]] == ["AMS", "NYC"]
 
 
 # ------------------------------------------------------------------------------------ the real flow

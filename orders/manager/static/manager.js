@@ -148,7 +148,8 @@ function chart(container, title, traces, yaxis = {}) {
   window.Plotly.newPlot(element, traces, { ...LAYOUT, title: { text: title, x: 0 }, yaxis }, CONFIG);
 }
 
-function storeCharts(code, items) {
+// One store's charts, day by day, under its figures over the whole range (`total`: its group=store item).
+function storeCharts(code, items, total) {
   const section = document.createElement("section");
   section.className = "store";
   section.dataset.store = code;
@@ -156,14 +157,11 @@ function storeCharts(code, items) {
   heading.textContent = code;
   const summary = document.createElement("p");
   summary.className = "summary";
-  const orders = items.reduce((n, i) => n + i.orders, 0);
-  const kept = items.filter((i) => i.ready_on_time_pct !== null);
-  const keptPct = kept.length ? `${Math.round(kept.reduce((n, i) => n + i.ready_on_time_pct, 0) / kept.length)}%` : "–";
-  const handover = items.map((i) => i.handover_minutes_p50).filter((v) => v !== null);
+  const orNone = (value, unit = "") => (value === null || value === undefined ? "–" : `${value}${unit}`);
   summary.textContent = t("summary", {
-    orders,
-    kept: keptPct,
-    handover: handover.length ? handover.sort((a, b) => a - b)[Math.floor(handover.length / 2)] : "–",
+    orders: total.orders,
+    kept: orNone(total.ready_on_time_pct, "%"),
+    handover: orNone(total.handover_minutes_p50),
   });
   const grid = document.createElement("div");
   grid.className = "charts";
@@ -178,14 +176,17 @@ function storeCharts(code, items) {
     { x: days, y: series("minutes_to_ready_p50"), type: "scatter", mode: "lines+markers", name: "p50" },
     { x: days, y: series("minutes_to_ready_p90"), type: "scatter", mode: "lines+markers", name: "p90" },
   ]);
+  // Whole numbers: at most about five ticks, a step of at least one.
+  const most = Math.max(1, ...items.map((i) => Math.max(i.rejected, i.short_picked, i.returns)));
+  const counts = { rangemode: "tozero", dtick: Math.max(1, Math.ceil(most / 5)) };
   chart(grid, t("rejectionsShort"), [
     { x: days, y: series("rejected"), type: "bar", name: t("rejected"), marker: { color: "#b3261e" } },
     { x: days, y: series("short_picked"), type: "bar", name: t("short"), marker: { color: "#e8a33d" } },
-  ]);
+  ], counts);
   chart(grid, t("noShows"), [{ x: days, y: series("expired_pct"), type: "scatter", mode: "lines+markers",
     name: t("expired"), marker: { color: "#6b4fbb" } }], { rangemode: "tozero" });
   chart(grid, t("returns"), [{ x: days, y: series("returns"), type: "bar", name: t("returns"),
-    marker: { color: "#3b6fb6" } }]);
+    marker: { color: "#3b6fb6" } }], counts);
 }
 
 function chainTable(items) {
@@ -224,9 +225,10 @@ async function refresh() {
   const store = auth.role === "admin" ? $("store").value.trim().toUpperCase() : auth.store;
   try {
     if (store) {
-      const { items } = await get(`${REPORT}?${params}&store=${encodeURIComponent(store)}`);
+      const one = `${REPORT}?${params}&store=${encodeURIComponent(store)}`;
+      const [{ items }, whole] = await Promise.all([get(one), get(`${one}&group=store`)]);
       if (!items.length) say(message, t("empty"));
-      else storeCharts(store, items);
+      else storeCharts(store, items, whole.items[0]);
     } else {
       const { items } = await get(`${REPORT}?${params}&group=store`);
       if (!items.length) {
@@ -237,7 +239,7 @@ async function refresh() {
       const worst = chainTable(items);
       for (const item of worst.slice(0, CHARTED_STORES)) {
         const days = await get(`${REPORT}?${params}&store=${encodeURIComponent(item.store_code)}`);
-        storeCharts(item.store_code, days.items);
+        storeCharts(item.store_code, days.items, item);
       }
     }
     document.body.dataset.loaded = "true";
