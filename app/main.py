@@ -16,6 +16,8 @@ from mobile_api.stores import router as shopper_stores_router
 from orders import metrics as orders_metrics
 from orders.desk import desk
 from orders.desk_router import router as desk_events_router
+from orders.manager import manager
+from orders.report_router import router as report_router
 from orders.router import router as staff_router
 from retail import docs, http, observability
 from retail.bodies import BodyLimits
@@ -67,9 +69,12 @@ def create_app() -> FastAPI:
     app.include_router(staff_router)
     app.include_router(desk_events_router)
     app.include_router(stores_admin_router)
+    app.include_router(report_router)
     app.include_router(sync_router)
     app.include_router(desk.router)
     app.mount(desk.ASSETS_PATH, desk.assets(), name="staff_desk_assets")
+    app.include_router(manager.router)
+    app.mount(manager.ASSETS_PATH, manager.assets(), name="manager_assets")
     docs.install(app)
     http.install_health(app)
     app.add_middleware(

@@ -19,7 +19,15 @@ from inventory import service as inventory_service
 from orders import desk_events, pickup
 from orders.desk_schemas import DeskEventType
 from orders.exceptions import InvalidTransition
-from orders.models import HOLDING, Notification, Order, OrderEvent, OrderLine, OrderStatus
+from orders.models import (
+    HOLDING,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    ProblemCode,
+)
 from orders.return_records import RecordedReturn, returns_by_order
 from retail.auth import Principal
 from retail.clock import utcnow
@@ -62,10 +70,29 @@ def transition(
         order.ready_by = ready_by
     if problem is not None:
         order.problem = problem
+    stamp(order, status, at)
     session.add(order)
     record_event(session, order, status, at, by=by, verification=verification, kind=kind)
     if flush:
         session.flush()
+
+
+def stamp(order: Order, status: OrderStatus, at: datetime) -> None:
+    """What the service report reads of a transition (`orders.report`), written on the order itself: when
+    it was reserved with its first promise, ready and collected, and whether the store picked it short
+    (fewer units than ordered on some line: `shortages` on a ready order, or a rejection because the
+    shelf held none of it)."""
+    if status is OrderStatus.reserved:
+        order.reserved_at = at
+        if order.promised_ready_by is None:
+            order.promised_ready_by = order.ready_by
+    elif status is OrderStatus.ready_for_pickup:
+        order.ready_at = at
+        order.short_picked = bool(order.shortages)
+    elif status is OrderStatus.collected:
+        order.collected_at = at
+    elif status is OrderStatus.rejected:
+        order.short_picked = (order.problem or {}).get("code") == ProblemCode.short_pick.value
 
 
 def record_event(

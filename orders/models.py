@@ -7,7 +7,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Index, Integer, Numeric, String, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from inventory.schemas import CURRENCY
@@ -54,6 +65,10 @@ class Order(SQLModel, table=True):
         Index("ix_order_store_short_code", "store_id", "short_code_hash"),
         # A store's orders promised on one day, which its daily capacity counts (orders/promises.py).
         Index("ix_order_store_ready_by", "store_id", "ready_by"),
+        # The service report (orders/report.py) reads a date range of orders, of one store or of the
+        # whole chain: each index bounds one of the two by the range.
+        Index("ix_order_store_created", "store_id", "created_at"),
+        Index("ix_order_created", "created_at"),
     )
 
     id: int | None = Field(
@@ -99,6 +114,17 @@ class Order(SQLModel, table=True):
     arrival_where: str | None = Field(default=None, max_length=10)
     arrival_bay: str | None = Field(default=None, max_length=20)
     expires_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    # What the service report measures, stamped by `orders.lifecycle.transition` (the one place an order
+    # changes status), so the report reads one row per order and never its history: when the order was
+    # reserved, the first `ready_by` it was promised then (a later promise does not excuse a late pick),
+    # when it was ready and collected, and whether the store found fewer units than ordered.
+    reserved_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    promised_ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    ready_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    collected_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    short_picked: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 

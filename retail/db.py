@@ -90,6 +90,7 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    dialect.install_sqlite_functions(dbapi_connection)
 
 
 def _sqlite_on_begin(connection: Any) -> None:

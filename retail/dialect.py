@@ -8,14 +8,17 @@ is bound in raw SQL, a server setting) are functions here. Nothing else asks whi
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar, cast
+from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import Connection, DateTime, Engine, Table, text
+from sqlalchemy import Connection, Date, DateTime, Engine, Float, Table, extract, func, text
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -23,7 +26,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ClauseElement, Executable, SelectBase
+from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable, SelectBase
 from sqlalchemy.types import TypeDecorator
 
 T = TypeVar("T")
@@ -258,3 +261,88 @@ def create_temporary_table_as(session: Session, table: str, query: SelectBase) -
     first."""
     session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     session.execute(_CreateTemporaryTableAs(table, query))
+
+
+# ------------------------------------------------------------------------------ report arithmetic
+# PostgreSQL converts zones, subtracts instants and takes percentiles itself; SQLite has none of the
+# three, so each connection gets them as Python functions (`install_sqlite_functions`, from
+# retail/db.py's connect hook) and the statement is the same on both, but for these three expressions.
+
+
+def local_date(bind: Bind, instant: Any, zone: Any) -> ColumnElement[date]:
+    """The calendar date of `instant` in the IANA zone named by `zone` (a column: each row its own).
+    Columns and expressions are `Any` here, as SQLModel's `col()` types them."""
+    if _name(bind) == "postgresql":
+        return sql_cast(func.timezone(zone, instant), Date)
+    return func.retail_local_date(instant, zone, type_=Date)
+
+
+def minutes_between(bind: Bind, start: Any, end: Any) -> ColumnElement[float]:
+    """`end - start` in minutes, fractional; NULL when either is."""
+    if _name(bind) == "postgresql":
+        return sql_cast(extract("epoch", end - start) / 60.0, Float)
+    return func.retail_minutes_between(start, end, type_=Float)
+
+
+def percentile(bind: Bind, fraction: float, value: Any) -> ColumnElement[float]:
+    """The aggregate: the `fraction` percentile of `value` over the group, interpolated between the two
+    nearest values (PostgreSQL's `percentile_cont`, `continuous_percentile` on SQLite); NULLs are left
+    out, and a group of none answers NULL."""
+    if _name(bind) == "postgresql":
+        return func.percentile_cont(fraction).within_group(value).cast(Float)
+    return func.retail_percentile(value, fraction, type_=Float)
+
+
+def continuous_percentile(values: Sequence[float], fraction: float) -> float | None:
+    """`percentile_cont`'s rule: the value at position `fraction * (n - 1)` of the sorted values,
+    linearly interpolated between its neighbours; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    below, above = math.floor(position), math.ceil(position)
+    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+
+
+def _sqlite_instant(value: str | None) -> datetime | None:
+    # SQLite keeps UTC wall clocks as text (UtcTimestamp), in SQLAlchemy's format.
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _sqlite_local_date(value: str | None, zone: str | None) -> str | None:
+    instant = _sqlite_instant(value)
+    if instant is None or zone is None:
+        return None
+    return instant.astimezone(ZoneInfo(zone)).date().isoformat()
+
+
+def _sqlite_minutes_between(start: str | None, end: str | None) -> float | None:
+    first, last = _sqlite_instant(start), _sqlite_instant(end)
+    if first is None or last is None:
+        return None
+    return (last - first).total_seconds() / 60.0
+
+
+class _SqlitePercentile:
+    """`percentile` as a SQLite aggregate: the group's values, in memory (a group is one store's day, or
+    one store's range: bounded by the report's range)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+        self.fraction = 0.5
+
+    def step(self, value: float | None, fraction: float) -> None:
+        self.fraction = fraction
+        if value is not None:
+            self.values.append(float(value))
+
+    def finalize(self) -> float | None:
+        return continuous_percentile(self.values, self.fraction)
+
+
+def install_sqlite_functions(dbapi_connection: sqlite3.Connection) -> None:
+    """Give a SQLite connection what `local_date`, `minutes_between` and `percentile` call."""
+    dbapi_connection.create_function("retail_local_date", 2, _sqlite_local_date, deterministic=True)
+    dbapi_connection.create_function("retail_minutes_between", 2, _sqlite_minutes_between, deterministic=True)
+    # typeshed's protocol knows one-argument aggregates only.
+    dbapi_connection.create_aggregate("retail_percentile", 2, cast(Any, _SqlitePercentile))

@@ -151,6 +151,8 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         200,
     ),
     ("GET", "/staff/"): (Access.public, _get("/staff/"), 200),  # the desk page; it signs in by itself
+    ("GET", "/manager/"): (Access.public, _get("/manager/"), 200),  # the report's page; it signs in by itself
+    ("GET", "/manager/assets/plotly.min.js"): (Access.public, _get("/manager/assets/plotly.min.js"), 200),
     ("GET", "/staff/v1/me"): (Access.any_staff, _get("/staff/v1/me"), 200),
     ("POST", "/staff/v1/pickups/scan"): (
         Access.any_staff,
@@ -215,6 +217,8 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
         ),
         200,
     ),
+    # Store S1's report: a staff key of S2 reports on S2 only (403 wrong_store for S1).
+    ("GET", "/admin/v1/reports/service"): (Access.staff, _get("/admin/v1/reports/service?store=S1"), 200),
     ("PUT", "/sync/v1/products"): (
         Access.webshop,
         _json(

@@ -213,3 +213,38 @@ def test_the_arrivals_migration_keeps_existing_stores_and_orders_and_can_be_undo
         assert "desk_event" in set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_the_report_migration_fills_in_existing_orders_from_their_history_and_can_be_undone(
+    scratch: Settings,
+) -> None:
+    upgrade_database(scratch, "0008")
+    engine = make_engine(scratch.sqlalchemy_url)
+    try:
+        with engine.begin() as connection:
+            for statement in _ORDERS_BEFORE_0008:
+                connection.execute(text(statement))
+            # Order 2 was picked short since: 1 of its 3 units.
+            connection.execute(text("UPDATE order_line SET picked = 1 WHERE order_pk = 2"))
+        upgrade_database(scratch)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text(
+                    "SELECT order_id, reserved_at, ready_at, collected_at, short_picked "
+                    'FROM "order" ORDER BY id'
+                )
+            ).all()
+        stamps = [
+            (row[0], *(None if t is None else str(t)[:19] for t in row[1:4]), bool(row[4])) for row in rows
+        ]
+        assert stamps == [
+            ("ord_collected", "2026-11-23 12:00:01", "2026-11-23 12:30:00", "2026-11-23 13:00:00", False),
+            ("ord_reserved", "2026-11-23 12:00:01", None, None, True),
+        ]
+        command.downgrade(alembic_config(scratch), "0014")
+        columns = {c["name"] for c in inspect(engine).get_columns("order")}
+        assert not {"reserved_at", "promised_ready_by", "ready_at", "collected_at", "short_picked"} & columns
+        upgrade_database(scratch)
+        assert "short_picked" in {c["name"] for c in inspect(engine).get_columns("order")}
+    finally:
+        engine.dispose()

@@ -1,0 +1,215 @@
+"""The service report (API.md, "Promises kept, and seen to be kept"): whether each store kept its promises,
+per day or over a range, from the columns `orders.lifecycle.stamp` writes on each order.
+
+Every figure of an item is about the same orders: those placed at the store on that day in the store's
+own zone (or, grouped by store, on any day of the range), whatever became of them since.
+
+- `orders`: all of them, rejected ones included. `rejected`: those whose status is `rejected`.
+  `short_picked`: those the store found fewer units of than ordered on some line (ready with
+  shortages, or rejected because the shelf held none of it).
+- `ready_on_time_pct`: of those that were made ready, the share ready (`ready_at`) at or before the
+  `ready_by` first promised at reservation, in percent with one decimal; null when none was made ready.
+- `minutes_to_ready_p50` / `_p90`: the median and the 90th percentile of the minutes from reserved to ready
+  (wall clock), interpolated (`percentile_cont`), one decimal; null when none was made ready.
+- `expired_pct`: of those made ready, the share that expired uncollected (no-shows), as the on-time share.
+- `handover_minutes_p50`: of those collected whose shopper checked in as arrived, the median minutes from
+  the check-in to the hand-over; null when none.
+- `returns`: how many returns the counter took of those orders (one per return, whatever its units).
+
+A day without orders has no item. The range is read over an index on (store, created) or (created): the
+rows scanned are the range's own, give or take the zones' offsets.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlmodel import Session, col
+
+from orders.models import Order, OrderStatus, Return
+from orders.report_schemas import CSV_COLUMNS, ReportGroup, ServiceReportItem
+from retail import dialect
+from retail.auth import Principal, Role
+from retail.errors import Forbidden, InvalidInput
+from stores import service as stores_service
+from stores.models import Store
+
+MAX_DAYS = 366
+"""The longest range one request reports on: a year, leap day included."""
+MAX_CHAIN_DAYS = 31
+"""The longest range of the whole chain by day: 5,000 stores of a month are 155,000 items already; a
+longer range is asked of one store, or by store."""
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2999, 12, 31)
+# Every zone's offset lies within these of UTC, so a range of local days is within these of its UTC days.
+_WEST = timedelta(hours=12)
+_EAST = timedelta(hours=14)
+
+# ---------------------------------------------------------------------------------------------- rules
+
+
+def check_range(date_from: date, date_to: date, *, chain_by_day: bool = False) -> None:
+    """A range the report answers: `from` not after `to`, at most `MAX_DAYS` days (`MAX_CHAIN_DAYS` for
+    the whole chain by day), within sane years."""
+    if not EARLIEST <= date_from <= LATEST:
+        raise InvalidInput(f"from must lie between {EARLIEST} and {LATEST}", field="query.from")
+    if not EARLIEST <= date_to <= LATEST:
+        raise InvalidInput(f"to must lie between {EARLIEST} and {LATEST}", field="query.to")
+    if date_from > date_to:
+        raise InvalidInput("from is after to", field="query.from")
+    days = (date_to - date_from).days + 1
+    if days > MAX_DAYS:
+        raise InvalidInput(f"a range covers at most {MAX_DAYS} days", field="query.to")
+    if chain_by_day and days > MAX_CHAIN_DAYS:
+        raise InvalidInput(
+            f"the whole chain by day covers at most {MAX_CHAIN_DAYS} days: name a store, or group=store",
+            field="query.to",
+        )
+
+
+def utc_bounds(date_from: date, date_to: date, zone: str | None) -> tuple[datetime, datetime]:
+    """The instants [start, end) within which the local days `date_from`..`date_to` lie: exactly, in
+    `zone`; in any zone at all, without one."""
+    if zone is not None:
+        tz = ZoneInfo(zone)
+        start = datetime.combine(date_from, time.min, tz).astimezone(UTC)
+        return start, datetime.combine(date_to + timedelta(days=1), time.min, tz).astimezone(UTC)
+    start = datetime.combine(date_from, time.min, UTC) - _EAST
+    return start, datetime.combine(date_to + timedelta(days=1), time.min, UTC) + _WEST
+
+
+def pct(part: int, whole: int) -> float | None:
+    return None if whole == 0 else round(100.0 * part / whole, 1)
+
+
+def _one_decimal(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+# ------------------------------------------------------------------------------------------- the query
+
+
+def report_store(session: Session, *, principal: Principal, store_code: str | None) -> Store | None:
+    """The one store the report is about, or None for the whole chain (an admin key only); a staff key
+    reports on its own store, and asking for another is 403 `wrong_store`."""
+    if principal.role is Role.staff:
+        store_code = store_code or principal.store_code
+    if store_code is None:
+        return None
+    if not principal.may_act_for_store(store_code):
+        raise Forbidden(f"this key is not for store {store_code}", code="wrong_store")
+    return stores_service.get_store(session, code=store_code)
+
+
+def service_report(
+    session: Session,
+    *,
+    principal: Principal,
+    date_from: date,
+    date_to: date,
+    store_code: str | None = None,
+    group: ReportGroup = ReportGroup.day,
+) -> list[ServiceReportItem]:
+    """The report's items, by store code and then day."""
+    store = report_store(session, principal=principal, store_code=store_code)
+    check_range(date_from, date_to, chain_by_day=store is None and group is ReportGroup.day)
+    start, end = utc_bounds(date_from, date_to, None if store is None else store.timezone)
+    day = dialect.local_date(session, col(Order.created_at), col(Store.timezone))
+    where = [
+        col(Order.created_at) >= start,
+        col(Order.created_at) < end,
+        day.between(date_from, date_to),
+        *([] if store is None else [col(Order.store_id) == store.id]),
+    ]
+    keys: list[Any] = [col(Store.code).label("store_code")]
+    if group is ReportGroup.day:
+        keys.append(day.label("day"))
+    returns = {
+        tuple(row[:-1]): int(row[-1]) for row in session.execute(_returns(keys).where(*where).group_by(*keys))
+    }
+    rows = session.execute(_figures(session, keys).where(*where).group_by(*keys).order_by(*keys))
+    return [_item(row, returns, by_day=group is ReportGroup.day) for row in rows]
+
+
+def _count(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _figures(session: Session, keys: list[Any]) -> Select[Any]:
+    """One row per group: its counts and percentiles (the order's columns only: no history read)."""
+    status = col(Order.status)
+    first_promise = func.coalesce(col(Order.promised_ready_by), col(Order.ready_by))
+    to_ready = dialect.minutes_between(session, col(Order.reserved_at), col(Order.ready_at))
+    arrived_and_collected = and_(col(Order.arrival_status) == "arrived", col(Order.collected_at).is_not(None))
+    handover = case(
+        (
+            arrived_and_collected,
+            dialect.minutes_between(session, col(Order.arrival_at), col(Order.collected_at)),
+        )
+    )
+    return (
+        select(
+            *keys,
+            func.count().label("orders"),
+            _count(status == OrderStatus.rejected.value).label("rejected"),
+            _count(col(Order.short_picked)).label("short_picked"),
+            func.count(col(Order.ready_at)).label("made_ready"),
+            _count(col(Order.ready_at) <= first_promise).label("on_time"),
+            _count(status == OrderStatus.expired.value).label("expired"),
+            dialect.percentile(session, 0.5, to_ready).label("ready_p50"),
+            dialect.percentile(session, 0.9, to_ready).label("ready_p90"),
+            dialect.percentile(session, 0.5, handover).label("handover_p50"),
+        )
+        .select_from(Order)
+        .join(Store, col(Store.id) == col(Order.store_id))
+    )
+
+
+def _returns(keys: list[Any]) -> Select[Any]:
+    """Per group, the returns of its orders: a query of its own, so the orders' scan joins nothing."""
+    return (
+        select(*keys, func.count(col(Return.id)))
+        .select_from(Return)
+        .join(Order, col(Order.id) == col(Return.order_pk))
+        .join(Store, col(Store.id) == col(Order.store_id))
+    )
+
+
+def _item(row: Any, returns: dict[tuple[Any, ...], int], *, by_day: bool) -> ServiceReportItem:
+    day = row.day if by_day else None
+    if isinstance(day, str):  # SQLite hands a function's date back as text
+        day = date.fromisoformat(day)
+    key = (row.store_code, row.day) if by_day else (row.store_code,)
+    return ServiceReportItem(
+        store_code=row.store_code,
+        day=day,
+        orders=row.orders,
+        rejected=row.rejected,
+        short_picked=row.short_picked,
+        ready_on_time_pct=pct(row.on_time, row.made_ready),
+        minutes_to_ready_p50=_one_decimal(row.ready_p50),
+        minutes_to_ready_p90=_one_decimal(row.ready_p90),
+        expired_pct=pct(row.expired, row.made_ready),
+        handover_minutes_p50=_one_decimal(row.handover_p50),
+        returns=returns.get(key, 0),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- CSV
+
+
+def as_csv(items: Iterable[ServiceReportItem]) -> str:
+    """The items as CSV, a header first, in the JSON's order of members; a null is an empty field."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for item in items:
+        values = item.model_dump()
+        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+    return out.getvalue()
