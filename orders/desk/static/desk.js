@@ -23,8 +23,9 @@ import { addUnseen, chime, clearUnseen, markSeen, prepareSound } from "./notify.
 import { findForReturn, resetReturns } from "./returns.js";
 import { auth, handleAuthFailure, save, whenKeyRejected } from "./session.js";
 import { t, translatePage } from "./text.js";
+import { anyTransfers, forgetTransfers, receiveByCode, refreshTransfers } from "./transfers.js";
 
-const TABS = ["arrivals", "handover", "pick", "waiting"];
+const TABS = ["arrivals", "handover", "pick", "waiting", "transfers"];
 let selected = "handover";
 
 // ------------------------------------------------------------------------------------------ views
@@ -70,7 +71,7 @@ async function learnTimeZone() {
 }
 
 function refreshAll() {
-  return Promise.all([refresh(), refreshArrivals()]);
+  return Promise.all([refresh(), refreshArrivals(), refreshTransfers()]);
 }
 
 // "returns" is the hand-over tab's second screen: taking back, rather than handing over.
@@ -83,10 +84,12 @@ function selectTab(name) {
   }
   show($("panel-returns"), name === "returns");
   placeArrivalsTab();
+  placeTransfersTab();
   seen();
   if (name === "handover") $("code").focus();
   else stopCamera();
   if (name === "returns") $("return-code").focus();
+  if (name === "transfers") $("receive-code").focus();
 }
 
 // Whoever is waiting comes first: the Arrivals tab leads the row while anyone is on the list (and while
@@ -95,9 +98,14 @@ function placeArrivalsTab() {
   show($("tab-arrivals"), anyoneComing() || selected === "arrivals");
 }
 
+// A store that ships and receives nothing never sees the tab; while it is selected it stays.
+function placeTransfersTab() {
+  show($("tab-transfers"), anyTransfers() || selected === "transfers");
+}
+
 function seen() {
   if (document.visibilityState !== "visible") return;
-  if (selected === "pick" || selected === "arrivals") markSeen(selected);
+  if (selected === "pick" || selected === "arrivals" || selected === "transfers") markSeen(selected);
 }
 
 // ---------------------------------------------------------------------------------------- live feed
@@ -127,6 +135,8 @@ function onEvent(event) {
     ring("pick", "order");
   } else if (event.type === "order.arrival") {
     ring("arrivals", "arrival");
+  } else if (event.type === "transfer.incoming") {
+    ring("transfers", "order");
   }
   refreshForEvent();
 }
@@ -179,6 +189,7 @@ function signOut(text) {
   stopEvents();
   forgetOrders();
   forgetArrivals();
+  forgetTransfers();
   resetReturns();
   clearUnseen();
   save(null);
@@ -230,6 +241,13 @@ function start() {
   $("camera-stop").addEventListener("click", stopCamera);
   for (const tab of TABS) $(`tab-${tab}`).addEventListener("click", () => selectTab(tab));
   document.addEventListener("arrivals-changed", placeArrivalsTab);
+  document.addEventListener("transfers-changed", placeTransfersTab);
+  $("receive-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const code = $("receive-code").value;
+    $("receive-code").value = "";
+    receiveByCode(code);
+  });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible" && auth) {
       refreshAll();

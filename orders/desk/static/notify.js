@@ -49,8 +49,8 @@ export function chime(kind) {
   }
 }
 
-// What came in that the clerk has not looked at yet, per desk tab ("pick", "arrivals").
-const unseen = { pick: 0, arrivals: 0 };
+// What came in that the clerk has not looked at yet, per desk tab ("pick", "arrivals", "transfers").
+const unseen = { pick: 0, arrivals: 0, transfers: 0 };
 
 export function addUnseen(tab) {
   unseen[tab] += 1;
@@ -64,13 +64,12 @@ export function markSeen(tab) {
 }
 
 export function clearUnseen() {
-  unseen.pick = 0;
-  unseen.arrivals = 0;
+  for (const tab of Object.keys(unseen)) unseen[tab] = 0;
   paintBadges();
 }
 
 function paintBadges() {
-  const total = unseen.pick + unseen.arrivals;
+  const total = Object.values(unseen).reduce((sum, count) => sum + count, 0);
   document.title = `${total ? `(${total}) ` : ""}${t("title")} · Winkelpunt`;
   for (const [tab, count] of Object.entries(unseen)) {
     const badge = $(`${tab}-new`);
