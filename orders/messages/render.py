@@ -143,6 +143,14 @@ def clock(value: datetime, timezone: str) -> str:
     return f"{value.astimezone(ZoneInfo(timezone)):%H:%M}"
 
 
+def span(opened: datetime, closed: datetime, locale: str, timezone: str) -> str:
+    """An open period: `donderdag 3 december, 09:00 - 18:00`, the closing's day named when it differs."""
+    zone = ZoneInfo(timezone)
+    same_day = opened.astimezone(zone).date() == closed.astimezone(zone).date()
+    until = clock(closed, timezone) if same_day else when(closed, locale, timezone)
+    return f"{when(opened, locale, timezone)} - {until}"
+
+
 def money(value: Decimal, locale: str) -> str:
     amount = f"{value:,.2f}"
     if locale == "nl":
@@ -160,6 +168,7 @@ def render(context: Context) -> Rendered:
         **vars(context),
         "when": lambda value: when(value, locale, context.timezone),
         "clock": lambda value: clock(value, context.timezone),
+        "span": lambda opened, closed: span(opened, closed, locale, context.timezone),
         "money": lambda value: money(value, locale),
     }
     plain = _TEXT.get_template(name)

@@ -4,10 +4,12 @@ the order object lists them."""
 
 from __future__ import annotations
 
+import base64
 import io
 from collections import Counter
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 import zxingcpp
@@ -31,6 +33,9 @@ from tests.orders.messages_scenario import (
     messages,
 )
 from tests.orders.smtp import SmtpServer
+
+# One rendered example of each message type, as the shopper gets it (the README points here).
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "messages"
 
 
 @pytest.fixture
@@ -158,3 +163,32 @@ def test_the_order_object_lists_its_messages(
         ("reminder", "queued"),
     ]
     assert all(m["at"] is not None for m in listed)
+
+
+def test_one_rendered_example_of_each_type_is_written_to_the_artifacts(
+    pg_engine: Engine, scenario: Scenario, smtp: SmtpServer
+) -> None:
+    _deliver(pg_engine)
+    make_reminders_due(pg_engine)
+    _deliver(pg_engine)
+    by_type = _by_type(smtp.mailbox.messages())
+    assert set(by_type) == {type_.value for type_ in MessageType}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for type_, found in sorted(by_type.items()):
+        message = found[0]
+        name = f"{type_}.{message['Content-Language']}"
+        text, html = message.get_body(preferencelist=("plain",)), message.get_body(preferencelist=("html",))
+        assert text is not None
+        assert html is not None
+        page = html.get_content()
+        # In a browser there is no message to resolve `cid:` in: the inline image goes in as a data URI.
+        for part in message.walk():
+            if part.get_content_maintype() == "image":
+                cid = str(part["Content-ID"]).strip("<>")
+                data = base64.b64encode(part.get_content()).decode()
+                page = page.replace(f"cid:{cid}", f"data:{part.get_content_type()};base64,{data}")
+        (ARTIFACTS / f"{name}.txt").write_text(f"Subject: {message['Subject']}\n\n{text.get_content()}")
+        (ARTIFACTS / f"{name}.html").write_text(page)
+        (ARTIFACTS / f"{name}.eml").write_bytes(message.as_bytes())
+        assert "cid:" not in page
+    assert len(list(ARTIFACTS.glob("*.eml"))) >= len(MessageType)
