@@ -12,6 +12,8 @@ from inventory import search as inventory_search
 from inventory import tasks as inventory_tasks
 from orders import models as orders_models
 from orders import tasks as orders_tasks
+from orders.messages import models as messages_models
+from orders.messages import tasks as messages_tasks
 from retail import auth
 from stores import models as stores_models
 
@@ -29,6 +31,8 @@ __all__ = [
     "include_object",
     "inventory_models",
     "inventory_tasks",
+    "messages_models",
+    "messages_tasks",
     "metadata",
     "orders_models",
     "orders_tasks",

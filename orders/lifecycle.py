@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,6 +19,7 @@ from inventory import service as inventory_service
 from orders import desk_events, pickup
 from orders.desk_schemas import DeskEventType
 from orders.exceptions import InvalidTransition
+from orders.messages.listing import ListedMessage, messages_by_order
 from orders.models import (
     HOLDING,
     Notification,
@@ -270,6 +271,7 @@ class OrderRecord:
     history: list[OrderEvent]
     pickup: pickup.Pickup | None
     returns: list[RecordedReturn]
+    messages: list[ListedMessage] = field(default_factory=list)
 
 
 def order_record(session: Session, *, order: Order) -> OrderRecord:
@@ -277,11 +279,12 @@ def order_record(session: Session, *, order: Order) -> OrderRecord:
 
 
 def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRecord]:
-    """The records of several orders (a pick list) in three queries, whatever their number."""
+    """The records of several orders (a pick list) in four queries, whatever their number."""
     pks = [order.id for order in orders if order.id is not None]
     lines = lines_by_order(session, order_pks=pks)
     events = _history_by_order(session, order_pks=pks)
     returns = returns_by_order(session, order_pks=pks)
+    messages = messages_by_order(session, order_ids=[order.order_id for order in orders])
     return [
         OrderRecord(
             order=order,
@@ -289,6 +292,7 @@ def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRec
             history=events[order.id],
             pickup=pickup_of(order) if order.status in HOLDING else None,
             returns=returns[order.id],
+            messages=messages.get(order.order_id, []),
         )
         for order in orders
         if order.id is not None

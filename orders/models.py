@@ -210,7 +210,17 @@ class Notification(SQLModel, table=True):
     the receiver can de-duplicate on."""
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_due", "delivered_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_due", "delivered_at", "next_attempt_at"),
+        # The events not yet turned into messages to the shopper (orders/messages/outbox.py): a partial
+        # index, so it holds the few rows of the last seconds, never the whole history.
+        Index(
+            "ix_notification_unmessaged",
+            "id",
+            postgresql_where=text("messaged_at IS NULL"),
+            sqlite_where=text("messaged_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(
         default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -225,6 +235,9 @@ class Notification(SQLModel, table=True):
     attempts: int = Field(default=0)
     last_error: str | None = Field(default=None, max_length=500)
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    # When the event's messages to the shopper were written (`orders.messages.outbox.derive`); None until
+    # then. Apart from `delivered_at`: the webhook and the shopper's mail are two receivers of one event.
+    messaged_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
 
 
 class Return(SQLModel, table=True):

@@ -27,6 +27,7 @@ from orders.schemas import (
     HandOver,
     HandOverLine,
     HistoryEntry,
+    MessageEntry,
     OrderLineOut,
     OrderOut,
     Pickup,
@@ -161,5 +162,9 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             expires_at=order.expires_at,
         ),
         "problem": order.problem,
+        "messages": [
+            MessageEntry(type=listed.type, at=listed.at, status=listed.status.value)
+            for listed in record.messages
+        ],
         **_counter_fields(order),
     }

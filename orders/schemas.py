@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
@@ -20,6 +20,7 @@ from orders.counter_schemas import (
     Verification,
     each_sku_once,
 )
+from orders.messages.models import MessageType
 from orders.models import OrderStatus, ProblemCode
 from retail.auth import Role
 from retail.clock import UtcDateTime
@@ -145,6 +146,17 @@ class StaffHistoryEntry(HistoryEntry):
     )
 
 
+class MessageEntry(BaseModel):
+    """A message to the shopper about the order (orders/messages/)."""
+
+    type: MessageType
+    at: UtcDateTime = Field(description="when it went (`sent`, `logged`); until then when it is meant to go")
+    status: Literal["queued", "sent", "failed", "logged"] = Field(
+        description="`queued`: to go (again, after a failed try); `sent`: the mail server took it; "
+        "`failed`: refused for good or still failing after the last try; `logged`: no mail server is set"
+    )
+
+
 class Pickup(BaseModel):
     code: str = Field(description="short code staff can type instead of scanning")
     qr_png_url: str
@@ -225,6 +237,11 @@ _ORDER_EXAMPLE: dict[str, Any] = {
     "shortages": [],
     "arrival": None,
     "returns": [],
+    "messages": [
+        {"type": "reserved", "at": "2026-11-23T14:02:13+00:00", "status": "sent"},
+        {"type": "ready", "at": "2026-11-23T14:40:05+00:00", "status": "sent"},
+        {"type": "reminder", "at": "2026-11-25T16:40:03+00:00", "status": "queued"},
+    ],
 }
 _STAFF_ORDER_EXAMPLE: dict[str, Any] = {
     **_ORDER_EXAMPLE,
@@ -274,6 +291,7 @@ class _OrderFields(CounterFields):
     created_at: UtcDateTime
     pickup: Pickup | None
     problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")
+    messages: list[MessageEntry] = Field(description="the messages to the shopper, in the order they go")
 
 
 class OrderOut(_OrderFields):

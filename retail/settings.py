@@ -50,6 +50,15 @@ class Settings(BaseSettings):
         default=None, description="where order notifications are POSTed; unset: they are logged"
     )
     webhook_timeout_s: float = 5.0
+    smtp_url: str | None = Field(
+        default=None,
+        description="smtp://HOST:PORT or smtps://USER:PASSWORD@HOST:PORT of the mail server that sends the "
+        "messages to shoppers; unset: they are logged",
+    )
+    mail_from: str = Field(
+        default="Winkelpunt <noreply@winkelpunt.invalid>", description="the From of messages to shoppers"
+    )
+    smtp_timeout_s: float = Field(default=10.0, gt=0, description="longest wait for the mail server")
     pickup_attempts_per_minute: int = Field(
         default=30,
         ge=1,

@@ -240,6 +240,24 @@ def test_retail_environment_shared_and_wired(
     assert len(images) == 1, images  # every role runs the same image
 
 
+def test_messages_go_to_the_mail_catcher_unless_a_mail_server_is_set(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    from retail.mail import parse_smtp_url
+
+    mailpit = services["mailpit"]
+    assert mailpit["image"].startswith("axllent/mailpit:")
+    assert any(str(port).split(":")[-1] == "8025" for port in mailpit["ports"])  # its web inbox
+    assert "readyz" in healthcheck_text(mailpit)
+    for name in ("api", "worker", "beat"):
+        env = environment(services[name])
+        server = parse_smtp_url(interpolate(env["RETAIL_SMTP_URL"], {}))
+        assert (server.host, server.port, server.tls) == ("mailpit", 1025, False), name
+        configured = interpolate(env["RETAIL_SMTP_URL"], {"RETAIL_SMTP_URL": "smtps://u:p@mail.example:465"})
+        assert parse_smtp_url(configured).tls, name
+        assert "@" in interpolate(env["RETAIL_MAIL_FROM"], {}), name
+
+
 def test_secrets_required_not_defaulted(services: dict[str, dict[str, Any]]) -> None:
     raw = COMPOSE.read_text(encoding="utf-8")
     for name in ("RETAIL_SECRET_KEY", "POSTGRES_PASSWORD"):
