@@ -202,3 +202,19 @@ def test_one_rendered_example_of_each_type_is_written_to_the_artifacts(
         (ARTIFACTS / f"{name}.eml").write_bytes(message.as_bytes())
         assert "cid:" not in page
     assert len(list(ARTIFACTS.glob("*.eml"))) >= len(MessageType)
+
+
+def test_a_refused_recipient_fails_for_good_and_is_not_tried_again(
+    pg_engine: Engine, scenario: Scenario, smtp: SmtpServer
+) -> None:
+    smtp.mailbox.refuse = {"sanne@example.nl"}
+    assert _deliver(pg_engine) == 1  # the stock alert's, to another address
+    rows = [row for row in messages(pg_engine) if row.status != MessageStatus.queued]
+    assert Counter(row.status for row in rows) == {MessageStatus.failed: 12, MessageStatus.sent: 1}
+    assert {row.attempts for row in rows} == {1}
+    assert all("recipient refused" in (row.last_error or "") for row in rows if row.status == "failed")
+    make_reminders_due(pg_engine)
+    smtp.mailbox.refuse = set()
+    _deliver(pg_engine)  # the reminder goes (it was never tried); the failed ones are not tried again
+    assert len(smtp.mailbox.messages()) == 2
+    assert sum(row.attempts for row in messages(pg_engine)) == 14
