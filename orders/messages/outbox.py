@@ -92,7 +92,7 @@ def _message(
     if type_ == MessageType.back_in_stock:
         recipient, locale, order_id = payload["email"], payload.get("locale", "en"), None
     else:
-        order = session.exec(select(Order).where(Order.order_id == payload["order_id"])).first()
+        order = session.exec(select(Order).where(Order.order_id == rules.event_order_id(payload))).first()
         if order is None:
             return None
         recipient, locale, order_id = order.customer_email, order.locale, order.order_id
