@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 MAX_BACKOFF = timedelta(hours=1)
-# 10 s doubling to an hour: about ten hours of tries before a message counts as failed.
+# 10 s doubling to an hour: about seven and a half hours of tries before a message counts as failed.
 MAX_ATTEMPTS = 16
 DERIVE_BATCH = 500
 SEND_BATCH = 50
