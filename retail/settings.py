@@ -108,6 +108,11 @@ class Settings(BaseSettings):
                 )
         elif len(self.secret_key) < MIN_SECRET_LENGTH:
             raise ValueError(f"RETAIL_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        # A mail server URL is checked at start, not at the first message an hour later.
+        if self.smtp_url is not None and not (
+            self.smtp_url.startswith(("smtp://", "smtps://")) and len(self.smtp_url.split("://", 1)[1]) > 0
+        ):
+            raise ValueError("RETAIL_SMTP_URL must be smtp://HOST:PORT or smtps://USER:PASSWORD@HOST:PORT")
         # A replica is PostgreSQL's streaming standby of a PostgreSQL primary; SQLite has none.
         if self.database_replica_url is not None and (
             self.is_embedded or not _is_postgresql(self.database_replica_url)

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from orders import lifecycle, pickup
+from orders.messages import rules
 from orders.messages.models import MessageType, ShopperMessage
 from orders.messages.render import Alternative, Context, Line, Shortage
 from orders.models import Order, OrderStatus
@@ -56,7 +57,7 @@ def compose(session: Session, message: ShopperMessage, *, now: datetime) -> Comp
         "order_id": order.order_id,
         "store_name": store.name,
         "store_address": _address(store),
-        "ready_by": _aware(_payload_ready_by(message.payload) or order.ready_by),
+        "ready_by": _aware(rules.new_ready_by(message.payload) or order.ready_by),
         "expires_at": _aware(order.expires_at),
         "lines": [Line(name=line.name, sku=line.sku, quantity=line.quantity) for line in lines],
     }
@@ -123,12 +124,6 @@ def _address(store: Store) -> str:
 
 def _alternatives(found: list[dict[str, Any]]) -> list[Alternative]:
     return [Alternative(name=a["name"], code=a["code"], distance_km=float(a["distance_km"])) for a in found]
-
-
-def _payload_ready_by(payload: dict[str, Any]) -> datetime | None:
-    """The new promise of an `order.late` event: `ready_by` in the payload, or in its `order`."""
-    value = payload.get("ready_by") or (payload.get("order") or {}).get("ready_by")
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=120)
 MAX_BACKOFF = timedelta(hours=1)
-# 10 s doubling to an hour: about ten hours of tries before a message counts as failed.
+# 10 s doubling to an hour: about seven and a half hours of tries before a message counts as failed.
 MAX_ATTEMPTS = 16
 DERIVE_BATCH = 500
 SEND_BATCH = 50
@@ -92,7 +92,7 @@ def _message(
     if type_ == MessageType.back_in_stock:
         recipient, locale, order_id = payload["email"], payload.get("locale", "en"), None
     else:
-        order = session.exec(select(Order).where(Order.order_id == payload["order_id"])).first()
+        order = session.exec(select(Order).where(Order.order_id == rules.event_order_id(payload))).first()
         if order is None:
             return None
         recipient, locale, order_id = order.customer_email, order.locale, order.order_id

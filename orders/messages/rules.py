@@ -43,6 +43,29 @@ def message_types(kind: str, payload: Mapping[str, Any]) -> tuple[MessageType, .
     return ()
 
 
+def event_order_id(payload: Mapping[str, Any]) -> str | None:
+    """The public id of the order an event tells of: `order_id`, or that of the order object it carries
+    (`order.late` carries the order whole)."""
+    order = payload.get("order")
+    found = payload.get("order_id") or (order.get("order_id") if isinstance(order, Mapping) else None)
+    return found if isinstance(found, str) else None
+
+
+def new_ready_by(payload: Mapping[str, Any]) -> datetime | None:
+    """The new promise an `order.late` event carries: `ready_by`, or its order's (at the top of the order
+    object or in its `pickup`, as the order's answers show it); None when it names none."""
+    order = _mapping(payload.get("order"))
+    pickup = _mapping(order.get("pickup"))
+    for value in (payload.get("ready_by"), order.get("ready_by"), pickup.get("ready_by")):
+        if isinstance(value, str):
+            return datetime.fromisoformat(value)
+    return None
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 # A reminder moved before its store's closing goes out this long before it closes (when the store is open
 # that long), so the shopper still has time to come.
 BEFORE_CLOSING = timedelta(hours=1)

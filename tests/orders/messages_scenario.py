@@ -42,6 +42,7 @@ def principal(session: Session, store_code: str) -> Principal:
     secret = create_api_key(session, role=Role.staff, store_code=store_code, label=f"{store_code} desk")
     session.commit()
     found = authenticate(session, secret)
+    session.commit()  # authenticating writes (the key's last use): SQLite's one writer must be free
     assert found is not None
     return found
 

@@ -136,14 +136,24 @@ def test_the_ready_message_carries_a_decodable_qr_code_and_the_short_code(
     assert "Open tot dan:" in text.get_content()
 
 
+@pytest.mark.parametrize("database", ["pg_engine", "sqlite_engine"])
 def test_without_a_mail_server_messages_are_logged(
-    pg_engine: Engine, scenario: Scenario, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    database: str,
+    request: pytest.FixtureRequest,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """The embedded default (SQLite, no mail server) logs each message once, as PostgreSQL does."""
+    engine: Engine = request.getfixturevalue(database)
     monkeypatch.setattr(get_settings(), "smtp_url", None)
-    with caplog.at_level("INFO", logger="retail.mail"):
-        assert _deliver(pg_engine) == 13
+    with committed_store(engine, "M1", {"A": 5, "B": 5, "C": 1}):
+        every_message_type(engine, "M1")
+        with caplog.at_level("INFO", logger="retail.mail"):
+            assert _deliver(engine) == 13
+            assert _deliver(engine) == 0
+        rows = messages(engine)
     assert sum(record.getMessage().startswith("mail <") for record in caplog.records) == 13
-    assert Counter(row.status for row in messages(pg_engine)) == {
+    assert Counter(row.status for row in rows) == {
         MessageStatus.logged: 13,
         MessageStatus.queued: 2,  # the reminders, not due yet
     }
@@ -192,3 +202,19 @@ def test_one_rendered_example_of_each_type_is_written_to_the_artifacts(
         (ARTIFACTS / f"{name}.eml").write_bytes(message.as_bytes())
         assert "cid:" not in page
     assert len(list(ARTIFACTS.glob("*.eml"))) >= len(MessageType)
+
+
+def test_a_refused_recipient_fails_for_good_and_is_not_tried_again(
+    pg_engine: Engine, scenario: Scenario, smtp: SmtpServer
+) -> None:
+    smtp.mailbox.refuse = {"sanne@example.nl"}
+    assert _deliver(pg_engine) == 1  # the stock alert's, to another address
+    rows = [row for row in messages(pg_engine) if row.status != MessageStatus.queued]
+    assert Counter(row.status for row in rows) == {MessageStatus.failed: 12, MessageStatus.sent: 1}
+    assert {row.attempts for row in rows} == {1}
+    assert all("recipient refused" in (row.last_error or "") for row in rows if row.status == "failed")
+    make_reminders_due(pg_engine)
+    smtp.mailbox.refuse = set()
+    _deliver(pg_engine)  # the reminder goes (it was never tried); the failed ones are not tried again
+    assert len(smtp.mailbox.messages()) == 2
+    assert sum(row.attempts for row in messages(pg_engine)) == 14

@@ -129,3 +129,17 @@ def test_which_messages_each_outbox_event_makes() -> None:
     assert rules.message_types("order.returned", {}) == (MessageType.returned,)
     assert rules.message_types("stock.back_in_stock", {}) == (MessageType.back_in_stock,)
     assert rules.message_types("stock.something_else", {}) == ()
+
+
+def test_a_late_event_names_its_order_and_new_promise_however_it_carries_the_order() -> None:
+    ready_by = "2026-12-07T15:30:00+00:00"
+    expected = datetime(2026, 12, 7, 15, 30, tzinfo=ZoneInfo("UTC"))
+    for payload in (
+        {"order_id": "ord_1", "ready_by": ready_by},
+        {"order_id": "ord_1", "order": {"order_id": "ord_1", "ready_by": ready_by}},
+        {"order": {"order_id": "ord_1", "pickup": {"ready_by": ready_by}}},
+    ):
+        assert rules.event_order_id(payload) == "ord_1"
+        assert rules.new_ready_by(payload) == expected
+    assert rules.event_order_id({"status": "reserved"}) is None
+    assert rules.new_ready_by({"order_id": "ord_1"}) is None
