@@ -8,9 +8,9 @@ transaction commits, `fire_alerts` turns the waiting alerts whose stock row the 
 that now has units available, into `sent`. Firing inside the writing transaction makes it exactly once
 whatever runs at once (the row lock of the alert decides), and no writer can be missed: they all log
 their rows for the availability feed, and the firing walks that same log (`stock_change`) of its own
-transaction, one logged bucket at a time, to the alerts waiting there. The message itself goes out after
-the commit, from the alert's row (`deliver_due`), so a mail server that is down delays it and loses
-nothing.
+transaction, one logged bucket at a time, to the alerts waiting there. The message is written after the
+commit by the shopper messages (orders/messages take fired alerts over with `take_fired_alerts`) and sent
+with the others, so a mail server that is down delays it and loses nothing.
 
 The alert's token is an HMAC of its id (as an order's is), never stored; the email address is kept only
 while the alert lives (cancelling deletes the row).
@@ -22,10 +22,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, event, func, select, update
+from sqlalchemy import and_, event, func, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
@@ -42,8 +42,6 @@ from stores import service as stores_service
 WAITING, SENT, CANCELLED = "waiting", "sent", "cancelled"
 MAX_WAITING_PER_EMAIL = 20
 ALERT_ID_MAX = 64
-LEASE = timedelta(seconds=60)
-MAX_BACKOFF = timedelta(hours=1)
 BATCH = 100
 ALERTS = StockAlert.__table__  # type: ignore[attr-defined]
 
@@ -102,7 +100,6 @@ def create_alert(
             "locale": (locale or Locale.default_for(store.country)).value,
             "status": WAITING,
             "created_at": utcnow(),
-            "attempts": 0,
         }
         # Two requests for the same alert at once: the unique index keeps one, both answer it.
         session.execute(dialect.insert(session, ALERTS).values(values).on_conflict_do_nothing())
@@ -196,12 +193,12 @@ def _fired_ids(xids: set[int]) -> Any:
 
 def fire_alerts(session: Session, *, xids: set[int]) -> int:
     """Mark `sent` the waiting alerts this transaction's stock writes (under `xids`) made available;
-    answers how many. Their messages go out after the commit (`deliver_due`)."""
+    answers how many. The shopper messages write their messages after the commit (`take_fired_alerts`)."""
     now = utcnow()
     fired = session.execute(
         update(ALERTS)
         .where(ALERTS.c.id.in_(_fired_ids(xids)), ALERTS.c.status == WAITING)
-        .values(status=SENT, sent_at=now, next_attempt_at=now)
+        .values(status=SENT, sent_at=now)
     )
     return int(fired.rowcount)  # type: ignore[attr-defined]
 
@@ -227,85 +224,48 @@ def _forget_written(session: OrmSession, transaction: SessionTransaction) -> Non
 
 
 @dataclass(frozen=True)
-class DueMessage:
-    """A fired alert's message, as it goes out: to whom, in which language, about what."""
+class FiredAlert:
+    """A fired alert's message, as the shopper messages take it over: to whom, in which language, about
+    what."""
 
     alert_id: str
     email: str
     locale: Locale
     store_code: str
-    store_name: str
     sku: str
     product_name: str
-    alert_token: str
+    sent_at: datetime
 
 
-def backoff(attempts: int) -> timedelta:
-    """10 s, 20 s, 40 s, ... up to an hour between tries."""
-    return min(timedelta(seconds=10 * 2 ** max(attempts - 1, 0)), MAX_BACKOFF)
-
-
-def claim_due(session: Session, *, now: datetime, limit: int = BATCH) -> list[DueMessage]:
-    """Lease fired alerts whose message has not gone out; SKIP LOCKED lets several senders share them."""
+def take_fired_alerts(session: Session, *, now: datetime, limit: int = BATCH) -> list[FiredAlert]:
+    """Up to `limit` fired alerts whose message nobody has taken over yet, marked taken (`messaged_at`)
+    in the caller's transaction, which writes their messages: each goes to the messages once. SKIP
+    LOCKED lets two callers share them."""
     stores = stores_service.store_keys().subquery("st")
-    names = stores_service.store_names().subquery("sn")
     rows = session.execute(
-        select(StockAlert, stores.c.code, names.c.name, col(Product.sku), col(Product.name))
+        select(StockAlert, stores.c.code, col(Product.sku), col(Product.name))
         .join(stores, stores.c.id == col(StockAlert.store_id))
-        .join(names, names.c.id == col(StockAlert.store_id))
         .join(Product, col(Product.id) == col(StockAlert.product_id))
-        .where(
-            col(StockAlert.status) == SENT,
-            col(StockAlert.delivered_at).is_(None),
-            col(StockAlert.next_attempt_at) <= now,
-        )
-        .order_by(col(StockAlert.id))
+        .where(col(StockAlert.status) == SENT, col(StockAlert.messaged_at).is_(None))
+        .order_by(col(StockAlert.sent_at), col(StockAlert.id))
         .limit(limit)
         .with_for_update(skip_locked=True, of=StockAlert)
     ).all()
-    due = []
-    for alert, store_code, store_name, sku, product_name in rows:
-        alert.next_attempt_at = now + LEASE
+    taken = []
+    for alert, store_code, sku, product_name in rows:
+        alert.messaged_at = now
         session.add(alert)
-        due.append(
-            DueMessage(
+        assert alert.sent_at is not None
+        taken.append(
+            FiredAlert(
                 alert_id=alert.alert_id,
                 email=alert.email,
                 locale=Locale(alert.locale),
                 store_code=store_code,
-                store_name=store_name,
                 sku=sku,
                 product_name=product_name,
-                alert_token=alert_token(alert.alert_id),
+                sent_at=alert.sent_at,
             )
         )
     session.flush()
-    return due
-
-
-def record_sent(session: Session, *, results: dict[str, str | None], now: datetime) -> None:
-    """Note each claimed message's outcome (None: it went out; else the reason it did not)."""
-    for alert_id, error in results.items():
-        alert = session.execute(select(StockAlert).where(col(StockAlert.alert_id) == alert_id)).scalar()
-        if alert is None or alert.delivered_at is not None:
-            continue  # cancelled meanwhile, or recorded by another sender
-        alert.attempts += 1
-        if error is None:
-            alert.delivered_at, alert.last_error = now, None
-        else:
-            alert.last_error, alert.next_attempt_at = error, now + backoff(alert.attempts)
-        session.add(alert)
-    session.flush()
-
-
-def deliver_due(engine: Engine, send: Any) -> int:
-    """One round: claim, send each with `send(DueMessage) -> error or None` outside any transaction,
-    record. Answers how many went out."""
-    with Session(engine, expire_on_commit=False) as session:
-        batch = claim_due(session, now=utcnow())
-        session.commit()
-    results = {message.alert_id: send(message) for message in batch}
-    with Session(engine, expire_on_commit=False) as session:
-        record_sent(session, results=results, now=utcnow())
-        session.commit()
-    return sum(1 for error in results.values() if error is None)
+    return taken

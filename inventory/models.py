@@ -145,9 +145,9 @@ class StockAlert(SQLModel, table=True):
     """A shopper waiting for a product to be back in stock at a store (`inventory.alerts`).
 
     `status` is `waiting` until a stock write raises the units available there above zero, which makes it
-    `sent` in that same transaction (so an alert fires once, whatever writes stock at once); the message
-    then goes out from the row (`delivered_at`, retried from `next_attempt_at`). The email address is kept
-    only while the alert lives: cancelling deletes the row.
+    `sent` in that same transaction (so an alert fires once, whatever writes stock at once); the shopper
+    messages (orders/messages) then take it over (`messaged_at`) and send it with every other message to
+    the shopper. The email address is kept only while the alert lives: cancelling deletes the row.
     """
 
     __tablename__ = "stock_alert"
@@ -164,11 +164,12 @@ class StockAlert(SQLModel, table=True):
             sqlite_where=text("status = 'waiting'"),
         ),
         Index("ix_stock_alert_email", "email"),
+        # The fired alerts the messages have not taken over yet: few, however many were ever sent.
         Index(
-            "ix_stock_alert_undelivered",
-            "next_attempt_at",
-            postgresql_where=text("status = 'sent' AND delivered_at IS NULL"),
-            sqlite_where=text("status = 'sent' AND delivered_at IS NULL"),
+            "ix_stock_alert_unmessaged",
+            "sent_at",
+            postgresql_where=text("status = 'sent' AND messaged_at IS NULL"),
+            sqlite_where=text("status = 'sent' AND messaged_at IS NULL"),
         ),
     )
 
@@ -187,7 +188,4 @@ class StockAlert(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(10), nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
-    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
-    attempts: int = Field(default=0)
-    last_error: str | None = Field(default=None, max_length=500)
-    delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    messaged_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))

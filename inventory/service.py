@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from inventory import search
 from inventory.alerts import AlertView as AlertView
+from inventory.alerts import FiredAlert as FiredAlert
 from inventory.alerts import alert_token as alert_token
 from inventory.alerts import cancel_alert as cancel_alert
 from inventory.alerts import create_alert as create_alert
 from inventory.alerts import get_alert as get_alert
+from inventory.alerts import take_fired_alerts as take_fired_alerts
 from inventory.availability import NO_STOCK as NO_STOCK
 from inventory.availability import ONLINE_LOW_STOCK_THRESHOLD as ONLINE_LOW_STOCK_THRESHOLD
 from inventory.availability import StockLevel as StockLevel

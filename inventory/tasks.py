@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from inventory import alert_mail, alerts, feed_log
+from inventory import feed_log
 from retail.celery_app import celery_app, periodic
-from retail.db import delete_in_batches, get_engine
+from retail.db import delete_in_batches
 
 logger = logging.getLogger(__name__)
 
@@ -28,10 +28,3 @@ def prune_change_log() -> int:
     if pruned:
         logger.info("pruned %s spent availability feed log rows", pruned)
     return pruned
-
-
-@periodic(every_s=10.0)
-@celery_app.task(name="inventory.deliver_stock_alerts", acks_late=True)
-def deliver_stock_alerts() -> int:
-    """Send the messages of fired back-in-stock alerts (see `inventory.alerts.deliver_due`)."""
-    return alerts.deliver_due(get_engine(), alert_mail.send)

@@ -31,10 +31,7 @@ def upgrade() -> None:
         sa.Column('status', sa.String(length=10), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('sent_at', sa.DateTime(timezone=True), nullable=True),
-        sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=True),
-        sa.Column('attempts', sa.Integer(), nullable=False),
-        sa.Column('last_error', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-        sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('messaged_at', sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ['product_id'], ['product.id'], name=op.f('fk_stock_alert_product_id_product'), ondelete='CASCADE'
         ),
@@ -46,12 +43,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_stock_alert_email', 'stock_alert', ['email'], unique=False)
     op.create_index(
-        'ix_stock_alert_undelivered',
+        'ix_stock_alert_unmessaged',
         'stock_alert',
-        ['next_attempt_at'],
+        ['sent_at'],
         unique=False,
-        postgresql_where=sa.text("status = 'sent' AND delivered_at IS NULL"),
-        sqlite_where=sa.text("status = 'sent' AND delivered_at IS NULL"),
+        postgresql_where=sa.text("status = 'sent' AND messaged_at IS NULL"),
+        sqlite_where=sa.text("status = 'sent' AND messaged_at IS NULL"),
     )
     op.create_index(
         'uq_stock_alert_waiting',
@@ -65,6 +62,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index('uq_stock_alert_waiting', table_name='stock_alert')
-    op.drop_index('ix_stock_alert_undelivered', table_name='stock_alert')
+    op.drop_index('ix_stock_alert_unmessaged', table_name='stock_alert')
     op.drop_index('ix_stock_alert_email', table_name='stock_alert')
     op.drop_table('stock_alert')

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from inventory import service as inventory_service
 from orders import lifecycle, pickup
 from orders.messages import rules
 from orders.messages.models import MessageType, ShopperMessage
@@ -113,7 +114,7 @@ def _back_in_stock(session: Session, message: ShopperMessage) -> Composed:
             store_address="" if store is None else _address(store),
             product_name=payload.get("product_name") or payload["sku"],
             alert_id=payload.get("alert_id"),
-            alert_token=payload.get("alert_token"),
+            alert_token=inventory_service.alert_token(payload["alert_id"]),
         )
     )
 

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from inventory import service as inventory_service
 from orders.messages import compose, render, rules
 from orders.messages.models import MessageStatus, MessageType, ShopperMessage
 from orders.models import Notification, Order
@@ -71,8 +72,36 @@ def derive(session: Session, *, now: datetime, limit: int = DERIVE_BATCH) -> lis
             if row is not None and not _exists(session, event.event_id, type_):
                 session.add(row)
                 written.append(row)
+    # The stock alerts fired since (inventory.alerts): their messages, keyed by the alert's id.
+    for fired in inventory_service.take_fired_alerts(session, now=now, limit=limit):
+        if not _exists(session, fired.alert_id, MessageType.back_in_stock):
+            row = _back_in_stock(fired, now)
+            session.add(row)
+            written.append(row)
     session.flush()
     return [row.id for row in written if row.id is not None]
+
+
+def _back_in_stock(fired: inventory_service.FiredAlert, now: datetime) -> ShopperMessage:
+    at = as_aware_utc(fired.sent_at)
+    return ShopperMessage(
+        event_id=fired.alert_id,
+        type=MessageType.back_in_stock,
+        order_id=None,
+        recipient=fired.email,
+        locale=fired.locale.value,
+        payload={
+            "alert_id": fired.alert_id,
+            "store_code": fired.store_code,
+            "sku": fired.sku,
+            "product_name": fired.product_name,
+        },
+        status=MessageStatus.queued,
+        scheduled_at=at,
+        next_attempt_at=at,
+        message_id=message_id(fired.alert_id, MessageType.back_in_stock),
+        created_at=now,
+    )
 
 
 def _exists(session: Session, event_id: str, type_: MessageType) -> bool:
@@ -89,18 +118,15 @@ def _message(
 ) -> ShopperMessage | None:
     payload = event.payload
     at = as_aware_utc(event.created_at)
-    if type_ == MessageType.back_in_stock:
-        recipient, locale, order_id = payload["email"], payload.get("locale", "en"), None
-    else:
-        order = session.exec(select(Order).where(Order.order_id == rules.event_order_id(payload))).first()
-        if order is None:
+    order = session.exec(select(Order).where(Order.order_id == rules.event_order_id(payload))).first()
+    if order is None:
+        return None
+    recipient, locale, order_id = order.customer_email, order.locale, order.order_id
+    if type_ == MessageType.reminder:
+        due = _reminder_at(session, order, ready_at=at)
+        if due is None:
             return None
-        recipient, locale, order_id = order.customer_email, order.locale, order.order_id
-        if type_ == MessageType.reminder:
-            due = _reminder_at(session, order, ready_at=at)
-            if due is None:
-                return None
-            at = due
+        at = due
     return ShopperMessage(
         event_id=event.event_id,
         type=type_,

@@ -10,12 +10,11 @@ from typing import Any
 from orders.messages.models import MessageType
 
 # The outbox kinds the messages read (orders/lifecycle.py, orders/returns.py; `order.late` of the late-order
-# sweep, `stock.back_in_stock` of the stock alerts).
+# sweep). The stock alerts' messages come from inventory's fired alerts instead (`outbox.derive`).
 STATUS_CHANGED = "order.status_changed"
 PARTIALLY_READY = "order.partially_ready"
 RETURNED = "order.returned"
 LATE = "order.late"
-BACK_IN_STOCK = "stock.back_in_stock"
 
 _BY_STATUS: Mapping[str, tuple[MessageType, ...]] = {
     "reserved": (MessageType.reserved,),
@@ -38,8 +37,6 @@ def message_types(kind: str, payload: Mapping[str, Any]) -> tuple[MessageType, .
         return (MessageType.returned,)
     if kind == LATE:
         return (MessageType.delayed,)
-    if kind == BACK_IN_STOCK:
-        return (MessageType.back_in_stock,)
     return ()
 
 

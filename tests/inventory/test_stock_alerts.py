@@ -1,23 +1,22 @@
 """Back in stock at my store (`/mobile/v1/stock-alerts`): the alert's life over HTTP, its limits, and its
 firing by every path that raises the units available at a store (a count, a movement, a cancelled
 order's units, a return), once, on PostgreSQL and SQLite; its message sent once after the commit,
-retried when sending fails. The `open_stores` shop: S1 holds 3 KOFFIE and 10 THEE."""
+taken over by the shopper messages once. The `open_stores` shop: S1 holds 3 KOFFIE and 10 THEE."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
-from inventory import alerts
 from inventory import service as inventory_service
 from inventory.models import StockAlert
-from retail.clock import utcnow
+from orders.messages import outbox
+from orders.messages.models import ShopperMessage
 from tests.factories import count_stock, order_body, post_order, store_row
 
 KeyFactory = Callable[..., dict[str, str]]
@@ -241,60 +240,52 @@ def test_units_held_back_by_safety_stock_are_not_back(client: TestClient, sessio
 # ----------------------------------------------------------------------------------------- the message
 
 
-def test_a_fired_alert_is_sent_once_after_the_commit_and_retried_when_sending_fails(
+def test_a_fired_alert_is_taken_over_by_the_shopper_messages_once(
     committed_client: TestClient, engine: Engine, committed_key: KeyFactory
 ) -> None:
     admin, webshop = committed_key("admin"), committed_key("webshop")
     client = committed_client
     store = store_row("S1", always_open=True)
     assert client.put("/admin/v1/stores", json={"stores": [store]}, headers=admin).status_code == 200
-    product = {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "online_price": {"amount": "12.99"}}
-    assert client.put("/sync/v1/products", json={"products": [product]}, headers=webshop).status_code == 200
-    product = {"sku": "THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}}
-    assert client.put("/sync/v1/products", json={"products": [product]}, headers=webshop).status_code == 200
-    created = create(client, locale="nl")
-    # THEE at S1 counted 0 in a transaction of its own: the KOFFIE counts below leave its alert waiting.
-    rows = [{"store_code": "S1", "sku": "THEE", "on_hand": 0, "as_of": LATER}]
-    assert client.put("/sync/v1/stock", json={"items": rows}, headers=webshop).status_code == 200
-    tea = create(client, sku="THEE")
+    products = [
+        {"sku": "KOFFIE", "name": "Koffiebonen 1 kg", "online_price": {"amount": "12.99"}},
+        {"sku": "THEE", "name": "Groene thee", "online_price": {"amount": "3.49"}},
+    ]
+    assert client.put("/sync/v1/products", json={"products": products}, headers=webshop).status_code == 200
 
-    def snapshot(on_hand: int, as_of: str) -> None:
-        rows = [{"store_code": "S1", "sku": "KOFFIE", "on_hand": on_hand, "as_of": as_of}]
+    def count(sku: str, on_hand: int, as_of: str) -> None:
+        rows = [{"store_code": "S1", "sku": sku, "on_hand": on_hand, "as_of": as_of}]
         answer = client.put("/sync/v1/stock", json={"items": rows}, headers=webshop)
         assert answer.status_code == 200, answer.text
 
-    sent: list[alerts.DueMessage] = []
-
-    def failing(message: alerts.DueMessage) -> str | None:
-        return "SMTP down"
-
-    def working(message: alerts.DueMessage) -> str | None:
-        sent.append(message)
-        return None
-
-    assert alerts.deliver_due(engine, working) == 0  # waiting: nothing to send
-    snapshot(5, LATER)
-    assert alerts.deliver_due(engine, failing) == 0
+    created = create(client, locale="nl")
+    count("THEE", 0, LATER)  # in a transaction of its own: the KOFFIE counts below leave its alert waiting
+    tea = create(client, sku="THEE")
+    assert outbox.derive_due(engine) == []  # nothing fired yet
+    count("KOFFIE", 5, LATER)
     assert read(client, tea)["status"] == "waiting"
+    written = outbox.derive_due(engine)
+    assert len(written) == 1
+    count("KOFFIE", 0, LATER_STILL)
+    count("KOFFIE", 3, "2026-11-26T06:00:00+01:00")
+    assert outbox.derive_due(engine) == []  # once: the alert was sent
     with Session(engine) as db:
+        (message,) = db.exec(select(ShopperMessage)).all()
+        assert (message.event_id, message.type, message.order_id) == (
+            created["alert_id"],
+            "back_in_stock",
+            None,
+        )
+        assert (message.recipient, message.locale) == ("sanne@example.nl", "nl")
+        assert message.payload == {
+            "alert_id": created["alert_id"],
+            "store_code": "S1",
+            "sku": "KOFFIE",
+            "product_name": "Koffiebonen 1 kg",
+        }  # the token is not stored: the message derives it again
         alert = db.exec(select(StockAlert).where(StockAlert.alert_id == created["alert_id"])).one()
-        assert (alert.status, alert.attempts, alert.last_error) == ("sent", 1, "SMTP down")
-        assert alert.delivered_at is None
-        assert alert.next_attempt_at is not None
-        assert alert.next_attempt_at > utcnow() + timedelta(seconds=5)  # backed off
-    assert alerts.deliver_due(engine, working) == 0  # not due yet
+        assert alert.messaged_at is not None
+    assert outbox.send_due(engine) == 1  # no mail server set: logged
     with Session(engine) as db:
-        db.execute(update(StockAlert).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-        db.commit()
-    assert alerts.deliver_due(engine, working) == 1
-    assert alerts.deliver_due(engine, working) == 0
-    snapshot(0, LATER_STILL)
-    snapshot(3, "2026-11-26T06:00:00+01:00")
-    assert alerts.deliver_due(engine, working) == 0
-    assert [(m.alert_id, m.email, m.locale, m.store_code, m.sku) for m in sent] == [
-        (created["alert_id"], "sanne@example.nl", "nl", "S1", "KOFFIE")
-    ]
-    assert sent[0].product_name == "Koffiebonen 1 kg"
-    assert sent[0].alert_token == created["alert_token"]
-    with Session(engine) as db:
+        assert db.exec(select(ShopperMessage.status)).one() == "logged"
         assert db.exec(select(func.count()).select_from(StockAlert)).one() == 2

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
+from inventory import service as inventory_service
 from orders import returns, staff, sweeps
 from orders import service as orders_service
 from orders.counter_schemas import ReturnIn
@@ -17,7 +18,8 @@ from orders.messages.models import MessageType, ShopperMessage
 from orders.models import Notification, Order
 from retail.auth import Principal, Role, authenticate, create_api_key
 from retail.clock import utcnow
-from tests.factories import place_order, reserved_order
+from retail.contact import Locale
+from tests.factories import count_stock, place_order, reserved_order
 
 # What each order of `every_message_type` is sent: the order's key, its language, its message types.
 EXPECTED: dict[str, tuple[str, set[MessageType]]] = {
@@ -88,10 +90,17 @@ def every_message_type(engine: Engine, store_code: str) -> Scenario:
         session.commit()
         late = session.exec(select(Order).where(Order.order_id == ids["late"])).one()
         session.add(outbox_row("order.late", late_payload(late)))
-        alert = outbox_row("stock.back_in_stock", alert_payload(store_code))
-        session.add(alert)
         session.commit()
-    return Scenario(order_ids=ids, alert_event_id=alert.event_id)
+        # C sold out, a shopper waits for it, and a count brings it back: the alert fires.
+        count_stock(session, store_code, {"C": 0}, as_of="2026-11-24T06:00:00+01:00")
+        session.commit()
+        alert = inventory_service.create_alert(
+            session, store_code=store_code, sku="C", email="Wachter@example.nl", locale=Locale.nl
+        )
+        session.commit()
+        count_stock(session, store_code, {"C": 3}, as_of="2026-11-25T06:00:00+01:00")
+        session.commit()
+    return Scenario(order_ids=ids, alert_event_id=alert.alert_id)
 
 
 def outbox_row(kind: str, payload: dict[str, Any]) -> Notification:
@@ -111,18 +120,6 @@ def late_payload(order: Order) -> dict[str, Any]:
         "at": utcnow().isoformat(),
         "customer_email": order.customer_email,
         "order": {"order_id": order.order_id, "ready_by": new_ready_by.isoformat()},
-    }
-
-
-def alert_payload(store_code: str) -> dict[str, Any]:
-    return {
-        "alert_id": "alr_7Hc2",
-        "email": "wachter@example.nl",
-        "locale": "nl",
-        "store_code": store_code,
-        "sku": "A",
-        "product_name": "Airfryer XL",
-        "alert_token": "tok_alert_secret",
     }
 
 

@@ -323,7 +323,6 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.reconcile_reserved": ("orders.reconcile_reserved", 600.0),
         "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
-        "inventory.deliver_stock_alerts": ("inventory.deliver_stock_alerts", 10.0),
         "orders.prune_idempotency_keys": ("orders.prune_idempotency_keys", 3600.0),
         "orders.prune_desk_events": ("orders.prune_desk_events", 600.0),
         "orders.derive_messages": ("orders.derive_messages", 5.0),
