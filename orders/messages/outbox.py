@@ -15,6 +15,7 @@ A worker dying between 3 and 4 leaves the lease to run out; the message is then 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +38,10 @@ LEASE = timedelta(seconds=120)
 MAX_BACKOFF = timedelta(hours=1)
 # 10 s doubling to an hour: about seven and a half hours of tries before a message counts as failed.
 MAX_ATTEMPTS = 16
+# A round stops sending once it has taken this long and hands the rest of its batch back (due at once):
+# a slow mail server must not keep a round going past its rows' lease, when another round would claim
+# them again and send them twice.
+ROUND_BUDGET = LEASE / 2
 DERIVE_BATCH = 500
 SEND_BATCH = 50
 
@@ -211,7 +216,9 @@ def record(session: Session, *, results: dict[int, Result], now: datetime, logge
         row = session.get(ShopperMessage, message_pk, with_for_update=True)
         if row is None or row.status != MessageStatus.queued:
             continue
-        if isinstance(result, MessageStatus):
+        if result == MessageStatus.queued:  # not tried in this round: the lease is given back
+            row.next_attempt_at = now
+        elif isinstance(result, MessageStatus):
             row.status = result
         elif result is None:
             row.attempts += 1
@@ -252,8 +259,14 @@ def send_due(engine: Engine, *, ids: list[int] | None = None) -> int:
         session.commit()
     logged = get_settings().smtp_url is None
     results: dict[int, Result] = {}
+    started = time.monotonic()
     for outgoing in batch:
-        results[outgoing.id] = MessageStatus.dropped if outgoing.mail is None else mail.send(outgoing.mail)
+        if results and time.monotonic() - started > ROUND_BUDGET.total_seconds():
+            results[outgoing.id] = MessageStatus.queued
+        elif outgoing.mail is None:
+            results[outgoing.id] = MessageStatus.dropped
+        else:
+            results[outgoing.id] = mail.send(outgoing.mail)
     with Session(engine, expire_on_commit=False) as session:
         record(session, results=results, now=utcnow(), logged=logged)
         session.commit()

@@ -8,6 +8,7 @@ import base64
 import io
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from orders import service as orders_service
 from orders.messages import outbox
 from orders.messages.models import MessageStatus, MessageType
 from orders.models import Order, OrderStatus
+from retail.clock import utcnow
 from retail.settings import get_settings
 from tests.factories import committed_store
 from tests.orders.messages_scenario import (
@@ -219,3 +221,18 @@ def test_a_refused_recipient_fails_for_good_and_is_not_tried_again(
     _deliver(pg_engine)  # the reminder goes (it was never tried); the failed ones are not tried again
     assert len(smtp.mailbox.messages()) == 2
     assert sum(row.attempts for row in messages(pg_engine)) == 14
+
+
+def test_a_round_past_its_time_budget_hands_the_rest_of_its_batch_back(
+    pg_engine: Engine, scenario: Scenario, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(outbox, "ROUND_BUDGET", timedelta(0))  # every send overruns it
+    outbox.derive_due(pg_engine)
+    assert outbox.send_due(pg_engine) == 1
+    queued = [row for row in messages(pg_engine) if row.status == MessageStatus.queued]
+    assert len(queued) == 14  # 12 handed back, due at once and never tried; the 2 reminders wait
+    handed_back = [row for row in queued if row.type != MessageType.reminder]
+    assert {row.attempts for row in handed_back} == {0}
+    assert all(row.next_attempt_at <= utcnow() for row in handed_back)
+    assert outbox.send_due(pg_engine) == 1  # the next round takes the next one
+    assert len(smtp.mailbox.messages()) == 2
