@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -16,10 +17,13 @@ from sqlalchemy import Integer, Select, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from inventory import confidence
 from inventory.cards import ProductCard
 from inventory.catalogue import PRODUCTS, price_at_store
+from inventory.confidence import Confidence, stock_confidence, trusted_status
 from inventory.models import Stock
 from inventory.schemas import StockStatus, available_quantity, stock_status
+from retail.clock import as_aware_utc
 from stores import service as stores_service
 from stores.service import StoreView
 
@@ -33,6 +37,8 @@ class StockLevel:
     on_hand: int
     reserved: int
     safety_stock: int
+    # The last absolute count of the row (a snapshot's `as_of`); None: never counted, only moved.
+    as_of: datetime | None = None
 
     @property
     def available(self) -> int:
@@ -53,7 +59,14 @@ def stock_levels(
             col(Stock.store_id).in_(list(store_ids)), col(Stock.product_id).in_(list(product_ids))
         )
     ).all()
-    return {(r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock) for r in rows}
+    return {
+        (r.store_id, r.product_id): StockLevel(r.on_hand, r.reserved, r.safety_stock, _aware(r.as_of))
+        for r in rows
+    }
+
+
+def _aware(value: datetime | str | None) -> datetime | None:
+    return None if value is None else as_aware_utc(value)
 
 
 def online_availability(product: ProductCard) -> tuple[int, StockStatus]:
@@ -68,7 +81,9 @@ class StoreOffer:
     store: StoreView
     price: Decimal
     available: int
-    status: StockStatus
+    status: StockStatus  # as the shopper is shown it: with the confidence (`inventory.confidence`)
+    as_of: datetime | None
+    confidence: Confidence
 
 
 def store_offers(session: Session, *, product: ProductCard, stores: Sequence[StoreView]) -> list[StoreOffer]:
@@ -81,27 +96,50 @@ def store_offers(session: Session, *, product: ProductCard, stores: Sequence[Sto
     # On the session's connection: a Core statement through `Session.execute` pays for the ORM's
     # compile step too, a seventh of an availability answer's CPU.
     rows = session.connection().execute(_offers(), {"product": product.id, "stores": store_ids}).all()
-    found = {store_id: (price, StockLevel(*level)) for store_id, price, *level in rows}
+    found = {
+        store_id: (price, StockLevel(on_hand, reserved, safety, _aware(as_of)))
+        for store_id, price, on_hand, reserved, safety, as_of in rows
+    }
     offers = []
+    now = confidence.judged_at()
     for store in stores:
         if store.id is None or store.id not in found:
             continue
         price, level = found[store.id]
+        trust = shown_stock(level, store, now=now)
         offers.append(
             StoreOffer(
                 store=store,
                 price=price,
                 available=level.available,
-                status=stock_status(level.available, store.low_stock_threshold),
+                status=trust.status,
+                as_of=level.as_of,
+                confidence=trust.confidence,
             )
         )
     return offers
 
 
+@dataclass(frozen=True)
+class ShownStock:
+    status: StockStatus
+    confidence: Confidence
+
+
+def shown_stock(level: StockLevel, store: StoreView, *, now: datetime | None = None) -> ShownStock:
+    """A store's stock of one product as the shopper is shown it: its status under the store's threshold,
+    with the confidence the count deserves (`inventory.confidence`)."""
+    trust = stock_confidence(
+        level.as_of, now=now or confidence.judged_at(), short_pick_share=store.short_pick_share
+    )
+    status = stock_status(level.available, store.low_stock_threshold)
+    return ShownStock(trusted_status(status, trust), trust)
+
+
 # Asked for every availability and price comparison a shopper makes; building a statement cost more than
 # running it, so it is built once.
 @lru_cache(maxsize=1)
-def _offers() -> Select[int, Decimal, int, int, int]:
+def _offers() -> Select[int, Decimal, int, int, int, datetime | None]:
     stores = stores_service.store_keys().subquery("st")
     stock = STOCK.c
     with_the_product = stores.join(PRODUCTS, PRODUCTS.c.id == bindparam("product", type_=Integer))
@@ -116,6 +154,7 @@ def _offers() -> Select[int, Decimal, int, int, int]:
             func.coalesce(stock.on_hand, 0),
             func.coalesce(stock.reserved, 0),
             func.coalesce(stock.safety_stock, 0),
+            stock.as_of,
         )
         .select_from(with_its_stock)
         .where(stores.c.id.in_(bindparam("stores", expanding=True)))

@@ -24,10 +24,12 @@ from inventory.alerts import get_alert as get_alert
 from inventory.alerts import take_fired_alerts as take_fired_alerts
 from inventory.availability import NO_STOCK as NO_STOCK
 from inventory.availability import ONLINE_LOW_STOCK_THRESHOLD as ONLINE_LOW_STOCK_THRESHOLD
+from inventory.availability import ShownStock as ShownStock
 from inventory.availability import StockLevel as StockLevel
 from inventory.availability import StoreOffer as StoreOffer
 from inventory.availability import cheapest_offer as cheapest_offer
 from inventory.availability import online_availability as online_availability
+from inventory.availability import shown_stock as shown_stock
 from inventory.availability import stock_levels as stock_levels
 from inventory.availability import store_offers as store_offers
 from inventory.cards import ProductCard as ProductCard
@@ -38,6 +40,7 @@ from inventory.catalogue import priced_in as priced_in
 from inventory.catalogue import products_by_sku as products_by_sku
 from inventory.catalogue import upsert_products as upsert_products
 from inventory.catalogue import upsert_store_prices as upsert_store_prices
+from inventory.confidence import Confidence as Confidence
 from inventory.feed import availability_feed as availability_feed
 from inventory.ledger import BasketOutcome as BasketOutcome
 from inventory.ledger import Quantity as Quantity

@@ -12,7 +12,7 @@ from inventory import service as inventory_service
 from inventory.exceptions import TooManyAlerts
 from inventory.schemas import AlertStatus, StockAlertCreated, StockAlertIn, StockAlertOut
 from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
-from retail.db import SessionDep
+from retail.db import ReadSessionDep, SessionDep
 from retail.errors import problem_responses
 from retail.routing import OneHopRoute
 
@@ -81,7 +81,7 @@ def create_stock_alert(body: StockAlertIn, session: SessionDep) -> StockAlertCre
     response_model=StockAlertOut,
     openapi_extra=TOKEN_OPTIONAL,
 )
-def get_stock_alert(alert_id: AlertIdPath, session: SessionDep, token: AlertToken) -> StockAlertOut:
+def get_stock_alert(alert_id: AlertIdPath, session: ReadSessionDep, token: AlertToken) -> StockAlertOut:
     """The alert: still `waiting`, or `sent`."""
     return _alert_out(inventory_service.get_alert(session, alert_id=alert_id, token=token))
 

@@ -9,7 +9,6 @@ from sqlmodel import Session
 from inventory import service as inventory_service
 from inventory.exceptions import no_product
 from inventory.models import Product
-from inventory.schemas import stock_status
 from mobile_api.schemas import SkuAvailability
 from retail.errors import InvalidInput
 from stores.service import StoreView
@@ -56,12 +55,15 @@ class Basket:
         for product in self.products:
             assert store.id is not None
             assert product.id is not None
-            available = self._levels.get((store.id, product.id), inventory_service.NO_STOCK).available
+            level = self._levels.get((store.id, product.id), inventory_service.NO_STOCK)
+            shown = inventory_service.shown_stock(level, store)
             lines.append(
                 SkuAvailability(
                     sku=product.sku,
-                    available=available,
-                    status=stock_status(available, store.low_stock_threshold),
+                    available=level.available,
+                    status=shown.status,
+                    as_of=level.as_of,
+                    confidence=shown.confidence,
                 )
             )
         return lines

@@ -244,6 +244,8 @@ def _store_availability(
         distance_km=round(nearby.distance_km, 3),
         available=offer.available,
         status=offer.status,
+        as_of=offer.as_of,
+        confidence=offer.confidence,
         price=Money.of(offer.price, currency),
         open_now=nearby.status.open_now,
         pickup_ready_by=pickup_ready_by,
@@ -270,6 +272,8 @@ def _price_comparison(
                 difference=Money.of(price.amount - online.amount, currency),
                 available=offer.available,
                 status=offer.status,
+                as_of=offer.as_of,
+                confidence=offer.confidence,
             )
         )
     best = inventory_service.cheapest_offer(online.amount, offers)

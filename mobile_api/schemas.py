@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from inventory.confidence import Confidence
 from inventory.schemas import PRODUCT_EXAMPLE, Money, StockStatus
 from retail.clock import UtcDateTime
 from stores.hours import Period, ResolvedDay, SpecialDay, WeeklyHours
@@ -104,6 +105,12 @@ class SkuAvailability(BaseModel):
     sku: str
     available: int
     status: StockStatus
+    as_of: UtcDateTime | None = Field(
+        description="the store's last count of the sku; null: never counted there"
+    )
+    confidence: Confidence = Field(
+        description="`high`, `medium` or `low`: how far the figure can be trusted (README, Stock confidence)"
+    )
 
 
 class NearestStore(StoreOut):
@@ -225,7 +232,16 @@ class StoreAvailability(BaseModel):
     name: str
     distance_km: float = Field(description="geodesic distance on WGS-84 from the given point")
     available: int = Field(description="on hand minus reserved minus safety stock, never below 0")
-    status: StockStatus = Field(description="`limited_availability` up to the store's `low_stock_threshold`")
+    status: StockStatus = Field(
+        description="`limited_availability` up to the store's `low_stock_threshold`, and for stock of `low` "
+        "confidence"
+    )
+    as_of: UtcDateTime | None = Field(
+        description="the store's last count of the sku; null: never counted there"
+    )
+    confidence: Confidence = Field(
+        description="`high`, `medium` or `low`: how far the figure can be trusted (README, Stock confidence)"
+    )
     price: Money = Field(description="the store's own price, else the product's `store_price`")
     open_now: bool
     pickup_ready_by: UtcDateTime | None = Field(
@@ -277,6 +293,12 @@ class StorePriceComparison(BaseModel):
     )
     available: int
     status: StockStatus
+    as_of: UtcDateTime | None = Field(
+        description="the store's last count of the sku; null: never counted there"
+    )
+    confidence: Confidence = Field(
+        description="`high`, `medium` or `low`: how far the figure can be trusted (README, Stock confidence)"
+    )
 
 
 class Cheapest(BaseModel):

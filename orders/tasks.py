@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from orders import desk_events, metrics, notifications, reservation, sweeps
+from orders import desk_events, metrics, notifications, reservation, store_figures, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
 from retail.clock import utcnow
@@ -147,3 +147,11 @@ def prune_desk_events() -> int:
     if pruned:
         logger.info("pruned %s desk events older than %s", pruned, desk_events.RETENTION)
     return pruned
+
+
+@periodic(every_s=600.0)
+@celery_app.task(name="orders.refresh_store_figures", acks_late=True)
+def refresh_store_figures() -> int:
+    """Measure each store's short-picked share again (`orders.store_figures`), for the stock confidence."""
+    with session_scope() as session:
+        return store_figures.refresh(session, now=utcnow())

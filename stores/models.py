@@ -57,6 +57,10 @@ class Store(SQLModel, table=True):
     )
     # Opening hours a ready order is held, counted in the store's own hours; None: `hold_hours` of the clock.
     hold_opening_hours: int | None = Field(default=None)
+    # The share of the store's picked orders of the last 28 days that were picked short, as the orders'
+    # beat task last measured it (orders/store_figures.py); None: no picked orders to tell. What the
+    # shoppers' stock confidence reads (inventory/confidence.py); never part of the admin upsert.
+    short_pick_share: float | None = Field(default=None, sa_column=Column(Float, nullable=True))
     # Weekly periods and special days as the contract's JSON: always read and written whole with the store,
     # and a few hundred bytes, so a child table would only add joins.
     hours: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -86,6 +86,7 @@ _FIELDS = (
     "same_day_cutoff",
     "click_and_collect_paused",
     "hold_opening_hours",
+    "short_pick_share",
 )
 
 
@@ -120,6 +121,7 @@ class StoreView:
     same_day_cutoff: str | None
     click_and_collect_paused: bool
     hold_opening_hours: int | None
+    short_pick_share: float | None
     hours_json: str
     # (local day, from, until, status): `status` answers every instant in [from, until) of that local day.
     _status: tuple[date, datetime, datetime, StoreStatus] | None

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam
 from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
 
 from retail import dialect
@@ -376,3 +377,24 @@ def store_names() -> Select[int, str]:
     """Every store's `id` and `name`, as a query for another domain to embed (the stores a batch of
     shopper messages names)."""
     return sa_select(col(Store.id), col(Store.name))
+
+
+def record_short_pick_shares(session: Session, *, shares: Mapping[int, float | None]) -> int:
+    """Store each store's measured short-pick share (store id -> share; a store left out keeps its own),
+    and let every process's network see them; answers how many stores changed."""
+    table = Store.__table__  # type: ignore[attr-defined]
+    current = dict(session.execute(sa_select(table.c.id, table.c.short_pick_share)).all())
+    changed = [
+        {"store": store_id, "share": share}
+        for store_id, share in shares.items()
+        if store_id in current and current[store_id] != share
+    ]
+    if changed:
+        session.execute(
+            sa_update(table)
+            .where(table.c.id == bindparam("store"))
+            .values(short_pick_share=bindparam("share")),
+            changed,
+        )
+        _touch_network(session)
+    return len(changed)

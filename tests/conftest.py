@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,6 +36,7 @@ from sqlmodel import Session  # noqa: E402
 
 from app.main import create_app  # noqa: E402
 from app.migrations import upgrade_database  # noqa: E402
+from inventory import confidence  # noqa: E402
 from orders import queueing  # noqa: E402
 from orders import service as orders_service  # noqa: E402
 from orders import tasks as orders_tasks  # noqa: E402
@@ -93,6 +95,17 @@ def engine(request: pytest.FixtureRequest) -> Engine:
     """The database under test: PostgreSQL, or SQLite where a test parametrizes it in."""
     fixture = "pg_engine" if request.param == "postgresql" else "sqlite_engine"
     return request.getfixturevalue(fixture)  # type: ignore[no-any-return]
+
+
+# The instant the suite's stock counts are judged at (inventory/confidence.py): they carry fixed dates
+# (tests/factories.py, COUNTED_AT and later ones), so their confidence is judged as of 29 November
+# 2026 rather than decaying with the calendar. Tests of confidence itself set the instant they need.
+CONFIDENCE_JUDGED_AT = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def judged_stock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(confidence, "judged_at", lambda: CONFIDENCE_JUDGED_AT)
 
 
 @pytest.fixture(autouse=True)

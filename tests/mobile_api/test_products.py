@@ -158,6 +158,11 @@ def test_an_overlong_sku_is_a_validation_error(client: TestClient) -> None:
 
 # ------------------------------------------------------------------------------------------ availability
 
+# What each store entry says of its count (inventory/confidence.py): counted at COUNTED_AT, judged as of
+# tests/conftest.py's instant, under a week before; or never counted there.
+COUNTED = {"as_of": "2026-11-23T05:00:00Z", "confidence": "high"}
+NEVER = {"as_of": None, "confidence": "low"}
+
 
 @pytest.fixture
 def stocked(session: Session) -> None:
@@ -199,6 +204,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "distance_km": 0.0,
                 "available": 2,
                 "status": "limited_availability",
+                **COUNTED,
                 "price": eur("11.49"),
                 "open_now": True,
                 "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
@@ -209,6 +215,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "distance_km": _km("UT-ZUID"),
                 "available": 5,
                 "status": "limited_availability",  # 5 is within this store's own threshold of 5
+                **COUNTED,
                 "price": eur("13.49"),  # no price of its own: the product's store price
                 "open_now": True,
                 "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
@@ -219,6 +226,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "distance_km": _km("AMS"),
                 "available": 3,
                 "status": "in_stock",
+                **COUNTED,
                 "price": eur("12.99"),
                 "open_now": True,
                 "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
@@ -229,6 +237,7 @@ def test_availability_at_the_nearest_stores(client: TestClient, stocked: None) -
                 "distance_km": _km("RTD"),
                 "available": 0,  # no stock row at all
                 "status": "out_of_stock",
+                **NEVER,
                 "price": eur("13.49"),
                 "open_now": True,
                 "pickup_ready_by": ONE_HOUR_AFTER_NOON,  # pick_minutes 60, open until 18:00
@@ -334,6 +343,7 @@ def test_prices_at_the_nearest_stores_against_online(client: TestClient, stocked
                 "difference": eur("-1.50"),
                 "available": 2,
                 "status": "limited_availability",
+                **COUNTED,
             },
             {
                 "code": "UT-ZUID",
@@ -343,6 +353,7 @@ def test_prices_at_the_nearest_stores_against_online(client: TestClient, stocked
                 "difference": eur("0.50"),
                 "available": 5,
                 "status": "limited_availability",
+                **COUNTED,
             },
             {
                 "code": "AMS",
@@ -352,6 +363,7 @@ def test_prices_at_the_nearest_stores_against_online(client: TestClient, stocked
                 "difference": eur("0.00"),
                 "available": 3,
                 "status": "in_stock",
+                **COUNTED,
             },
             {
                 "code": "RTD",
@@ -361,6 +373,7 @@ def test_prices_at_the_nearest_stores_against_online(client: TestClient, stocked
                 "difference": eur("0.50"),
                 "available": 0,
                 "status": "out_of_stock",
+                **NEVER,
             },
         ],
         "cheapest": {"channel": "store", "store_code": "UT-CENTRUM", "price": eur("11.49")},
@@ -383,6 +396,7 @@ def test_prices_at_one_named_store(client: TestClient, stocked: None) -> None:
                 "difference": eur("0.50"),
                 "available": 5,
                 "status": "limited_availability",
+                **COUNTED,
             }
         ],
         "cheapest": {"channel": "online", "store_code": None, "price": eur("12.99")},

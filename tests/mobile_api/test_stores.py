@@ -293,13 +293,37 @@ def test_nearest_with_a_basket_reports_stock_and_filters_on_it(
     by_code = {item["code"]: item for item in body["items"]}
     assert list(by_code) == ["UT-CENTRUM", "UT-ZUID", "AMS-24", "RTD-NACHT"]
     assert by_code["UT-CENTRUM"]["availability"] == [
-        {"sku": "P1", "available": 5, "status": "in_stock"},
-        {"sku": "P2", "available": 1, "status": "limited_availability"},
+        {
+            "sku": "P1",
+            "available": 5,
+            "status": "in_stock",
+            "as_of": "2026-11-23T05:00:00Z",
+            "confidence": "high",
+        },
+        {
+            "sku": "P2",
+            "available": 1,
+            "status": "limited_availability",
+            "as_of": "2026-11-23T05:00:00Z",
+            "confidence": "high",
+        },
     ]
     assert by_code["UT-CENTRUM"]["has_all"] is True
-    assert by_code["UT-ZUID"]["availability"][0] == {"sku": "P1", "available": 0, "status": "out_of_stock"}
+    assert by_code["UT-ZUID"]["availability"][0] == {
+        "sku": "P1",
+        "available": 0,
+        "status": "out_of_stock",
+        "as_of": "2026-11-23T05:00:00Z",
+        "confidence": "high",
+    }
     assert by_code["UT-ZUID"]["has_all"] is False
-    assert by_code["RTD-NACHT"]["availability"][1] == {"sku": "P2", "available": 0, "status": "out_of_stock"}
+    assert by_code["RTD-NACHT"]["availability"][1] == {  # never counted there
+        "sku": "P2",
+        "available": 0,
+        "status": "out_of_stock",
+        "as_of": None,
+        "confidence": "low",
+    }
 
     in_stock = _nearest(client, **params, in_stock="true").json()
     assert [item["code"] for item in in_stock["items"]] == ["UT-CENTRUM", "AMS-24"]
