@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, bindparam, case, func, select, text
 from sqlmodel import Session, col
 
 from orders.models import Order, OrderStatus, Return
@@ -199,6 +199,38 @@ def _item(row: Any, returns: dict[tuple[Any, ...], int], *, by_day: bool) -> Ser
         handover_minutes_p50=_one_decimal(row.handover_p50),
         returns=returns.get(key, 0),
     )
+
+
+# ------------------------------------------------------------------------------------------ history
+
+# What migration 0015 fills in for the orders before it, for orders written without
+# `orders.lifecycle.transition` (a generated history): each instant from the order's first history
+# entry of that status, the promise from its `ready_by`, a short pick from its lines.
+_FIRST = "(SELECT MIN(e.at) FROM order_event e WHERE e.order_pk = \"order\".id AND e.status = '{status}')"
+_STAMP_FROM_HISTORY = (
+    text(
+        f"""UPDATE "order" SET reserved_at = {_FIRST.format(status="reserved")},
+                               ready_at = {_FIRST.format(status="ready_for_pickup")},
+                               collected_at = {_FIRST.format(status="collected")},
+                               promised_ready_by = COALESCE(promised_ready_by, ready_by)
+            WHERE status <> 'pending' AND reserved_at IS NULL AND id IN :pks"""
+    ).bindparams(bindparam("pks", expanding=True)),
+    text(
+        """UPDATE "order" SET short_picked = true
+           WHERE id IN :pks AND EXISTS (
+               SELECT 1 FROM order_line l
+               WHERE l.order_pk = "order".id AND l.picked IS NOT NULL AND l.picked < l.quantity)"""
+    ).bindparams(bindparam("pks", expanding=True)),
+)
+
+
+def stamp_from_history(session: Session, *, order_pks: Sequence[int]) -> None:
+    """Fill in the report's columns of these orders from their history and lines (for orders written
+    in bulk, as a demo's weeks of history are); orders stamped already are left as they are."""
+    for start in range(0, len(order_pks), 5000):
+        batch = list(order_pks[start : start + 5000])
+        for statement in _STAMP_FROM_HISTORY:
+            session.execute(statement, {"pks": batch})
 
 
 # ---------------------------------------------------------------------------------------------- CSV
