@@ -365,3 +365,9 @@ def store_keys() -> Select[int, str, int]:
     to ids, the availability feed's page): built here from the model, so the store table is read only
     through this domain."""
     return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))
+
+
+def timezones_in_use(session: Session) -> list[str]:
+    """The distinct zones of the chain's stores (a handful, however many stores): what a report over
+    every store turns its local days into instants with (orders/report.py)."""
+    return sorted(session.exec(select(Store.timezone).distinct()).all())

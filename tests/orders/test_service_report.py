@@ -59,15 +59,15 @@ def test_a_range_is_from_before_to_at_most_366_days() -> None:
         assert refused.value.extra["errors"][0]["field"] == field
 
 
-def test_the_bounds_of_local_days_are_exact_in_a_zone_and_wide_enough_without_one() -> None:
+def test_the_bounds_of_local_days_are_exact_in_the_zone() -> None:
     day = date(2026, 3, 29)  # Amsterdam moves to summer time that night
     assert utc_bounds(day, day, "Europe/Amsterdam") == (
         datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
         datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
     )
-    assert utc_bounds(day, day, None) == (
-        datetime(2026, 3, 28, 10, 0, tzinfo=UTC),
-        datetime(2026, 3, 30, 12, 0, tzinfo=UTC),
+    assert utc_bounds(day, day, "America/New_York") == (
+        datetime(2026, 3, 29, 4, 0, tzinfo=UTC),
+        datetime(2026, 3, 30, 4, 0, tzinfo=UTC),
     )
 
 
