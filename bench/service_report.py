@@ -168,8 +168,10 @@ def main() -> None:
                         )
                     )
 
-            zone = None if store is None else ZONES[42 % 3]
-            start, end = report.utc_bounds(first, args.until, zone)
+            # The instants the report reads: of the one store's zone, or from the earliest start to the
+            # latest end over the chain's zones.
+            spans = [report.utc_bounds(first, args.until, z) for z in ([ZONES[42 % 3]] if store else ZONES)]
+            start, end = min(lo for lo, _ in spans), max(hi for _, hi in spans)
             sql = (
                 _BASELINE_BY_STORE
                 if group is ReportGroup.store

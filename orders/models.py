@@ -250,6 +250,8 @@ class Return(SQLModel, table=True):
         # so a retry arriving while the first is still being written waits and then finds it. The index
         # also lists an order's returns.
         Index("uq_order_return_order_key", "order_pk", "idempotency_key", unique=True),
+        # The service report counts the returns of a date range's orders from here (orders/report.py).
+        Index("ix_order_return_at", "at"),
     )
 
     id: int | None = Field(

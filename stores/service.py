@@ -398,3 +398,9 @@ def record_short_pick_shares(session: Session, *, shares: Mapping[int, float | N
         )
         _touch_network(session)
     return len(changed)
+
+
+def timezones_in_use(session: Session) -> list[str]:
+    """The distinct zones of the chain's stores (a handful, however many stores): what a report over
+    every store turns its local days into instants with (orders/report.py)."""
+    return sorted(session.exec(select(Store.timezone).distinct()).all())

@@ -1,5 +1,6 @@
 """the service report's columns of an order: when it was reserved (with the first promise), ready and
-collected, whether it was picked short; and the indexes that bound the report by its date range
+collected, whether it was picked short; and the indexes that bound the report by its date range (orders
+by store and created, by created; returns by when)
 
 Orders already there are filled in from their history (`order_event`): each instant is the first entry of
 that status, the promise is the `ready_by` they hold, and an order was picked short when the store picked
@@ -52,10 +53,12 @@ def upgrade() -> None:
     )
     op.create_index('ix_order_store_created', 'order', ['store_id', 'created_at'], unique=False)
     op.create_index('ix_order_created', 'order', ['created_at'], unique=False)
+    op.create_index('ix_order_return_at', 'order_return', ['at'], unique=False)
 
 
 def downgrade() -> None:
     # Native DROP COLUMN (SQLite 3.35 and later), as 0008's downgrade: no batch rebuild of the order table.
+    op.drop_index('ix_order_return_at', table_name='order_return')
     op.drop_index('ix_order_created', table_name='order')
     op.drop_index('ix_order_store_created', table_name='order')
     op.drop_column('order', 'short_picked')

@@ -9,18 +9,21 @@ import csv
 import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from orders.models import Order, OrderEvent, OrderStatus
-from orders.report import check_range, utc_bounds
+from inventory import service as inventory_service
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from orders.report import check_range, stamp_from_history, utc_bounds
 from retail.clock import as_aware_utc
 from retail.dialect import continuous_percentile
 from retail.errors import InvalidInput
-from tests.factories import make_store, order_body, post_order
+from stores import service as stores_service
+from tests.factories import make_product, make_store, order_body, post_order
 from tests.orders.report_orders import report_order
 
 KeyFactory = Callable[..., dict[str, str]]
@@ -56,15 +59,15 @@ def test_a_range_is_from_before_to_at_most_366_days() -> None:
         assert refused.value.extra["errors"][0]["field"] == field
 
 
-def test_the_bounds_of_local_days_are_exact_in_a_zone_and_wide_enough_without_one() -> None:
+def test_the_bounds_of_local_days_are_exact_in_the_zone() -> None:
     day = date(2026, 3, 29)  # Amsterdam moves to summer time that night
     assert utc_bounds(day, day, "Europe/Amsterdam") == (
         datetime(2026, 3, 28, 23, 0, tzinfo=UTC),
         datetime(2026, 3, 29, 22, 0, tzinfo=UTC),
     )
-    assert utc_bounds(day, day, None) == (
-        datetime(2026, 3, 28, 10, 0, tzinfo=UTC),
-        datetime(2026, 3, 30, 12, 0, tzinfo=UTC),
+    assert utc_bounds(day, day, "America/New_York") == (
+        datetime(2026, 3, 29, 4, 0, tzinfo=UTC),
+        datetime(2026, 3, 30, 4, 0, tzinfo=UTC),
     )
 
 
@@ -279,3 +282,45 @@ def test_the_lifecycle_stamps_what_the_report_reads(
     assert [
         (i["store_code"], i["orders"], i["rejected"], i["short_picked"], i["expired_pct"]) for i in items
     ] == [("S1", 2, 1, 1, 0.0)]
+
+
+@BOTH_DATABASES
+def test_orders_written_without_the_lifecycle_are_stamped_from_their_history(session: Session) -> None:
+    make_store(session, "AMS", timezone="Europe/Amsterdam")
+    make_product(session, "KOFFIE")
+    product = inventory_service.products_by_sku(session, skus=["KOFFIE"])["KOFFIE"]
+    assert product.id is not None
+    store = stores_service.get_store(session, code="AMS")
+    assert store.id is not None
+    placed = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    orders = []
+    for name, status in (("hist-collected", OrderStatus.collected), ("hist-pending", OrderStatus.pending)):
+        order = Order(order_id=name, store_id=store.id, store_snapshot={"code": "AMS"}, status=status,
+                      customer_name="S", customer_email="s@example.nl", total=Decimal("1.00"),
+                      ready_by=placed + timedelta(hours=1), created_at=placed, updated_at=placed)  # fmt: skip
+        session.add(order)
+        session.flush()
+        assert order.id is not None
+        orders.append(order)
+    collected, pending = orders
+    assert collected.id is not None
+    assert pending.id is not None
+    session.add(OrderLine(order_pk=collected.id, product_id=product.id, sku="KOFFIE", name="K", quantity=2,
+                          unit_price=Decimal("1.00"), picked=1, collected=1))  # fmt: skip
+    history = [(OrderStatus.pending, 0), (OrderStatus.reserved, 1), (OrderStatus.ready_for_pickup, 30),
+               (OrderStatus.collected, 90)]  # fmt: skip
+    for status, minutes in history:
+        session.add(OrderEvent(order_pk=collected.id, status=status, at=placed + timedelta(minutes=minutes)))
+    session.add(OrderEvent(order_pk=pending.id, status=OrderStatus.pending, at=placed))
+    session.flush()
+
+    stamp_from_history(session, order_pks=[collected.id, pending.id])
+    session.expire_all()
+    stamps = (collected.reserved_at, collected.ready_at, collected.collected_at)
+    assert [None if t is None else as_aware_utc(t) for t in stamps] == [
+        placed + timedelta(minutes=minutes) for minutes in (1, 30, 90)
+    ]
+    assert collected.promised_ready_by is not None
+    assert as_aware_utc(collected.promised_ready_by) == placed + timedelta(hours=1)
+    assert collected.short_picked is True
+    assert (pending.reserved_at, pending.ready_at, pending.short_picked) == (None, None, False)
