@@ -285,7 +285,8 @@ def _load_demo() -> None:
     console.print(
         f"demo chain loaded: {loaded.stores} stores, {loaded.warehouses} warehouses, "
         f"{loaded.lanes} transfer lanes, {loaded.products} products, "
-        f"{loaded.store_prices} store prices, {loaded.stock_rows} stock rows",
+        f"{loaded.store_prices} store prices, {loaded.stock_rows} stock rows, "
+        f"{loaded.past_orders} past orders",
         soft_wrap=True,
     )
     # Unwrapped, however narrow the terminal: a key broken over two lines cannot be copied.

@@ -1,6 +1,6 @@
 """Loading the demo chain into the database through the domains' services, as the admin API and the
 webshop sync would: stores, warehouses and the lanes between them, products, store prices, a stock count of
-every pair, and the demo keys."""
+every pair, three weeks of past orders, and the demo keys."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ from typing import Final
 from sqlmodel import Session
 
 from demo.catalogue import demo_products
+from demo.history import demo_history
 from demo.keys import ensure_demo_keys
 from demo.stock import demo_stock
 from demo.store_prices import demo_store_prices
 from demo.stores import demo_store_rows, staff_store
 from demo.warehouses import demo_lanes, demo_warehouse_rows, demo_warehouse_stock
 from inventory import service as inventory_service
+from orders import service as orders_service
+from retail.clock import utcnow
 from stores import service as stores_service
 
 # A fixed count time: loading the demo again finds these counts stale and keeps what orders and movements
@@ -33,6 +36,7 @@ class DemoLoaded:
     products: int
     store_prices: int
     stock_rows: int  # applied or found stale
+    past_orders: int  # orders of the last three weeks written by this load (demo/history.py)
     keys: dict[str, str]  # the demo API keys' secrets, by name
 
 
@@ -54,6 +58,10 @@ def load_demo(session: Session, *, secret: str) -> DemoLoaded:
     )
     if problems:
         raise RuntimeError(f"the demo data has invalid rows: {problems[:3]}")
+    products = [row["sku"] for row in demo_products()]
+    now = utcnow()
+    past = demo_history(session, store_codes=store_codes, skus=products, today=now.date())
+    orders_service.refresh_store_figures(session, now=now)
     staff = staff_store() if staff_store() in store_codes else store_codes[0]
     return DemoLoaded(
         stores=stores.applied,
@@ -62,5 +70,6 @@ def load_demo(session: Session, *, secret: str) -> DemoLoaded:
         products=catalogue.applied,
         store_prices=prices.applied,
         stock_rows=stock.applied + stock.stale,
+        past_orders=past,
         keys=ensure_demo_keys(session, secret=secret, staff_store=staff),
     )

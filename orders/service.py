@@ -14,7 +14,8 @@ from functools import partial
 
 from sqlmodel import Session
 
-from orders import arrivals, lifecycle, placement, promises, queueing, reservation, shopper
+from orders import arrivals, lifecycle, placement, promises, queueing, reservation, shopper, store_figures
+from orders import history as past_orders
 from orders.schemas import OrderIn
 
 OrderRecord = lifecycle.OrderRecord
@@ -30,6 +31,10 @@ pickup_token = shopper.pickup_token
 check_in = arrivals.check_in
 
 reserve_order = reservation.reserve_order
+PastOrder = past_orders.PastOrder
+PastLine = past_orders.PastLine
+import_history = past_orders.import_history
+refresh_store_figures = store_figures.refresh
 shown_ready_by = promises.shown_ready_by
 
 
