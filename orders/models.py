@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    false,
     text,
 )
 from sqlmodel import Field, SQLModel
@@ -69,6 +70,13 @@ class Order(SQLModel, table=True):
         # whole chain: each index bounds one of the two by the range.
         Index("ix_order_store_created", "store_id", "created_at"),
         Index("ix_order_created", "created_at"),
+        # The late sweep (orders/sweeps.py `mark_late`): reserved orders not yet late, by promise.
+        Index(
+            "ix_order_late_due",
+            "ready_by",
+            postgresql_where=text("status = 'reserved' AND NOT late"),
+            sqlite_where=text("status = 'reserved' AND NOT late"),
+        ),
     )
 
     id: int | None = Field(
@@ -106,6 +114,10 @@ class Order(SQLModel, table=True):
     # Keyed hash of the pickup short code, for staff lookups by store.
     short_code_hash: str | None = Field(default=None, max_length=64)
     ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    # Set by the late sweep: still reserved close to `ready_by`, which it then moved on, keeping the
+    # promise first made in `first_ready_by` (None while the order was never late).
+    late: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    first_ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
     # The shopper's last arrival check-in (orders/arrivals.py), all None until the first: `on_the_way` or
     # `arrived`, when it was said, the expected arrival (on the way only), `counter` or `curbside`, a bay.
     arrival_status: str | None = Field(default=None, max_length=12)

@@ -159,6 +159,7 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             qr_png_url=f"{base}/pickup-code.png",
             qr_svg_url=f"{base}/pickup-code.svg",
             ready_by=order.ready_by,
+            first_ready_by=order.first_ready_by,
             expires_at=order.expires_at,
         ),
         "problem": order.problem,
@@ -166,5 +167,6 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             MessageEntry(type=listed.type, at=listed.at, status=listed.status.value)
             for listed in record.messages
         ],
+        "late": order.late,
         **_counter_fields(order),
     }

@@ -94,7 +94,7 @@ def store_orders(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> StaffOrderPage:
-    """The pick list: the store's orders in the given states, oldest first."""
+    """The pick list: the store's orders in the given states, late orders first, then oldest first."""
     statuses = sorted(set(status or [OrderStatus.reserved, OrderStatus.ready_for_pickup]))
     scope = {"route": "staff_store_orders", "store": code, "status": [s.value for s in statuses]}
     orders, more = staff.pick_list(
@@ -103,11 +103,11 @@ def store_orders(
         store_code=code,
         statuses=statuses,
         limit=limit,
-        after=decode_position(cursor, datetime, int, scope=scope),
+        after=decode_position(cursor, int, datetime, int, scope=scope),
     )
     return StaffOrderPage(
         items=[responses.staff_order(record) for record in lifecycle.order_records(session, orders=orders)],
-        next_cursor=encode_cursor([more[0].isoformat(), more[1]], scope=scope) if more else None,
+        next_cursor=encode_cursor([more[0], more[1].isoformat(), more[2]], scope=scope) if more else None,
     )
 
 

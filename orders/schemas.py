@@ -162,6 +162,9 @@ class Pickup(BaseModel):
     qr_png_url: str
     qr_svg_url: str
     ready_by: UtcDateTime | None
+    first_ready_by: UtcDateTime | None = Field(
+        default=None, description="the promise first made, when the order ran late and was promised again"
+    )
     expires_at: UtcDateTime | None
 
 
@@ -229,9 +232,11 @@ _ORDER_EXAMPLE: dict[str, Any] = {
         "qr_png_url": "/mobile/v1/orders/ord_4kP9x2QmZ7bT1vR8sLw3Ne/pickup-code.png",
         "qr_svg_url": "/mobile/v1/orders/ord_4kP9x2QmZ7bT1vR8sLw3Ne/pickup-code.svg",
         "ready_by": "2026-11-23T15:02:11+00:00",
+        "first_ready_by": None,
         "expires_at": "2026-11-26T14:40:03+00:00",
     },
     "problem": None,
+    "late": False,
     "pickup_person": {"name": "Joost de Vries"},
     "locale": "nl",
     "shortages": [],
@@ -292,6 +297,9 @@ class _OrderFields(CounterFields):
     pickup: Pickup | None
     problem: OrderProblem | None = Field(description="why the order was rejected; null unless `rejected`")
     messages: list[MessageEntry] = Field(description="the messages to the shopper, in the order they go")
+    late: bool = Field(
+        default=False, description="still reserved 10 minutes before its promise: promised again"
+    )
 
 
 class OrderOut(_OrderFields):

@@ -53,24 +53,29 @@ def pick_list(
     store_code: str,
     statuses: list[OrderStatus],
     limit: int,
-    after: tuple[datetime, int] | None,
-) -> tuple[list[Order], tuple[datetime, int] | None]:
-    """The store's orders in these states, oldest first; answers a page and where the next one starts,
-    as (created_at, id)."""
+    after: tuple[int, datetime, int] | None,
+) -> tuple[list[Order], tuple[int, datetime, int] | None]:
+    """The store's orders in these states, late orders first, then oldest first; answers a page and where
+    the next one starts, as (0 for late or 1, created_at, id)."""
     store = _store_for(session, principal, store_code)
     query = select(Order).where(
         Order.store_id == store.id, col(Order.status).in_([s.value for s in statuses])
     )
     if after is not None:
-        created, pk = after
-        query = query.where(
-            (col(Order.created_at) > created) | ((col(Order.created_at) == created) & (col(Order.id) > pk))
+        rank, created, pk = after
+        late = rank == 0
+        later = (col(Order.created_at) > created) | (
+            (col(Order.created_at) == created) & (col(Order.id) > pk)
         )
-    rows = list(session.exec(query.order_by(col(Order.created_at), col(Order.id)).limit(limit + 1)).all())
+        # Late first: after a late position come the later late orders, then every order on time.
+        same_rank = (col(Order.late) == late) & later
+        query = query.where(same_rank | col(Order.late).is_(False) if late else same_rank)
+    ordered = query.order_by(col(Order.late).desc(), col(Order.created_at), col(Order.id))
+    rows = list(session.exec(ordered.limit(limit + 1)).all())
     if len(rows) > limit:
         last = rows[limit - 1]
         assert last.id is not None
-        return rows[:limit], (as_aware_utc(last.created_at), last.id)
+        return rows[:limit], (0 if last.late else 1, as_aware_utc(last.created_at), last.id)
     return rows, None
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from orders import desk_events, metrics, notifications, reservation, store_figures, sweeps
+from orders import desk_events, late, metrics, notifications, reservation, store_figures, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
 from retail.clock import utcnow
@@ -95,6 +95,15 @@ def expire_ready() -> int:
         expired = sweeps.expire_ready(session)
         sweeps.log_reminders(session)
     return len(expired)
+
+
+@periodic(every_s=60.0)
+@celery_app.task(name="orders.mark_late", acks_late=True)
+def mark_late() -> int:
+    """Mark reserved orders close to their promise late, and promise them again (orders/late.py)."""
+    with session_scope() as session:
+        marked = late.mark_late(session)
+    return len(marked)
 
 
 @periodic(every_s=600.0)

@@ -268,6 +268,33 @@ def test_the_pick_list_pages_through_every_order_once_oldest_first(
         assert seen == placed, limit
 
 
+def test_the_pick_list_puts_late_orders_first_then_oldest_first_on_every_page(
+    client: TestClient, session: Session, open_stores: None, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", store_code="S1")
+    placed = [_reserved_order(client, key=f"late-{i}", lines={"THEE": 1})["order_id"] for i in range(5)]
+    rows = {o.order_id: o for o in session.exec(select(Order)).all()}
+    for order_id in (placed[1], placed[3]):
+        rows[order_id].late = True
+        session.add(rows[order_id])
+    session.commit()
+    expected = [placed[1], placed[3], placed[0], placed[2], placed[4]]
+    for limit in (1, 2, 5):
+        seen: list[str] = []
+        cursor = None
+        for _ in range(10):
+            params: dict[str, Any] = {"limit": limit, **({"cursor": cursor} if cursor else {})}
+            body = client.get("/staff/v1/stores/S1/orders", params=params, headers=staff).json()
+            seen += [item["order_id"] for item in body["items"]]
+            assert {item["order_id"]: item["late"] for item in body["items"]} == {
+                item["order_id"]: item["order_id"] in (placed[1], placed[3]) for item in body["items"]
+            }
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected, limit
+
+
 def test_guessing_codes_is_throttled(
     client: TestClient, open_stores: None, make_key: KeyFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

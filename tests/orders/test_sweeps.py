@@ -320,6 +320,7 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
     assert schedule == {
         "orders.sweep_pending": ("orders.sweep_pending", 15.0),
         "orders.expire_ready": ("orders.expire_ready", 60.0),
+        "orders.mark_late": ("orders.mark_late", 60.0),
         "orders.reconcile_reserved": ("orders.reconcile_reserved", 600.0),
         "orders.deliver_notifications": ("orders.deliver_notifications", 5.0),
         "inventory.prune_change_log": ("inventory.prune_change_log", 300.0),
