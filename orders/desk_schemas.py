@@ -134,6 +134,7 @@ class DeskEventType(enum.StrEnum):
     order_reserved = "order.reserved"
     order_cancelled = "order.cancelled"
     order_arrival = "order.arrival"
+    transfer_incoming = "transfer.incoming"
 
 
 class DeskEventOut(BaseModel):
