@@ -90,11 +90,17 @@ def reserve_baskets(
             for line in basket:
                 taken[line.product_id] = taken.get(line.product_id, 0) + line.quantity
     if taken:
-        write = dialect.pick(session, postgresql=_reserve_postgresql, sqlite=_reserve_sqlite)
-        changed = write(session, store_id, taken)
+        changed = write_reserved(session, store_id, taken)
         if changed != len(taken):
             raise RuntimeError(f"reserved {changed} of {len(taken)} locked stock rows")
     return outcomes
+
+
+def write_reserved(session: Session, store_id: int, taken: dict[int, int]) -> int:
+    """Add `taken` (per product) to the store's `reserved`, on rows this transaction locked and checked;
+    answers how many rows it changed (each only if it still has the units available)."""
+    write = dialect.pick(session, postgresql=_reserve_postgresql, sqlite=_reserve_sqlite)
+    return write(session, store_id, taken)
 
 
 # PostgreSQL runs the two statements of a reservation on the psycopg connection under the session (same
@@ -108,7 +114,7 @@ _LOCK_POSTGRESQL = (
 
 
 def _lock_postgresql(session: Session, store_id: int, products: Sequence[int]) -> dict[int, int]:
-    locked = dialect.driver_connection(session).execute(_LOCK_POSTGRESQL, (store_id, _int_array(products)))
+    locked = dialect.driver_connection(session).execute(_LOCK_POSTGRESQL, (store_id, int_array(products)))
     return {int(product): int(free) for product, free in locked.fetchall()}
 
 
@@ -138,15 +144,15 @@ def _reserve_postgresql(session: Session, store_id: int, taken: dict[int, int]) 
     parameters = {
         "now": utcnow(),
         "store": store_id,
-        "products": _int_array(taken),
-        "quantities": _int_array(taken.values()),
+        "products": int_array(taken),
+        "quantities": int_array(taken.values()),
     }
     statement = _reserve_statement_postgresql(feed_log.FEED_BUCKET)
     row = dialect.driver_connection(session).execute(statement, parameters).fetchone()
     return int(row[0]) if row is not None else 0
 
 
-def _int_array(values: Iterable[int]) -> str:
+def int_array(values: Iterable[int]) -> str:
     # An array literal, cast in the statement: psycopg adapts a list by inspecting its elements to pick the
     # array type, which costs more than a text parameter (README, Benchmarks: measured choices).
     return "{" + ",".join(map(str, values)) + "}"

@@ -88,6 +88,9 @@ class Stock(SQLModel, table=True):
     as_of: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
     changed_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     feed_xid: int = Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
+    # Units shipped to this store by a transfer and not yet received (`inventory.transfer_ledger`): in
+    # neither store's `on_hand` while they travel, so the books count them here.
+    in_transit: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class StockMovement(SQLModel, table=True):

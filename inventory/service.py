@@ -8,8 +8,8 @@ them noticing. Services take the session first and keyword-only arguments, may f
 - stock and offers at stores and online: `inventory.availability`
 - the webshop's stock sync (counts and movements): `inventory.sync`
 - the availability feed: `inventory.feed`
-- shoppers' back-in-stock alerts: `inventory.alerts`
-- the order flow's reservations: `inventory.ledger`; keeping `reserved` right: `inventory.reconciliation`
+- the order flow's reservations: `inventory.ledger`, across two stores `inventory.transfer_ledger`;
+  keeping `reserved` right: `inventory.reconciliation`
 """
 
 from __future__ import annotations
@@ -56,6 +56,11 @@ from inventory.reconciliation import reserved_drift as reserved_drift
 from inventory.sync import apply_snapshot_csv as apply_snapshot_csv
 from inventory.sync import apply_snapshots as apply_snapshots
 from inventory.sync import record_movements as record_movements
+from inventory.transfer_ledger import SourcedBasket as SourcedBasket
+from inventory.transfer_ledger import SourcedOutcome as SourcedOutcome
+from inventory.transfer_ledger import receive_transfer as receive_transfer
+from inventory.transfer_ledger import reserve_sourced_baskets as reserve_sourced_baskets
+from inventory.transfer_ledger import ship_transfer as ship_transfer
 
 MAX_SEARCH_TERMS = search.MAX_TERMS
 search_products = search.search

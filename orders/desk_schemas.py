@@ -135,6 +135,7 @@ class DeskEventType(enum.StrEnum):
     order_cancelled = "order.cancelled"
     order_arrival = "order.arrival"
     order_late = "order.late"
+    transfer_incoming = "transfer.incoming"
 
 
 class DeskEventOut(BaseModel):

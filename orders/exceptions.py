@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from inventory.exceptions import no_product
-from orders.models import OrderStatus
+from orders.models import OrderStatus, TransferStatus
 from retail.clock import UtcDateTime, as_aware_utc
 from retail.errors import InvalidInput, NotFound, Problem, RetailError, ValidationProblem
 from stores.exceptions import no_store
@@ -20,6 +20,14 @@ class InvalidTransitionProblem(Problem):
     code: Literal["invalid_transition"]
     # `order_status`, not `status`: that member of a problem is the HTTP status code (RFC 9457).
     order_status: OrderStatus = Field(description="the order's status, which does not allow this")
+
+
+class TransferTransitionProblem(Problem):
+    code: Literal["invalid_transition"]
+    transfer_status: TransferStatus = Field(description="the transfer's status, which does not allow this")
+    order_status: OrderStatus | None = Field(
+        default=None, description="the order's status, when it is what refuses (cancelled before shipping)"
+    )
 
 
 class WrongStoreProblem(Problem):
@@ -142,6 +150,32 @@ class InvalidTransition(RetailError):
         super().__init__(
             f"an order that is {status.value} cannot be {action}", extra={"order_status": status.value}
         )
+
+
+class TransferOutOfOrder(RetailError):
+    """A transfer step out of order: receive before ship, ship after receive, or ship for an order that
+    no longer holds its units."""
+
+    status_code = 409
+    code = "invalid_transition"
+    problem = TransferTransitionProblem
+
+    def __init__(
+        self, status: TransferStatus, action: str, *, order_status: OrderStatus | None = None
+    ) -> None:
+        why = f"a transfer that is {status.value} cannot be {action}"
+        extra: dict[str, str] = {"transfer_status": status.value}
+        if order_status is not None:
+            why = f"{why}: its order is {order_status.value}"
+            extra["order_status"] = order_status.value
+        super().__init__(why, extra=extra)
+
+
+class TransferNotFound(NotFound):
+    code = "transfer_not_found"
+
+    def __init__(self) -> None:
+        super().__init__("no such transfer")
 
 
 class InvalidCode(RetailError):

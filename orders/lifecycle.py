@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import desk_events, pickup
+from orders import desk_events, pickup, transfer_records
 from orders.desk_schemas import DeskEventType
 from orders.exceptions import InvalidTransition
 from orders.messages.listing import ListedMessage, messages_by_order
@@ -28,6 +28,7 @@ from orders.models import (
     OrderLine,
     OrderStatus,
     ProblemCode,
+    Transfer,
 )
 from orders.return_records import RecordedReturn, returns_by_order
 from retail.auth import Principal
@@ -177,15 +178,19 @@ def outbox_record(
 def cancel(session: Session, *, order: Order) -> Order:
     """Cancel before collection (409 `invalid_transition` after); stock held for the order goes back."""
     assert order.id is not None
-    order = lock_order(session, order.id) or order
+    pk = order.id
+    order = lock_order(session, pk) or order
     status = OrderStatus(order.status)
     if status not in (OrderStatus.pending, *HOLDING):
         raise InvalidTransition(status, "cancelled")
     now = utcnow()
     if status in HOLDING:
-        inventory_service.release(
-            session, store_id=order.store_id, lines=held_quantities(order_lines(session, order=order))
-        )
+        # Units still at a transfer's source go back there; units travelling stay on their way, and are
+        # received unreserved (orders.transfers). In store order, as every stock writer locks rows.
+        transfers = transfer_records.transfers_by_order(session, order_pks=[pk])[pk]
+        held = transfer_records.held_by_store(order, order_lines(session, order=order), transfers)
+        for store_id in sorted(held):
+            inventory_service.release(session, store_id=store_id, lines=held[store_id])
     transition(session, order, OrderStatus.cancelled, now)
     if status in HOLDING:  # an order the desk was shown: it goes from its lists (last: orders.desk_events)
         cancelled = desk_events.NewDeskEvent(DeskEventType.order_cancelled, order.order_id, now)
@@ -272,6 +277,7 @@ class OrderRecord:
     pickup: pickup.Pickup | None
     returns: list[RecordedReturn]
     messages: list[ListedMessage] = field(default_factory=list)
+    transfers: list[Transfer] = field(default_factory=list)
 
 
 def order_record(session: Session, *, order: Order) -> OrderRecord:
@@ -279,12 +285,13 @@ def order_record(session: Session, *, order: Order) -> OrderRecord:
 
 
 def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRecord]:
-    """The records of several orders (a pick list) in four queries, whatever their number."""
+    """The records of several orders (a pick list) in five queries, whatever their number."""
     pks = [order.id for order in orders if order.id is not None]
     lines = lines_by_order(session, order_pks=pks)
     events = _history_by_order(session, order_pks=pks)
     returns = returns_by_order(session, order_pks=pks)
     messages = messages_by_order(session, order_ids=[order.order_id for order in orders])
+    transfers = transfer_records.transfers_by_order(session, order_pks=pks)
     return [
         OrderRecord(
             order=order,
@@ -293,6 +300,7 @@ def order_records(session: Session, *, orders: Sequence[Order]) -> list[OrderRec
             pickup=pickup_of(order) if order.status in HOLDING else None,
             returns=returns[order.id],
             messages=messages.get(order.order_id, []),
+            transfers=transfers[order.id],
         )
         for order in orders
         if order.id is not None

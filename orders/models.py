@@ -137,6 +137,10 @@ class Order(SQLModel, table=True):
     short_picked: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
     )
+    # The shopper lets lines the store lacks come from another store by transfer (orders/transfers.py).
+    allow_transfer: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 
@@ -161,6 +165,9 @@ class OrderLine(SQLModel, table=True):
     picked: int | None = Field(default=None)
     # Units the collector took at the hand-over; None until then.
     collected: int | None = Field(default=None)
+    # The store the line's units were reserved at when it is not the pickup store (a transfer brings
+    # them); None for the pickup store's own lines.
+    source_store_id: int | None = Field(default=None)
 
     @property
     def held(self) -> int:
@@ -328,3 +335,43 @@ class DeskEventCounter(SQLModel, table=True):
 
     store_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     last_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class TransferStatus(enum.StrEnum):
+    planned = "planned"  # reserved at the source
+    shipped = "shipped"  # left the source, travelling (the pickup store's `in_transit`)
+    received = "received"  # in the pickup store's stock
+
+
+class Transfer(SQLModel, table=True):
+    """The lines of one order that travel from their source store to the pickup store (orders/transfers.py):
+    the order's lines whose `source_store_id` is `from_store_id`."""
+
+    __tablename__ = "transfer"
+    __table_args__ = (
+        # A store's outgoing and incoming lists, by status.
+        Index("ix_transfer_from_status", "from_store_id", "status"),
+        Index("ix_transfer_to_status", "to_store_id", "status"),
+        Index("ix_transfer_order", "order_pk"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    )
+    transfer_id: str = Field(sa_column=Column(String(40), nullable=False, unique=True))
+    order_pk: int = Field(
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"),
+            ForeignKey("order.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    from_store_id: int = Field(sa_column=Column(Integer, ForeignKey("store.id"), nullable=False))
+    to_store_id: int = Field(sa_column=Column(Integer, ForeignKey("store.id"), nullable=False))
+    # The source's code, which no upsert changes: answers name it without a join.
+    from_store_code: str = Field(max_length=32)
+    status: TransferStatus = Field(sa_column=Column(String(10), nullable=False))
+    eta: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    created_at: datetime = Field(sa_column=Column(UtcTimestamp(), nullable=False))
+    shipped_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
+    received_at: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))

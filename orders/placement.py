@@ -109,6 +109,8 @@ def _request_hash(order_in: OrderIn) -> str:
     for field in _LATER_FIELDS:
         if body[field] is None:
             del body[field]
+    if not body["allow_transfer"]:  # later too, and false when absent
+        del body["allow_transfer"]
     return idempotency.request_digest(body)
 
 
@@ -181,6 +183,7 @@ class NewOrder:
     customer_phone: str | None
     pickup_person_name: str | None
     locale: Locale
+    allow_transfer: bool
     total: Decimal
     created_at: datetime
     lines: list[NewLine]
@@ -226,6 +229,7 @@ class NewOrder:
             customer_phone=order_in.customer.phone,
             pickup_person_name=None if order_in.pickup_person is None else order_in.pickup_person.name,
             locale=order_in.locale or Locale.default_for(store.country),
+            allow_transfer=order_in.allow_transfer,
             total=sum((line.unit_price * line.quantity for line in lines), start=Decimal("0.00")),
             created_at=now,
             lines=lines,
@@ -250,6 +254,7 @@ def _write_through_orm(session: Session, new: NewOrder) -> int | None:
         customer_phone=new.customer_phone,
         pickup_person_name=new.pickup_person_name,
         locale=new.locale.value,
+        allow_transfer=new.allow_transfer,
         total=new.total,
         created_at=new.created_at,
         updated_at=new.created_at,
@@ -286,11 +291,11 @@ _PLACE = text(
            RETURNING order_pk),
        o AS (
            INSERT INTO "order" (id, order_id, store_id, store_snapshot, status, customer_name,
-                                customer_email, customer_phone, pickup_person_name, locale, total,
-                                currency, created_at, updated_at)
+                                customer_email, customer_phone, pickup_person_name, locale, allow_transfer,
+                                total, currency, created_at, updated_at)
            SELECT order_pk, :order_id, :store_id, CAST(:store_snapshot AS json), :status, :customer_name,
-                  :customer_email, :customer_phone, :pickup_person_name, :locale, :total, :currency,
-                  :now, :now
+                  :customer_email, :customer_phone, :pickup_person_name, :locale, :allow_transfer,
+                  :total, :currency, :now, :now
            FROM k),
        l AS (
            INSERT INTO order_line (order_pk, product_id, sku, name, quantity, unit_price)
@@ -327,6 +332,7 @@ def _write_in_one_statement(session: Session, new: NewOrder) -> int | None:
                 "customer_phone": new.customer_phone,
                 "pickup_person_name": new.pickup_person_name,
                 "locale": new.locale.value,
+                "allow_transfer": new.allow_transfer,
                 "total": new.total,
                 "currency": CURRENCY,
                 "product_ids": [line.product_id for line in new.lines],

@@ -1,6 +1,7 @@
 """Reserving a pending order's stock at its store, all lines or none, as a recipe:
 
-1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once;
+1. stock: inventory reserves each basket whole or not at all, on the store's stock rows locked at once
+   (with `allow_transfer`, the lines the store lacks at one source, on both stores' rows: orders.transfers);
 2. ready_by: a reserved order is promised the store's `pick_minutes` of opening time from now, on the
    next opening day with room when its day is full or the order came after the cutoff (`orders.promises`);
 3. pickup codes: each reserved order gets a QR token and a short code unique among the store's open orders;
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import desk_events, lifecycle, pickup, promises
+from orders import desk_events, lifecycle, pickup, promises, transfers
 from orders.desk_schemas import DeskEventType
 from orders.models import HOLDING, Order, OrderStatus, ProblemCode
 from retail import dialect
@@ -125,19 +126,55 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
     lines = lifecycle.lines_by_order(session, order_pks=[o.id for o in orders if o.id is not None])
     baskets = [lines[o.id or 0] for o in orders]
     assert store.id is not None
-    outcomes = inventory_service.reserve_baskets(
-        session, store_id=store.id, baskets=[lifecycle.quantities(basket) for basket in baskets]
-    )
     now = utcnow()
-    reserved = [o for o, outcome in zip(orders, outcomes, strict=True) if outcome.reserved]
+    outcomes: list[inventory_service.BasketOutcome | inventory_service.SourcedOutcome]
+    sources: dict[int, stores_service.TransferSource] = {}
+    if any(o.allow_transfer for o in orders):
+        # Lines the store lacks may come from one source (orders.transfers): the store's and every
+        # source's rows are locked at once, in the one order of every stock writer.
+        sources = {s.store.id or 0: s for s in stores_service.transfer_sources(session, store=store, at=now)}
+        outcomes = list(
+            inventory_service.reserve_sourced_baskets(
+                session,
+                store_id=store.id,
+                sources=list(sources),
+                baskets=[
+                    inventory_service.SourcedBasket(lifecycle.quantities(basket), o.allow_transfer)
+                    for o, basket in zip(orders, baskets, strict=True)
+                ],
+            )
+        )
+    else:
+        outcomes = list(
+            inventory_service.reserve_baskets(
+                session, store_id=store.id, baskets=[lifecycle.quantities(basket) for basket in baskets]
+            )
+        )
+    reserved = [
+        (o, basket, outcome)
+        for o, basket, outcome in zip(orders, baskets, outcomes, strict=True)
+        if outcome.reserved
+    ]
     if reserved:
         schedule = stores_service.schedule_of(store)
         # Each order of the batch takes its day's room in turn, so a day fills up within one run too.
         promised = promises.for_run(session, store=store, schedule=schedule)
-        for o, issued in zip(reserved, _issue_pickups(session, store, reserved), strict=True):
+        issued_codes = _issue_pickups(session, store, [o for o, _, _ in reserved])
+        for (o, basket, outcome), issued in zip(reserved, issued_codes, strict=True):
             o.pickup_nonce, o.short_code_hash = issued.nonce, issued.short_code_hash
+            start = now
+            if isinstance(outcome, inventory_service.SourcedOutcome) and outcome.source is not None:
+                # Ready the pickup store's pick time after the transfer arrives.
+                start = transfers.plan(
+                    session,
+                    order=o,
+                    lines=basket,
+                    source=sources[outcome.source],
+                    products=outcome.from_source,
+                    at=now,
+                )
             ready_by = promises.ready_by(
-                session, store=store, schedule=schedule, start=now, promised=promised
+                session, store=store, schedule=schedule, start=start, promised=promised
             )
             lifecycle.transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
     # A sold-out product rejects many orders of a batch with the same basket: the nearest stores that can
@@ -166,7 +203,9 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
     desk_events.emit(
         session,
         store_id=store.id,
-        events=[desk_events.NewDeskEvent(DeskEventType.order_reserved, o.order_id, now) for o in reserved],
+        events=[
+            desk_events.NewDeskEvent(DeskEventType.order_reserved, o.order_id, now) for o, _, _ in reserved
+        ],
     )
 
 

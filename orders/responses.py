@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from inventory.schemas import Money
+from orders import transfer_records
 from orders.counter_schemas import (
     Arrival,
     ArrivalPlace,
@@ -21,7 +22,7 @@ from orders.counter_schemas import (
     Verification,
 )
 from orders.lifecycle import OrderRecord
-from orders.models import Order
+from orders.models import Order, Transfer, TransferStatus
 from orders.return_records import RecordedReturn
 from orders.schemas import (
     HandOver,
@@ -34,7 +35,17 @@ from orders.schemas import (
     StaffHistoryEntry,
     StaffOrder,
     StoreRef,
+    TransferOut,
 )
+
+
+def transfer_out(transfer: Transfer) -> TransferOut:
+    return TransferOut(
+        transfer_id=transfer.transfer_id,
+        from_store=transfer.from_store_code,
+        status=TransferStatus(transfer.status),
+        eta=transfer.eta,
+    )
 
 
 def order_out(record: OrderRecord) -> OrderOut:
@@ -147,9 +158,15 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
                 unit_price=Money.of(line.unit_price),
                 picked=line.picked,
                 collected=line.collected,
+                source=source,
             )
-            for line in record.lines
+            for line, source in zip(
+                record.lines,
+                transfer_records.source_codes(order, record.lines, record.transfers),
+                strict=True,
+            )
         ],
+        "transfers": [transfer_out(t) for t in record.transfers],
         "total": Money.of(order.total),
         "created_at": order.created_at,
         "pickup": None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request
 
-from orders import lifecycle, responses, returns, scan, staff
+from orders import lifecycle, responses, returns, scan, staff, transfers
 from orders.counter_schemas import ReadyIn, ReturnIn
 from orders.exceptions import (
     AlreadyCollected,
@@ -21,10 +21,12 @@ from orders.exceptions import (
     OrderExpired,
     ReturnLinesRefused,
     ReturnWindowClosed,
+    TransferNotFound,
+    TransferOutOfOrder,
     UnsupportedFrameType,
     WrongStore,
 )
-from orders.models import OrderStatus
+from orders.models import OrderStatus, TransferStatus
 from orders.schemas import (
     STAFF_RETURNED_ORDER_EXAMPLE,
     CodeIn,
@@ -36,6 +38,7 @@ from orders.schemas import (
     StaffOrder,
     StaffOrderPage,
 )
+from orders.transfer_schemas import StaffTransfer, StaffTransferPage, TransferDirection
 from retail import ratelimit
 from retail.auth import Principal, StaffKey, StaffReadKey
 from retail.db import ReadSessionDep, SessionDep
@@ -109,6 +112,55 @@ def store_orders(
         items=[responses.staff_order(record) for record in lifecycle.order_records(session, orders=orders)],
         next_cursor=encode_cursor([more[0], more[1].isoformat(), more[2]], scope=scope) if more else None,
     )
+
+
+@router.get("/stores/{code}/transfers", name="staff_store_transfers", response_model=StaffTransferPage)
+def store_transfers(
+    code: StoreCodePath,
+    session: ReadSessionDep,
+    principal: StaffReadKey,
+    direction: Annotated[
+        TransferDirection, Query(description="`outgoing`: to pick and ship; `incoming`: to receive")
+    ] = TransferDirection.outgoing,
+    status: Annotated[TransferStatus | None, Query(description="only transfers in this status")] = None,
+) -> StaffTransferPage:
+    """The store's transfers, oldest first (at most 200): each with its lines and its order."""
+    return StaffTransferPage(
+        items=transfers.store_transfers(
+            session, principal=principal, store_code=code, direction=direction, status=status
+        )
+    )
+
+
+TransferIdPath = Annotated[str, Path(max_length=64)]
+TRANSFER_REFUSALS = problem_responses(TransferOutOfOrder, TransferNotFound)
+
+
+@router.post(
+    "/transfers/{transfer_id}/ship",
+    name="staff_transfer_ship",
+    response_model=StaffTransfer,
+    responses=TRANSFER_REFUSALS,
+)
+def ship_transfer(transfer_id: TransferIdPath, session: SessionDep, principal: StaffKey) -> StaffTransfer:
+    """The source ships: its units leave its `on_hand` and `reserved` (movements `transfer_out`) and count
+    in the pickup store's `in_transit`; the pickup store's desk hears `transfer.incoming`. Shipped before:
+    the same transfer; received, or its order cancelled: 409 `invalid_transition`; a key of another store
+    than the source: 403 `wrong_store`."""
+    return transfers.ship(session, principal=principal, transfer_id=transfer_id)
+
+
+@router.post(
+    "/transfers/{transfer_id}/receive",
+    name="staff_transfer_receive",
+    response_model=StaffTransfer,
+    responses=TRANSFER_REFUSALS,
+)
+def receive_transfer(transfer_id: TransferIdPath, session: SessionDep, principal: StaffKey) -> StaffTransfer:
+    """The pickup store receives: the units enter its `on_hand` (movements `transfer_in`), reserved for the
+    order (unreserved if it was cancelled meanwhile). Received before: the same transfer; not shipped yet:
+    409 `invalid_transition`; a key of another store than the pickup store: 403 `wrong_store`."""
+    return transfers.receive(session, principal=principal, transfer_id=transfer_id)
 
 
 @router.post(

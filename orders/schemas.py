@@ -21,7 +21,7 @@ from orders.counter_schemas import (
     each_sku_once,
 )
 from orders.messages.models import MessageType
-from orders.models import OrderStatus, ProblemCode
+from orders.models import OrderStatus, ProblemCode, TransferStatus
 from retail.auth import Role
 from retail.clock import UtcDateTime
 from retail.contact import Email
@@ -92,6 +92,11 @@ class OrderIn(BaseModel):
         description="the language of the messages to the shopper; left out: `nl` at stores in NL and BE, "
         "else `en`",
     )
+    allow_transfer: bool = Field(
+        default=False,
+        description="lines the store lacks may come from one other store or warehouse by transfer; the "
+        "order is still all lines or none",
+    )
 
     _each_sku_once = field_validator("lines")(each_sku_once)
 
@@ -130,6 +135,17 @@ class OrderLineOut(BaseModel):
     unit_price: Money
     picked: int | None = Field(description="units the store picked; null until it marks the order ready")
     collected: int | None = Field(description="units the collector took; null until the hand-over")
+    source: str = Field(
+        description="the code of the store the line's units come from: the pickup store's own, or a "
+        "transfer's source"
+    )
+
+
+class TransferOut(BaseModel):
+    transfer_id: str
+    from_store: str = Field(description="the source store's code")
+    status: TransferStatus = Field(description="`planned` -> `shipped` -> `received`")
+    eta: UtcDateTime | None = Field(description="when the units are due at the pickup store")
 
 
 class HistoryEntry(BaseModel):
@@ -218,8 +234,10 @@ _ORDER_EXAMPLE: dict[str, Any] = {
             "unit_price": {"amount": "127.99", "currency": "EUR"},
             "picked": 1,
             "collected": None,
+            "source": "NL-AMS-001",
         }
     ],
+    "transfers": [],
     "total": {"amount": "127.99", "currency": "EUR"},
     "created_at": "2026-11-23T14:02:11+00:00",
     "history": [
@@ -299,6 +317,9 @@ class _OrderFields(CounterFields):
     messages: list[MessageEntry] = Field(description="the messages to the shopper, in the order they go")
     late: bool = Field(
         default=False, description="still reserved 10 minutes before its promise: promised again"
+    )
+    transfers: list[TransferOut] = Field(
+        description="lines travelling from another store to the pickup store; empty when none"
     )
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from inventory import service as inventory_service
-from orders import counter, lifecycle, pickup, reservation
+from orders import counter, lifecycle, pickup, reservation, transfers
 from orders.counter_schemas import Verification
 from orders.exceptions import (
     AlreadyCollected,
@@ -99,6 +99,9 @@ def mark_ready(
     order = lifecycle.lock_order(session, order.id) or order
     if order.status != OrderStatus.reserved:
         raise InvalidTransition(OrderStatus(order.status), "marked ready")
+    if order.allow_transfer and transfers.incomplete(session, order=order):
+        # Its transferred units are not in the store yet: the store cannot pick them.
+        raise InvalidTransition(OrderStatus(order.status), "marked ready before its transfers are received")
     lines = lifecycle.order_lines(session, order=order)
     units = counter.units_per_line(
         have={line.sku: line.quantity for line in lines}, given=picked, field="picked", of_what="ordered"

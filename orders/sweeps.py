@@ -18,12 +18,12 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import and_, case, or_, text
 from sqlmodel import Session, col, func, select
 
 from inventory import service as inventory_service
 from orders import lifecycle
-from orders.models import HOLDING, Order, OrderLine, OrderStatus
+from orders.models import HOLDING, Order, OrderLine, OrderStatus, Transfer, TransferStatus
 from orders.store_walk import STORES_WITH_ORDERS
 from retail import dialect
 from retail.clock import utcnow
@@ -46,13 +46,28 @@ IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 def held_units() -> inventory_service.HeldUnits:
     """What the orders that hold stock have reserved, per stock row: what `stock.reserved` must equal.
-    A line holds its quantity until the store picks it, then its picked units (`OrderLine.held`)."""
+    A line holds its quantity until the store picks it, then its picked units (`OrderLine.held`), at the
+    pickup store, or at its transfer's source while the transfer is planned, and nowhere while it travels
+    (`orders.transfer_records.held_by_store`)."""
     held = func.coalesce(col(OrderLine.picked), col(OrderLine.quantity))
+    at = case(
+        (col(Transfer.status) == TransferStatus.planned.value, col(Transfer.from_store_id)),
+        else_=col(Order.store_id),
+    )
     return (
-        select(Order.store_id, OrderLine.product_id, func.sum(held).label("quantity"))
+        select(at.label("store_id"), OrderLine.product_id, func.sum(held).label("quantity"))
+        .select_from(Order)
         .join(OrderLine, col(OrderLine.order_pk) == col(Order.id))
+        .outerjoin(
+            Transfer,
+            and_(
+                col(Transfer.order_pk) == col(Order.id),
+                col(Transfer.from_store_id) == col(OrderLine.source_store_id),
+            ),
+        )
         .where(col(Order.status).in_([status.value for status in HOLDING]))
-        .group_by(col(Order.store_id), col(OrderLine.product_id))
+        .where(or_(col(Transfer.status).is_(None), col(Transfer.status) != TransferStatus.shipped.value))
+        .group_by(at, col(OrderLine.product_id))
     )
 
 

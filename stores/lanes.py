@@ -7,8 +7,10 @@ arrive. Services take the session first and never commit.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -16,8 +18,10 @@ from sqlmodel import Session, col, select
 from retail import dialect
 from retail.bulk import RowError, validate_rows
 from retail.clock import utcnow
-from stores.hours.promise import Timetable
+from stores.geo import geodesic_km
+from stores.hours.promise import Timetable, transfer_eta
 from stores.models import Store, TransferLane
+from stores.network import schedule_for
 from stores.schemas import LaneIn, LaneUpsertResult
 
 _ERROR_CODES = (
@@ -97,3 +101,54 @@ def lanes_to(session: Session, *, store_id: int) -> list[Lane]:
         Lane(lane.from_store_id, lane.to_store_id, Timetable.of(zone, lane.departures), lane.transit_hours)
         for lane, zone in rows
     ]
+
+
+@dataclass(frozen=True)
+class TransferSource:
+    """A store or warehouse that can send goods to a pickup store, and when goods it reserves now arrive."""
+
+    store: Store
+    distance_km: float
+    eta: datetime
+
+
+def transfer_sources(session: Session, *, store: Store, at: datetime) -> list[TransferSource]:
+    """The sources with a lane into `store`, nearest first (then by code), each with the ETA of a transfer
+    reserved at `at` (`transfer_eta`: the source's pick time in its opening hours, the lane's next
+    departure, the transit). A lane that never departs, or a source that never opens, is left out."""
+    assert store.id is not None
+    lanes = lanes_to(session, store_id=store.id)
+    if not lanes:
+        return []
+    by_id = {
+        s.id: s
+        for s in session.exec(select(Store).where(col(Store.id).in_([lane.from_store_id for lane in lanes])))
+    }
+    sources = []
+    for lane in lanes:
+        source = by_id.get(lane.from_store_id)
+        if source is None or source.id == store.id:
+            continue
+        schedule = schedule_for(
+            _hours_key(source),
+            source.timezone,
+            source.country,
+            source.subdivision,
+            source.closed_on_public_holidays,
+        )
+        eta = transfer_eta(
+            schedule,
+            lane.timetable,
+            reserved_at=at,
+            pick_minutes=source.pick_minutes,
+            transit_hours=lane.transit_hours,
+        )
+        if eta is not None:
+            distance = geodesic_km(store.lat, store.lon, source.lat, source.lon)
+            sources.append(TransferSource(source, distance, eta))
+    return sorted(sources, key=lambda s: (s.distance_km, s.store.code))
+
+
+def _hours_key(store: Store) -> str:
+    # `schedule_for` caches compiled schedules by the hours' canonical JSON, as `stores.service` asks it.
+    return json.dumps(store.hours, sort_keys=True)

@@ -166,6 +166,18 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
     ("GET", "/staff/v1/stores/{code}/arrivals"): (Access.staff, _get("/staff/v1/stores/S1/arrivals"), 200),
     # A stream, read whole here: it ends after RETAIL_DESK_STREAM_MAX_S (1 s in the tests, see conftest).
     ("GET", "/staff/v1/stores/{code}/events"): (Access.staff, _get("/staff/v1/stores/S1/events"), 200),
+    ("GET", "/staff/v1/stores/{code}/transfers"): (Access.staff, _get("/staff/v1/stores/S1/transfers"), 200),
+    # No such transfer: 404 `transfer_not_found`, past every access check.
+    ("POST", "/staff/v1/transfers/{transfer_id}/ship"): (
+        Access.any_staff,
+        lambda client, s, headers: client.post("/staff/v1/transfers/trf_none/ship", headers=headers),
+        404,
+    ),
+    ("POST", "/staff/v1/transfers/{transfer_id}/receive"): (
+        Access.any_staff,
+        lambda client, s, headers: client.post("/staff/v1/transfers/trf_none/receive", headers=headers),
+        404,
+    ),
     ("POST", "/staff/v1/orders/{order_id}/ready"): (
         Access.staff,
         lambda client, s, headers: client.post(f"/staff/v1/orders/{s.order_id}/ready", headers=headers),
@@ -263,7 +275,12 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
 }
 
 # What an allowed caller's 409 is, where it is not `not_ready` (the order of `Shop` is reserved).
-REFUSED_PAST_ACCESS = {("POST", "/staff/v1/orders/{order_id}/returns"): "invalid_transition"}
+REFUSED_PAST_ACCESS = {
+    ("POST", "/staff/v1/orders/{order_id}/returns"): "invalid_transition",
+    # No transfer in `Shop`: a staff key of any store is let through to the lookup, which answers 404.
+    ("POST", "/staff/v1/transfers/{transfer_id}/ship"): "transfer_not_found",
+    ("POST", "/staff/v1/transfers/{transfer_id}/receive"): "transfer_not_found",
+}
 
 CALLERS = ["no_key", "malformed", "unknown_key", "admin", "staff", "other_store_staff", "webshop"]
 
@@ -291,7 +308,8 @@ def _expected(access: Access, caller: str, allowed: int, refusal: str = "not_rea
     if caller in ("no_key", "malformed", "unknown_key"):
         return 401, {"unauthorized"}
     if access is Access.any_staff:
-        return (allowed, set()) if caller in ("staff", "other_store_staff", "admin") else (403, {"forbidden"})
+        codes = {refusal} if allowed == 404 else set()
+        return (allowed, codes) if caller in ("staff", "other_store_staff", "admin") else (403, {"forbidden"})
     if access is Access.staff:
         if caller in ("staff", "admin"):
             return allowed, {refusal} if allowed == 409 else set()

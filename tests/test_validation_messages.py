@@ -17,7 +17,13 @@ KeyFactory = Callable[..., dict[str, str]]
 
 # What a regular expression looks like in a message: anchors, classes, escapes, repetition counts.
 REGEX_SYNTAX = re.compile(r"\^|\$|\\[dDsSwWx]|\[[^\]\s]*-[^\]\s]*\]|\{\d+,\d*\}|\(\?|match pattern")
-PATH_VALUES = {"code": "S1", "sku": "KOFFIE", "order_id": "ord_unknown", "alert_id": "sta_unknown"}
+PATH_VALUES = {
+    "code": "S1",
+    "sku": "KOFFIE",
+    "order_id": "ord_unknown",
+    "alert_id": "sta_unknown",
+    "transfer_id": "trf_unknown",
+}
 MAX_DEPTH = 6
 
 

@@ -43,6 +43,7 @@ def test_an_order_is_accepted_reserved_and_followed(
             "unit_price": {"amount": "13.49", "currency": "EUR"},
             "picked": None,
             "collected": None,
+            "source": "S1",
         },
         {
             "sku": "THEE",
@@ -51,6 +52,7 @@ def test_an_order_is_accepted_reserved_and_followed(
             "unit_price": {"amount": "3.49", "currency": "EUR"},
             "picked": None,
             "collected": None,
+            "source": "S1",
         },
     ]
     assert order["total"] == {"amount": "30.47", "currency": "EUR"}
