@@ -64,7 +64,8 @@ def mark_late(session: Session, *, now: datetime | None = None, limit: int = LAT
         store = stores_service.shopper_store(session, code=order.store_snapshot["code"])
         order.first_ready_by = as_aware_utc(order.ready_by) if order.ready_by is not None else None
         promise = promises.shown_ready_by(session, store=store, at=now)
-        order.ready_by = promise.astimezone(UTC) if promise is not None else order.ready_by
+        if promise is not None:
+            order.ready_by, order.promise_basis = promise.astimezone(UTC), promises.basis(store)
         order.late = True
         order.updated_at = now
         session.add(order)

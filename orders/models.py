@@ -141,6 +141,9 @@ class Order(SQLModel, table=True):
     allow_transfer: bool = Field(
         default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
     )
+    # What the promise was made of (orders/promises.py `basis`): `measured` or `configured`; None before
+    # the order was promised, and for the orders promised before the measured promise existed.
+    promise_basis: str | None = Field(default=None, max_length=10)
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcTimestamp(), nullable=False))
 

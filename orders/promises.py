@@ -36,6 +36,8 @@ class PromiseTerms(Protocol):
     @property
     def pick_minutes(self) -> int: ...
     @property
+    def measured_pick_minutes(self) -> int | None: ...
+    @property
     def same_day_cutoff(self) -> str | None: ...
     @property
     def daily_order_capacity(self) -> int | None: ...
@@ -99,7 +101,7 @@ def ready_by(
     promise = stores_service.promised_ready_by(
         schedule,
         start=start,
-        pick_minutes=store.pick_minutes,
+        pick_minutes=pick_minutes_of(store),
         same_day_cutoff=store.same_day_cutoff,
         daily_order_capacity=store.daily_order_capacity,
         promised_on=promised if promised is not None else _nothing_promised,
@@ -119,6 +121,20 @@ def shown_ready_by(session: Session, *, store: StoreView, at: datetime) -> datet
     if store.daily_order_capacity is None and store.same_day_cutoff is None:
         return store.picked_after(at)
     return ready_by(session, store=store, schedule=store.schedule, start=at)
+
+
+def pick_minutes_of(store: PromiseTerms) -> int:
+    """The pick time a promise counts: the store's measured one (orders/measured.py) when it has one,
+    else its configured `pick_minutes`."""
+    return store.measured_pick_minutes or store.pick_minutes
+
+
+def basis(store: PromiseTerms) -> str:
+    """What `pick_minutes_of` took (`pickup.promise_basis`): `measured` or `configured`."""
+    return MEASURED if store.measured_pick_minutes else CONFIGURED
+
+
+MEASURED, CONFIGURED = "measured", "configured"
 
 
 def _nothing_promised(_day: date) -> int:

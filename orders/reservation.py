@@ -176,6 +176,7 @@ def _decide(session: Session, orders: Sequence[Order]) -> None:
             ready_by = promises.ready_by(
                 session, store=store, schedule=schedule, start=start, promised=promised
             )
+            o.promise_basis = promises.basis(store)
             lifecycle.transition(session, o, OrderStatus.reserved, now, ready_by=ready_by, flush=False)
     # A sold-out product rejects many orders of a batch with the same basket: the nearest stores that can
     # supply a basket are searched once per distinct basket, not once per order.

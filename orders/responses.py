@@ -177,6 +177,7 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             qr_svg_url=f"{base}/pickup-code.svg",
             ready_by=order.ready_by,
             first_ready_by=order.first_ready_by,
+            promise_basis=order.promise_basis,
             expires_at=order.expires_at,
         ),
         "problem": order.problem,

@@ -182,6 +182,10 @@ class Pickup(BaseModel):
         default=None, description="the promise first made, when the order ran late and was promised again"
     )
     expires_at: UtcDateTime | None
+    promise_basis: Literal["measured", "configured"] | None = Field(
+        default=None,
+        description="`ready_by` counts the store's measured pick time (`measured`) or its configured one",
+    )
 
 
 class ShortLine(BaseModel):

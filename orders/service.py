@@ -14,7 +14,17 @@ from functools import partial
 
 from sqlmodel import Session
 
-from orders import arrivals, lifecycle, placement, promises, queueing, reservation, shopper, store_figures
+from orders import (
+    arrivals,
+    lifecycle,
+    measured,
+    placement,
+    promises,
+    queueing,
+    reservation,
+    shopper,
+    store_figures,
+)
 from orders import history as past_orders
 from orders.schemas import OrderIn
 
@@ -35,6 +45,7 @@ PastOrder = past_orders.PastOrder
 PastLine = past_orders.PastLine
 import_history = past_orders.import_history
 refresh_store_figures = store_figures.refresh
+measure_pick_times = measured.refresh
 shown_ready_by = promises.shown_ready_by
 
 

@@ -34,6 +34,10 @@ class Store(SQLModel, table=True):
     low_stock_threshold: int = Field(default=2)
     hold_hours: int = Field(default=72)
     pick_minutes: int = Field(default=60)
+    # The pick time measured from the store's own orders (orders/measured.py, refreshed by beat): the 80th
+    # percentile of reserved -> ready in opening minutes over 28 days; None under 20 orders, when the
+    # promise uses `pick_minutes`.
+    measured_pick_minutes: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     # Days after collection the counter takes units of an order back (orders.returns); 0 takes none. The
     # server default is for the stores there before the setting (migration 0013).
     return_days: int = Field(default=30, sa_column=Column(Integer, nullable=False, server_default=text("30")))

@@ -81,6 +81,7 @@ _FIELDS = (
     "click_and_collect",
     "low_stock_threshold",
     "pick_minutes",
+    "measured_pick_minutes",
     "closed_on_public_holidays",
     "daily_order_capacity",
     "same_day_cutoff",
@@ -116,6 +117,7 @@ class StoreView:
     click_and_collect: bool
     low_stock_threshold: int
     pick_minutes: int
+    measured_pick_minutes: int | None
     closed_on_public_holidays: bool
     daily_order_capacity: int | None
     same_day_cutoff: str | None
@@ -165,7 +167,7 @@ class StoreView:
         `add_open_time`, answered from where the store stands without the engine where that decides it
         (open long enough: `at` plus the pick time; closed: the same instant for every `at` until it
         opens), so a page of stores costs no hours arithmetic per store and request."""
-        pick = timedelta(minutes=self.pick_minutes)
+        pick = timedelta(minutes=self.measured_pick_minutes or self.pick_minutes)
         status = self.status_at(at)
         change = status.next_change
         if status.open_now and (change is None or change.at.astimezone(UTC) >= at.astimezone(UTC) + pick):

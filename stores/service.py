@@ -116,6 +116,16 @@ def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
     )
 
 
+def set_measured_pick_minutes(session: Session, *, figures: Mapping[str, int | None]) -> None:
+    """Write stores' measured pick times (orders/measured.py), by code; the network's revision is touched
+    so that every process's snapshot promises with them. Nothing changed, nothing written."""
+    if not figures:
+        return
+    for code, minutes in sorted(figures.items()):
+        session.execute(sa_update(Store).where(col(Store.code) == code).values(measured_pick_minutes=minutes))
+    _touch_network(session)
+
+
 def _touch_network(session: Session) -> None:
     statement = dialect.insert(session, StoreNetworkRevision.__table__).values(  # type: ignore[attr-defined]
         id=1, token=uuid.uuid4().hex
