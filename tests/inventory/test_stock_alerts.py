@@ -6,6 +6,7 @@ taken over by the shopper messages once. The `open_stores` shop: S1 holds 3 KOFF
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -15,8 +16,11 @@ from sqlmodel import Session, col, func, select
 
 from inventory import service as inventory_service
 from inventory.models import StockAlert
+from orders import sweeps
 from orders.messages import outbox
 from orders.messages.models import ShopperMessage
+from orders.models import Order
+from retail.clock import as_aware_utc
 from tests.factories import count_stock, order_body, post_order, store_row
 
 KeyFactory = Callable[..., dict[str, str]]
@@ -199,6 +203,26 @@ def test_units_a_cancelled_order_gives_back_fire_the_alert(client: TestClient, s
     assert read(client, created)["status"] == "waiting"
     cancelled = client.post(f"{accepted['status_url']}/cancel", headers=token)
     assert cancelled.status_code == 200, cancelled.text
+    assert read(client, created)["status"] == "sent"
+
+
+@BOTH_DATABASES
+@pytest.mark.usefixtures("open_stores")
+def test_units_an_expired_order_gives_back_fire_the_alert(
+    client: TestClient, session: Session, make_key: KeyFactory
+) -> None:
+    staff = make_key("staff", "S1")
+    accepted = post_order(client, order_body("S1", {"KOFFIE": 3})).json()
+    order_id = accepted["order_id"]
+    assert client.post(f"/staff/v1/orders/{order_id}/ready", headers=staff).status_code == 200
+    created = create(client)
+    assert read(client, created)["status"] == "waiting"
+    order = session.exec(select(Order).where(Order.order_id == order_id)).one()
+    assert order.expires_at is not None
+    assert sweeps.expire_ready(session, now=as_aware_utc(order.expires_at) + timedelta(seconds=1)) == [
+        order.id
+    ]
+    session.commit()
     assert read(client, created)["status"] == "sent"
 
 
