@@ -136,6 +136,7 @@ class FeedRow(NamedTuple):
     on_hand: int
     reserved: int
     safety_stock: int
+    in_transit: int
     changed_at: Any
     store_code: str
     low_stock_threshold: int
@@ -312,7 +313,7 @@ def _page_sqlite(bucket: int, *, skipping: bool) -> Select[Any]:
     )
 
 
-_STOCK_COLUMNS = ("store_id", "product_id", "on_hand", "reserved", "safety_stock", "changed_at")
+_STOCK_COLUMNS = ("store_id", "product_id", "on_hand", "reserved", "safety_stock", "in_transit", "changed_at")
 
 
 def _stock_columns(stock: FromClause) -> list[ColumnElement[Any]]:
@@ -380,6 +381,7 @@ def _answer(page: FeedPage) -> AvailabilityFeed:
             "reserved": row.reserved,
             "available": (available := available_quantity(row.on_hand, row.reserved, row.safety_stock)),
             "status": stock_status(available, row.low_stock_threshold),
+            "in_transit": row.in_transit,
             "changed_at": as_aware_utc(row.changed_at),
         }
         for row in page.rows

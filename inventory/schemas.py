@@ -242,6 +242,7 @@ class AvailabilityFeedItem(BaseModel):
     reserved: int
     available: int
     status: StockStatus
+    in_transit: int = Field(description="units shipped to the store by transfer, not yet received")
     changed_at: UtcDateTime
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -173,6 +174,13 @@ class MessageEntry(BaseModel):
     )
 
 
+class PromiseBasis(enum.StrEnum):
+    """What an order's `ready_by` counts (orders/promises.py `basis`)."""
+
+    measured = "measured"  # the store's pick time measured from its own orders
+    configured = "configured"  # the store's configured `pick_minutes`
+
+
 class Pickup(BaseModel):
     code: str = Field(description="short code staff can type instead of scanning")
     qr_png_url: str
@@ -182,7 +190,7 @@ class Pickup(BaseModel):
         default=None, description="the promise first made, when the order ran late and was promised again"
     )
     expires_at: UtcDateTime | None
-    promise_basis: Literal["measured", "configured"] | None = Field(
+    promise_basis: PromiseBasis | None = Field(
         default=None,
         description="`ready_by` counts the store's measured pick time (`measured`) or its configured one",
     )

@@ -370,6 +370,7 @@ def test_availability_feed_sees_every_latest_state_and_later_changes(
         "reserved": 0,
         "available": 6,
         "status": "in_stock",
+        "in_transit": 0,
         "changed_at": None,
     }
     assert seen[("S1", "P2")]["status"] == "limited_availability"  # 2 <= low_stock_threshold 2
