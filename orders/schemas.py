@@ -6,7 +6,7 @@ import enum
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, field_validator
 
 from inventory.schemas import Money, Sku, StoreCode
 from orders.counter_schemas import (
@@ -93,7 +93,7 @@ class OrderIn(BaseModel):
         description="the language of the messages to the shopper; left out: `nl` at stores in NL and BE, "
         "else `en`",
     )
-    allow_transfer: bool = Field(
+    allow_transfer: StrictBool = Field(
         default=False,
         description="lines the store lacks may come from one other store or warehouse by transfer; the "
         "order is still all lines or none",
