@@ -385,12 +385,6 @@ def store_keys() -> Select[int, str, int]:
     return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))
 
 
-def store_names() -> Select[int, str]:
-    """Every store's `id` and `name`, as a query for another domain to embed (the stores a batch of
-    shopper messages names)."""
-    return sa_select(col(Store.id), col(Store.name))
-
-
 def record_short_pick_shares(session: Session, *, shares: Mapping[int, float | None]) -> int:
     """Store each store's measured short-pick share (store id -> share; a store left out keeps its own),
     and let every process's network see them; answers how many stores changed."""
