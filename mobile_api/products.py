@@ -131,18 +131,15 @@ def product_availability(
     product = inventory_service.get_product(session, sku=sku)
     when = instant(at)
     page = stores_service.nearest_stores(session, lat=lat, lon=lon, limit=limit, at=when, radius_km=radius_km)
-    offers = inventory_service.store_offers(session, product=product, stores=[n.store for n in page.stores])
+    stores = [n.store for n in page.stores]
+    offers = inventory_service.store_offers(session, product=product, stores=stores)
+    promises = orders_service.shown_ready_by_all(session, stores=stores, at=when)
     return ProductAvailability(
         sku=product.sku,
         online=_online_availability(product),
         stores=[
-            _store_availability(
-                nearby,
-                offer,
-                product.currency,
-                orders_service.shown_ready_by(session, store=nearby.store, at=when),
-            )
-            for nearby, offer in zip(page.stores, offers, strict=True)
+            _store_availability(nearby, offer, product.currency, promise)
+            for nearby, offer, promise in zip(page.stores, offers, promises, strict=True)
         ],
     )
 

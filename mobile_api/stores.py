@@ -123,13 +123,10 @@ def nearest_stores(
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after), scope=scope) if page.resume_after else None
+    promises = orders_service.shown_ready_by_all(session, stores=[s.store for s in page.stores], at=when)
     items = [
-        _nearest(
-            s,
-            basket.availability(s.store) if basket else None,
-            orders_service.shown_ready_by(session, store=s.store, at=when),
-        )
-        for s in page.stores
+        _nearest(s, basket.availability(s.store) if basket else None, promise)
+        for s, promise in zip(page.stores, promises, strict=True)
     ]
     return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 

@@ -13,14 +13,17 @@ and used its room. It is read once per day asked, and only for a store with a `d
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
-from sqlmodel import Session, col, select
+from sqlalchemy import TextClause, text
+from sqlmodel import Session
 
-from orders.models import Order, OrderStatus
+from orders.models import OrderStatus
+from retail import dialect
 from stores import service as stores_service
 from stores.hours import StoreSchedule
 from stores.service import StoreView
@@ -47,27 +50,16 @@ class PromisedDays:
     """Orders of one store promised per local day: counted in the database once per day asked, plus the
     promises made through `add` in this transaction (a reservation run promising a batch)."""
 
-    def __init__(self, session: Session, *, store_id: int, zone: ZoneInfo) -> None:
+    def __init__(
+        self, session: Session, *, store_id: int, zone: ZoneInfo, counted: dict[date, int] | None = None
+    ) -> None:
         self._session, self._store_id, self._zone = session, store_id, zone
-        self._counted: dict[date, int] = {}
+        self._counted: dict[date, int] = counted or {}
         self._added: Counter[date] = Counter()
 
     def __call__(self, day: date) -> int:
         if day not in self._counted:
-            start = datetime.combine(day, time(), tzinfo=self._zone)
-            end = datetime.combine(day + timedelta(days=1), time(), tzinfo=self._zone)
-            self._counted[day] = int(
-                self._session.exec(
-                    select(func.count())
-                    .select_from(Order)
-                    .where(
-                        Order.store_id == self._store_id,
-                        col(Order.ready_by) >= start,
-                        col(Order.ready_by) < end,
-                        col(Order.status).not_in(_WITHDRAWN),
-                    )
-                ).one()
-            )
+            self._counted[day] = _count_days(self._session, [(self._store_id, self._zone, day)])[0]
         return self._counted[day] + self._added[day]
 
     def add(self, ready_by: datetime) -> None:
@@ -85,6 +77,32 @@ def for_run(session: Session, *, store: PromiseTerms, schedule: StoreSchedule) -
     return PromisedDays(session, store_id=store.id, zone=ZoneInfo(schedule.timezone))
 
 
+def _count_days(session: Session, wanted: Sequence[tuple[int, ZoneInfo, date]]) -> list[int]:
+    """The orders promised on each (store id, its zone, local day) of `wanted`, in one statement."""
+    params: dict[str, object] = {}
+    for n, (store_id, zone, day) in enumerate(wanted):
+        params[f"store_{n}"] = store_id
+        params[f"from_{n}"] = dialect.timestamp(session, datetime.combine(day, time(), tzinfo=zone))
+        params[f"until_{n}"] = dialect.timestamp(
+            session, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+        )
+    counts = session.execute(_count_days_statement(len(wanted)), params).one()
+    return [int(count) for count in counts]
+
+
+@lru_cache(maxsize=64)
+def _count_days_statement(days: int) -> TextClause:
+    # Text, built once per length: the hot shopper reads (a page of stores) count here, and building the
+    # ORM form of the same statement per request cost more than running it (ix_order_store_ready_by).
+    withdrawn = ", ".join(f"'{status}'" for status in _WITHDRAWN)
+    counts = ", ".join(
+        f"""(SELECT count(*) FROM "order" WHERE store_id = :store_{n} AND ready_by >= :from_{n}"""
+        f""" AND ready_by < :until_{n} AND status NOT IN ({withdrawn}))"""
+        for n in range(days)
+    )
+    return text(f"SELECT {counts}")
+
+
 def ready_by(
     session: Session,
     *,
@@ -92,9 +110,11 @@ def ready_by(
     schedule: StoreSchedule,
     start: datetime,
     promised: PromisedDays | None = None,
+    picked: Callable[[datetime], datetime | None] | None = None,
 ) -> datetime | None:
     """The promise of an order at `store` that can start at `start`, counted in `promised` (a run's, from
-    `for_run`; made here for a one-off promise). None: no opening day with room within the horizon."""
+    `for_run`; made here for a one-off promise). None: no opening day with room within the horizon.
+    `picked`: the store's own answers of its pick time from an instant (`StoreView.picked_after`)."""
     if promised is None and store.daily_order_capacity is not None:
         assert store.id is not None
         promised = PromisedDays(session, store_id=store.id, zone=ZoneInfo(schedule.timezone))
@@ -105,6 +125,7 @@ def ready_by(
         same_day_cutoff=store.same_day_cutoff,
         daily_order_capacity=store.daily_order_capacity,
         promised_on=promised if promised is not None else _nothing_promised,
+        picked=picked,
     )
     if promise is not None and promised is not None:
         promised.add(promise)
@@ -112,15 +133,66 @@ def ready_by(
 
 
 def shown_ready_by(session: Session, *, store: StoreView, at: datetime) -> datetime | None:
-    """The `pickup_ready_by` a shopper sees before ordering: the promise an order placed at `at` would get
-    (`ready_by`, the same rule; null at a store without click and collect). A store without capacity or
-    cutoff promises its pick time, which the store's view answers without the hours engine for most
-    instants (`StoreView.picked_after`, the engine's answer by construction)."""
-    if not store.click_and_collect:
-        return None
-    if store.daily_order_capacity is None and store.same_day_cutoff is None:
-        return store.picked_after(at)
-    return ready_by(session, store=store, schedule=store.schedule, start=at)
+    """The `pickup_ready_by` a shopper sees before ordering at one store (`shown_ready_by_all`)."""
+    return shown_ready_by_all(session, stores=[store], at=at)[0]
+
+
+def shown_ready_by_all(
+    session: Session, *, stores: Sequence[StoreView], at: datetime
+) -> list[datetime | None]:
+    """The `pickup_ready_by` a shopper sees before ordering at each of `stores`: the promise an order placed
+    at `at` would get (`ready_by`, the same rule; null at a store without click and collect).
+
+    A page of stores costs no hours arithmetic per store (the store's view keeps its pick-time answers,
+    `StoreView.picked_after`, the engine's answer by construction) and one statement for the days the
+    stores with a capacity would promise on, counted for all of them at once."""
+    promising = [s for s in stores if s.click_and_collect]
+    counted = _counted_first_days(session, [s for s in promising if s.daily_order_capacity is not None], at)
+    shown: dict[int | None, datetime | None] = {}
+    for store in promising:
+        if store.daily_order_capacity is None and store.same_day_cutoff is None:
+            shown[store.id] = store.picked_after(at)
+            continue
+        promised = None
+        if store.id in counted:
+            assert store.id is not None
+            zone = ZoneInfo(store.timezone)
+            promised = PromisedDays(session, store_id=store.id, zone=zone, counted=counted[store.id])
+        shown[store.id] = ready_by(
+            session,
+            store=store,
+            schedule=store.schedule,
+            start=at,
+            promised=promised,
+            picked=store.picked_after,
+        )
+    return [shown[s.id] if s.click_and_collect else None for s in stores]
+
+
+def _counted_first_days(
+    session: Session, stores: Sequence[StoreView], at: datetime
+) -> dict[int | None, dict[date, int]]:
+    """Per store, the orders already promised on the day it would promise an order placed at `at` were
+    that day not full (nearly always the day the promise is made on), read for all stores at once."""
+    wanted: list[tuple[int, ZoneInfo, date]] = []
+    for store in stores:
+        assert store.id is not None
+        zone = ZoneInfo(store.timezone)
+        unfilled = stores_service.promised_ready_by(
+            store.schedule,
+            start=at,
+            pick_minutes=pick_minutes_of(store),
+            same_day_cutoff=store.same_day_cutoff,
+            daily_order_capacity=None,
+            promised_on=_nothing_promised,
+            picked=store.picked_after,
+        )
+        if unfilled is not None:
+            wanted.append((store.id, zone, unfilled.astimezone(zone).date()))
+    if not wanted:
+        return {}
+    counts = _count_days(session, wanted)
+    return {store_id: {day: count} for (store_id, _zone, day), count in zip(wanted, counts, strict=True)}
 
 
 def pick_minutes_of(store: PromiseTerms) -> int:

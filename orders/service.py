@@ -46,7 +46,7 @@ PastLine = past_orders.PastLine
 import_history = past_orders.import_history
 refresh_store_figures = store_figures.refresh
 measure_pick_times = measured.refresh
-shown_ready_by = promises.shown_ready_by
+shown_ready_by_all = promises.shown_ready_by_all
 
 
 def place_order(

@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from retail import dialect
-from retail.db import get_read_engine, make_engine, request_session
+from retail.db import get_lookup_engine, make_engine, request_session
 from retail.routing import OneHopRoute
 from retail.settings import Settings, get_settings
 
@@ -85,7 +85,7 @@ def get_replica_engine(settings: Settings | None = None) -> Engine | None:
         return None
     engine = _engines.get(url)
     if engine is None:
-        engine = _engines[url] = dialect.read_only(make_engine(url, connect_timeout_s=CONNECT_TIMEOUT_S))
+        engine = _engines[url] = make_engine(url, connect_timeout_s=CONNECT_TIMEOUT_S, lookups=True)
     return engine
 
 
@@ -105,7 +105,7 @@ def _replica_session(engine: Engine) -> Session | None:
 
 async def get_lookup_session(request: Request) -> AsyncIterator[Session]:
     """FastAPI dependency: a read session on the replica when there is one to be had, else on the
-    primary (`retail.db.get_read_session`'s). For the routes of a `LookupRoute` router only."""
+    primary (`retail.db.get_lookup_engine`). For the routes of a `LookupRoute` router only."""
     engine = get_replica_engine()
     # Checking the replica out connects to it, which takes a worker thread; without one the lookup
     # reads the primary and costs no hop (`retail.db.request_session`).
@@ -113,7 +113,7 @@ async def get_lookup_session(request: Request) -> AsyncIterator[Session]:
     if engine is not None and not request.scope.get(_FALLBACK) and state.usable():
         replica = await run_in_threadpool(_replica_session, engine)
     if replica is None:
-        async with request_session(Session(get_read_engine(), expire_on_commit=False)) as primary:
+        async with request_session(Session(get_lookup_engine(), expire_on_commit=False)) as primary:
             yield primary
         return
     request.scope[_ON_REPLICA] = True

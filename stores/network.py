@@ -45,6 +45,8 @@ class StoreStatus:
 
 
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+_MIDNIGHT = datetime.min.time()
+_MIDNIGHTS_KEPT = 8
 
 
 @lru_cache(maxsize=16_384)
@@ -99,7 +101,7 @@ class StoreView:
     when asked about an instant outside that span.
     """
 
-    __slots__ = (*_FIELDS, "hours_json", "_status", "_picked_after_opening")
+    __slots__ = (*_FIELDS, "hours_json", "_status", "_picked_after_opening", "_picked_from_midnight")
 
     id: int
     code: str
@@ -129,6 +131,9 @@ class StoreView:
     _status: tuple[date, datetime, datetime, StoreStatus] | None
     # (opening, picked): an order placed while the store is closed, before `opening`, is picked then.
     _picked_after_opening: tuple[datetime, datetime | None] | None
+    # Local midnight -> picked: where a promise moves to a later day (a cutoff passed, a day full), it
+    # starts at that day's midnight, the same instant for every order until then.
+    _picked_from_midnight: dict[datetime, datetime | None]
 
     def __init__(self, values: Mapping[Any, Any], hours: dict[str, Any]) -> None:
         for field in _FIELDS:
@@ -137,6 +142,7 @@ class StoreView:
         self.hours_json = json.dumps(hours, sort_keys=True)
         self._status = None
         self._picked_after_opening = None
+        self._picked_from_midnight = {}
 
     @property
     def schedule(self) -> StoreSchedule:
@@ -166,8 +172,17 @@ class StoreView:
         """When an order placed at `at` has had `pick_minutes` of the store's opening time: the engine's
         `add_open_time`, answered from where the store stands without the engine where that decides it
         (open long enough: `at` plus the pick time; closed: the same instant for every `at` until it
-        opens), so a page of stores costs no hours arithmetic per store and request."""
+        opens; from a local midnight, as a promise moved to a later day starts: kept per midnight), so a
+        page of stores costs no hours arithmetic per store and request."""
         pick = timedelta(minutes=self.measured_pick_minutes or self.pick_minutes)
+        if at.astimezone(self.schedule._compiled.zone).time() == _MIDNIGHT:
+            # Not through `status_at`: a later day's span would replace the one of the present.
+            memo = self._picked_from_midnight
+            if at not in memo:
+                if len(memo) >= _MIDNIGHTS_KEPT:
+                    memo.clear()
+                memo[at] = hours_engine.add_open_time(self.schedule, at, pick)
+            return memo[at]
         status = self.status_at(at)
         change = status.next_change
         if status.open_now and (change is None or change.at.astimezone(UTC) >= at.astimezone(UTC) + pick):

@@ -350,6 +350,7 @@ def promised_ready_by(
     same_day_cutoff: str | None,
     daily_order_capacity: int | None,
     promised_on: Callable[[date], int],
+    picked: Callable[[datetime], datetime | None] | None = None,
 ) -> datetime | None:
     """The promise rule (`stores.hours.promise.promised_ready_by`) with the store's settings as stored:
     the cutoff as `"HH:MM"`."""
@@ -360,6 +361,7 @@ def promised_ready_by(
         same_day_cutoff=None if same_day_cutoff is None else promise_rules.minutes_of_day(same_day_cutoff),
         daily_order_capacity=daily_order_capacity,
         promised_on=promised_on,
+        picked=picked,
     )
 
 

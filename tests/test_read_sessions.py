@@ -18,13 +18,21 @@ from sqlmodel import Session
 
 from app.main import create_app
 from retail import dialect
-from retail.db import ReadSessionDep, get_read_session, get_session, read_session_scope, session_scope
+from retail.db import (
+    ReadSessionDep,
+    get_read_session,
+    get_session,
+    make_engine,
+    read_session_scope,
+    session_scope,
+)
 from retail.replica import LookupRoute, get_lookup_session
 from stores import network as stores_network
 from tests.factories import empty_tables, make_store
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
 ON_SQLITE = pytest.mark.parametrize("engine", ["sqlite"], indirect=True)
+ON_POSTGRES = pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 
 # The GETs whose answer is read: none of them writes, so each takes a read session (or none at all).
 # A GET that had to write (a lazily issued code, an audit row) would be listed here, and say why.
@@ -109,6 +117,29 @@ def test_a_read_session_refuses_to_write(engine: Engine) -> None:
     finally:
         with session_scope(engine) as session:
             session.execute(text("DROP TABLE read_session_probe"))
+
+
+@ON_POSTGRES
+def test_a_lookup_reads_outside_any_transaction_and_refuses_to_write(engine: Engine) -> None:
+    lookups = make_engine(engine.url.render_as_string(hide_password=False), lookups=True)
+    make = "CREATE TABLE IF NOT EXISTS lookup_probe (n integer)"
+    with session_scope(engine) as session:
+        session.execute(text(make))
+    try:
+        with read_session_scope(lookups) as session:
+            # Each statement a transaction of its own: no BEGIN, no COMMIT, one round trip a statement.
+            first = session.execute(text("SELECT transaction_timestamp(), pg_sleep(0.01)")).one()[0]
+            second = session.execute(text("SELECT transaction_timestamp()")).scalar_one()
+            assert second > first
+            with pytest.raises(DBAPIError) as refused:
+                session.execute(text("INSERT INTO lookup_probe VALUES (1)"))
+        assert dialect.is_write_in_read_only(refused.value)
+        with session_scope(engine) as session:
+            assert session.execute(text("SELECT count(*) FROM lookup_probe")).scalar_one() == 0
+    finally:
+        lookups.dispose()
+        with session_scope(engine) as session:
+            session.execute(text("DROP TABLE lookup_probe"))
 
 
 def _with_a_writing_read_route(application: FastAPI) -> FastAPI:

@@ -137,6 +137,7 @@ def promised_ready_by(
     same_day_cutoff: int | None,
     daily_order_capacity: int | None,
     promised_on: Callable[[date], int],
+    picked: Callable[[datetime], datetime | None] | None = None,
 ) -> datetime | None:
     """When an order that can start at `start` (placed then, or its last transfer arrives then) is ready:
     `pick_minutes` of the store's opening time later, on the first local day with room.
@@ -145,15 +146,19 @@ def promised_ready_by(
     started that day; it is ready on the next opening day, `pick_minutes` after the store opens.
     `daily_order_capacity` (None: unlimited): a day on which `promised_on(day)` orders are already promised
     is full, and the promise moves to the store's next opening day with room, again `pick_minutes` after it
-    opens. None when no day within MAX_PROMISE_DAYS has room (or the store never opens)."""
+    opens. None when no day within MAX_PROMISE_DAYS has room (or the store never opens).
+
+    `picked` answers `add_open_time(store, start, pick_minutes)` for a start, when the caller keeps those
+    answers (the shopper's store view, `stores.network.StoreView.picked_after`); it must be that function."""
     zone = store._compiled.zone
     local = start.astimezone(zone)
     if same_day_cutoff is not None and local.hour * 60 + local.minute >= same_day_cutoff:
         start = _midnight_after(zone, local.date())
     last_day = local.date() + timedelta(days=MAX_PROMISE_DAYS)
     pick = timedelta(minutes=pick_minutes)
+    picked_at = picked or (lambda at: add_open_time(store, at, pick))
     while True:
-        ready = add_open_time(store, start, pick)
+        ready = picked_at(start)
         if ready is None:
             return None
         day = ready.astimezone(zone).date()

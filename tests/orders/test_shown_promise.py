@@ -46,6 +46,14 @@ def test_the_views_fast_answer_is_the_engines_at_every_instant(session: Session)
         assert answer is not None
         assert answer.astimezone(UTC) == expected.astimezone(UTC), at
         at += timedelta(minutes=7)
+    # From each local midnight (where a promise moved to a later day starts), asked between instants of
+    # the present, as a page of promises asks: the same answers, the DST night's midnight included.
+    present = datetime(2026, 3, 23, 10, 0, tzinfo=AMS)
+    for day in range(23, 31):
+        midnight = datetime(2026, 3, day, tzinfo=AMS)
+        for start in (present, midnight, present + timedelta(minutes=day), midnight):
+            expected = add_open_time(view.schedule, start, timedelta(minutes=45))
+            assert view.picked_after(start) == expected, start
 
 
 def _nearest(client: TestClient, at: datetime) -> dict[str, Any]:
