@@ -194,3 +194,18 @@ def test_transfers_cost_two_queries_whatever_the_number_of_stores(
     assert counts["MOLEN", "false"] == counts["THEE", "false"]
     assert counts["MOLEN", "true"] - counts["MOLEN", "false"] == 2  # the lanes, the stock
     assert counts["THEE", "true"] - counts["THEE", "false"] == 2
+
+
+@pytest.mark.usefixtures("lanes")
+def test_the_missing_lines_must_all_come_from_one_source(
+    client: TestClient, session: Session, make_key: KeyFactory
+) -> None:
+    # S1 lacks MOLEN (at S2) and FILTER (at S3): each has a lane into S1, neither holds both.
+    make_product(session, "FILTER", price="4.00")
+    count_stock(session, "S3", {"FILTER": 6})
+    session.commit()
+    _lanes(client, make_key, ("S3", "S1"))
+    assert "S1" not in _nearest(client, sku=["MOLEN", "FILTER"], allow_transfer="true")
+    # Either alone travels.
+    assert "S1" in _nearest(client, sku=["FILTER", "THEE"], allow_transfer="true")
+    assert "S1" in _nearest(client, sku=["MOLEN", "THEE"], allow_transfer="true")
