@@ -209,3 +209,27 @@ def test_the_missing_lines_must_all_come_from_one_source(
     # Either alone travels.
     assert "S1" in _nearest(client, sku=["FILTER", "THEE"], allow_transfer="true")
     assert "S1" in _nearest(client, sku=["MOLEN", "THEE"], allow_transfer="true")
+
+
+@pytest.mark.usefixtures("lanes")
+def test_a_cursor_continues_only_the_query_it_came_from(client: TestClient) -> None:
+    # With the flag the in_stock filter passes other stores: its cursor is not one of the query without.
+    query = {**UTRECHT, "at": AT.isoformat(), "sku": ["MOLEN", "THEE"], "in_stock": "true", "limit": 1}
+    counted = {**query, "allow_transfer": "true"}
+    first = client.get("/mobile/v1/stores/nearest", params=counted).json()
+    assert [item["code"] for item in first["items"]] == ["S1"]
+    cursor = first["next_cursor"]
+    more = client.get("/mobile/v1/stores/nearest", params={**counted, "cursor": cursor})
+    assert [item["code"] for item in more.json()["items"]] == ["S2"]
+    other = client.get("/mobile/v1/stores/nearest", params={**query, "cursor": cursor})
+    assert (other.status_code, other.json()["code"]) == (422, "invalid_cursor")
+
+
+def test_the_flag_and_the_field_are_documented(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    assert "transfer_ready_by" in document["components"]["schemas"]["StoreAvailability"]["properties"]
+    for path in ("/mobile/v1/products/{sku}/availability", "/mobile/v1/stores/nearest"):
+        parameters = {p["name"]: p for p in document["paths"][path]["get"]["parameters"]}
+        schema = parameters["allow_transfer"]["schema"]
+        assert (schema["type"], schema["default"]) == ("boolean", False)
+        assert "transfer" in parameters["allow_transfer"]["description"]
