@@ -23,11 +23,11 @@ class Basket:
     """The requested products, and their stock in every store looked at, remembered so that the stores
     the filter already checked are not queried again for the answer.
 
-    `transfer_at` (with `allow_transfer`, the instant asked about): a store that lacks some lines but can
-    get them all by transfer from one source holds the basket too, with the promise an `allow_transfer`
-    order placed then would get; worked out once per batch of stores, and remembered as the stock is."""
+    After `count_transfers(at=...)` (`allow_transfer`) a store that lacks some lines but can get them all
+    by transfer from one source holds the basket too, with the promise an `allow_transfer` order placed
+    then would get; worked out once per batch of stores, and remembered as the stock is."""
 
-    def __init__(self, session: Session, skus: Sequence[str], *, transfer_at: datetime | None = None) -> None:
+    def __init__(self, session: Session, skus: Sequence[str]) -> None:
         wanted = list(dict.fromkeys(skus))  # a sku asked twice is one line of the basket
         if len(wanted) > MAX_BASKET:
             raise InvalidInput(f"at most {MAX_BASKET} different skus", field="query.sku")
@@ -39,7 +39,7 @@ class Basket:
         self.products: list[Product] = [found[sku] for sku in wanted]
         self._levels: dict[tuple[int, int], inventory_service.StockLevel] = {}
         self._looked_up: set[int] = set()
-        self._transfer_at = transfer_at
+        self._transfer_at: datetime | None = None
         self._by_transfer: dict[int, datetime] = {}
         self._transfers_looked_up: set[int] = set()
 
@@ -52,12 +52,16 @@ class Basket:
             )
             self._looked_up.update(new)
 
+    def count_transfers(self, *, at: datetime) -> None:
+        """From now on, count what the stores can get by transfer, as of `at` (the instant asked about)."""
+        self._transfer_at = at
+
     def _holds_everything(self, store: StoreView) -> bool:
         return all(a.available > 0 for a in self.availability(store))
 
     def stores_with_everything(self, stores: Sequence[StoreView]) -> set[int]:
         """The ids of the stores that have every sku of the basket available (at least one of each), or,
-        with `transfer_at`, can get the ones they lack by transfer."""
+        counting transfers, can get the ones they lack by transfer."""
         self._load(stores)
         held = {s.id for s in stores if s.id is not None and self._holds_everything(s)}
         if self._transfer_at is not None:
@@ -65,7 +69,7 @@ class Basket:
         return held
 
     def transfer_promises(self, stores: Sequence[StoreView]) -> dict[int, datetime]:
-        """With `transfer_at`: by store id, for those of `stores` that lack some lines but can get them by
+        """Counting transfers: by store id, for those of `stores` that lack some lines but can get them by
         transfer, the promise an `allow_transfer` order of the basket would get (else nothing)."""
         if self._transfer_at is None:
             return {}

@@ -106,8 +106,10 @@ def nearest_stores(
         raise InvalidInput("in_stock needs at least one sku", field="query.sku")
     if allow_transfer and not sku:
         raise InvalidInput("allow_transfer needs at least one sku", field="query.sku")
+    basket = Basket(session, sku) if sku else None
     when = instant(at)
-    basket = Basket(session, sku, transfer_at=when if allow_transfer else None) if sku else None
+    if basket is not None and allow_transfer:
+        basket.count_transfers(at=when)
     # Everything that decides which stores come in which order, so a cursor only continues its own query.
     scope = {
         "route": "stores_nearest",
