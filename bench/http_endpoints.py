@@ -24,6 +24,8 @@ thread starting at its own place in the list:
 - `GET /mobile/v1/products?q=`, what a shopper types (`bench/product_search.py`'s queries)
 - `POST /mobile/v1/orders`, 1-3 lines at a click-and-collect store that holds them, a unique
   `Idempotency-Key` per request (the run's tag, wrk's thread number and a counter)
+- `GET /mobile/v1/products/{sku}/availability` again with `allow_transfer=true` (over the demo's lanes:
+  the stores that lack the sku but can get it by transfer, with that promise)
 
 Which POST is measured: with no broker (`RETAIL_REDIS_URL` unset) Celery runs tasks eagerly, so the
 reservation runs inside `POST /orders`, after its commit and before the answer. With Redis the API only
@@ -201,6 +203,11 @@ def endpoints(demo: Demo) -> list[Endpoint]:
             [f"{base}/products?{urlencode({'q': q})}" for q in shopper_queries(demo.products, n, rng)],
         ),
         Endpoint("POST /orders", wrk.Requests("POST", [f"{base}/orders"] * n, order_bodies(demo, rng, n))),
+        # Last, so that the requests above stay those of earlier runs (one seeded generator draws them all).
+        get(
+            "GET /products/{sku}/availability?allow_transfer=true",
+            [f"{base}/products/{sku}/availability?{near_query()}&allow_transfer=true" for sku in skus()],
+        ),
     ]
 
 

@@ -61,6 +61,7 @@ from inventory.transfer_ledger import SourcedOutcome as SourcedOutcome
 from inventory.transfer_ledger import receive_transfer as receive_transfer
 from inventory.transfer_ledger import reserve_sourced_baskets as reserve_sourced_baskets
 from inventory.transfer_ledger import ship_transfer as ship_transfer
+from inventory.transfer_ledger import sourced_options as sourced_options
 
 MAX_SEARCH_TERMS = search.MAX_TERMS
 search_products = search.search

@@ -25,7 +25,7 @@ from datetime import datetime
 from sqlalchemy import TextClause, bindparam, text
 from sqlmodel import Session
 
-from inventory import feed_log, ledger
+from inventory import availability, feed_log, ledger
 from inventory.ledger import Quantity
 from retail import dialect
 from retail.clock import utcnow
@@ -85,6 +85,24 @@ def decide_sourced_baskets(
             left[(store, product)] = left.get((store, product), 0) - quantity
         outcomes.append(SourcedOutcome(True, seen, source, tuple(missing)))
     return outcomes
+
+
+def sourced_options(
+    session: Session, *, candidates: Mapping[int, Sequence[int]], lines: Sequence[Quantity]
+) -> dict[int, SourcedOutcome]:
+    """What an `allow_transfer` basket of `lines` would get at each pickup store of `candidates` (pickup
+    store id -> its sources, nearest first), on the counts as they stand: `decide_sourced_baskets`, the
+    reservation's own rule, without a lock (the shopper's answers: a promise shown, not a reservation).
+    One stock read for every pickup store and source together."""
+    stores = sorted({store for pickup, sources in candidates.items() for store in (pickup, *sources)})
+    products = sorted({line.product_id for line in lines})
+    levels = availability.stock_levels(session, store_ids=stores, product_ids=products)
+    free = {key: level.available for key, level in levels.items()}
+    basket = SourcedBasket(lines, allow_transfer=True)
+    return {
+        pickup: decide_sourced_baskets(free, pickup=pickup, sources=sources, baskets=[basket])[0]
+        for pickup, sources in candidates.items()
+    }
 
 
 def reserve_sourced_baskets(

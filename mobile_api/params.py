@@ -1,6 +1,6 @@
 """Query parameters and conversions shared by the shopper routers: the rate limit, the point a request
-asks about (`lat` and `lon`, checked in one place), the instant (`at`) and the bounds of `limit` and
-`radius_km`."""
+asks about (`lat` and `lon`, checked in one place), the instant (`at`), the bounds of `limit` and
+`radius_km`, and `allow_transfer`."""
 
 from __future__ import annotations
 
@@ -35,6 +35,15 @@ Lon = Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False, examples=[4.8
 StoreLimit = Annotated[int, Query(ge=1, le=50, description="how many of the nearest stores")]
 RadiusKm = Annotated[
     float | None, Query(gt=0, le=20_100, allow_inf_nan=False, description="only stores within this distance")
+]
+
+AllowTransfer = Annotated[
+    bool,
+    Query(
+        description="true: a store that lacks the goods but can get them by transfer from one other store "
+        "or warehouse is shown with the promise an `allow_transfer` order placed now would get "
+        "(false: stock on the store's own shelves only)"
+    ),
 ]
 
 

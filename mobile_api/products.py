@@ -19,6 +19,7 @@ from inventory.service import ProductCard, StoreOffer
 from mobile_api.params import (
     SHOPPER_RATE_LIMIT,
     SHOPPER_RESPONSES,
+    AllowTransfer,
     AtQuery,
     Lat,
     Lon,
@@ -113,6 +114,8 @@ def search_products(
     "/products/{sku:path}/availability",
     name="product_availability",
     response_model=ProductAvailability,
+    # `transfer_ready_by` is set only with `allow_transfer`: without it the answer is as before the flag.
+    response_model_exclude_unset=True,
     responses=problem_responses(404, 422),
 )
 def product_availability(
@@ -123,10 +126,13 @@ def product_availability(
     limit: StoreLimit = 10,
     radius_km: RadiusKm = None,
     at: AtQuery = None,
+    allow_transfer: AllowTransfer = False,
 ) -> ProductAvailability:
     """Stock of one product online and at the stores nearest to a point, nearest first (ties by code).
 
-    A store with no stock row for the product has 0 available (`out_of_stock`).
+    A store with no stock row for the product has 0 available (`out_of_stock`). With `allow_transfer`,
+    each store also says `transfer_ready_by`: set where the store lacks the product but can get it by
+    transfer.
     """
     product = inventory_service.get_product(session, sku=sku)
     when = instant(at)
@@ -134,14 +140,19 @@ def product_availability(
     stores = [n.store for n in page.stores]
     offers = inventory_service.store_offers(session, product=product, stores=stores)
     promises = orders_service.shown_ready_by_all(session, stores=stores, at=when)
-    return ProductAvailability(
-        sku=product.sku,
-        online=_online_availability(product),
-        stores=[
-            _store_availability(nearby, offer, product.currency, promise)
-            for nearby, offer, promise in zip(page.stores, offers, promises, strict=True)
-        ],
-    )
+    shown = [
+        _store_availability(nearby, offer, product.currency, promise)
+        for nearby, offer, promise in zip(page.stores, offers, promises, strict=True)
+    ]
+    if allow_transfer:
+        assert product.id is not None
+        lacking = [offer.store for offer in offers if offer.available == 0]
+        by_transfer = orders_service.shown_transfer_ready_by(
+            session, stores=lacking, lines=[inventory_service.Quantity(product.id, 1)], at=when
+        )
+        for one, offer in zip(shown, offers, strict=True):
+            one.transfer_ready_by = by_transfer.get(offer.store.id)
+    return ProductAvailability(sku=product.sku, online=_online_availability(product), stores=shown)
 
 
 @router.get(

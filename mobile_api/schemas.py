@@ -248,6 +248,13 @@ class StoreAvailability(BaseModel):
         description="when an order placed now would be ready (capacity and cutoff included); null at a "
         "store without click and collect"
     )
+    # Left out of the answer unless `allow_transfer` was asked for: the route leaves unset fields out.
+    transfer_ready_by: UtcDateTime | None = Field(
+        default=None,
+        description="only with `allow_transfer=true`: at a store that lacks the sku (`available` 0) but can "
+        "get it by transfer, when an `allow_transfer` order placed now would be ready (the order's "
+        "`pickup.ready_by`); null at a store that holds it or cannot get it",
+    )
 
 
 class ProductAvailability(BaseModel):

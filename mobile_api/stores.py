@@ -12,6 +12,7 @@ from mobile_api.basket import Basket
 from mobile_api.params import (
     SHOPPER_RATE_LIMIT,
     SHOPPER_RESPONSES,
+    AllowTransfer,
     AtQuery,
     Lat,
     Lon,
@@ -80,6 +81,7 @@ def nearest_stores(
     in_stock: Annotated[
         bool, Query(description="true: only stores where every requested sku is available (false: no filter)")
     ] = False,
+    allow_transfer: AllowTransfer = False,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     at: AtQuery = None,
 ) -> NearestStores:
@@ -87,6 +89,10 @@ def nearest_stores(
 
     With `open_now` or `click_and_collect`, a page may hold fewer than `limit` stores when many nearer
     stores did not match (each request looks at most at 1,000 stores); `next_cursor` then continues.
+
+    With `allow_transfer` (and `sku`), a store that lacks some skus but can get them all by transfer from
+    one source counts as holding them for `in_stock`, and its `pickup_ready_by` is the promise of an
+    `allow_transfer` order placed now; `availability` and `has_all` still say what its shelves hold.
     """
     given = point(lat, lon)
     if given is not None:
@@ -98,8 +104,12 @@ def nearest_stores(
         raise InvalidInput("give lat and lon, or q", field="query.lat")
     if in_stock and not sku:
         raise InvalidInput("in_stock needs at least one sku", field="query.sku")
+    if allow_transfer and not sku:
+        raise InvalidInput("allow_transfer needs at least one sku", field="query.sku")
     basket = Basket(session, sku) if sku else None
     when = instant(at)
+    if basket is not None and allow_transfer:
+        basket.count_transfers(at=when)
     # Everything that decides which stores come in which order, so a cursor only continues its own query.
     scope = {
         "route": "stores_nearest",
@@ -110,6 +120,9 @@ def nearest_stores(
         "click_and_collect": click_and_collect,
         "in_stock": sorted(set(sku or [])) if in_stock else None,
     }
+    if in_stock and allow_transfer:
+        # Only then: a cursor issued without the flag reads as it did before there was one.
+        scope["allow_transfer"] = True
     page = stores_service.nearest_stores(
         session,
         lat=origin.lat,
@@ -123,10 +136,19 @@ def nearest_stores(
         batch_filter=basket.stores_with_everything if basket is not None and in_stock else None,
     )
     next_cursor = encode_cursor(list(page.resume_after), scope=scope) if page.resume_after else None
-    promises = orders_service.shown_ready_by_all(session, stores=[s.store for s in page.stores], at=when)
+    # Empty without `allow_transfer`; with it, one batch for the page (the filter's batches remembered).
+    by_transfer = basket.transfer_promises([s.store for s in page.stores]) if basket is not None else {}
+    promises = orders_service.shown_ready_by_all(
+        session, stores=[s.store for s in page.stores if s.store.id not in by_transfer], at=when
+    )
+    own = dict(zip((s.store.id for s in page.stores if s.store.id not in by_transfer), promises, strict=True))
     items = [
-        _nearest(s, basket.availability(s.store) if basket else None, promise)
-        for s, promise in zip(page.stores, promises, strict=True)
+        _nearest(
+            s,
+            basket.availability(s.store) if basket else None,
+            by_transfer.get(s.store.id, own.get(s.store.id)),
+        )
+        for s in page.stores
     ]
     return NearestStores(origin=origin, items=items, next_cursor=next_cursor)
 

@@ -47,6 +47,7 @@ import_history = past_orders.import_history
 refresh_store_figures = store_figures.refresh
 measure_pick_times = measured.refresh
 shown_ready_by_all = promises.shown_ready_by_all
+shown_transfer_ready_by = promises.shown_transfer_ready_by
 
 
 def place_order(

@@ -1,8 +1,9 @@
 """Transfer lanes: which stores ship to which, on what timetable, and how long the goods travel.
 
 The admin upsert writes them (`PUT /admin/v1/transfer-lanes`); an order that needs a transfer reads the
-lanes into its pickup store (`lanes_to`) and asks `stores.hours.promise.transfer_eta` when each would
-arrive. Services take the session first and never commit.
+lanes into its pickup store (`transfer_sources`; the shopper's answers, for a page of stores at once:
+`transfer_sources_into`) and asks `stores.hours.promise.transfer_eta` when each would arrive. Services take
+the session first and never commit.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlmodel import Session, col, select
 
@@ -112,22 +113,43 @@ class TransferSource:
     eta: datetime
 
 
+class Located(Protocol):
+    """What the sources of a pickup store need of it: a `Store` row or the shoppers' `StoreView`."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def lat(self) -> float: ...
+    @property
+    def lon(self) -> float: ...
+
+
 def transfer_sources(session: Session, *, store: Store, at: datetime) -> list[TransferSource]:
     """The sources with a lane into `store`, nearest first (then by code), each with the ETA of a transfer
     reserved at `at` (`transfer_eta`: the source's pick time in its opening hours, the lane's next
     departure, the transit). A lane that never departs, or a source that never opens, is left out."""
     assert store.id is not None
-    lanes = lanes_to(session, store_id=store.id)
-    if not lanes:
-        return []
-    by_id = {
-        s.id: s
-        for s in session.exec(select(Store).where(col(Store.id).in_([lane.from_store_id for lane in lanes])))
-    }
-    sources = []
-    for lane in lanes:
-        source = by_id.get(lane.from_store_id)
-        if source is None or source.id == store.id:
+    return transfer_sources_into(session, stores=[store], at=at).get(store.id, [])
+
+
+def transfer_sources_into(
+    session: Session, *, stores: Sequence[Located], at: datetime
+) -> dict[int, list[TransferSource]]:
+    """`transfer_sources` of several pickup stores in one query, by pickup store id; a store without a
+    lane into it is absent. The shopper's answers ask it for a page of stores at once."""
+    targets = {s.id: s for s in stores if s.id is not None}
+    if not targets:
+        return {}
+    rows = session.exec(
+        select(TransferLane, Store)
+        .join(Store, col(Store.id) == col(TransferLane.from_store_id))
+        .where(col(TransferLane.to_store_id).in_(sorted(targets)))
+        .order_by(col(TransferLane.to_store_id), col(TransferLane.from_store_id))
+    ).all()
+    found: dict[int, list[TransferSource]] = {}
+    for lane, source in rows:
+        target = targets[lane.to_store_id]
+        if source.id == target.id:
             continue
         schedule = schedule_for(
             _hours_key(source),
@@ -138,15 +160,18 @@ def transfer_sources(session: Session, *, store: Store, at: datetime) -> list[Tr
         )
         eta = transfer_eta(
             schedule,
-            lane.timetable,
+            Timetable.of(source.timezone, lane.departures),
             reserved_at=at,
             pick_minutes=source.pick_minutes,
             transit_hours=lane.transit_hours,
         )
         if eta is not None:
-            distance = geodesic_km(store.lat, store.lon, source.lat, source.lon)
-            sources.append(TransferSource(source, distance, eta))
-    return sorted(sources, key=lambda s: (s.distance_km, s.store.code))
+            distance = geodesic_km(target.lat, target.lon, source.lat, source.lon)
+            found.setdefault(lane.to_store_id, []).append(TransferSource(source, distance, eta))
+    return {
+        target: sorted(sources, key=lambda s: (s.distance_km, s.store.code))
+        for target, sources in found.items()
+    }
 
 
 def _hours_key(store: Store) -> str:

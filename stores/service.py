@@ -33,6 +33,7 @@ from stores.lanes import Lane as Lane
 from stores.lanes import TransferSource as TransferSource
 from stores.lanes import lanes_to as lanes_to
 from stores.lanes import transfer_sources as transfer_sources
+from stores.lanes import transfer_sources_into as transfer_sources_into
 from stores.lanes import upsert_lanes as upsert_lanes
 from stores.models import Store, StoreNetworkRevision
 from stores.network import StoreStatus as StoreStatus
