@@ -62,7 +62,6 @@ def load_demo(session: Session, *, secret: str) -> DemoLoaded:
     now = utcnow()
     past = demo_history(session, store_codes=store_codes, skus=products, today=now.date())
     orders_service.refresh_store_figures(session, now=now)
-    orders_service.measure_pick_times(session, now=now)
     staff = staff_store() if staff_store() in store_codes else store_codes[0]
     return DemoLoaded(
         stores=stores.applied,

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from orders import (
     arrivals,
     lifecycle,
-    measured,
     placement,
     promises,
     queueing,
@@ -45,7 +44,6 @@ PastOrder = past_orders.PastOrder
 PastLine = past_orders.PastLine
 import_history = past_orders.import_history
 refresh_store_figures = store_figures.refresh
-measure_pick_times = measured.refresh
 shown_ready_by_all = promises.shown_ready_by_all
 shown_transfer_ready_by = promises.shown_transfer_ready_by
 

@@ -1,39 +1,98 @@
-"""What each store's own recent orders say about it, measured by beat for the shoppers' answers: the share
-of its picked orders of the last 28 days that it picked short (the stock confidence's rule,
-inventory/confidence.py). One grouped read over the orders' own columns (orders.lifecycle.stamp), not a scan
-per request."""
+"""What each store's own recent orders say about it, measured by beat for the shoppers' answers, from one
+read of the last 28 days' orders over their own columns (orders.lifecycle.stamp), never a scan per request:
+
+- the share of its picked orders that it picked short (the stock confidence's rule, inventory/confidence.py):
+  orders reserved in the window that the store picked (ready, or rejected for want of every unit);
+- its measured pick time (orders/measured.py): the 80th percentile of reserved -> ready, in opening minutes,
+  of its orders placed in the window that were ready, when it has at least `measured.MIN_ORDERS` of them.
+
+Both are written through `stores.service.record_store_figures`, which touches the network's revision once:
+every process's shopper-facing snapshot judges and promises with the new figures."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Integer, case, func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from orders import measured
 from orders.models import Order
+from retail.clock import as_aware_utc
 from stores import service as stores_service
 
-WINDOW = timedelta(days=28)
+WINDOW = measured.WINDOW
 
 
-def short_pick_shares(session: Session, *, now: datetime) -> dict[int, float | None]:
-    """Per store id, the short-picked share of the orders reserved in the 28 days before `now` that the
-    store picked (ready, or rejected for want of every unit); None for a store with no picked order."""
-    picked = or_(col(Order.ready_at).is_not(None), col(Order.short_picked).is_(True))
+@dataclass(frozen=True)
+class StoreFigures:
+    """One store's measured figures (None: not enough orders to say)."""
+
+    short_pick_share: float | None
+    measured_pick_minutes: int | None
+
+
+@dataclass
+class _Seen:
+    picked: int = 0
+    short: int = 0
+    pick_spans: list[tuple[datetime, datetime]] = field(default_factory=list)
+
+
+def measure(session: Session, *, now: datetime) -> dict[int, StoreFigures]:
+    """Every store's figures as of `now`, by store id."""
+    return _measure(session, now=now, stores=stores_service.measured_stores(session))
+
+
+def refresh(session: Session, *, now: datetime) -> dict[str, StoreFigures]:
+    """Measure every store again and write the figures that changed; answers them by store code."""
+    stores = stores_service.measured_stores(session)
+    figures = _measure(session, now=now, stores=stores)
+    changed = {
+        store.id: figures[store.id]
+        for store in stores
+        if StoreFigures(store.short_pick_share, store.measured_pick_minutes) != figures[store.id]
+    }
+    stores_service.record_store_figures(
+        session, figures={id_: (f.short_pick_share, f.measured_pick_minutes) for id_, f in changed.items()}
+    )
+    return {store.code: changed[store.id] for store in stores if store.id in changed}
+
+
+def _measure(
+    session: Session, *, now: datetime, stores: list[stores_service.MeasuredStore]
+) -> dict[int, StoreFigures]:
+    since = now - WINDOW
     rows = session.execute(
         select(
             col(Order.store_id),
-            func.count(),
-            func.sum(case((col(Order.short_picked).is_(True), 1), else_=0).cast(Integer)),
+            col(Order.created_at),
+            col(Order.reserved_at),
+            col(Order.ready_at),
+            col(Order.short_picked),
+        ).where(
+            or_(col(Order.ready_at).is_not(None), col(Order.short_picked).is_(True)),
+            or_(col(Order.reserved_at) >= since, col(Order.created_at) >= since),
         )
-        .where(col(Order.reserved_at) >= now - WINDOW, col(Order.reserved_at) < now, picked)
-        .group_by(col(Order.store_id))
     ).all()
-    measured = {int(store): int(short or 0) / int(count) for store, count, short in rows}
-    stores = session.execute(select(stores_service.store_keys().subquery().c.id)).scalars()
-    return {int(store): measured.get(int(store)) for store in stores}
-
-
-def refresh(session: Session, *, now: datetime) -> int:
-    """Measure every store again and store what changed; answers how many stores changed."""
-    return stores_service.record_short_pick_shares(session, shares=short_pick_shares(session, now=now))
+    seen: dict[int, _Seen] = defaultdict(_Seen)
+    for store_id, created_at, reserved_at, ready_at, short_picked in rows:
+        if reserved_at is None:
+            continue
+        reserved, orders = as_aware_utc(reserved_at), seen[store_id]
+        if since <= reserved < now:
+            orders.picked += 1
+            orders.short += bool(short_picked)
+        if ready_at is not None and as_aware_utc(created_at) >= since:
+            orders.pick_spans.append((reserved, as_aware_utc(ready_at)))
+    figures = {}
+    for store in stores:
+        found = seen.get(store.id, _Seen())
+        minutes = [measured.opening_minutes(store.schedule, a, b) for a, b in found.pick_spans]
+        figures[store.id] = StoreFigures(
+            short_pick_share=found.short / found.picked if found.picked else None,
+            measured_pick_minutes=measured.measured_minutes(minutes),
+        )
+    return figures

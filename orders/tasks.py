@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from orders import desk_events, late, measured, metrics, notifications, reservation, store_figures, sweeps
+from orders import desk_events, late, metrics, notifications, reservation, store_figures, sweeps
 from orders.models import OrderStatus
 from retail.celery_app import celery_app, periodic
 from retail.clock import utcnow
@@ -161,17 +161,10 @@ def prune_desk_events() -> int:
 @periodic(every_s=600.0)
 @celery_app.task(name="orders.refresh_store_figures", acks_late=True)
 def refresh_store_figures() -> int:
-    """Measure each store's short-picked share again (`orders.store_figures`), for the stock confidence."""
+    """Measure each store's short-picked share (the stock confidence) and pick time (the measured promise)
+    again from its last 28 days of orders (`orders.store_figures`); answers how many stores changed."""
     with session_scope() as session:
-        return store_figures.refresh(session, now=utcnow())
-
-
-@periodic(every_s=600.0)
-@celery_app.task(name="orders.measure_pick_times", acks_late=True)
-def measure_pick_times() -> int:
-    """Measure each store's pick time from its last 28 days of orders (orders/measured.py)."""
-    with session_scope() as session:
-        changed = measured.refresh(session)
+        changed = store_figures.refresh(session, now=utcnow())
     if changed:
-        logger.info("measured pick times changed: %s", changed)
+        logger.info("store figures changed: %s", changed)
     return len(changed)

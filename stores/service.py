@@ -117,16 +117,6 @@ def _write_stores(session: Session, stores_in: Sequence[StoreIn]) -> None:
     )
 
 
-def set_measured_pick_minutes(session: Session, *, figures: Mapping[str, int | None]) -> None:
-    """Write stores' measured pick times (orders/measured.py), by code; the network's revision is touched
-    so that every process's snapshot promises with them. Nothing changed, nothing written."""
-    if not figures:
-        return
-    for code, minutes in sorted(figures.items()):
-        session.execute(sa_update(Store).where(col(Store.code) == code).values(measured_pick_minutes=minutes))
-    _touch_network(session)
-
-
 def _touch_network(session: Session) -> None:
     statement = dialect.insert(session, StoreNetworkRevision.__table__).values(  # type: ignore[attr-defined]
         id=1, token=uuid.uuid4().hex
@@ -388,25 +378,49 @@ def store_keys() -> Select[int, str, int]:
     return sa_select(col(Store.id), col(Store.code), col(Store.low_stock_threshold))
 
 
-def record_short_pick_shares(session: Session, *, shares: Mapping[int, float | None]) -> int:
-    """Store each store's measured short-pick share (store id -> share; a store left out keeps its own),
-    and let every process's network see them; answers how many stores changed."""
-    table = Store.__table__  # type: ignore[attr-defined]
-    current = dict(session.execute(sa_select(table.c.id, table.c.short_pick_share)).all())
-    changed = [
-        {"store": store_id, "share": share}
-        for store_id, share in shares.items()
-        if store_id in current and current[store_id] != share
-    ]
-    if changed:
-        session.execute(
-            sa_update(table)
-            .where(table.c.id == bindparam("store"))
-            .values(short_pick_share=bindparam("share")),
-            changed,
+@dataclass(frozen=True)
+class MeasuredStore:
+    """A store as its measured figures are worked out (orders/store_figures.py): its schedule and the
+    figures it holds now."""
+
+    id: int
+    code: str
+    schedule: StoreSchedule
+    short_pick_share: float | None
+    measured_pick_minutes: int | None
+
+
+def measured_stores(session: Session) -> list[MeasuredStore]:
+    """Every store (warehouses included), by id, with the figures `record_store_figures` last wrote."""
+    return [
+        MeasuredStore(
+            id=store.id or 0,
+            code=store.code,
+            schedule=schedule_of(store),
+            short_pick_share=store.short_pick_share,
+            measured_pick_minutes=store.measured_pick_minutes,
         )
-        _touch_network(session)
-    return len(changed)
+        for store in session.exec(select(Store).order_by(col(Store.id))).all()
+    ]
+
+
+def record_store_figures(session: Session, *, figures: Mapping[int, tuple[float | None, int | None]]) -> None:
+    """Write stores' measured figures, store id -> (short-pick share, measured pick minutes), in one
+    statement, and touch the network's revision once, so that every process's snapshot judges and promises
+    with them. Nothing given, nothing written."""
+    if not figures:
+        return
+    table = Store.__table__  # type: ignore[attr-defined]
+    session.execute(
+        sa_update(table)
+        .where(table.c.id == bindparam("store"))
+        .values(short_pick_share=bindparam("share"), measured_pick_minutes=bindparam("minutes")),
+        [
+            {"store": store, "share": share, "minutes": minutes}
+            for store, (share, minutes) in sorted(figures.items())
+        ],
+    )
+    _touch_network(session)
 
 
 def timezones_in_use(session: Session) -> list[str]:

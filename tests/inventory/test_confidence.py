@@ -84,12 +84,12 @@ def test_a_stores_short_picked_share_counts_its_picked_orders_of_28_days(session
     _stamp(session, placed[5], reserved_at=now - 29 * DAY, picked=True, short=True)  # before the window
     _stamp(session, placed[6], reserved_at=now - 27 * DAY, picked=True, short=False)
     session.commit()
-    shares = store_figures.short_pick_shares(session, now=now)
+    figures = store_figures.measure(session, now=now)
     ids = {code: int(pk or 0) for code, pk in session.exec(select(Store.code, Store.id)).all()}
-    assert shares[ids["S1"]] == 2 / 5
-    assert shares[ids["S2"]] is None  # no picked orders there
-    assert store_figures.refresh(session, now=now) == 1
-    assert store_figures.refresh(session, now=now) == 0  # nothing changed since
+    assert figures[ids["S1"]].short_pick_share == 2 / 5
+    assert figures[ids["S2"]].short_pick_share is None  # no picked orders there
+    assert list(store_figures.refresh(session, now=now)) == ["S1"]
+    assert store_figures.refresh(session, now=now) == {}  # nothing changed since
     session.commit()
     assert session.exec(select(Store.short_pick_share).where(Store.code == "S1")).one() == 2 / 5
 
@@ -117,7 +117,7 @@ def test_the_availability_answer_carries_the_count_and_its_confidence(
     # S1 picked over a fifth of its orders short: its counts are not to be trusted, whatever their age.
     s1 = session.exec(select(Store.id).where(Store.code == "S1")).one()
     assert s1 is not None
-    assert stores_service.record_short_pick_shares(session, shares={s1: 0.25}) == 1
+    stores_service.record_store_figures(session, figures={s1: (0.25, None)})
     session.commit()
     found = stores()
     assert (found["S1"]["confidence"], found["S1"]["status"], found["S1"]["available"]) == (

@@ -329,7 +329,6 @@ def test_the_beat_schedule_runs_each_sweep_task() -> None:
         "orders.derive_messages": ("orders.derive_messages", 5.0),
         "orders.sweep_messages": ("orders.sweep_messages", 30.0),
         "orders.refresh_store_figures": ("orders.refresh_store_figures", 600.0),
-        "orders.measure_pick_times": ("orders.measure_pick_times", 600.0),
     }
     # Each entry is put there by its task's own module, which the composition root imports for `retail
     # serve`'s schedule, a worker and beat alike.
