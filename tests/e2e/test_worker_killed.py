@@ -91,7 +91,7 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         assert status == "reserved"
         time.sleep(20)  # past another pending sweep: nothing may reserve it a second time
         with pg_engine.connect() as connection:
-            reserved = dict(
+            reserved: dict[str, int] = dict(
                 connection.execute(
                     text("SELECT st.code, s.reserved FROM stock s JOIN store st ON st.id = s.store_id")
                 ).all()
