@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_failure
 from redis import Redis
 from sqlalchemy import Engine, text
 from sqlmodel import Session, select
@@ -85,6 +86,25 @@ def _place_concurrently(
     return order_ids
 
 
+class _TaskFailures:
+    """The tasks that raised in the in-process worker meanwhile (celery's `task_failure` signal), as
+    (task name, exception). A reservation run that failed (a deadlock) can leave no other trace: the
+    store's next run decides the order it left pending, in its batch."""
+
+    def __init__(self) -> None:
+        self.failures: list[tuple[str, str]] = []
+
+    def _record(self, sender: Any = None, exception: BaseException | None = None, **_kw: Any) -> None:
+        self.failures.append((getattr(sender, "name", str(sender)), repr(exception)))
+
+    def __enter__(self) -> list[tuple[str, str]]:
+        task_failure.connect(self._record, weak=False)
+        return self.failures
+
+    def __exit__(self, *_exc: object) -> None:
+        task_failure.disconnect(self._record)
+
+
 def _wait_until_decided(
     engine: Engine, order_ids: list[str], timeout_s: float = 90
 ) -> dict[str, OrderStatus]:
@@ -130,11 +150,15 @@ def test_overlapping_baskets_in_opposite_orders_finish_without_deadlock(
     worker_store: Engine, send: str
 ) -> None:
     baskets = [[("B", 1), ("C", 1)] if i % 2 else [("C", 1), ("B", 1)] for i in range(60)]
-    with start_worker(
-        celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
+    with (
+        _TaskFailures() as failures,
+        start_worker(
+            celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
+        ),
     ):
         order_ids = _place_concurrently(worker_store, baskets, send)
         statuses = _wait_until_decided(worker_store, order_ids)
+    assert failures == []
     assert Counter(statuses.values()) == {OrderStatus.reserved: 60}
     assert _reserved(worker_store, "B") == (100, 60)
     assert _reserved(worker_store, "C") == (100, 60)
@@ -214,6 +238,7 @@ def test_a_hundred_concurrent_transfer_orders_for_ten_units_at_the_source_reserv
     transfer_stores: Engine, send: str
 ) -> None:
     with (
+        _TaskFailures() as failures,
         start_worker(
             celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
         ),
@@ -223,6 +248,7 @@ def test_a_hundred_concurrent_transfer_orders_for_ten_units_at_the_source_reserv
             transfer_stores, [[("A", 1)] for _ in range(100)], send, stores=("T1",), allow_transfer=True
         )
         _wait_until_decided(transfer_stores, order_ids)
+    assert failures == []
     decided = _order_statuses(transfer_stores, order_ids)
     assert Counter(decided.values()) == {(OrderStatus.reserved, 1): 10, (OrderStatus.rejected, 0): 90}
     assert _transfers(transfer_stores) == {("T2", "planned"): 10}
@@ -240,6 +266,7 @@ def test_transfer_orders_in_opposite_directions_finish_without_deadlock(
     # At T1: its own P and T2's Q; at T2: its own Q and T1's P. Every run locks rows at both stores.
     baskets = [[("P", 1), ("Q", 1)] if i % 2 else [("Q", 1), ("P", 1)] for i in range(60)]
     with (
+        _TaskFailures() as failures,
         start_worker(
             celery_app, pool="threads", concurrency=4, perform_ping_check=False, shutdown_timeout=30
         ),
@@ -249,9 +276,8 @@ def test_transfer_orders_in_opposite_directions_finish_without_deadlock(
             transfer_stores, baskets, send, stores=("T1", "T2"), allow_transfer=True
         )
         _wait_until_decided(transfer_stores, order_ids)
+    assert failures == []  # no run failed on a deadlock (the next run of its store would hide it)
     decided = _order_statuses(transfer_stores, order_ids)
-    # A run that failed on a deadlock would leave its order pending: the task does not retry, and no beat
-    # runs here to send it again.
     assert Counter(decided.values()) == {(OrderStatus.reserved, 1): 60}
     assert _transfers(transfer_stores) == {("T1", "planned"): 30, ("T2", "planned"): 30}
     stock = _stock(transfer_stores)
