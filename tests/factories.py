@@ -82,6 +82,20 @@ def count_row(store_code: str, sku: str, on_hand: object, *, as_of: str = COUNTE
     return {"store_code": store_code, "sku": sku, "on_hand": on_hand, "as_of": as_of}
 
 
+EVERY_DAY_DEPARTURES: dict[str, list[str]] = {day: ["06:00", "12:00", "18:00"] for day in WEEKDAYS}
+"""A lane's timetable that departs three times every day."""
+
+
+def lane_row(from_store: str, to_store: str, *, transit_hours: int = 2) -> dict[str, Any]:
+    """A valid transfer lane (`PUT /admin/v1/transfer-lanes`) departing `EVERY_DAY_DEPARTURES`."""
+    return {
+        "from_store": from_store,
+        "to_store": to_store,
+        "departures": EVERY_DAY_DEPARTURES,
+        "transit_hours": transit_hours,
+    }
+
+
 def order_body(store_code: str, lines: Mapping[str, int], **overrides: Any) -> dict[str, Any]:
     """A shopper's order body (`POST /mobile/v1/orders`): `lines` as {sku: quantity}, in that order, for
     `CUSTOMER`; override any other top-level field (`customer`). For lines no dict can hold (one sku
@@ -261,6 +275,35 @@ def committed_store(engine: Engine, store_code: str, stock: Mapping[str, int]) -
     across transactions, processes and workers."""
     with Session(engine) as session:
         make_stocked_store(session, store_code, stock)
+        session.commit()
+    try:
+        yield
+    finally:
+        empty_tables(engine)
+
+
+@contextmanager
+def committed_lanes(
+    engine: Engine, stock: Mapping[str, Mapping[str, int]], lanes: Iterable[tuple[str, str]]
+) -> Iterator[None]:
+    """Stores open around the clock (one per key of `stock`, each counted as its {sku: on_hand}; a sku
+    counted nowhere still gets its product when it appears with 0), a kilometre or so apart, and transfer
+    lanes (from, to) between them (`lane_row`), committed for real; every table emptied afterwards. For
+    transfer orders across transactions, processes and workers."""
+    skus = sorted({sku for counts in stock.values() for sku in counts})
+    with Session(engine) as session:
+        make_stores(
+            session,
+            [
+                store_row(code, always_open=True, location={"lat": 52.09 + 0.01 * i, "lon": 5.12})
+                for i, code in enumerate(stock)
+            ],
+        )
+        make_products(session, [product_row(sku) for sku in skus])
+        rows = [count_row(code, sku, n) for code, counts in stock.items() for sku, n in counts.items() if n]
+        apply_counts(session, rows)
+        result = stores_service.upsert_lanes(session, rows=[lane_row(a, b) for a, b in lanes])
+        assert result.errors == [], result.errors
         session.commit()
     try:
         yield

@@ -24,7 +24,18 @@ from sqlmodel import Session, select
 from app.main import create_app
 from orders import service as orders_service
 from orders.models import Order
-from tests.factories import BASKET, count_row, order_body, post_order, product_row, store_row
+from stores import service as stores_service
+from tests.factories import (
+    BASKET,
+    apply_counts,
+    count_row,
+    lane_row,
+    make_products,
+    order_body,
+    post_order,
+    product_row,
+    store_row,
+)
 
 
 class Access(enum.Enum):
@@ -38,12 +49,16 @@ class Access(enum.Enum):
 
 @dataclass(frozen=True)
 class Shop:
-    """What a request needs: an order of store S1 (reserved) and its token, and a second order's token."""
+    """What a request needs: an order of store S1 (reserved) and its token, and a second order's token;
+    a transfer S1 ships (planned, for an order at S2) and one S1 receives (shipped by S2, for an order at
+    S1)."""
 
     order_id: str
     token: str
     pickup_token: str
     other_token: str
+    outgoing_transfer: str
+    incoming_transfer: str
 
 
 Call = Callable[[TestClient, Shop, dict[str, str]], Response]
@@ -167,16 +182,21 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
     # A stream, read whole here: it ends after RETAIL_DESK_STREAM_MAX_S (1 s in the tests, see conftest).
     ("GET", "/staff/v1/stores/{code}/events"): (Access.staff, _get("/staff/v1/stores/S1/events"), 200),
     ("GET", "/staff/v1/stores/{code}/transfers"): (Access.staff, _get("/staff/v1/stores/S1/transfers"), 200),
-    # No such transfer: 404 `transfer_not_found`, past every access check.
+    # The source's staff ship (S1's outgoing transfer), the pickup store's staff receive (S1's incoming
+    # one): a key of the other store is 403 wrong_store.
     ("POST", "/staff/v1/transfers/{transfer_id}/ship"): (
-        Access.any_staff,
-        lambda client, s, headers: client.post("/staff/v1/transfers/trf_none/ship", headers=headers),
-        404,
+        Access.staff,
+        lambda client, s, headers: client.post(
+            f"/staff/v1/transfers/{s.outgoing_transfer}/ship", headers=headers
+        ),
+        200,
     ),
     ("POST", "/staff/v1/transfers/{transfer_id}/receive"): (
-        Access.any_staff,
-        lambda client, s, headers: client.post("/staff/v1/transfers/trf_none/receive", headers=headers),
-        404,
+        Access.staff,
+        lambda client, s, headers: client.post(
+            f"/staff/v1/transfers/{s.incoming_transfer}/receive", headers=headers
+        ),
+        200,
     ),
     ("POST", "/staff/v1/orders/{order_id}/ready"): (
         Access.staff,
@@ -277,9 +297,6 @@ ROUTES: dict[tuple[str, str], tuple[Access, Call, int]] = {
 # What an allowed caller's 409 is, where it is not `not_ready` (the order of `Shop` is reserved).
 REFUSED_PAST_ACCESS = {
     ("POST", "/staff/v1/orders/{order_id}/returns"): "invalid_transition",
-    # No transfer in `Shop`: a staff key of any store is let through to the lookup, which answers 404.
-    ("POST", "/staff/v1/transfers/{transfer_id}/ship"): "transfer_not_found",
-    ("POST", "/staff/v1/transfers/{transfer_id}/receive"): "transfer_not_found",
 }
 
 CALLERS = ["no_key", "malformed", "unknown_key", "admin", "staff", "other_store_staff", "webshop"]
@@ -308,8 +325,7 @@ def _expected(access: Access, caller: str, allowed: int, refusal: str = "not_rea
     if caller in ("no_key", "malformed", "unknown_key"):
         return 401, {"unauthorized"}
     if access is Access.any_staff:
-        codes = {refusal} if allowed == 404 else set()
-        return (allowed, codes) if caller in ("staff", "other_store_staff", "admin") else (403, {"forbidden"})
+        return (allowed, set()) if caller in ("staff", "other_store_staff", "admin") else (403, {"forbidden"})
     if access is Access.staff:
         if caller in ("staff", "admin"):
             return allowed, {refusal} if allowed == 409 else set()
@@ -327,13 +343,26 @@ def access_world(
     make_key: Callable[..., dict[str, str]],
     open_stores: None,
 ) -> Any:
-    """Two orders placed at the `open_stores` (the first reserved, with its pickup token), and the
-    headers of every kind of caller."""
+    """Two orders placed at the `open_stores` (the first reserved, with its pickup token), two transfer
+    orders (KAN, which only S1 holds, ordered at S2; MOLEN, which only S2 holds, ordered at S1 and shipped),
+    and the headers of every kind of caller."""
     accepted = post_order(client, order_body("S1", BASKET), key="first").json()
     second = post_order(client, order_body("S1", {"THEE": 1}), key="second").json()
     order = session.exec(select(Order).where(Order.order_id == accepted["order_id"])).one()
     issued = orders_service.pickup_of(order)
     assert issued is not None
+    make_products(session, [product_row("KAN"), product_row("MOLEN")])
+    apply_counts(session, [count_row("S1", "KAN", 2, as_of=AS_OF), count_row("S2", "MOLEN", 2, as_of=AS_OF)])
+    assert (
+        stores_service.upsert_lanes(session, rows=[lane_row("S1", "S2"), lane_row("S2", "S1")]).errors == []
+    )
+    session.commit()
+    outgoing, incoming = (
+        _transfer_of(client, order_body(store, {sku: 1}, allow_transfer=True), key=f"transfer-{sku}")
+        for store, sku in (("S2", "KAN"), ("S1", "MOLEN"))
+    )
+    shipped = client.post(f"/staff/v1/transfers/{incoming}/ship", headers=make_key("staff", store_code="S2"))
+    assert shipped.status_code == 200, shipped.text
     headers = {
         "no_key": {},
         "malformed": {"Authorization": "Basic d3BfYWRtaW46eA=="},
@@ -343,7 +372,19 @@ def access_world(
         "other_store_staff": make_key("staff", store_code="S2"),
         "webshop": make_key("webshop"),
     }
-    return Shop(accepted["order_id"], accepted["order_token"], issued.token, second["order_token"]), headers
+    shop = Shop(
+        accepted["order_id"], accepted["order_token"], issued.token, second["order_token"], outgoing, incoming
+    )
+    return shop, headers
+
+
+def _transfer_of(client: TestClient, body: dict[str, Any], key: str) -> str:
+    """Place a transfer order (reserved at once, `open_stores`); answers its one transfer's id."""
+    accepted = post_order(client, body, key=key).json()
+    headers = {"Authorization": f"Bearer {accepted['order_token']}"}
+    order = client.get(accepted["status_url"], headers=headers).json()
+    (transfer,) = order["transfers"]
+    return str(transfer["transfer_id"])
 
 
 def _assert_problem(response: Response, status: int, codes: set[str]) -> None:

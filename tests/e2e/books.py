@@ -14,6 +14,11 @@ counted twice, and every stock counter agrees with the records it is derived fro
 - `reserved`: equals the live reservations (orders `reserved` or `ready_for_pickup`; a picked line holds
   its picked units), computed by the service's own reconciliation query (`orders.sweeps.held_units`,
   `inventory.service.reserved_drift`).
+- Transfers: units leave the source when shipped (one `transfer_out` movement per line, at the source)
+  and enter the pickup store when received (one `transfer_in` movement, at the pickup store), whatever
+  became of the order since; in between they are counted in the pickup store's `in_transit`, which equals
+  the units of its shipped, not yet received transfers: never in both stores, never in neither. No
+  transfer movement belongs to no transfer line.
 - `on_hand`: equals the last snapshot count applied to the row plus every movement after that count's
   `as_of` (all movements when the row was never counted), the rule of `inventory/sync.py`.
 """
@@ -23,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -45,6 +50,7 @@ class Books:
     orders: int
     by_status: dict[str, int]
     returns: int = 0
+    transfers: dict[str, int] = field(default_factory=dict)  # by status
 
 
 def _rows(session: Session, sql: str, **params: object) -> list[Any]:
@@ -164,6 +170,7 @@ def check_books(
         assert not strays, f"order movements of no order line: {strays}"
 
         returns = _check_returns(session)
+        transfers = _check_transfers(session)
 
         drift = inventory_service.reserved_drift(session, held=sweeps.held_units())
         assert not drift, f"reserved differs from the live reservations: {drift}"
@@ -190,7 +197,7 @@ def check_books(
         )
         missing = set(counts) - {(str(r[0]), str(r[1])) for r in stock}
         assert not missing, f"counted rows missing: {missing}"
-    return Books(orders=sum(by_status.values()), by_status=by_status, returns=returns)
+    return Books(orders=sum(by_status.values()), by_status=by_status, returns=returns, transfers=transfers)
 
 
 def _check_returns(session: Session) -> int:
@@ -231,6 +238,59 @@ def _check_returns(session: Session) -> int:
     )
     assert not strays, f"return movements without their return: {strays}"
     return _count(session, "SELECT count(*) FROM order_return")
+
+
+# A transfer carries the lines of its order that name its source (orders.transfers).
+_TRANSFER_LINES = """transfer t JOIN order_line l
+                     ON l.order_pk = t.order_pk AND l.source_store_id = t.from_store_id"""
+
+
+def _check_transfers(session: Session) -> dict[str, int]:
+    """The transfers' part of the books; answers how many transfers there are in each status."""
+    movements = _rows(
+        session,
+        f"""SELECT t.transfer_id, t.status, l.product_id, l.quantity, o.delta, i.delta
+            FROM {_TRANSFER_LINES}
+            LEFT JOIN stock_movement o
+                   ON o.movement_id = 'transfer_out:' || t.transfer_id || ':' || l.product_id
+                  AND o.store_id = t.from_store_id
+            LEFT JOIN stock_movement i
+                   ON i.movement_id = 'transfer_in:' || t.transfer_id || ':' || l.product_id
+                  AND i.store_id = t.to_store_id
+            WHERE (t.status IN ('shipped', 'received')) <> (o.id IS NOT NULL)
+               OR (t.status = 'received') <> (i.id IS NOT NULL)
+               OR (o.id IS NOT NULL AND o.delta <> -l.quantity)
+               OR (i.id IS NOT NULL AND i.delta <> l.quantity)""",
+    )
+    assert not movements, (
+        f"transfer movements do not match the transfers (id, status, product, quantity, out, in): {movements}"
+    )
+    strays = _rows(
+        session,
+        f"""SELECT m.movement_id FROM stock_movement m
+            WHERE m.source IN ('transfer_out', 'transfer_in') AND NOT EXISTS (
+                SELECT 1 FROM {_TRANSFER_LINES}
+                WHERE m.movement_id = m.source || ':' || t.transfer_id || ':' || l.product_id
+                  AND m.store_id = CASE m.source WHEN 'transfer_out' THEN t.from_store_id
+                                                 ELSE t.to_store_id END)""",
+    )
+    assert not strays, f"transfer movements of no transfer line: {strays}"
+    # A FULL JOIN: travelling units whose pickup store has no row at all are units in neither store.
+    in_transit = _rows(
+        session,
+        f"""SELECT COALESCE(s.store_id, x.to_store_id), COALESCE(s.product_id, x.product_id),
+                   COALESCE(s.in_transit, 0), COALESCE(x.quantity, 0)
+            FROM stock s FULL JOIN (
+                SELECT t.to_store_id, l.product_id, sum(l.quantity) AS quantity FROM {_TRANSFER_LINES}
+                WHERE t.status = 'shipped' GROUP BY t.to_store_id, l.product_id
+            ) x ON x.to_store_id = s.store_id AND x.product_id = s.product_id
+            WHERE COALESCE(s.in_transit, 0) <> COALESCE(x.quantity, 0)""",
+    )
+    assert not in_transit, (
+        f"in_transit is not the units shipped and not received (store, product, in_transit, shipped): "
+        f"{in_transit}"
+    )
+    return {str(r[0]): int(r[1]) for r in _rows(session, "SELECT status, count(*) FROM transfer GROUP BY 1")}
 
 
 def pending(engine: Engine) -> int:

@@ -138,13 +138,15 @@ def wait_serving(base: str, *, probe: str = "/healthz", timeout: float = 60) -> 
 def reservation_waiting_for_a_lock(engine: Engine, *, held_by: int | None = None) -> bool:
     """Whether a reservation waits for a stock row lock (with `held_by`, one that backend pid holds): its
     task is then provably running, inside its transaction and not yet acknowledged."""
-    # The reservation locks the basket's stock rows (in product order) before it changes them.
+    # The reservation locks the basket's stock rows (in product order) before it changes them; a transfer
+    # order's, those of its store and its sources (inventory.transfer_ledger, with their store_id).
     with engine.connect() as connection:
         waiting = connection.execute(
             text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' "
-                "AND query LIKE 'SELECT product_id, on_hand - reserved - safety_stock FROM stock %FOR UPDATE'"
+                "AND query LIKE 'SELECT %product_id, on_hand - reserved - safety_stock "
+                "FROM stock %FOR UPDATE'"
                 " AND (CAST(:held_by AS integer) IS NULL OR :held_by = ANY(pg_blocking_pids(pid)))"
             ),
             {"held_by": held_by},

@@ -1,4 +1,5 @@
-"""The books check itself: it passes on balanced books and names each kind of imbalance."""
+"""The books check itself: it passes on balanced books and names each kind of imbalance, transfers'
+units on their way included."""
 
 from __future__ import annotations
 
@@ -6,14 +7,15 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from orders import lifecycle, returns, staff
+from orders import lifecycle, returns, staff, transfers
 from orders import service as orders_service
 from orders.counter_schemas import ReturnIn
-from retail.auth import Role, authenticate, create_api_key
+from orders.models import Order, Transfer
+from retail.auth import Principal, Role, authenticate, create_api_key
 from tests.e2e.books import check_books
-from tests.factories import committed_store, place_order, reserved_order
+from tests.factories import committed_lanes, committed_store, place_order, reserved_order
 
 COUNTS = {("B1", "A"): 5, ("B1", "B"): 3}
 
@@ -177,3 +179,101 @@ def test_each_imbalance_of_returns_is_caught(returned: Engine, damage: str, comp
     _execute(returned, damage)
     with pytest.raises(AssertionError, match=complaint):
         check_books(returned, counts=COUNTS)
+
+
+# ----------------------------------------------------------------------------------------- transfers
+
+TRANSFER_COUNTS = {("B1", "A"): 5, ("B2", "C"): 6}
+
+
+@pytest.fixture
+def transferred(pg_engine: Engine) -> Iterator[Engine]:
+    """B1 lacks C, B2 holds 6 and ships to B1. Five orders at B1 of 1 A and 1 C, with `allow_transfer`,
+    their C coming from B2: one shipped and received, one shipped and still travelling, one cancelled
+    after shipping and then received (unreserved), one cancelled while travelling, one cancelled before
+    shipping (its C back on B2's shelf)."""
+    stock = {"B1": {"A": 5}, "B2": {"C": 6}}
+    with committed_lanes(pg_engine, stock, lanes=[("B2", "B1")]), Session(pg_engine) as session:
+        staff_of: dict[str, Principal] = {}
+        for code in ("B1", "B2"):
+            secret = create_api_key(session, role=Role.staff, store_code=code)
+            session.commit()
+            principal = authenticate(session, secret)
+            assert principal is not None
+            staff_of[code] = principal
+        names = ("received", "travelling", "cancelled_received", "cancelled_travelling", "cancelled_planned")
+        placed = {
+            name: reserved_order(pg_engine, "B1", {"A": 1, "C": 1}, key=name, allow_transfer=True)
+            for name in names
+        }
+        tid = {
+            name: session.exec(select(Transfer.transfer_id).where(Transfer.order_pk == order.id)).one()
+            for name, order in placed.items()
+        }
+
+        def cancel(name: str) -> None:
+            order = session.get(Order, placed[name].id)
+            assert order is not None
+            lifecycle.cancel(session, order=order)
+            session.commit()
+
+        cancel("cancelled_planned")
+        for name in names[:4]:
+            transfers.ship(session, principal=staff_of["B2"], transfer_id=tid[name])
+            session.commit()
+        cancel("cancelled_received")
+        cancel("cancelled_travelling")
+        for name in ("received", "cancelled_received"):
+            transfers.receive(session, principal=staff_of["B1"], transfer_id=tid[name])
+            session.commit()
+        yield pg_engine
+
+
+def _stock(engine: Engine) -> dict[tuple[str, str], tuple[int, int, int]]:
+    with engine.connect() as connection:
+        rows = connection.execute(
+            text(
+                "SELECT st.code, p.sku, s.on_hand, s.reserved, s.in_transit FROM stock s "
+                "JOIN store st ON st.id = s.store_id JOIN product p ON p.id = s.product_id"
+            )
+        ).all()
+    return {(str(r[0]), str(r[1])): (int(r[2]), int(r[3]), int(r[4])) for r in rows}
+
+
+def test_books_with_transfers_balance(transferred: Engine) -> None:
+    seen = check_books(transferred, counts=TRANSFER_COUNTS)
+    assert seen.by_status == {"reserved": 2, "cancelled": 3}
+    assert seen.transfers == {"received": 2, "shipped": 2, "planned": 1}
+    assert _stock(transferred) == {
+        ("B1", "A"): (5, 2, 0),  # held for the received and the travelling order
+        ("B1", "C"): (2, 1, 2),  # two arrived (one for a cancelled order: unreserved), two on the way
+        ("B2", "C"): (2, 0, 0),  # four left when shipped; the one cancelled before shipping stayed
+    }
+
+
+@pytest.mark.parametrize(
+    ("damage", "complaint"),
+    [
+        # Units in neither store, in both, or counted twice on the way.
+        ("UPDATE stock SET in_transit = 0", "in_transit is not the units shipped"),
+        ("UPDATE stock SET in_transit = in_transit + 1 WHERE in_transit > 0", "in_transit is not"),
+        ("UPDATE stock SET on_hand = on_hand + 1 WHERE in_transit > 0", "count plus later movements"),
+        ("DELETE FROM stock WHERE in_transit > 0", "in_transit is not the units shipped"),
+        # Left the source, or arrived, without its movement; or the movement without the step.
+        ("DELETE FROM stock_movement WHERE source = 'transfer_in'", "transfer movements do not match"),
+        ("DELETE FROM stock_movement WHERE source = 'transfer_out'", "transfer movements do not match"),
+        ("UPDATE transfer SET status = 'received' WHERE status = 'shipped'", "transfer movements do not"),
+        ("UPDATE transfer SET status = 'planned' WHERE status = 'shipped'", "transfer movements do not"),
+        ("UPDATE stock_movement SET delta = -2 WHERE source = 'transfer_out'", "transfer movements"),
+        (
+            "UPDATE stock_movement SET store_id = (SELECT id FROM store WHERE code = 'B2') "
+            "WHERE source = 'transfer_in'",
+            "transfer movements do not match",
+        ),
+        ("UPDATE order_line SET source_store_id = NULL", "transfer movements of no transfer line"),
+    ],
+)
+def test_each_imbalance_of_transfers_is_caught(transferred: Engine, damage: str, complaint: str) -> None:
+    _execute(transferred, damage)
+    with pytest.raises(AssertionError, match=complaint):
+        check_books(transferred, counts=TRANSFER_COUNTS)

@@ -17,16 +17,11 @@ from retail.settings import Settings
 from stores import service as stores_service
 from tests.e2e.chromium import CHROMIUM, require_chromium
 from tests.e2e.desk import DeskShop, assert_fits_a_phone, desk_shop_at, new_context, serve, shot, sign_in
-from tests.factories import apply_counts, count_row, stock_of
+from tests.factories import apply_counts, count_row, lane_row, stock_of
 
 expect.set_options(timeout=20_000)  # a shared two-core machine: right but slow is still right
 
 require_chromium()
-
-EVERY_DAY = {
-    day: ["06:00", "12:00", "18:00"]
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +36,7 @@ def desk_shop(pg_engine: Engine, server: str) -> Iterator[DeskShop]:
         with Session(pg_engine) as session:
             # D1 sold its last grinder; D2 ships to D1 three times a day, two hours on the road.
             apply_counts(session, [count_row("D1", "MOLEN", 0, as_of="2026-11-24T06:00:00+01:00")])
-            lanes = [{"from_store": "D2", "to_store": "D1", "departures": EVERY_DAY, "transit_hours": 2}]
+            lanes = [lane_row("D2", "D1")]
             assert stores_service.upsert_lanes(session, rows=lanes).errors == []
             session.commit()
         yield shop

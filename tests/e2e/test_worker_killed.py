@@ -1,5 +1,5 @@
 """A worker killed (SIGKILL) in the middle of a reservation: after a new worker starts, the order is
-reserved exactly once.
+reserved exactly once; a transfer order too (one transfer, its units held once at the source).
 
 The test holds a lock on the stock row, so the worker's reservation is provably inside its transaction
 (waiting for that lock, the order row already locked) when the whole worker process group is killed.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,23 +21,37 @@ from retail.settings import Settings
 from tests.e2e.books import check_books, wait_settled
 from tests.e2e.conftest import StreamShop
 from tests.e2e.processes import reservation_waiting_for_a_lock, running_service, wait_until
-from tests.factories import committed_store, place_order
+from tests.factories import committed_lanes, committed_store, place_order
 
 
-@pytest.fixture
-def killed_worker_store(pg_engine: Engine, pg_settings: Settings) -> Iterator[Settings]:
-    """Store K1 with 5 of A, committed; answers the settings of its database."""
-    with committed_store(pg_engine, "K1", {"A": 5}):
-        yield pg_settings
+@dataclass(frozen=True)
+class KilledWorkerShop:
+    settings: Settings
+    order_at: str  # the pickup store
+    source: str  # where the order's 2 of A are reserved
+    allow_transfer: bool
+
+
+@pytest.fixture(params=["ordinary", "transfer"])
+def killed_worker_store(
+    request: pytest.FixtureRequest, pg_engine: Engine, pg_settings: Settings
+) -> Iterator[KilledWorkerShop]:
+    """An ordinary order: store K1 with 5 of A. A transfer order: K1 lacks A, K2 holds 5 and ships to K1.
+    Committed; answers the settings of its database and where the order goes."""
+    if request.param == "ordinary":
+        with committed_store(pg_engine, "K1", {"A": 5}):
+            yield KilledWorkerShop(pg_settings, "K1", "K1", allow_transfer=False)
+    else:
+        with committed_lanes(pg_engine, {"K1": {"A": 0}, "K2": {"A": 5}}, lanes=[("K2", "K1")]):
+            yield KilledWorkerShop(pg_settings, "K1", "K2", allow_transfer=True)
 
 
 def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
-    killed_worker_store: Settings, pg_engine: Engine, tmp_path: Path
+    killed_worker_store: KilledWorkerShop, pg_engine: Engine, tmp_path: Path
 ) -> None:
+    shop = killed_worker_store
     with (
-        running_service(
-            killed_worker_store, tmp_path, serve=False, worker_concurrency=1, beat=True
-        ) as service,
+        running_service(shop.settings, tmp_path, serve=False, worker_concurrency=1, beat=True) as service,
         pg_engine.connect() as blocker,
     ):
         hold = blocker.begin()
@@ -50,10 +65,11 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         broker = Celery(broker=service.redis_url)
         order_pk = place_order(
             pg_engine,
-            "K1",
+            shop.order_at,
             {"A": 2},
             key="killed-worker",
             send=lambda pk: broker.send_task(orders_tasks.reserve_order.name, args=[pk]),
+            allow_transfer=shop.allow_transfer,
         ).id
 
         deadline = time.monotonic() + 60
@@ -75,13 +91,22 @@ def test_a_killed_worker_leaves_the_order_reserved_exactly_once(
         assert status == "reserved"
         time.sleep(20)  # past another pending sweep: nothing may reserve it a second time
         with pg_engine.connect() as connection:
-            reserved = connection.execute(text("SELECT reserved FROM stock")).scalar_one()
+            reserved: dict[str, int] = dict(
+                connection.execute(
+                    text("SELECT st.code, s.reserved FROM stock s JOIN store st ON st.id = s.store_id")
+                ).all()
+            )
             events = connection.execute(
                 text("SELECT count(*) FROM order_event WHERE order_pk = :id AND status = 'reserved'"),
                 {"id": order_pk},
             ).scalar_one()
-        assert (reserved, events) == (2, 1)
-        check_books(pg_engine, counts={("K1", "A"): 5})
+            transfers = connection.execute(
+                text("SELECT from_store_code FROM transfer WHERE order_pk = :id"), {"id": order_pk}
+            ).all()
+        # The units held once, at the source (a transfer order's pickup store has no row of A at all).
+        assert (reserved, events) == ({shop.source: 2}, 1)
+        assert [t[0] for t in transfers] == ([shop.source] if shop.allow_transfer else [])
+        check_books(pg_engine, counts={(shop.source, "A"): 5})
 
 
 def test_workers_killed_mid_reservation_under_a_stream_of_orders_leave_the_books_balanced(

@@ -13,14 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from tests.factories import count_stock, make_product, order_body, post_order, stock_of
+from tests.factories import count_stock, lane_row, make_product, order_body, post_order, stock_of
 
 KeyFactory = Callable[..., dict[str, str]]
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
-EVERY_DAY = {
-    day: ["06:00", "12:00", "18:00"]
-    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-}
 
 
 def _stock(session: Session, store: str, sku: str) -> tuple[int, int]:
@@ -33,7 +29,7 @@ def lane(session: Session, open_stores: None, client: TestClient, make_key: KeyF
     make_product(session, "MOLEN", price="39.00", name="Koffiemolen")
     count_stock(session, "S2", {"MOLEN": 4}, as_of="2026-11-24T06:00:00+01:00")
     session.commit()
-    lanes = {"lanes": [{"from_store": "S2", "to_store": "S1", "departures": EVERY_DAY, "transit_hours": 2}]}
+    lanes = {"lanes": [lane_row("S2", "S1")]}
     answer = client.put("/admin/v1/transfer-lanes", json=lanes, headers=make_key("admin"))
     assert answer.status_code == 200, answer.text
     assert answer.json()["errors"] == []
