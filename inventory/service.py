@@ -40,7 +40,6 @@ from inventory.catalogue import priced_in as priced_in
 from inventory.catalogue import products_by_sku as products_by_sku
 from inventory.catalogue import upsert_products as upsert_products
 from inventory.catalogue import upsert_store_prices as upsert_store_prices
-from inventory.confidence import Confidence as Confidence
 from inventory.feed import availability_feed as availability_feed
 from inventory.ledger import BasketOutcome as BasketOutcome
 from inventory.ledger import Quantity as Quantity

@@ -20,19 +20,13 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 
-from retail.static_files import StaticFilesWithHeaders
+from retail.static_files import own_files, page_headers
 
 ASSETS_DIR: Final = Path(fastapi_offline.__file__).with_name("static")
 ASSETS_PATH: Final = "/docs/assets"
 SWAGGER_UI_PATH: Final = "/docs"
 REDOC_PATH: Final = "/redoc"
 
-_SECURITY_HEADERS: Final = {
-    # The bundles are not versioned by name: revalidate (ETag) so an upgrade is picked up at once.
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.DOTALL)
 
 
@@ -61,9 +55,7 @@ def content_security_policy(page: bytes) -> str:
 
 
 def _with_headers(page: HTMLResponse) -> HTMLResponse:
-    page.headers.update(_SECURITY_HEADERS)
-    page.headers["Content-Security-Policy"] = content_security_policy(bytes(page.body))
-    page.headers["X-Frame-Options"] = "DENY"
+    page.headers.update(page_headers(content_security_policy=content_security_policy(bytes(page.body))))
     return page
 
 
@@ -104,6 +96,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.mount(
         ASSETS_PATH,
-        StaticFilesWithHeaders(directory=ASSETS_DIR, headers=_SECURITY_HEADERS),
+        own_files(ASSETS_DIR),
         name="docs_assets",
     )

@@ -14,7 +14,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from retail.static_files import StaticFilesWithHeaders
+from retail.static_files import own_files, page_headers
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
 ASSETS_PATH: Final = "/staff/assets"
@@ -34,18 +34,10 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-_HEADERS: Final = {
-    # Revalidate every time, so a clerk's open tab picks up a new release at its next load.
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_PAGE_HEADERS: Final = {
-    **_HEADERS,
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(self), microphone=(), geolocation=()",
-}
+_PAGE_HEADERS: Final = page_headers(
+    content_security_policy=CONTENT_SECURITY_POLICY,
+    permissions_policy="camera=(self), microphone=(), geolocation=()",
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,4 +51,4 @@ def desk_page() -> FileResponse:
 
 def assets() -> StaticFiles:
     """The page's scripts and styles, to mount at `ASSETS_PATH`."""
-    return StaticFilesWithHeaders(directory=STATIC_DIR, headers=_HEADERS)
+    return own_files(STATIC_DIR)

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from retail.static_files import StaticFilesWithHeaders
+from retail.static_files import ASSET_HEADERS, own_files, page_headers
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
 ASSETS_PATH: Final = "/manager/assets"
@@ -37,17 +37,10 @@ CONTENT_SECURITY_POLICY: Final = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
-_HEADERS: Final = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
-_PAGE_HEADERS: Final = {
-    **_HEADERS,
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Frame-Options": "DENY",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-}
+_PAGE_HEADERS: Final = page_headers(
+    content_security_policy=CONTENT_SECURITY_POLICY,
+    permissions_policy="camera=(), microphone=(), geolocation=()",
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,9 +54,9 @@ def manager_page() -> FileResponse:
 @router.api_route(f"{ASSETS_PATH}/plotly.min.js", methods=["GET", "HEAD"], name="manager_plotly")
 def plotly_js() -> FileResponse:
     """plotly.js as the installed `plotly` package ships it (ETag and Last-Modified: a tab revalidates)."""
-    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=_HEADERS)
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=ASSET_HEADERS)
 
 
 def assets() -> StaticFiles:
     """The page's own script and style, to mount at `ASSETS_PATH`."""
-    return StaticFilesWithHeaders(directory=STATIC_DIR, headers=_HEADERS)
+    return own_files(STATIC_DIR)
