@@ -3,15 +3,14 @@ product is available again at a store, reads the alert and cancels it with the a
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Path
 
 from inventory import service as inventory_service
 from inventory.exceptions import TooManyAlerts
 from inventory.schemas import AlertStatus, StockAlertCreated, StockAlertIn, StockAlertOut
-from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
+from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES, TOKEN_OPTIONAL, shopper_token
 from retail.db import ReadSessionDep, SessionDep
 from retail.errors import problem_responses
 from retail.routing import OneHopRoute
@@ -25,22 +24,9 @@ router = APIRouter(
 )
 
 AlertIdPath = Annotated[str, Path(max_length=64, description="the alert's id, from its creation")]
-_bearer = HTTPBearer(auto_error=False, scheme_name="AlertToken", description="the alert's `alert_token`")
-# As an order's token: a missing one answers 404 like a wrong one, so no 401 is promised.
-TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
-
-
-async def _token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    alert_token: Annotated[str | None, Query(max_length=100, description="alternative to the header")] = None,
-) -> str | None:
-    # The query's token first: an app may send a key of its own in every request's header.
-    if alert_token is not None:
-        return alert_token
-    return credentials.credentials if credentials is not None else None
-
-
-AlertToken = Annotated[str | None, Depends(_token)]
+AlertToken = Annotated[
+    str | None, Depends(shopper_token(scheme_name="AlertToken", name="alert_token", of="the alert"))
+]
 
 
 def _alert_out(alert: inventory_service.AlertView) -> StockAlertOut:

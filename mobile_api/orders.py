@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Depends, Header, Path, Response
 
-from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES
+from mobile_api.params import SHOPPER_RATE_LIMIT, SHOPPER_RESPONSES, TOKEN_OPTIONAL, shopper_token
 from orders import pickup, responses
 from orders import service as orders_service
 from orders.desk_schemas import ArrivalIn
@@ -27,20 +26,9 @@ router = APIRouter(
 )
 
 OrderIdPath = Annotated[str, Path(max_length=64, description="the order's id, from the order's creation")]
-_bearer = HTTPBearer(auto_error=False, scheme_name="OrderToken", description="the order's `order_token`")
-# The token may come as `?order_token=` instead, and a missing one answers 404 like a wrong one, so the
-# document lists "no credentials" as an alternative rather than promising a 401.
-TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
-
-
-async def _token(
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    order_token: Annotated[str | None, Query(max_length=100, description="alternative to the header")] = None,
-) -> str | None:
-    return credentials.credentials if credentials is not None else order_token
-
-
-OrderToken = Annotated[str | None, Depends(_token)]
+OrderToken = Annotated[
+    str | None, Depends(shopper_token(scheme_name="OrderToken", name="order_token", of="the order"))
+]
 
 # Documented as the required header it is. The parameter below is optional only so that a request without
 # it gets the contract's 400 `idempotency_key_missing`, not FastAPI's 422 for a missing parameter.

@@ -1,14 +1,16 @@
 """Query parameters and conversions shared by the shopper routers: the rate limit, the point a request
 asks about (`lat` and `lon`, checked in one place), the instant (`at`), the bounds of `limit` and
-`radius_km`, and `allow_transfer`."""
+`radius_km`, `allow_transfer`, and the token a shopper shows for what is hers (an order, a stock alert)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, NamedTuple
+from typing import Annotated, Any, NamedTuple
 
-from fastapi import Query
+from fastapi import Depends, Query
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BeforeValidator
 
 from retail import ratelimit
@@ -84,3 +86,30 @@ def instant(at: datetime | None) -> datetime:
     if not earliest <= at.date() <= latest:
         raise InvalidInput(f"at must lie between {earliest} and {latest}", field="query.at")
     return at
+
+
+# A token may come as a query parameter instead, and a missing one answers 404 like a wrong one (the
+# existence of what it opens never leaks), so the document lists "no credentials" as an alternative
+# rather than promising a 401.
+TOKEN_OPTIONAL: dict[str, Any] = {"security": [{}]}
+
+
+def shopper_token(*, scheme_name: str, name: str, of: str) -> Callable[..., Awaitable[str | None]]:
+    """The dependency (for `Depends`) of a shopper's own token, `name` (`order_token`, the token of `of`):
+    the bearer header, or the query parameter of that name, which wins when both are sent (an app may send
+    a key of its own in every request's header); None when neither is."""
+    bearer = HTTPBearer(auto_error=False, scheme_name=scheme_name, description=f"{of}'s `{name}`")
+
+    # Defaults rather than `Annotated`: this module's annotations are strings, which FastAPI resolves in the
+    # module's namespace, where this function's own `bearer` and `name` are not.
+    async def token(
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+        in_query: str | None = Query(
+            None, alias=name, max_length=100, description="alternative to the header"
+        ),
+    ) -> str | None:
+        if in_query is not None:
+            return in_query
+        return credentials.credentials if credentials is not None else None
+
+    return token
