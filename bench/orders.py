@@ -3,7 +3,7 @@ beside a raw SQL conditional UPDATE.
 
     .venv/bin/python bench/orders.py [--orders 2000] [--concurrency 8] [--database postgresql://...]
                                      [--redis redis://127.0.0.1:6379/12] [--pool solo|prefork]
-                                     [--api-workers 2] [--reserve-rounds 3]
+                                     [--api-workers 2] [--reserve-rounds 3] [--reservation-only]
 
 Creates a throwaway PostgreSQL database (dropped and re-created, see `bench/benchdb.py`), flushes the bench
 Redis database, and loads one store open around the clock (no public holidays) with 200 products of
@@ -20,6 +20,21 @@ Redis database, and loads one store open around the clock (no public holidays) w
    fresh baskets: the seconds add up, and each round's ratio is printed to show the spread. A third row,
    for information only, runs the same baskets through `reserve_baskets` 50 to a transaction, as a run
    draining a store's queue does.
+   Transfers, in the same rounds after those rows, on the same baskets: a pickup store whose rows of every
+   product hold nothing (BENCH-PICKUP) and a source store (BENCH-SOURCE, 200 products x 1,000,000 units)
+   with a lane into it, so every line comes from the source. The service side is
+   `inventory.transfer_ledger.reserve_sourced_baskets` (what a reservation run calls when a basket allows a
+   transfer) with the sources `stores.lanes.transfer_sources` names for the pickup store, one
+   `allow_transfer` basket and a commit at a time per thread: it locks the basket's rows at both stores in
+   one statement, decides, and writes the source's sums with the ledger's statement (which logs their
+   buckets for the availability feed). The baseline writes what that function writes, the source's
+   `reserved`, as the plain row's does: a conditional `UPDATE` of the source's row per line, in product
+   order, one commit per basket; it is told where the units are, so it reads and locks nothing at the
+   pickup store, and it logs no feed buckets (neither does the plain row's baseline). The transfer row, the
+   lines' source and the order's status are written by the rest of the run (`orders.transfers.plan`,
+   `orders.reservation`), not by this function, so neither side writes them: the row compares the stock
+   reservation across two stores, like for like. The halves run raw-service-service-raw again and each
+   round's ratio is printed. `--reservation-only` runs this part alone (no Redis, no workers).
 2. Celery over Redis with one and then two worker processes, each
    `python -m celery -A bench.noop_worker worker --pool <pool> --concurrency 1`: the service's own Celery app
    and tasks plus a no-op task (`bench/noop_worker.py`), so both workloads run on the very same workers,
@@ -84,6 +99,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/winkelpunt_bench_orders"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"
 STORE = "BENCH-247"
+TRANSFER_PICKUP = "BENCH-PICKUP"  # holds none of the products
+TRANSFER_SOURCE = "BENCH-SOURCE"  # holds them all, with a lane into TRANSFER_PICKUP
+EVERY_HOUR = {
+    day: [f"{hour:02d}:00" for hour in range(24)]
+    for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+}
 PRODUCTS = 200
 ON_HAND = 1_000_000
 SEED = 20_261_123
@@ -300,32 +321,38 @@ def start_workers(running: Processes, count: int, pool: str) -> list[str]:
 class Shop:
     store_id: int
     product_ids: list[int]  # by product index
+    pickup_id: int  # the transfer rows' pickup store, which holds nothing
+    source_id: int  # the one store with a lane into it, which holds everything
+    sources: list[int]  # `stores.lanes.transfer_sources` of the pickup store, as a run asks them
+
+
+def bench_store(code: str, name: str, street: str, lat: float, lon: float) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "address": {"street": street, "postcode": "3511 AA", "city": "Utrecht", "country": "NL"},
+        "location": {"lat": lat, "lon": lon},
+        "timezone": "Europe/Amsterdam",
+        "click_and_collect": True,
+        "closed_on_public_holidays": False,
+        "hours": ALWAYS_OPEN,
+    }
 
 
 def load_shop(conninfo: str) -> Shop:
     from inventory import service as inventory_service
+    from retail.clock import utcnow
     from retail.db import session_scope
     from stores import service as stores_service
 
+    stock_of = {STORE: ON_HAND, TRANSFER_PICKUP: 0, TRANSFER_SOURCE: ON_HAND}
     with session_scope() as session:
         stores = stores_service.upsert_stores(
             session,
             rows=[
-                {
-                    "code": STORE,
-                    "name": "Bench 24/7",
-                    "address": {
-                        "street": "Hoogstraat 1",
-                        "postcode": "3511 AA",
-                        "city": "Utrecht",
-                        "country": "NL",
-                    },
-                    "location": {"lat": 52.0907, "lon": 5.1214},
-                    "timezone": "Europe/Amsterdam",
-                    "click_and_collect": True,
-                    "closed_on_public_holidays": False,
-                    "hours": ALWAYS_OPEN,
-                }
+                bench_store(STORE, "Bench 24/7", "Hoogstraat 1", 52.0907, 5.1214),
+                bench_store(TRANSFER_PICKUP, "Bench pickup", "Oudegracht 2", 52.0890, 5.1190),
+                bench_store(TRANSFER_SOURCE, "Bench source", "Neude 3", 52.0930, 5.1200),
             ],
         )
         products = inventory_service.upsert_products(
@@ -339,19 +366,43 @@ def load_shop(conninfo: str) -> Shop:
             session,
             rows=list(
                 enumerate(
-                    {"store_code": STORE, "sku": sku(p), "on_hand": ON_HAND, "as_of": "2026-01-05T06:00:00Z"}
+                    {"store_code": code, "sku": sku(p), "on_hand": on_hand, "as_of": "2026-01-05T06:00:00Z"}
+                    for code, on_hand in stock_of.items()
                     for p in range(PRODUCTS)
                 )
             ),
         )
-        problems = stores.errors + products.errors + stock.errors
+        lanes = stores_service.upsert_lanes(
+            session,
+            rows=[
+                {
+                    "from_store": TRANSFER_SOURCE,
+                    "to_store": TRANSFER_PICKUP,
+                    "departures": EVERY_HOUR,
+                    "transit_hours": 1,
+                }
+            ],
+        )
+        problems = stores.errors + products.errors + stock.errors + lanes.errors
         if problems:
             raise BenchFailure(f"the bench shop did not load: {problems[:3]}")
     with psycopg.connect(conninfo) as connection:
-        row = connection.execute("SELECT id FROM store WHERE code = %s", (STORE,)).fetchone()
-        assert row is not None
+        store_ids: dict[str, int] = dict(connection.execute("SELECT code, id FROM store").fetchall())
         ids: dict[str, int] = dict(connection.execute("SELECT sku, id FROM product").fetchall())
-    return Shop(store_id=int(row[0]), product_ids=[int(ids[sku(p)]) for p in range(PRODUCTS)])
+    with session_scope() as session:
+        pickup = stores_service.get_store(session, code=TRANSFER_PICKUP)
+        sources = [
+            s.store.id or 0 for s in stores_service.transfer_sources(session, store=pickup, at=utcnow())
+        ]
+    if sources != [store_ids[TRANSFER_SOURCE]]:
+        raise BenchFailure(f"the pickup store's transfer sources are {sources}, not {TRANSFER_SOURCE}")
+    return Shop(
+        store_id=store_ids[STORE],
+        product_ids=[int(ids[sku(p)]) for p in range(PRODUCTS)],
+        pickup_id=store_ids[TRANSFER_PICKUP],
+        source_id=store_ids[TRANSFER_SOURCE],
+        sources=sources,
+    )
 
 
 # ------------------------------------------------------------------------------- reservation against raw SQL
@@ -388,8 +439,12 @@ def reserve_with_service(
     return finished - started
 
 
-def reserve_with_raw_sql(conninfo: str, shop: Shop, baskets: Sequence[Basket], concurrency: int) -> float:
-    """The same baskets as conditional UPDATEs over raw psycopg, one transaction per basket; seconds."""
+def reserve_with_raw_sql(
+    conninfo: str, shop: Shop, baskets: Sequence[Basket], concurrency: int, *, store_id: int | None = None
+) -> float:
+    """The same baskets as conditional UPDATEs over raw psycopg at `store_id` (the shop's store by
+    default), one transaction per basket; seconds."""
+    store = shop.store_id if store_id is None else store_id
     refused: list[Basket] = []
 
     def work(index: int, go: Callable[[], None]) -> None:
@@ -398,7 +453,7 @@ def reserve_with_raw_sql(conninfo: str, shop: Shop, baskets: Sequence[Basket], c
             go()
             for lines in mine:
                 for product, quantity in lines:
-                    params = {"quantity": quantity, "store": shop.store_id, "product": product}
+                    params = {"quantity": quantity, "store": store, "product": product}
                     if connection.execute(RAW_RESERVE, params).rowcount != 1:
                         connection.rollback()
                         refused.append(lines)
@@ -412,6 +467,47 @@ def reserve_with_raw_sql(conninfo: str, shop: Shop, baskets: Sequence[Basket], c
     return finished - started
 
 
+def reserve_transfers_with_service(shop: Shop, baskets: Sequence[Basket], concurrency: int) -> float:
+    """`inventory.transfer_ledger.reserve_sourced_baskets`, what a reservation run calls for baskets that
+    allow a transfer, at the pickup store that holds nothing, with its sources; one `allow_transfer`
+    basket and a commit at a time, one session per thread; answers seconds."""
+    from sqlmodel import Session
+
+    from inventory.ledger import Quantity
+    from inventory.transfer_ledger import SourcedBasket, reserve_sourced_baskets
+    from retail.db import get_engine
+
+    engine = get_engine()
+    failed: list[str] = []
+
+    def work(index: int, go: Callable[[], None]) -> None:
+        mine = [
+            SourcedBasket([Quantity(shop.product_ids[p], q) for p, q in basket], allow_transfer=True)
+            for basket in baskets[index::concurrency]
+        ]
+        with Session(engine) as session:
+            go()
+            for basket in mine:
+                (outcome,) = reserve_sourced_baskets(
+                    session, store_id=shop.pickup_id, sources=shop.sources, baskets=[basket]
+                )
+                if not outcome.reserved or outcome.source != shop.source_id:
+                    failed.append(f"{outcome}")
+                session.commit()
+
+    started, finished = in_threads(concurrency, work)
+    if failed:
+        raise BenchFailure(f"reserve_sourced_baskets() did not transfer {len(failed)} baskets: {failed[0]}")
+    return finished - started
+
+
+def reserve_transfers_with_raw_sql(
+    conninfo: str, shop: Shop, baskets: Sequence[Basket], concurrency: int
+) -> float:
+    """The transfer baskets as conditional UPDATEs of the source's rows, one transaction per basket."""
+    return reserve_with_raw_sql(conninfo, shop, baskets, concurrency, store_id=shop.source_id)
+
+
 @dataclass(frozen=True)
 class ReserveResult:
     baskets: int
@@ -421,6 +517,9 @@ class ReserveResult:
     batched_s: float
     batch: int
     round_ratios: list[float]
+    transfer_service_s: float
+    transfer_raw_s: float
+    transfer_round_ratios: list[float]
 
 
 def compare_reservation(conninfo: str, shop: Shop, n: int, concurrency: int, rounds: int) -> ReserveResult:
@@ -432,9 +531,12 @@ def compare_reservation(conninfo: str, shop: Shop, n: int, concurrency: int, rou
     warm_up = random_baskets(rng, 4 * concurrency)
     reserve_with_raw_sql(conninfo, shop, warm_up, concurrency)
     reserve_with_service(shop, warm_up, concurrency)
-    service_s = raw_s = batched_s = 0.0
+    reserve_transfers_with_raw_sql(conninfo, shop, warm_up, concurrency)
+    reserve_transfers_with_service(shop, warm_up, concurrency)
+    service_s = raw_s = batched_s = transfer_service_s = transfer_raw_s = 0.0
     lines = 0
     round_ratios: list[float] = []
+    transfer_round_ratios: list[float] = []
     for _ in range(rounds):
         baskets = random_baskets(rng, n)
         lines += sum(len(b) for b in baskets)
@@ -447,7 +549,30 @@ def compare_reservation(conninfo: str, shop: Shop, n: int, concurrency: int, rou
         batched_s += reserve_with_service(shop, baskets, concurrency, per_transaction=RESERVE_BATCH)
         service_s, raw_s = service_s + service, raw_s + raw
         round_ratios.append(raw / service)
-    return ReserveResult(n * rounds, lines, service_s, raw_s, batched_s, RESERVE_BATCH, round_ratios)
+        # Transfers: the same baskets from the source into the pickup store, halves in the same order.
+        raw = reserve_transfers_with_raw_sql(conninfo, shop, first, concurrency)
+        service = reserve_transfers_with_service(shop, first, concurrency)
+        service += reserve_transfers_with_service(shop, second, concurrency)
+        raw += reserve_transfers_with_raw_sql(conninfo, shop, second, concurrency)
+        transfer_service_s, transfer_raw_s = transfer_service_s + service, transfer_raw_s + raw
+        transfer_round_ratios.append(raw / service)
+        print(
+            f"   round {len(round_ratios)}: one basket + commit {round_ratios[-1]:.0%} of raw, "
+            f"transfer {transfer_round_ratios[-1]:.0%} of raw",
+            flush=True,
+        )
+    return ReserveResult(
+        n * rounds,
+        lines,
+        service_s,
+        raw_s,
+        batched_s,
+        RESERVE_BATCH,
+        round_ratios,
+        transfer_service_s,
+        transfer_raw_s,
+        transfer_round_ratios,
+    )
 
 
 # ------------------------------------------------------------------------------------- Celery and the API
@@ -713,25 +838,58 @@ def verdict(ratio: float) -> str:
     return "holds" if ratio >= 0.5 else "does NOT hold"
 
 
-def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[WorkerRun]) -> bool:
+def report_reservation(args: argparse.Namespace, reservation: ReserveResult) -> list[tuple[str, float]]:
+    """Part 1's table; answers its targets (what, ratio)."""
     print(
         f"\n1. Reservation function against raw SQL: {reservation.baskets:,} baskets "
         f"({reservation.lines:,} lines) at {args.concurrency} threads, PostgreSQL, in "
         f"{len(reservation.round_ratios)} rounds"
     )
-    print(f"{'path':<58} {'seconds':>8} {'baskets/s':>10} {'vs raw':>7}")
-    raw_rate = reservation.baskets / reservation.raw_s
-    for name, seconds in (
-        ("raw psycopg conditional UPDATE per line (baseline)", reservation.raw_s),
-        ("inventory.ledger.reserve_baskets, one basket + commit", reservation.service_s),
-        (f"  the same, {reservation.batch} baskets a transaction (a reservation run)", reservation.batched_s),
-    ):
+    print(f"{'path':<66} {'seconds':>8} {'baskets/s':>10} {'vs raw':>7}")
+
+    def row(name: str, seconds: float, baseline_s: float) -> None:
         rate = reservation.baskets / seconds
-        print(f"{name:<58} {seconds:>8.2f} {rate:>10,.0f} {rate / raw_rate:>7.0%}")
-    reserve_ratio = (reservation.baskets / reservation.service_s) / raw_rate
+        print(f"{name:<66} {seconds:>8.2f} {rate:>10,.0f} {baseline_s / seconds:>7.0%}")
+
+    row("raw psycopg conditional UPDATE per line (baseline)", reservation.raw_s, reservation.raw_s)
+    row("inventory.ledger.reserve_baskets, one basket + commit", reservation.service_s, reservation.raw_s)
+    row(
+        f"  the same, {reservation.batch} baskets a transaction (a reservation run)",
+        reservation.batched_s,
+        reservation.raw_s,
+    )
     each = " ".join(f"{ratio:.0%}" for ratio in reservation.round_ratios)
     print(f"   one basket + commit against the baseline, round by round: {each}")
+    print(f"   transfers: {TRANSFER_PICKUP} holds none of the lines, {TRANSFER_SOURCE} (a lane) all of them")
+    row(
+        "raw psycopg conditional UPDATE per line at the source (baseline)",
+        reservation.transfer_raw_s,
+        reservation.transfer_raw_s,
+    )
+    row(
+        "inventory.transfer_ledger.reserve_sourced_baskets, one + commit",
+        reservation.transfer_service_s,
+        reservation.transfer_raw_s,
+    )
+    each = " ".join(f"{ratio:.0%}" for ratio in reservation.transfer_round_ratios)
+    print(f"   transfer, one basket + commit against its baseline, round by round: {each}")
+    return [
+        ("reservation path >= 50% of raw SQL baskets/s", reservation.raw_s / reservation.service_s),
+        (
+            "transfer reservation >= 50% of its raw SQL baskets/s",
+            reservation.transfer_raw_s / reservation.transfer_service_s,
+        ),
+    ]
 
+
+def print_targets(targets: list[tuple[str, float]]) -> None:
+    print("\nTargets")
+    for what, ratio in targets:
+        print(f"  {what}: {ratio:.0%} -> {verdict(ratio)}")
+
+
+def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[WorkerRun]) -> bool:
+    targets = report_reservation(args, reservation)
     print(
         f"\n2. Celery over Redis ({args.redis}), {args.orders:,} tasks / orders per figure, "
         f"{args.concurrency} client threads;\n   workers: --pool={args.pool} --concurrency=1 "
@@ -780,14 +938,10 @@ def report(args: argparse.Namespace, reservation: ReserveResult, runs: list[Work
                 print(f"!! {run.workers} worker(s): not every order was reserved: {dict(orders.statuses)}")
                 ok = False
 
-    print("\nTargets")
-    print(f"  reservation path >= 50% of raw SQL baskets/s: {reserve_ratio:.0%} -> {verdict(reserve_ratio)}")
     for run in runs:
-        ratio = run.loaded.rate / run.noop_rate
-        print(
-            f"  orders end to end >= 50% of no-op tasks/s, {run.workers} worker(s): "
-            f"{ratio:.0%} -> {verdict(ratio)}"
-        )
+        what = f"orders end to end >= 50% of no-op tasks/s, {run.workers} worker(s)"
+        targets.append((what, run.loaded.rate / run.noop_rate))
+    print_targets(targets)
     return ok
 
 
@@ -809,10 +963,22 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="rounds of --orders baskets, reservation part",
     )
+    parser.add_argument(
+        "--reservation-only",
+        action="store_true",
+        help="part 1 alone (the reservation functions against raw SQL): no Redis, no workers, no API",
+    )
     args = parser.parse_args(argv)
     # Stopped from outside, the script still stops what it started (the `finally` of `processes`).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
 
+    if args.reservation_only:
+        conninfo = fresh_database(args.database)
+        shop = load_shop(conninfo)
+        print(f"stores {STORE}, {TRANSFER_PICKUP}, {TRANSFER_SOURCE}, {PRODUCTS} products", flush=True)
+        reservation = compare_reservation(conninfo, shop, args.orders, args.concurrency, args.reserve_rounds)
+        print_targets(report_reservation(args, reservation))
+        return 0
     conninfo = fresh_database(args.database, redis_url=args.redis)
     redis = Redis.from_url(args.redis)
     redis.flushdb()
