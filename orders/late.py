@@ -1,7 +1,8 @@
 """Late orders (contract "Late orders"): an order still `reserved` `LATE_LEAD` before its `ready_by` is
 marked `late`, told to the desk (`order.late` on its event stream) and to the shopper (an `order.late`
 outbox event carrying the new promise), and promised again by the same rule as a new order
-(`promises.shown_ready_by` at the moment of the sweep); the first promise is kept in `first_ready_by`.
+(`promises.shown_ready_by` at the moment of the sweep); the first promise stays in `promised_ready_by`
+(`pickup.first_ready_by`).
 
 An order is marked late once: the sweep walks only reserved orders not yet late (the partial index
 `ix_order_late_due`), and checks again after locking, so a second sweep, or two at once, does nothing.
@@ -62,7 +63,9 @@ def mark_late(session: Session, *, now: datetime | None = None, limit: int = LAT
         if not is_late(status=OrderStatus(order.status), ready_by=order.ready_by, late=order.late, now=now):
             continue
         store = stores_service.shopper_store(session, code=order.store_snapshot["code"])
-        order.first_ready_by = as_aware_utc(order.ready_by) if order.ready_by is not None else None
+        # Stamped at reservation (orders.lifecycle.stamp); an order reserved before that column had none.
+        if order.promised_ready_by is None:
+            order.promised_ready_by = as_aware_utc(order.ready_by) if order.ready_by is not None else None
         promise = promises.shown_ready_by(session, store=store, at=now)
         if promise is not None:
             order.ready_by, order.promise_basis = promise.astimezone(UTC), promises.basis(store)
@@ -76,13 +79,13 @@ def mark_late(session: Session, *, now: datetime | None = None, limit: int = LAT
             kind=LATE_KIND,
             details={
                 "ready_by": _utc(order.ready_by),
-                "first_ready_by": _utc(order.first_ready_by),
+                "first_ready_by": _utc(order.promised_ready_by),
             },
         )
         session.add(Notification(**vars(record)))
         marked.append(order)
         logger.info(
-            "order %s is late: promised %s, now %s", order.order_id, order.first_ready_by, order.ready_by
+            "order %s is late: promised %s, now %s", order.order_id, order.promised_ready_by, order.ready_by
         )
     session.flush()
     # Desk events last, per store in id order (orders.desk_events: the counter lock is taken last).

@@ -114,10 +114,9 @@ class Order(SQLModel, table=True):
     # Keyed hash of the pickup short code, for staff lookups by store.
     short_code_hash: str | None = Field(default=None, max_length=64)
     ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
-    # Set by the late sweep: still reserved close to `ready_by`, which it then moved on, keeping the
-    # promise first made in `first_ready_by` (None while the order was never late).
+    # Set by the late sweep: still reserved close to `ready_by`, which it then moved on; the promise first
+    # made stays in `promised_ready_by` (the API's `pickup.first_ready_by` of a late order).
     late: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
-    first_ready_by: datetime | None = Field(default=None, sa_column=Column(UtcTimestamp(), nullable=True))
     # The shopper's last arrival check-in (orders/arrivals.py), all None until the first: `on_the_way` or
     # `arrived`, when it was said, the expected arrival (on the way only), `counter` or `curbside`, a bay.
     arrival_status: str | None = Field(default=None, max_length=12)

@@ -176,7 +176,7 @@ def _order_fields(record: OrderRecord) -> dict[str, Any]:
             qr_png_url=f"{base}/pickup-code.png",
             qr_svg_url=f"{base}/pickup-code.svg",
             ready_by=order.ready_by,
-            first_ready_by=order.first_ready_by,
+            first_ready_by=order.promised_ready_by if order.late else None,
             promise_basis=order.promise_basis,
             expires_at=order.expires_at,
         ),

@@ -7,11 +7,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
 from orders import desk_events, late
 from orders.desk_schemas import DeskEventType
 from orders.models import Notification, Order, OrderStatus
+from orders.shopper import order_token
 from retail.clock import as_aware_utc
 from stores.models import Store
 from tests.factories import make_stocked_store, reserved_order, store_row
@@ -58,14 +60,17 @@ def _aware(at: datetime | None) -> datetime | None:
 
 def _promised(session: Session, key: str, ready_by: datetime) -> Order:
     order = reserved_order(session, "S1", {"A": 1}, key=key)
-    order.ready_by = ready_by
+    # As if reserved with that promise (orders.lifecycle.stamp keeps it as the first one).
+    order.ready_by = order.promised_ready_by = ready_by
     session.add(order)
     session.flush()
     return order
 
 
 @BOTH_DATABASES
-def test_the_sweep_marks_due_orders_late_once_and_promises_them_again(session: Session) -> None:
+def test_the_sweep_marks_due_orders_late_once_and_promises_them_again(
+    session: Session, client: TestClient
+) -> None:
     # Open Monday to Saturday 9 to 6 (closed on Sunday), so the new promise of the DST night is Monday's
     # opening plus the pick time of 60 minutes: 10:00 CET.
     make_stocked_store(session, "S1", {"A": 10}, hours=store_row("S1")["hours"])
@@ -75,16 +80,29 @@ def test_the_sweep_marks_due_orders_late_once_and_promises_them_again(session: S
     assert late.mark_late(session, now=now) == [due.order_id]
     session.refresh(due)
     session.refresh(early)
-    assert (due.late, _aware(due.first_ready_by), _aware(due.ready_by)) == (
+    assert (due.late, _aware(due.promised_ready_by), _aware(due.ready_by)) == (
         True,
         SECOND_TWO,
         datetime(2026, 10, 26, 9, 0, tzinfo=UTC),
     )
-    assert (early.late, early.first_ready_by, _aware(early.ready_by)) == (
+    assert (early.late, _aware(early.promised_ready_by), _aware(early.ready_by)) == (
         False,
-        None,
+        SECOND_TWO + timedelta(minutes=2),
         SECOND_TWO + timedelta(minutes=2),
     )
+    session.commit()
+    # The shopper sees both promises of the late order, and only the one of the other.
+    for order, first, now_promised in (
+        (due, SECOND_TWO, "2026-10-26T09:00:00Z"),
+        (early, None, "2026-10-25T01:02:00Z"),
+    ):
+        pickup = client.get(
+            f"/mobile/v1/orders/{order.order_id}", params={"order_token": order_token(order.order_id)}
+        ).json()["pickup"]
+        assert (pickup["ready_by"], pickup["first_ready_by"]) == (
+            now_promised,
+            None if first is None else first.isoformat().replace("+00:00", "Z"),
+        )
     notices = session.exec(select(Notification).where(Notification.kind == "order.late")).all()
     assert [n.payload for n in notices] == [
         {
