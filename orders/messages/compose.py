@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
@@ -19,8 +19,11 @@ from orders.models import Order, OrderStatus
 from retail.clock import as_aware_utc
 from retail.mail import InlineImage
 from stores import service as stores_service
+from stores.exceptions import StoreNotFound
 from stores.hours import engine as hours_engine
-from stores.models import Store
+
+if TYPE_CHECKING:
+    from stores.models import Store
 
 QR_CID_PREFIX = "pickup-qr"
 # The ready message shows the store's hours until the hold ends, or for this long at most.
@@ -104,7 +107,10 @@ def compose(session: Session, message: ShopperMessage, *, now: datetime) -> Comp
 
 def _back_in_stock(session: Session, message: ShopperMessage) -> Composed:
     payload = message.payload
-    store = session.exec(select(Store).where(Store.code == payload["store_code"])).first()
+    try:
+        store: Store | None = stores_service.get_store(session, code=payload["store_code"])
+    except StoreNotFound:
+        store = None  # gone since the alert fired: the message still names the product and the code
     return Composed(
         Context(
             type=MessageType.back_in_stock,
