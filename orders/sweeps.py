@@ -6,7 +6,6 @@ status check after locking).
 
 - `sweep_pending`: orders whose reservation task never arrived (broker down, worker killed) are sent again.
 - `expire_ready`: orders not collected by `expires_at` expire and give their stock back.
-- `log_reminders`: orders whose pickup deadline is a day away (logged; the outbox carries transitions only).
 - `reconcile_reserved`: `stock.reserved` recomputed from the orders that hold stock, repairing any drift.
 - `prune_idempotency_keys`: shoppers' `Idempotency-Key`s older than a day are forgotten.
 """
@@ -34,10 +33,6 @@ logger = logging.getLogger(__name__)
 PENDING_GRACE = timedelta(seconds=30)
 PENDING_BATCH = 500
 EXPIRY_BATCH = 500
-REMINDER_LEAD = timedelta(hours=24)
-# The beat interval of the expiry sweep, which also logs the reminders (see `log_reminders`).
-REMINDER_PERIOD = timedelta(minutes=1)
-REMINDER_BATCH = 5000
 # How long an `Idempotency-Key` answers the order it made. A shopper's app retries a POST it got no answer
 # to within minutes (hours, if it was offline); after a day the key is forgotten, and with it the table
 # stops growing by a row per order for ever. The same key after that places a new order.
@@ -180,32 +175,6 @@ def expire_ready(session: Session, *, now: datetime | None = None, limit: int = 
         lifecycle.transition(session, order, OrderStatus.expired, now)
         logger.info("order %s expired (was due at %s)", order.id, order.expires_at)
     return [o.id for o in orders if o.id is not None]
-
-
-def log_reminders(session: Session, *, now: datetime | None = None) -> list[int]:
-    """Log, at INFO, the ready orders whose pickup deadline came within `REMINDER_LEAD` in the last
-    `REMINDER_PERIOD` (whole minutes, so consecutive sweeps cover consecutive, disjoint windows and each
-    order is logged once); answers their ids.
-
-    Nothing is stored, and nothing goes into the outbox (`orders/notifications.py`), which carries each
-    transition once. Carrying reminders there would need a deduplication key per order, and would then
-    also cover what this cannot: a missed beat tick skips a window, two ticks in one minute log it twice,
-    and an order held for less than `REMINDER_LEAD` gets no reminder (its "ready" notice already names
-    the deadline).
-    """
-    now = now or utcnow()
-    end = now.replace(second=0, microsecond=0) + REMINDER_LEAD
-    due = _due(
-        session,
-        status=OrderStatus.ready_for_pickup,
-        column="expires_at",
-        since=end - REMINDER_PERIOD,
-        before=end,
-        limit=REMINDER_BATCH,
-    )
-    for order_pk in due:
-        logger.info("reminder: order %s expires within %s", order_pk, REMINDER_LEAD)
-    return due
 
 
 # ---------------------------------------------------------------------------------------- reconciliation

@@ -90,10 +90,10 @@ def sweep_pending() -> int:
 @periodic(every_s=60.0)
 @celery_app.task(name="orders.expire_ready", acks_late=True)
 def expire_ready() -> int:
-    """Expire ready orders past their pickup deadline, releasing their stock; log the day-ahead reminders."""
+    """Expire ready orders past their pickup deadline, releasing their stock (the shopper's reminder before
+    that is a message of its own, orders/messages)."""
     with session_scope() as session:
         expired = sweeps.expire_ready(session)
-        sweeps.log_reminders(session)
     return len(expired)
 
 

@@ -216,31 +216,6 @@ def test_expiry_releases_orders_of_several_stores_sharing_products(sweep_stores:
 
 
 @BOTH_DATABASES
-def test_a_reminder_is_logged_once_in_the_minute_its_order_comes_within_a_day_of_expiry(
-    sweep_stores: Session, caplog: pytest.LogCaptureFixture
-) -> None:
-    minute = utcnow().replace(second=0, microsecond=0)
-    soon = reserved_order(sweep_stores, "S1", {"A": 1}, key="soon")
-    after = reserved_order(sweep_stores, "S1", {"A": 1}, key="after")
-    _make_ready(sweep_stores, soon, expires_at=minute + timedelta(hours=24) - timedelta(seconds=30))
-    _make_ready(sweep_stores, after, expires_at=minute + timedelta(hours=24) + timedelta(seconds=30))
-
-    with caplog.at_level(logging.INFO, logger="orders.sweeps"):
-        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(seconds=5)) == [soon.id]
-        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(minutes=1, seconds=5)) == [after.id]
-        assert sweeps.log_reminders(sweep_stores, now=minute + timedelta(minutes=2, seconds=5)) == []
-    reminders = [r.getMessage() for r in caplog.records if r.getMessage().startswith("reminder:")]
-    assert reminders == [
-        f"reminder: order {soon.id} expires within 1 day, 0:00:00",
-        f"reminder: order {after.id} expires within 1 day, 0:00:00",
-    ]
-    assert all(r.levelno == logging.INFO for r in caplog.records if r.getMessage().startswith("reminder:"))
-
-
-# ---------------------------------------------------------------------------------------- reconciliation
-
-
-@BOTH_DATABASES
 def test_reconciliation_repairs_drifted_rows_reports_them_and_leaves_correct_rows_alone(
     sweep_stores: Session, caplog: pytest.LogCaptureFixture
 ) -> None:
