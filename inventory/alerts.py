@@ -83,6 +83,9 @@ def create_alert(
         col(StockAlert.email) == address,
         col(StockAlert.status) == WAITING,
     )
+    # Concurrent requests of one address count its waiting alerts one after the other, so that together
+    # they cannot pass the limit that each checks alone.
+    dialect.serialise_on(session, f"stock-alert-email|{address}")
     existing = session.execute(select(StockAlert).where(key)).scalar()
     if existing is None:
         waiting = session.execute(

@@ -168,6 +168,15 @@ def set_local(session: Session, setting: str, value: str) -> None:
         session.execute(text(f"SET LOCAL {setting} = {value}"))
 
 
+def serialise_on(session: Session, key: str) -> None:
+    """Hold, until this transaction ends, a lock on `key`: transactions that take it run one after the
+    other, for a rule counted over rows no row lock covers (a count of rows that do not exist yet).
+    PostgreSQL: a transaction-level advisory lock on the key's 64-bit hash (a collision only serialises
+    two unrelated keys). SQLite: a writer already holds the database's one write lock (retail/db.py)."""
+    if _name(session) == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def analyze(session: Session, table: str) -> None:
     """Statistics for a freshly filled temporary table (PostgreSQL plans it as empty without them)."""
     if _name(session) == "postgresql":

@@ -5,6 +5,7 @@ taken over by the shopper messages once. The `open_stores` shop: S1 holds 3 KOFF
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -14,14 +15,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, func, select
 
+from inventory import alerts as inventory_alerts
 from inventory import service as inventory_service
+from inventory.alerts import MAX_WAITING_PER_EMAIL
+from inventory.exceptions import TooManyAlerts
 from inventory.models import StockAlert
 from orders import sweeps
 from orders.messages import outbox
 from orders.messages.models import ShopperMessage
 from orders.models import Order
 from retail.clock import as_aware_utc
-from tests.factories import count_stock, order_body, post_order, store_row
+from tests.factories import committed_store, count_stock, order_body, post_order, store_row
 
 KeyFactory = Callable[..., dict[str, str]]
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
@@ -313,3 +317,36 @@ def test_a_fired_alert_is_taken_over_by_the_shopper_messages_once(
     with Session(engine) as db:
         assert db.exec(select(ShopperMessage.status)).one() == "logged"
         assert db.exec(select(func.count()).select_from(StockAlert)).one() == 2
+
+
+@pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
+def test_an_address_asking_for_many_alerts_at_once_still_waits_for_at_most_twenty(engine: Engine) -> None:
+    """Each request counts the address's waiting alerts before adding its own: at once, in transactions
+    of their own, they take turns, so together they stop at the limit that each checks."""
+    skus = {f"P{i}": 0 for i in range(MAX_WAITING_PER_EMAIL + 10)}
+    with committed_store(engine, "S1", skus):
+        barrier = threading.Barrier(len(skus))
+        outcomes: list[str] = []
+
+        def ask(sku: str) -> None:
+            barrier.wait()
+            with Session(engine) as db:
+                try:
+                    inventory_alerts.create_alert(
+                        db, store_code="S1", sku=sku, email="sanne@example.nl", locale=None
+                    )
+                    db.commit()
+                    outcomes.append("waiting")
+                except TooManyAlerts as refused:
+                    db.rollback()
+                    outcomes.append(refused.code)
+
+        threads = [threading.Thread(target=ask, args=(sku,)) for sku in skus]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["too_many_alerts"] * 10 + ["waiting"] * MAX_WAITING_PER_EMAIL
+        with Session(engine) as db:
+            waiting = db.exec(select(func.count()).select_from(StockAlert)).one()
+        assert waiting == MAX_WAITING_PER_EMAIL
