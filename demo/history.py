@@ -37,7 +37,8 @@ def demo_history(session: Session, *, store_codes: Sequence[str], skus: Sequence
         store = stores_service.get_store(session, code=code)
         assert store.id is not None
         rng = random.Random(f"{code}:{today.isoformat()}")
-        pace = rng.uniform(20, 80)  # this store's median minutes to ready
+        pace = rng.uniform(20, 80)  # this store's median opening minutes to ready
+        schedule = stores_service.schedule_of(store)
         short_share = 0.35 if index % 23 == 7 else 0.04
         zone = ZoneInfo(store.timezone)
         snapshot = {
@@ -55,9 +56,24 @@ def demo_history(session: Session, *, store_codes: Sequence[str], skus: Sequence
             if day.weekday() == 6:  # most demo shops are closed on Sundays
                 continue
             for number in range(rng.randint(1, 4)):
-                placed = datetime.combine(day, time(10, 0), zone) + timedelta(minutes=rng.randint(0, 360))
+                # Placed in the day's first six opening hours and picked in opening time, as shoppers and
+                # clerks do: the measured pick time (orders/store_figures.py) counts opening minutes, and
+                # a night shop's orders placed by wall clock would be picked while it is closed.
+                opens = datetime.combine(day, time(0, 0), zone)
+                placed = stores_service.open_time_after(
+                    schedule, start=opens, duration=timedelta(minutes=rng.randint(1, 360))
+                )
+                pick = timedelta(minutes=max(5.0, rng.lognormvariate(0, 0.45) * pace))
+                picked_at = (
+                    None
+                    if placed is None
+                    else stores_service.open_time_after(
+                        schedule, start=placed + timedelta(minutes=1), duration=pick
+                    )
+                )
+                if placed is None or picked_at is None or picked_at >= now:
+                    continue
                 reserved = placed + timedelta(minutes=1)
-                picked_at = reserved + timedelta(minutes=max(5.0, rng.lognormvariate(0, 0.45) * pace))
                 lines = []
                 for product in rng.sample(catalogue, k=rng.randint(1, 3)):
                     assert product.id is not None
