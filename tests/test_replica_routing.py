@@ -119,3 +119,30 @@ def test_a_replica_that_drops_the_connection_mid_read_is_answered_from_the_prima
         assert replica.state.reason == "unreachable: OperationalError"
     finally:
         stand_in.dispose()
+
+
+def test_every_lookup_gives_its_connection_back_before_the_answer(
+    lookups: TestClient, pg_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup session ends before the answer is sent, whatever the answer, on the primary and on a
+    replica."""
+    primary = db.get_lookup_engine()
+    asked = {
+        "/mobile/v1/stores/S1": 200,
+        "/mobile/v1/stores/NOPE": 404,
+        "/mobile/v1/stores/nearest?lat=52.09&lon=5.12&limit=5": 200,
+        "/mobile/v1/stores/nearest?lat=91&lon=5.12": 422,
+        "/mobile/v1/products/NOPE/availability?lat=52.09&lon=5.12": 404,
+    }
+    for path, status in asked.items():
+        assert lookups.get(path).status_code == status, path
+        assert primary.pool.checkedout() == 0, path  # type: ignore[attr-defined]
+    stand_in = dialect.read_only(make_engine(pg_settings.sqlalchemy_url))
+    monkeypatch.setattr(replica, "get_replica_engine", lambda: stand_in)
+    try:
+        for path, status in asked.items():
+            assert lookups.get(path).status_code == status, path
+            assert stand_in.pool.checkedout() == 0, path  # type: ignore[attr-defined]
+            assert primary.pool.checkedout() == 0, path  # type: ignore[attr-defined]
+    finally:
+        stand_in.dispose()
