@@ -146,7 +146,16 @@ async def _attempt(handler: Handler, request: Request) -> Response:
 
 class LookupRoute(OneHopRoute):
     """A route whose `LookupSessionDep` may read the replica: when the replica fails it in mid-read, the
-    route runs again, reading the primary. Its requests have no body to read twice (GETs)."""
+    route runs again, reading the primary. Its requests have no body to read twice (GETs).
+
+    Its endpoints run on one worker thread of their own per process. On anyio's shared pool, eight
+    shopper reads at once ran on up to eight threads that took the interpreter's lock from each other at
+    every database round trip: about 39 context switches a nearest-stores request against 5 on one
+    thread, and 30 % more CPU (README, Benchmarks). A lookup holds no lock and keeps no transaction
+    beyond its one hop, so none waits for another that waits for the thread; the CPU, one core per
+    process, is what they queue for either way."""
+
+    threads = 1
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

@@ -21,11 +21,15 @@ answers it builds) keeps FastAPI's serialisation. Async endpoints are left as th
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
@@ -42,9 +46,15 @@ _BODILESS = {204, 304}
 class OneHopRoute(APIRoute):
     """An `APIRoute` whose sync endpoint serialises its answer and ends its transaction in its own thread."""
 
+    # How many worker threads the endpoints of routes of this class may use at once in a process, on a
+    # pool of their own; None: FastAPI's (anyio's) shared pool of 40.
+    threads: int | None = None
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         if not inspect.iscoroutinefunction(endpoint):
             endpoint = self._in_one_hop(endpoint)
+            if self.threads is not None:
+                endpoint = _on_threads_of(type(self), self.threads, endpoint)
         super().__init__(path, endpoint, **kwargs)
         self._serialises = not any(d.response_param_name for d in _dependencies(self.dependant))
 
@@ -84,6 +94,26 @@ class OneHopRoute(APIRoute):
         if given is not None:
             response.headers.raw.extend(given.headers.raw)
         return response
+
+
+# Per event loop (a test run makes many), per route class: the limiter of its own pool.
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type, anyio.CapacityLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _on_threads_of(route_class: type, threads: int, run: Callable[..., Any]) -> Callable[..., Any]:
+    """`run` (a sync endpoint) as an async one that runs it on `route_class`'s pool of `threads`."""
+
+    @functools.wraps(run)
+    async def hop(**values: Any) -> Any:
+        by_class = _limiters.setdefault(asyncio.get_running_loop(), {})
+        limiter = by_class.get(route_class)
+        if limiter is None:
+            limiter = by_class[route_class] = anyio.CapacityLimiter(threads)
+        return await anyio.to_thread.run_sync(functools.partial(run, **values), limiter=limiter)
+
+    return hop
 
 
 def _json_class(response_class: Any) -> bool:

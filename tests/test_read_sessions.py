@@ -28,6 +28,7 @@ from retail.db import (
 )
 from retail.replica import LookupRoute, get_lookup_session
 from stores import network as stores_network
+from stores import service as stores_service
 from tests.factories import empty_tables, make_store
 
 BOTH_DATABASES = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
@@ -270,3 +271,47 @@ def test_writers_still_serialise(engine: Engine) -> None:
         assert total == 8
     finally:
         empty_tables(engine)
+
+
+def test_shopper_reads_run_one_at_a_time_on_a_thread_of_their_own(
+    committed_client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`LookupRoute.threads`: six store reads at once run one after the other on one worker thread (not
+    the event loop's, not six of anyio's shared pool); the answers are what they were."""
+    with Session(engine) as session:
+        make_store(session, "S1")
+        session.commit()
+    looked_up = stores_service.shopper_store
+    threads: list[int] = []
+    in_flight, most = [0], [0]
+    guard = threading.Lock()
+
+    def slowly(*args: Any, **kwargs: Any) -> Any:
+        with guard:
+            threads.append(threading.get_ident())
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.05)
+        with guard:
+            in_flight[0] -= 1
+        return looked_up(*args, **kwargs)
+
+    monkeypatch.setattr(stores_service, "shopper_store", slowly)
+    barrier = threading.Barrier(6)
+    answers: list[tuple[int, str]] = []
+
+    def read() -> None:
+        barrier.wait()
+        answer = committed_client.get("/mobile/v1/stores/S1")
+        answers.append((answer.status_code, answer.json()["code"]))
+
+    readers = [threading.Thread(target=read) for _ in range(6)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join()
+    assert answers == [(200, "S1")] * 6
+    assert len(threads) == 6
+    assert len(set(threads)) == 1
+    assert threads[0] != threading.get_ident()
+    assert most[0] == 1
