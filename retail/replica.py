@@ -148,14 +148,15 @@ class LookupRoute(OneHopRoute):
     """A route whose `LookupSessionDep` may read the replica: when the replica fails it in mid-read, the
     route runs again, reading the primary. Its requests have no body to read twice (GETs).
 
-    Its endpoints run on one worker thread of their own per process. On anyio's shared pool, eight
-    shopper reads at once ran on up to eight threads that took the interpreter's lock from each other at
-    every database round trip: about 39 context switches a nearest-stores request against 5 on one
-    thread, and 30 % more CPU (README, Benchmarks). A lookup holds no lock and keeps no transaction
-    beyond its one hop, so none waits for another that waits for the thread; the CPU, one core per
-    process, is what they queue for either way."""
+    Its endpoints run at most two at a time per process, in worker threads, under a limit of their own.
+    Under anyio's shared limit of 40, eight shopper reads at once ran on eight threads that took the
+    interpreter's lock from each other at every database round trip: 39 context switches a
+    nearest-stores request, against 12 two at a time and 5 one at a time; but one at a time left the
+    process waiting through each read's database time, which held back the reads that have more of it
+    (search, availability, prices). A lookup holds no lock and keeps no transaction beyond its one hop,
+    so none waits for another that waits for a thread (README, Benchmarks)."""
 
-    threads = 1
+    threads = 2
 
     def get_route_handler(self) -> Handler:
         handler = super().get_route_handler()

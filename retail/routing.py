@@ -46,8 +46,8 @@ _BODILESS = {204, 304}
 class OneHopRoute(APIRoute):
     """An `APIRoute` whose sync endpoint serialises its answer and ends its transaction in its own thread."""
 
-    # How many worker threads the endpoints of routes of this class may use at once in a process, on a
-    # pool of their own; None: FastAPI's (anyio's) shared pool of 40.
+    # How many endpoints of routes of this class may run at once in a process, each in a worker thread,
+    # under a limit of their own; None: under FastAPI's (anyio's) shared limit of 40.
     threads: int | None = None
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
@@ -96,14 +96,15 @@ class OneHopRoute(APIRoute):
         return response
 
 
-# Per event loop (a test run makes many), per route class: the limiter of its own pool.
+# Per event loop (a test run makes many), per route class: its limit.
 _limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[type, anyio.CapacityLimiter]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def _on_threads_of(route_class: type, threads: int, run: Callable[..., Any]) -> Callable[..., Any]:
-    """`run` (a sync endpoint) as an async one that runs it on `route_class`'s pool of `threads`."""
+    """`run` (a sync endpoint) as an async one that runs it in a worker thread, at most `threads` of
+    `route_class`'s at once."""
 
     @functools.wraps(run)
     async def hop(**values: Any) -> Any:
