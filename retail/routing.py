@@ -17,6 +17,11 @@ a `OneHopRoute` does the rest in the endpoint's own thread, right after the endp
 Anything else an endpoint returns (a `Response`, a dict, an ORM object) goes to FastAPI as before, and a
 route whose dependencies declare a `Response` of their own (FastAPI merges those headers only into the
 answers it builds) keeps FastAPI's serialisation. Async endpoints are left as they are.
+
+A route class may also say how many of its endpoints run at once in a process (`threads`): its sync
+endpoints then run in worker threads under a limit of their own rather than anyio's shared one, so that a
+burst of requests does not spread over threads that take the interpreter's lock from each other at every
+round trip (`retail.replica.LookupRoute`, `mobile_api.orders.ShopperOrderRoute`).
 """
 
 from __future__ import annotations
