@@ -64,16 +64,12 @@ def demo_history(session: Session, *, store_codes: Sequence[str], skus: Sequence
                     schedule, start=opens, duration=timedelta(minutes=rng.randint(1, 360))
                 )
                 pick = timedelta(minutes=max(5.0, rng.lognormvariate(0, 0.45) * pace))
-                picked_at = (
-                    None
-                    if placed is None
-                    else stores_service.open_time_after(
-                        schedule, start=placed + timedelta(minutes=1), duration=pick
-                    )
-                )
-                if placed is None or picked_at is None or picked_at >= now:
+                if placed is None:
                     continue
                 reserved = placed + timedelta(minutes=1)
+                picked_at = stores_service.open_time_after(schedule, start=reserved, duration=pick)
+                if picked_at is None or picked_at >= now:
+                    continue
                 lines = []
                 for product in rng.sample(catalogue, k=rng.randint(1, 3)):
                     assert product.id is not None

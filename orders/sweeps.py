@@ -72,32 +72,25 @@ def _due(
     status: OrderStatus,
     column: str,
     before: datetime,
-    since: datetime | None = None,
     limit: int,
 ) -> list[int]:
-    """Ids of orders in `status` whose `column` lies in [since, before), earliest first, at most `limit`.
+    """Ids of orders in `status` whose `column` lies before `before`, earliest first, at most `limit`.
 
     On PostgreSQL the search runs per store through the (store, status, created_at) index (see
     `orders.store_walk`) instead of scanning every order ever placed.
     """
-    lower = f" AND o.{column} >= :since" if since is not None else ""
-    params = {
-        "status": status.value,
-        "before": dialect.timestamp(session, before),
-        "since": dialect.timestamp(session, since) if since is not None else None,
-        "limit": limit,
-    }
+    params = {"status": status.value, "before": dialect.timestamp(session, before), "limit": limit}
     query = dialect.pick(
         session,
         postgresql=f"""{STORES_WITH_ORDERS}
                        SELECT d.id FROM walk CROSS JOIN LATERAL (
                            SELECT o.id, o.{column} AS due FROM "order" o
                            WHERE o.store_id = walk.store_id AND o.status = :status
-                             AND o.{column} < :before{lower}
+                             AND o.{column} < :before
                            ORDER BY o.{column}, o.id LIMIT :limit) AS d
                        ORDER BY d.due, d.id LIMIT :limit""",
         sqlite=f"""SELECT o.id FROM "order" o
-                   WHERE o.status = :status AND o.{column} < :before{lower}
+                   WHERE o.status = :status AND o.{column} < :before
                    ORDER BY o.{column}, o.id LIMIT :limit""",
     )
     return [int(pk) for pk in session.execute(text(query), params).scalars()]
