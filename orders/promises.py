@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Protocol
@@ -31,6 +32,8 @@ from stores.hours import StoreSchedule
 from stores.service import StoreView
 
 _WITHDRAWN = (OrderStatus.cancelled.value, OrderStatus.rejected.value)
+# How many days a count of a day not yet counted reads at once, from that day on (`PromisedDays`).
+_DAYS_COUNTED_AHEAD = 7
 
 
 class PromiseTerms(Protocol):
@@ -61,7 +64,13 @@ class PromisedDays:
 
     def __call__(self, day: date) -> int:
         if day not in self._counted:
-            self._counted[day] = _count_days(self._session, [(self._store_id, self._zone, day)])[0]
+            # A day asked for that was not counted is nearly always the day after a full one, and a store
+            # full one day is often full the next ones too: the week from it in one statement, not one
+            # statement per day the promise walks (a store full for three weeks cost 21 a request).
+            week = [day + timedelta(days=n) for n in range(_DAYS_COUNTED_AHEAD)]
+            wanted = [d for d in week if d not in self._counted]
+            counts = _count_days(self._session, [(self._store_id, self._zone, d) for d in wanted])
+            self._counted.update(zip(wanted, counts, strict=True))
         return self._counted[day] + self._added[day]
 
     def add(self, ready_by: datetime) -> None:
@@ -147,19 +156,25 @@ def shown_ready_by_all(
 
     A page of stores costs no hours arithmetic per store (the store's view keeps its pick-time answers,
     `StoreView.picked_after`, the engine's answer by construction) and one statement for the days the
-    stores with a capacity would promise on, counted for all of them at once."""
+    stores with a capacity would promise on, counted for all of them at once. Where that day has room, the
+    promise is the one worked out to find the day; the rule runs again only for a store whose day is full."""
     promising = [s for s in stores if s.click_and_collect]
-    counted = _counted_first_days(session, [s for s in promising if s.daily_order_capacity is not None], at)
+    first = _first_days(session, [s for s in promising if s.daily_order_capacity is not None], at)
     shown: dict[int | None, datetime | None] = {}
     for store in promising:
         if store.daily_order_capacity is None and store.same_day_cutoff is None:
             shown[store.id] = store.picked_after(at)
             continue
         promised = None
-        if store.id in counted:
+        if store.id in first:
             assert store.id is not None
+            assert store.daily_order_capacity is not None
+            day = first[store.id]
+            if day.count < store.daily_order_capacity:
+                shown[store.id] = day.promise
+                continue
             zone = ZoneInfo(store.timezone)
-            promised = PromisedDays(session, store_id=store.id, zone=zone, counted=counted[store.id])
+            promised = PromisedDays(session, store_id=store.id, zone=zone, counted={day.day: day.count})
         shown[store.id] = ready_by(
             session,
             store=store,
@@ -171,12 +186,21 @@ def shown_ready_by_all(
     return [shown[s.id] if s.click_and_collect else None for s in stores]
 
 
-def _counted_first_days(
-    session: Session, stores: Sequence[StoreView], at: datetime
-) -> dict[int | None, dict[date, int]]:
-    """Per store, the orders already promised on the day it would promise an order placed at `at` were
-    that day not full (nearly always the day the promise is made on), read for all stores at once."""
+@dataclass(frozen=True)
+class _FirstDay:
+    """The promise a store would make were its day not full, that local day, and the orders it has."""
+
+    promise: datetime
+    day: date
+    count: int
+
+
+def _first_days(session: Session, stores: Sequence[StoreView], at: datetime) -> dict[int, _FirstDay]:
+    """Per store, the promise of an order placed at `at` were its day not full, with the orders already
+    promised on that day (nearly always the day the promise is made on), counted for all stores at once.
+    A store absent: no opening day within the horizon, full or not."""
     wanted: list[tuple[int, ZoneInfo, date]] = []
+    promises: list[datetime] = []
     for store in stores:
         assert store.id is not None
         zone = ZoneInfo(store.timezone)
@@ -191,10 +215,14 @@ def _counted_first_days(
         )
         if unfilled is not None:
             wanted.append((store.id, zone, unfilled.astimezone(zone).date()))
+            promises.append(unfilled)
     if not wanted:
         return {}
     counts = _count_days(session, wanted)
-    return {store_id: {day: count} for (store_id, _zone, day), count in zip(wanted, counts, strict=True)}
+    return {
+        store_id: _FirstDay(promise, day, count)
+        for (store_id, _zone, day), promise, count in zip(wanted, promises, counts, strict=True)
+    }
 
 
 def shown_transfer_ready_by(

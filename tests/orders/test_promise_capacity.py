@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import Session
 
 from orders import lifecycle
@@ -16,6 +17,7 @@ from orders import reservation as reservation_module
 from orders import service as orders_service
 from orders.models import Order, OrderStatus
 from retail.clock import as_aware_utc
+from stores import service as stores_service
 from tests.factories import make_coffee_shop, make_stores, place_order, store_row
 
 pytestmark = pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
@@ -94,3 +96,32 @@ def test_without_capacity_or_cutoff_every_order_gets_the_pick_time(session: Sess
     assert {_ready_by(_reserve(session, f"key-{n}")) for n in range(5)} == {
         datetime(2026, 4, 20, 11, tzinfo=AMS)
     }
+
+
+def test_a_store_full_for_days_shows_the_first_day_with_room_counted_a_week_at_a_time(
+    session: Session, s1: Any
+) -> None:
+    s1(daily_order_capacity=1)
+    full = [_ready_by(_reserve(session, f"key-{n}")) for n in range(9)]
+    # One a day on nine opening days in turn (Sunday and King's Day, the 27th, closed).
+    assert len({promise.date() for promise in full}) == 9
+    assert full == sorted(full)
+    view = stores_service.shopper_store(session, code="S1")
+    counts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if 'FROM "order"' in statement:
+            counts.append(statement)
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        shown = orders_service.shown_ready_by_all(session, stores=[view], at=MONDAY_10.astimezone(UTC))[0]
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    # The day of the first promise, then the days after it a week per statement: three, not one per
+    # full day walked (ten).
+    assert len(counts) == 3
+    assert shown is not None
+    assert shown.date() > full[-1].date()
+    assert shown == _ready_by(_reserve(session, "key-next"))
