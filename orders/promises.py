@@ -97,7 +97,7 @@ def _count_days(session: Session, wanted: Sequence[tuple[int, ZoneInfo, date]]) 
         params[f"until_{n}"] = dialect.timestamp(
             session, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
         )
-    counts = session.execute(_count_days_statement(len(wanted)), params).one()
+    counts = dialect.one_row(session, _count_days_statement(len(wanted)), params)
     return [int(count) for count in counts]
 
 

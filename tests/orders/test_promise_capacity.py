@@ -4,15 +4,14 @@ room; through the reservation run, one order at a time and a batch at once, on b
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event
 from sqlmodel import Session
 
-from orders import lifecycle
+from orders import lifecycle, promises
 from orders import reservation as reservation_module
 from orders import service as orders_service
 from orders.models import Order, OrderStatus
@@ -99,7 +98,7 @@ def test_without_capacity_or_cutoff_every_order_gets_the_pick_time(session: Sess
 
 
 def test_a_store_full_for_days_shows_the_first_day_with_room_counted_a_week_at_a_time(
-    session: Session, s1: Any
+    session: Session, s1: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     s1(daily_order_capacity=1)
     full = [_ready_by(_reserve(session, f"key-{n}")) for n in range(9)]
@@ -107,21 +106,22 @@ def test_a_store_full_for_days_shows_the_first_day_with_room_counted_a_week_at_a
     assert len({promise.date() for promise in full}) == 9
     assert full == sorted(full)
     view = stores_service.shopper_store(session, code="S1")
-    counts: list[str] = []
+    # Each call is one statement (on PostgreSQL on the driver's own connection, which SQLAlchemy's events
+    # do not see): the days it counted.
+    counted: list[list[date]] = []
+    count_days = promises._count_days
 
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if 'FROM "order"' in statement:
-            counts.append(statement)
+    def count(session: Session, wanted: Any) -> list[int]:
+        counted.append([day for _store, _zone, day in wanted])
+        return count_days(session, wanted)
 
-    engine = session.get_bind().engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with monkeypatch.context() as patched:
+        patched.setattr(promises, "_count_days", count)
         shown = orders_service.shown_ready_by_all(session, stores=[view], at=MONDAY_10.astimezone(UTC))[0]
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     # The day of the first promise, then the days after it a week per statement: three, not one per
     # full day walked (ten).
-    assert len(counts) == 3
+    assert [len(days) for days in counted] == [1, 7, 7]
+    assert counted[1][0] == full[0].date() + timedelta(days=1)
     assert shown is not None
     assert shown.date() > full[-1].date()
     assert shown == _ready_by(_reserve(session, "key-next"))
