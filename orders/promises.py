@@ -97,7 +97,8 @@ def _count_days(session: Session, wanted: Sequence[tuple[int, ZoneInfo, date]]) 
         params[f"until_{n}"] = dialect.timestamp(
             session, datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
         )
-    counts = dialect.one_row(session, _count_days_statement(len(wanted)), params)
+    counts = dialect.first_row(session, _count_days_statement(len(wanted)), params)
+    assert counts is not None  # one row of counts, whatever they count
     return [int(count) for count in counts]
 
 

@@ -105,23 +105,30 @@ def driver_connection(session: Session) -> psycopg.Connection[tuple[Any, ...]]:
     return cast("psycopg.Connection[tuple[Any, ...]]", session.connection().connection.driver_connection)
 
 
-def one_row(session: Session, statement: TextClause, parameters: Mapping[str, object]) -> tuple[Any, ...]:
-    """The one row a text statement answers, on the session's connection, in its transaction.
+def first_row(
+    session: Session, statement: TextClause, parameters: Mapping[str, object]
+) -> tuple[Any, ...] | None:
+    """The first row a text statement answers (None: none), on the session's connection, in its
+    transaction.
 
-    PostgreSQL: through psycopg itself (which prepares a statement on its fifth run), for the reads of
-    the hottest shopper paths: SQLAlchemy's execution of the same text cost about twice the driver's CPU
+    PostgreSQL: through psycopg itself (which prepares a statement on its fifth run), for the statements
+    of the hottest paths: SQLAlchemy's execution of the same text cost about twice the driver's CPU
     (0.24-0.30 ms against 0.12-0.17 ms for a page's capacity counts, README, Benchmarks). SQLite: the
     connection's own execute."""
-    if _name(session) == "postgresql":
-        row = (
-            driver_connection(session)
-            .execute(_driver_sql(statement, session.get_bind().dialect), parameters)
-            .fetchone()
-        )
-        if row is None:
-            raise ValueError("the statement answered no row")
-        return row
-    return tuple(session.connection().execute(statement, parameters).one())
+    connection = session.connection()
+    if _name(session) != "postgresql":
+        row = connection.execute(statement, parameters).first()
+        return None if row is None else tuple(row)
+    sql = _driver_sql(statement, connection.dialect)
+    driver = cast("psycopg.Connection[tuple[Any, ...]]", connection.connection.driver_connection)
+    try:
+        return driver.execute(sql, parameters).fetchone()
+    except psycopg.Error as exc:
+        # As if SQLAlchemy had run it: its DBAPIError, and a connection that is gone invalidated, so that
+        # the pool never hands it out again and a lookup on a dropped replica reads the primary instead
+        # (`retail.replica`). SQLAlchemy's own handler, which does both, has no public name.
+        connection._handle_dbapi_exception(exc, sql, parameters, None, None)
+        raise  # not reached: the handler raises
 
 
 @lru_cache(maxsize=256)
