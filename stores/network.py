@@ -101,7 +101,14 @@ class StoreView:
     when asked about an instant outside that span.
     """
 
-    __slots__ = (*_FIELDS, "hours_json", "_status", "_picked_after_opening", "_picked_from_midnight")
+    __slots__ = (
+        *_FIELDS,
+        "hours_json",
+        "_schedule",
+        "_status",
+        "_picked_after_opening",
+        "_picked_from_midnight",
+    )
 
     id: int
     code: str
@@ -127,6 +134,8 @@ class StoreView:
     hold_opening_hours: int | None
     short_pick_share: float | None
     hours_json: str
+    # The view's fields never change (a changed store is a new view): its schedule is looked up once.
+    _schedule: StoreSchedule | None
     # (local day, from, until, status): `status` answers every instant in [from, until) of that local day.
     _status: tuple[date, datetime, datetime, StoreStatus] | None
     # (opening, picked): an order placed while the store is closed, before `opening`, is picked then.
@@ -140,15 +149,21 @@ class StoreView:
             setattr(self, field, values[field])
         self.click_and_collect = bool(values["click_and_collect"]) and not values["click_and_collect_paused"]
         self.hours_json = json.dumps(hours, sort_keys=True)
+        self._schedule = None
         self._status = None
         self._picked_after_opening = None
         self._picked_from_midnight = {}
 
     @property
     def schedule(self) -> StoreSchedule:
-        return schedule_for(
-            self.hours_json, self.timezone, self.country, self.subdivision, self.closed_on_public_holidays
-        )
+        # A page of stores asks each view for its schedule about forty times a request (its status, its
+        # pick times, its promise); the shared cache's lookup hashes five values each time.
+        schedule = self._schedule
+        if schedule is None:
+            schedule = self._schedule = schedule_for(
+                self.hours_json, self.timezone, self.country, self.subdivision, self.closed_on_public_holidays
+            )
+        return schedule
 
     def status_at(self, at: datetime) -> StoreStatus:
         schedule = self.schedule
