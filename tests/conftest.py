@@ -29,6 +29,7 @@ os.environ["RETAIL_SHOPPER_REQUESTS_PER_MINUTE"] = "100000000"
 # a second (tests/orders/test_desk_stream.py and tests/e2e/test_desk_events.py set their own).
 os.environ["RETAIL_DESK_STREAM_MAX_S"] = "1"
 
+import psycopg  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
@@ -88,6 +89,20 @@ def sqlite_engine(sqlite_settings: Settings) -> Iterator[Engine]:
     engine = make_engine(sqlite_settings.sqlalchemy_url)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def own_engine(pg_engine: Engine) -> Iterator[Engine]:
+    """A PostgreSQL engine of the test's own, so that killing its connections leaves the shared one alone."""
+    engine = make_engine(pg_engine.url.render_as_string(hide_password=False))
+    yield engine
+    engine.dispose()
+
+
+def terminate_backend(pid: int) -> None:
+    """End the PostgreSQL server process `pid` (a connection the server drops), waiting until it is gone."""
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
 
 
 @pytest.fixture(params=["postgresql"])

@@ -3,15 +3,12 @@ found dead is replaced without the caller seeing an error."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import psycopg
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 
 from retail import db
-from tests.conftest import PG_URL
+from tests.conftest import terminate_backend
 
 
 def _backend_pid(engine: Engine) -> int:
@@ -22,17 +19,8 @@ def _backend_pid(engine: Engine) -> int:
 def _pool_a_dead_connection(engine: Engine) -> int:
     """Leave a connection in the engine's pool whose server process is gone; answers that process."""
     pid = _backend_pid(engine)
-    with psycopg.connect(PG_URL, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid,))
+    terminate_backend(pid)
     return pid
-
-
-@pytest.fixture
-def own_engine(pg_engine: Engine) -> Iterator[Engine]:
-    """An engine of the test's own, so that killing its connections leaves the shared one alone."""
-    engine = db.make_engine(pg_engine.url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
 
 
 def test_an_idle_connection_cut_by_the_server_is_replaced_unseen(

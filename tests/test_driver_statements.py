@@ -5,7 +5,6 @@ lookup on a dropped replica still reads the primary, `retail.replica`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import psycopg
@@ -14,8 +13,8 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session
 
-from retail import db, dialect
-from tests.conftest import PG_URL
+from retail import dialect
+from tests.conftest import terminate_backend
 
 _SUM = text("SELECT CAST(:a AS integer) + CAST(:b AS integer), CAST(:at AS timestamptz) WHERE :a > 0")
 
@@ -38,20 +37,11 @@ def test_an_error_of_the_statement_is_sqlalchemys(session: Session) -> None:
     assert not failed.value.connection_invalidated
 
 
-@pytest.fixture
-def own_engine(pg_engine: Engine) -> Iterator[Engine]:
-    """An engine of the test's own, so that killing its connection leaves the shared one alone."""
-    engine = db.make_engine(pg_engine.url.render_as_string(hide_password=False))
-    yield engine
-    engine.dispose()
-
-
 def test_a_connection_gone_in_mid_read_is_invalidated_and_not_pooled_again(own_engine: Engine) -> None:
     with Session(own_engine) as session:
         pid = dialect.first_row(session, text("SELECT pg_backend_pid()"), {})
         assert pid is not None
-        with psycopg.connect(PG_URL, autocommit=True) as admin:
-            admin.execute("SELECT pg_terminate_backend(%s, 5000)", (pid[0],))
+        terminate_backend(pid[0])
         with pytest.raises(OperationalError) as failed:
             dialect.first_row(session, text("SELECT 1"), {})
         assert failed.value.connection_invalidated
