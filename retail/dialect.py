@@ -102,7 +102,11 @@ def timestamp_text(bind: Bind, value: datetime) -> str:
 def driver_connection(session: Session) -> psycopg.Connection[tuple[Any, ...]]:
     """The psycopg connection under the session's, in the session's transaction (PostgreSQL only: for
     COPY and for the prepared statements of the hottest paths)."""
-    return cast("psycopg.Connection[tuple[Any, ...]]", session.connection().connection.driver_connection)
+    return _driver_of(session.connection())
+
+
+def _driver_of(connection: Connection) -> psycopg.Connection[tuple[Any, ...]]:
+    return cast("psycopg.Connection[tuple[Any, ...]]", connection.connection.driver_connection)
 
 
 def first_row(
@@ -113,16 +117,14 @@ def first_row(
 
     PostgreSQL: through psycopg itself (which prepares a statement on its fifth run), for the statements
     of the hottest paths: SQLAlchemy's execution of the same text cost about twice the driver's CPU
-    (0.24-0.30 ms against 0.12-0.17 ms for a page's capacity counts, README, Benchmarks). SQLite: the
-    connection's own execute."""
+    (README, "Measured choices"). SQLite: the connection's own execute."""
     connection = session.connection()
     if _name(session) != "postgresql":
         row = connection.execute(statement, parameters).first()
         return None if row is None else tuple(row)
     sql = _driver_sql(statement, connection.dialect)
-    driver = cast("psycopg.Connection[tuple[Any, ...]]", connection.connection.driver_connection)
     try:
-        return driver.execute(sql, parameters).fetchone()
+        return _driver_of(connection).execute(sql, parameters).fetchone()
     except psycopg.Error as exc:
         # As if SQLAlchemy had run it: its DBAPIError, and a connection that is gone invalidated, so that
         # the pool never hands it out again and a lookup on a dropped replica reads the primary instead
