@@ -189,7 +189,7 @@ _CARD_BY_SKU = sa_select(*CARD_COLUMNS).where(PRODUCTS.c.sku == bindparam("sku")
 
 
 def get_product(session: Session, *, sku: str) -> ProductCard:
-    row = session.connection().execute(_CARD_BY_SKU, {"sku": sku}).first()
+    row = dialect.first_row(session, _CARD_BY_SKU, {"sku": sku})
     if row is None:
         raise ProductNotFound(sku)
     return ProductCard(*row)

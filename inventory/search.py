@@ -117,12 +117,14 @@ def search(
     if after is not None:
         values["resume_rank"], values["resume_name"], values["resume_id"] = after
     statement = _statement(index, len(terms), by_ean=bool(ean), resuming=after is not None)
-    rows = session.connection().execute(statement, values).all()
+    rows = dialect.rows(session, statement, values)
     card_fields = len(CARD_COLUMNS)
     products = [ProductCard(*row[:card_fields]) for row in rows[:limit]]
     if len(rows) > limit:
-        last = rows[limit - 1]
-        return products, (int(last.rank), last.search_name, last.id)
+        # The card's columns, then the name key and the rank (`_statement`).
+        last = products[-1]
+        name_key, rank = rows[limit - 1][card_fields:]
+        return products, (int(rank), name_key, last.id)
     return products, None
 
 

@@ -9,16 +9,31 @@ is bound in raw SQL, a server setting) are functions here. Nothing else asks whi
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import psycopg
-from sqlalchemy import Connection, Date, DateTime, Engine, Float, Table, TextClause, extract, func, text
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    Select,
+    Table,
+    TextClause,
+    extract,
+    func,
+    text,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
@@ -28,7 +43,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.schema import CreateTable, DropTable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, ColumnElement, Executable, SelectBase
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 T = TypeVar("T")
 
@@ -110,33 +125,102 @@ def _driver_of(connection: Connection) -> psycopg.Connection[tuple[Any, ...]]:
 
 
 def first_row(
-    session: Session, statement: TextClause, parameters: Mapping[str, object]
+    session: Session, statement: TextClause | Select[*tuple[Any, ...]], parameters: Mapping[str, object]
 ) -> tuple[Any, ...] | None:
-    """The first row a text statement answers (None: none), on the session's connection, in its
-    transaction.
+    """The first row a statement answers (None: none), on the session's connection, in its transaction
+    (as `rows`)."""
+    return _first(_run(session, statement, parameters, first=True))
+
+
+def rows(
+    session: Session, statement: TextClause | Select[*tuple[Any, ...]], parameters: Mapping[str, object]
+) -> list[tuple[Any, ...]]:
+    """Every row a statement answers, as tuples, on the session's connection, in its transaction.
 
     PostgreSQL: through psycopg itself (which prepares a statement on its fifth run), for the statements
-    of the hottest paths: SQLAlchemy's execution of the same text cost about twice the driver's CPU
-    (README, "Measured choices"). SQLite: the connection's own execute."""
+    of the hottest paths: SQLAlchemy's execution of the same statement cost about twice the driver's CPU
+    (README, "Measured choices"). A select whose columns the driver does not give back as SQLAlchemy
+    would (a type with a result processor on psycopg) runs through SQLAlchemy instead, as does one with an
+    expanding `IN` of anything but integers. SQLite: the connection's own execute."""
+    return _run(session, statement, parameters, first=False)
+
+
+def _first(found: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
+    return found[0] if found else None
+
+
+def _run(
+    session: Session,
+    statement: TextClause | Select[*tuple[Any, ...]],
+    parameters: Mapping[str, object],
+    *,
+    first: bool,
+) -> list[tuple[Any, ...]]:
     connection = session.connection()
-    if _name(session) != "postgresql":
-        row = connection.execute(statement, parameters).first()
-        return None if row is None else tuple(row)
-    sql = _driver_sql(statement, connection.dialect)
+    plan = _driver_plan(statement, connection.dialect) if _name(session) == "postgresql" else None
+    if plan is None or plan.processed:
+        result = connection.execute(statement, parameters)
+        return [tuple(row) for row in (result.fetchmany(1) if first else result.all())]
+    values = {**plan.defaults, **parameters}
+    for name in plan.integer_lists:
+        # An array literal cast in the statement: psycopg's adaptation of a list (it inspects every
+        # element to pick the array type) cost more than the text (README, "Measured choices").
+        values[name] = "{" + ",".join(str(int(v)) for v in cast("Iterable[int]", values[name])) + "}"
     try:
-        return _driver_of(connection).execute(sql, parameters).fetchone()
+        cursor = _driver_of(connection).execute(plan.sql, values)
     except psycopg.Error as exc:
         # As if SQLAlchemy had run it: its DBAPIError, and a connection that is gone invalidated, so that
         # the pool never hands it out again and a lookup on a dropped replica reads the primary instead
         # (`retail.replica`). SQLAlchemy's own handler, which does both, has no public name.
-        connection._handle_dbapi_exception(exc, sql, parameters, None, None)
+        connection._handle_dbapi_exception(exc, plan.sql, values, None, None)
         raise  # not reached: the handler raises
+    if plan.columns is not None and plan.processed is None:
+        plan.judge(connection.dialect, cursor.description)
+        if plan.processed:
+            return _run(session, statement, parameters, first=first)
+    found = cursor.fetchmany(1) if first else cursor.fetchall()
+    return found
+
+
+@dataclass
+class _DriverPlan:
+    """A statement as psycopg runs it: its SQL, the values it binds itself (literals), its expanding
+    integer lists, and its typed columns, judged on the first run against what the driver answered."""
+
+    sql: str
+    defaults: dict[str, object]
+    integer_lists: tuple[str, ...]
+    columns: tuple[TypeEngine[Any], ...] | None  # None: a text statement, whose values SQLAlchemy leaves be
+    processed: bool | None = None  # None: not judged yet; True: some column needs SQLAlchemy's processing
+
+    def judge(self, dialect: Dialect, description: Sequence[psycopg.Column] | None) -> None:
+        assert self.columns is not None
+        assert description is not None
+        self.processed = any(
+            type_.dialect_impl(dialect).result_processor(dialect, column.type_code) is not None
+            for type_, column in zip(self.columns, description, strict=True)
+        )
+
+
+_EXPANDING = re.compile(r"IN \(__\[POSTCOMPILE_(\w+)\]\)")
 
 
 @lru_cache(maxsize=256)
-def _driver_sql(statement: TextClause, dialect: Dialect) -> str:
-    # `:name` as psycopg's `%(name)s`, and a literal % doubled, as SQLAlchemy renders it for the driver.
-    return str(statement.compile(dialect=dialect))
+def _driver_plan(statement: TextClause | Select[*tuple[Any, ...]], dialect: Dialect) -> _DriverPlan | None:
+    compiled = statement.compile(dialect=dialect)
+    lists = []
+    for name, bind in compiled.binds.items():
+        if bind.expanding:
+            if not isinstance(bind.type, Integer):
+                return None
+            lists.append(name)
+    # `IN (<expanded>)` as `= ANY(<array>)`: one statement whatever the list's length, prepared once.
+    sql = _EXPANDING.sub(lambda m: f"= ANY(CAST(%({m.group(1)})s AS INTEGER[]))", str(compiled))
+    if "POSTCOMPILE" in sql:
+        return None
+    defaults = {name: value for name, value in compiled.params.items() if name not in lists}
+    columns = None if isinstance(statement, TextClause) else tuple(c.type for c in statement.selected_columns)
+    return _DriverPlan(sql, defaults, tuple(lists), columns)
 
 
 def create_temporary_table(session: Session, table: Table) -> None:
