@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Subquery, Table, bindparam, func
+from sqlalchemy import ColumnElement, Select, Subquery, Table, bindparam, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -219,7 +219,7 @@ class PricedProduct:
     price: Decimal
 
 
-# The labels of the product columns `priced_beside` adds to another domain's rows.
+# The labels of the product columns `priced_beside` adds to another domain's rows, after its columns.
 _PRICED = ("priced_sku", "priced_product_id", "priced_name", "priced_price")
 
 
@@ -240,11 +240,10 @@ def priced_beside(stores: Subquery) -> Select[*tuple[Any, ...]]:
     ).select_from(stores.outerjoin(PRODUCTS, product.sku.in_(bindparam("skus", expanding=True))))
 
 
-def priced_in(rows: Iterable[Row[Any]]) -> dict[str, PricedProduct]:
+def priced_in(rows: Iterable[Sequence[Any]]) -> dict[str, PricedProduct]:
     """The products of a `priced_beside` read, by sku, with their price in the store."""
-    sku, product_id, name, price = _PRICED
     return {
-        values[sku]: PricedProduct(int(values[product_id]), values[name], values[price])
-        for values in (row._mapping for row in rows)
-        if values[sku] is not None
+        sku: PricedProduct(int(product_id), name, price)
+        for sku, product_id, name, price in (row[-len(_PRICED) :] for row in rows)
+        if sku is not None
     }

@@ -140,8 +140,9 @@ def rows(
     PostgreSQL: through psycopg itself (which prepares a statement on its fifth run), for the statements
     of the hottest paths: SQLAlchemy's execution of the same statement cost about twice the driver's CPU
     (README, "Measured choices"). A select whose columns the driver does not give back as SQLAlchemy
-    would (a type with a result processor on psycopg) runs through SQLAlchemy instead, as does one with an
-    expanding `IN` of anything but integers. SQLite: the connection's own execute."""
+    would (a type with a result processor on psycopg), or whose bound values SQLAlchemy would convert,
+    runs through SQLAlchemy instead. An expanding `IN` is an array on the driver. SQLite: the connection's
+    own execute."""
     return _run(session, statement, parameters, first=False)
 
 
@@ -207,20 +208,23 @@ _EXPANDING = re.compile(r"IN \(__\[POSTCOMPILE_(\w+)\]\)")
 
 @lru_cache(maxsize=256)
 def _driver_plan(statement: TextClause | Select[*tuple[Any, ...]], dialect: Dialect) -> _DriverPlan | None:
+    """The statement on psycopg, or None where only SQLAlchemy runs it as written: a bound value SQLAlchemy
+    would convert on the way in (a type with a bind processor)."""
     compiled = statement.compile(dialect=dialect)
-    lists = []
+    arrays: dict[str, str] = {}
     for name, bind in compiled.binds.items():
+        if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+            return None
         if bind.expanding:
-            if not isinstance(bind.type, Integer):
-                return None
-            lists.append(name)
+            arrays[name] = bind.type.compile(dialect=dialect)
     # `IN (<expanded>)` as `= ANY(<array>)`: one statement whatever the list's length, prepared once.
-    sql = _EXPANDING.sub(lambda m: f"= ANY(CAST(%({m.group(1)})s AS INTEGER[]))", str(compiled))
+    sql = _EXPANDING.sub(lambda m: f"= ANY(CAST(%({m.group(1)})s AS {arrays[m.group(1)]}[]))", str(compiled))
     if "POSTCOMPILE" in sql:
         return None
-    defaults = {name: value for name, value in compiled.params.items() if name not in lists}
+    defaults = {name: value for name, value in compiled.params.items() if name not in arrays}
     columns = None if isinstance(statement, TextClause) else tuple(c.type for c in statement.selected_columns)
-    return _DriverPlan(sql, defaults, tuple(lists), columns)
+    integer_lists = tuple(name for name in arrays if isinstance(compiled.binds[name].type, Integer))
+    return _DriverPlan(sql, defaults, integer_lists, columns)
 
 
 def create_temporary_table(session: Session, table: Table) -> None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam
+from sqlalchemy import Select, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, select
@@ -301,10 +301,13 @@ class StoreCard:
         return self.click_and_collect and self.kind == StoreKind.store
 
     @classmethod
-    def of_row(cls, row: Row[Any]) -> StoreCard:
-        """The card in a row of `store_card_by_code` (or a query that embeds it), by column name."""
-        values = row._mapping
-        return cls(*(values[field.name] for field in fields(cls)))
+    def of_row(cls, row: Sequence[Any]) -> StoreCard:
+        """The card in the first columns of a row of `store_card_by_code` (or of a query that embeds it
+        first, as `inventory.service.priced_beside` does)."""
+        return cls(*row[: len(_CARD_FIELDS)])
+
+
+_CARD_FIELDS = tuple(field.name for field in fields(StoreCard))
 
 
 # Every order placed reads its store: loading the whole ORM row (hours and all), and building the statement
@@ -315,9 +318,7 @@ def store_card_by_code() -> Select[*tuple[Any, ...]]:
     """The card of the store whose code is bound as `code`, as a query another domain may embed in one
     statement of its own (an order's placement reads its store and its basket in one round trip)."""
     table = Store.__table__.c  # type: ignore[attr-defined]
-    return sa_select(*(table[field.name] for field in fields(StoreCard))).where(
-        table.code == bindparam("code")
-    )
+    return sa_select(*(table[name] for name in _CARD_FIELDS)).where(table.code == bindparam("code"))
 
 
 def find_store(session: Session, *, code: str) -> StoreCard | None:

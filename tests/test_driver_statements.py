@@ -126,7 +126,7 @@ def test_a_select_answers_as_sqlalchemy_would(session: Session) -> None:
 
 
 @pytest.mark.parametrize("engine", ["postgresql", "sqlite"], indirect=True)
-def test_a_column_sqlalchemy_processes_and_a_list_of_text_are_still_sqlalchemys(session: Session) -> None:
+def test_a_column_sqlalchemy_processes_is_still_sqlalchemys(session: Session) -> None:
     make_store(session, "DRV-TEXT")
     statement = select(type_coerce(func.lower(_STORES.code), _Shouted()), _STORES.code).where(
         _STORES.code.in_(bindparam("codes", expanding=True))
@@ -140,7 +140,9 @@ def test_a_column_sqlalchemy_processes_and_a_list_of_text_are_still_sqlalchemys(
 
 def test_a_plain_select_runs_on_the_driver_alone(session: Session) -> None:
     make_store(session, "DRV-FAST")
-    statement = select(_STORES.code).where(_STORES.id.in_(bindparam("ids", expanding=True)))
+    statement = select(_STORES.code).where(
+        _STORES.id.in_(bindparam("ids", expanding=True)), _STORES.code.in_(bindparam("codes", expanding=True))
+    )
     ids = _ids(session, "DRV-FAST")
     through_sqlalchemy: list[str] = []
 
@@ -150,7 +152,8 @@ def test_a_plain_select_runs_on_the_driver_alone(session: Session) -> None:
     engine = session.get_bind()
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        assert dialect.rows(session, statement, {"ids": ids}) == [("DRV-FAST",)]
+        assert dialect.rows(session, statement, {"ids": ids, "codes": ["DRV-FAST", "X"]}) == [("DRV-FAST",)]
+        assert dialect.rows(session, statement, {"ids": ids, "codes": ["X"]}) == []
         assert dialect.rows(session, select(type_coerce(func.lower(_STORES.code), _Shouted())), {})
     finally:
         event.remove(engine, "before_cursor_execute", seen)
