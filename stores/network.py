@@ -17,13 +17,14 @@ import json
 import math
 import threading
 import time
+import weakref
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from stores.geo import GeoIndex
@@ -248,7 +249,7 @@ _lock = threading.Lock()
 
 def network(session: Session) -> Network:
     """The store network as this process holds it, no older than `STALE_AFTER_S` behind the database."""
-    key = str(session.get_bind().engine.url)
+    key = _database_of(session.get_bind().engine)
     held = _held.get(key)
     now = time.monotonic()
     if held is not None and now - held.checked_at < STALE_AFTER_S:
@@ -261,6 +262,17 @@ def network(session: Session) -> Network:
         current = held.network if held is not None and held.network.token == token else _load(session, token)
         _held[key] = _Held(current, now)
         return current
+
+
+# Rendering an engine's URL cost more than the rest of a snapshot's lookup; an engine's URL never changes.
+_databases: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
+def _database_of(engine: Engine) -> str:
+    database = _databases.get(engine)
+    if database is None:
+        database = _databases[engine] = str(engine.url)
+    return database
 
 
 def forget() -> None:
