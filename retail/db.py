@@ -230,22 +230,34 @@ def _end_and_close(session: Session, failed: bool) -> None:
         session.close()
 
 
+def as_request_session(session: Session) -> Session:
+    """Mark `session` as a request's: `end_transaction` ends it, and `release` closes it."""
+    session.info[_REQUEST_SESSION] = True
+    return session
+
+
+async def release(session: Session, *, failed: bool) -> None:
+    """Close a request's session after its route: no hop to a worker thread when the route already ended
+    the transaction (`end_transaction`), the connection back in the pool; otherwise commit, or roll back
+    when the request failed, in a worker thread, as `session_scope` does."""
+    if session.in_transaction():
+        await run_in_threadpool(_end_and_close, session, failed)
+    else:
+        session.close()
+
+
 @asynccontextmanager
 async def request_session(session: Session) -> AsyncIterator[Session]:
     """`session` as the request's, for an async dependency: making a session does no I/O (it connects on
     its first statement), so entering costs no hop to a worker thread, and neither does the exit when the
-    route already ended the transaction (`end_transaction`). Otherwise the exit commits, or rolls back
-    when the request failed, in a worker thread, as `session_scope` does."""
-    session.info[_REQUEST_SESSION] = True
+    route already ended the transaction (`release`)."""
+    as_request_session(session)
     failed = True
     try:
         yield session
         failed = False
     finally:
-        if session.in_transaction():
-            await run_in_threadpool(_end_and_close, session, failed)
-        else:
-            session.close()
+        await release(session, failed=failed)
 
 
 async def get_session() -> AsyncIterator[Session]:

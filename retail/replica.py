@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
@@ -30,7 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from retail import dialect
-from retail.db import get_lookup_engine, make_engine, request_session
+from retail.db import as_request_session, get_lookup_engine, make_engine, release
 from retail.routing import OneHopRoute
 from retail.settings import Settings, get_settings
 
@@ -43,8 +43,10 @@ CONNECT_TIMEOUT_S = 2
 # What the lookup session of this request attempt reads from, for `LookupRoute`.
 _ON_REPLICA = "retail.replica.on_replica"
 _FALLBACK = "retail.replica.fallback"
-# FastAPI closes the function-scoped dependencies (the session) of a request in this exit stack.
+# FastAPI closes the function-scoped dependencies of a request (a test's own session) in this exit stack.
 _FUNCTION_STACK = "fastapi_function_astack"
+# The lookup sessions handed out to the route's current attempt, which closes them.
+_SESSIONS = "retail.replica.sessions"
 
 _engines: dict[str, Engine] = {}
 
@@ -103,25 +105,31 @@ def _replica_session(engine: Engine) -> Session | None:
     return session
 
 
-async def get_lookup_session(request: Request) -> AsyncIterator[Session]:
+async def get_lookup_session(request: Request) -> Session:
     """FastAPI dependency: a read session on the replica when there is one to be had, else on the
-    primary (`retail.db.get_lookup_engine`). For the routes of a `LookupRoute` router only."""
+    primary (`retail.db.get_lookup_engine`). For the routes of a `LookupRoute` router only: the route
+    closes the sessions it handed out (`retail.db.release`) once it has its answer. A plain dependency,
+    not a generator: FastAPI's machinery around a generator's entry and exit cost as much as the rest of
+    the framework around a store's answer (README, "Measured choices")."""
     engine = get_replica_engine()
     # Checking the replica out connects to it, which takes a worker thread; without one the lookup
-    # reads the primary and costs no hop (`retail.db.request_session`).
-    replica = None
+    # reads the primary and costs no hop (a session connects on its first statement).
+    session = None
     if engine is not None and not request.scope.get(_FALLBACK) and state.usable():
-        replica = await run_in_threadpool(_replica_session, engine)
-    if replica is None:
-        async with request_session(Session(get_lookup_engine(), expire_on_commit=False)) as primary:
-            yield primary
-        return
-    request.scope[_ON_REPLICA] = True
-    async with request_session(replica) as session:
-        yield session
+        session = await run_in_threadpool(_replica_session, engine)
+        if session is not None:
+            request.scope[_ON_REPLICA] = True
+    if session is None:
+        session = Session(get_lookup_engine(), expire_on_commit=False)
+    handed_out = request.scope.get(_SESSIONS)
+    if handed_out is None:
+        session.close()
+        raise RuntimeError(f"{request.url.path}: LookupSessionDep outside a LookupRoute, which closes it")
+    handed_out.append(session)
+    return as_request_session(session)
 
 
-LookupSessionDep = Annotated[Session, Depends(get_lookup_session, scope="function")]
+LookupSessionDep = Annotated[Session, Depends(get_lookup_session)]
 
 
 def _replica_failed(exc: DBAPIError) -> bool:
@@ -136,12 +144,18 @@ async def _attempt(handler: Handler, request: Request) -> Response:
     # Each attempt closes its own session before the next one starts: the failed attempt's, on a dead
     # connection, must be rolled back, not committed with the answer of the second.
     outer = request.scope.get(_FUNCTION_STACK)
+    request.scope[_SESSIONS] = []
+    failed = True
     try:
         async with AsyncExitStack() as stack:
             request.scope[_FUNCTION_STACK] = stack
-            return await handler(request)
+            response = await handler(request)
+        failed = False
+        return response
     finally:
         request.scope[_FUNCTION_STACK] = outer
+        for session in request.scope.pop(_SESSIONS):
+            await release(session, failed=failed)
 
 
 class LookupRoute(OneHopRoute):
