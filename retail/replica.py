@@ -109,8 +109,8 @@ async def get_lookup_session(request: Request) -> Session:
     """FastAPI dependency: a read session on the replica when there is one to be had, else on the
     primary (`retail.db.get_lookup_engine`). For the routes of a `LookupRoute` router only: the route
     closes the sessions it handed out (`retail.db.release`) once it has its answer. A plain dependency,
-    not a generator: FastAPI's machinery around a generator's entry and exit cost as much as the rest of
-    the framework around a store's answer (README, "Measured choices")."""
+    not a generator: FastAPI's machinery around a generator's entry and exit cost more than everything
+    else the framework adds to a route that does nothing (README, "Measured choices")."""
     engine = get_replica_engine()
     # Checking the replica out connects to it, which takes a worker thread; without one the lookup
     # reads the primary and costs no hop (a session connects on its first statement).
