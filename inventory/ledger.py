@@ -12,7 +12,7 @@ deadlocking. Which baskets fit the locked counts is a plain function, `decide_ba
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -114,7 +114,9 @@ _LOCK_POSTGRESQL = (
 
 
 def _lock_postgresql(session: Session, store_id: int, products: Sequence[int]) -> dict[int, int]:
-    locked = dialect.driver_connection(session).execute(_LOCK_POSTGRESQL, (store_id, int_array(products)))
+    locked = dialect.driver_connection(session).execute(
+        _LOCK_POSTGRESQL, (store_id, dialect.int_array(products))
+    )
     return {int(product): int(free) for product, free in locked.fetchall()}
 
 
@@ -144,18 +146,12 @@ def _reserve_postgresql(session: Session, store_id: int, taken: dict[int, int]) 
     parameters = {
         "now": utcnow(),
         "store": store_id,
-        "products": int_array(taken),
-        "quantities": int_array(taken.values()),
+        "products": dialect.int_array(taken),
+        "quantities": dialect.int_array(taken.values()),
     }
     statement = _reserve_statement_postgresql(feed_log.FEED_BUCKET)
     row = dialect.driver_connection(session).execute(statement, parameters).fetchone()
     return int(row[0]) if row is not None else 0
-
-
-def int_array(values: Iterable[int]) -> str:
-    # An array literal, cast in the statement: psycopg adapts a list by inspecting its elements to pick the
-    # array type, which costs more than a text parameter (README, Benchmarks: measured choices).
-    return "{" + ",".join(map(str, values)) + "}"
 
 
 # SQLite has no row locks: BEGIN IMMEDIATE already made this transaction the only writer.

@@ -147,7 +147,7 @@ def _lock_postgresql(
     session: Session, stores: Sequence[int], products: Sequence[int]
 ) -> dict[tuple[int, int], int]:
     locked = dialect.driver_connection(session).execute(
-        _LOCK_POSTGRESQL, (ledger.int_array(stores), ledger.int_array(products))
+        _LOCK_POSTGRESQL, (dialect.int_array(stores), dialect.int_array(products))
     )
     return {(int(s), int(p)): int(free) for s, p, free in locked.fetchall()}
 
