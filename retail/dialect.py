@@ -136,7 +136,8 @@ def first_row(
 ) -> tuple[Any, ...] | None:
     """The first row a statement answers (None: none), on the session's connection, in its transaction
     (as `rows`)."""
-    return _first(_run(session, statement, parameters, first=True))
+    found = _run(session, statement, parameters, first=True)
+    return found[0] if found else None
 
 
 def rows(
@@ -149,12 +150,9 @@ def rows(
     (README, "Measured choices"). A select whose columns the driver does not give back as SQLAlchemy
     would (a type with a result processor on psycopg), or whose bound values SQLAlchemy would convert,
     runs through SQLAlchemy instead. An expanding `IN` is an array on the driver. SQLite: the connection's
-    own execute."""
+    own execute. Meant for statements built once (module-level or cached): each is compiled for the
+    driver once, by identity."""
     return _run(session, statement, parameters, first=False)
-
-
-def _first(found: list[tuple[Any, ...]]) -> tuple[Any, ...] | None:
-    return found[0] if found else None
 
 
 def _run(
@@ -167,9 +165,8 @@ def _run(
     connection = session.connection()
     plan = _driver_plan(statement, connection.dialect) if _name(session) == "postgresql" else None
     if plan is None or plan.processed:
-        result = connection.execute(statement, parameters)
-        return [tuple(row) for row in (result.fetchmany(1) if first else result.all())]
-    values = {**plan.defaults, **parameters}
+        return _through_sqlalchemy(connection, statement, parameters, first=first)
+    values = {**plan.literals, **parameters} if plan.literals else dict(parameters)
     for name in plan.integer_lists:
         values[name] = int_array(cast("Iterable[int]", values[name]))
     try:
@@ -183,9 +180,19 @@ def _run(
     if plan.columns is not None and plan.processed is None:
         plan.judge(connection.dialect, cursor.description)
         if plan.processed:
-            return _run(session, statement, parameters, first=first)
-    found = cursor.fetchmany(1) if first else cursor.fetchall()
-    return found
+            return _through_sqlalchemy(connection, statement, parameters, first=first)
+    return cursor.fetchmany(1) if first else cursor.fetchall()
+
+
+def _through_sqlalchemy(
+    connection: Connection,
+    statement: TextClause | Select[*tuple[Any, ...]],
+    parameters: Mapping[str, object],
+    *,
+    first: bool,
+) -> list[tuple[Any, ...]]:
+    result = connection.execute(statement, parameters)
+    return [tuple(row) for row in (result.fetchmany(1) if first else result.all())]
 
 
 @dataclass
@@ -194,7 +201,7 @@ class _DriverPlan:
     integer lists, and its typed columns, judged on the first run against what the driver answered."""
 
     sql: str
-    defaults: dict[str, object]
+    literals: dict[str, object]
     integer_lists: tuple[str, ...]
     columns: tuple[TypeEngine[Any], ...] | None  # None: a text statement, whose values SQLAlchemy leaves be
     processed: bool | None = None  # None: not judged yet; True: some column needs SQLAlchemy's processing
@@ -226,10 +233,12 @@ def _driver_plan(statement: TextClause | Select[*tuple[Any, ...]], dialect: Dial
     sql = _EXPANDING.sub(lambda m: f"= ANY(CAST(%({m.group(1)})s AS {arrays[m.group(1)]}[]))", str(compiled))
     if "POSTCOMPILE" in sql:
         return None
-    defaults = {name: value for name, value in compiled.params.items() if name not in arrays}
+    # Only the values the statement carries: a parameter the caller must give stays missing when it does
+    # not (psycopg refuses the statement, as SQLAlchemy would), rather than bound as NULL.
+    literals = {name: value for name, value in compiled.params.items() if not compiled.binds[name].required}
     columns = None if isinstance(statement, TextClause) else tuple(c.type for c in statement.selected_columns)
     integer_lists = tuple(name for name in arrays if isinstance(compiled.binds[name].type, Integer))
-    return _DriverPlan(sql, defaults, integer_lists, columns)
+    return _DriverPlan(sql, literals, integer_lists, columns)
 
 
 def create_temporary_table(session: Session, table: Table) -> None:
